@@ -1,0 +1,132 @@
+"""Facts emitted by a running world: lead records, account events, workforce events and
+time-weighted levels.
+
+This module owns the *records* of one replication (DESIGN.md §2, rule 4). Processes append
+plain tuples here — nothing is computed — and :mod:`sim.metrics` turns them into KPIs and
+monthly series afterwards. To stay fast, a lead writes **one** record when it leaves the
+pipeline, holding the timestamps of every step it went through (created, first touch,
+connect, SQL, hand-off, opportunity, close) instead of one event per step.
+
+Lead end states (``LeadState``) are exhaustive: every lead created ends in exactly one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+
+NAN = float("nan")
+
+
+class LeadState(IntEnum):
+    """Where a lead ended. Drops carry their reason; ``WON`` leads continue as customers."""
+
+    UNREACHABLE = 0
+    NOT_A_FIT = 1
+    STALE = 2
+    LOST_IN_HANDOFF = 3
+    LOST_DEAL = 4
+    WON = 5
+    OPEN = 6
+    """Still in the pipeline at the horizon (queued, being dialed, in hand-off, open deal)."""
+
+
+class Source(IntEnum):
+    INBOUND = 0
+    OUTBOUND = 1
+
+
+class AccountEvent(IntEnum):
+    NEW = 0
+    EXPANSION = 1
+    CHURN = 2
+
+
+class WorkforceEvent(IntEnum):
+    START = 0
+    """A rep present at the start of the simulation."""
+    HIRE = 1
+    EXIT = 2
+    REQUISITION = 3
+
+
+LEAD_FIELDS = (
+    "lead", "source", "segment", "created_t", "first_touch_t", "connect_t", "sql_t",
+    "handoff_t", "opportunity_t", "close_t", "end_t", "state", "dials", "mrr_usd",
+    "dev_rep", "closer_rep",
+)
+"""Columns of a lead record, in tuple order."""
+
+ACCOUNT_FIELDS = ("t", "kind", "lead", "segment", "mrr_usd")
+WORKFORCE_FIELDS = ("t", "kind", "role", "rep", "seat", "monthly_cost_usd")
+LEVEL_FIELDS = ("month", "role", "series", "value")
+
+
+@dataclass
+class EventLog:
+    """Append-only records of one replication.
+
+    ``leads``: one tuple per lead (``LEAD_FIELDS``), written when the lead leaves the
+    pipeline or, for leads still open, at the horizon. ``accounts``: MRR movements
+    (``ACCOUNT_FIELDS``). ``workforce``: starts, hires, exits, requisitions
+    (``WORKFORCE_FIELDS``; ``role`` is the role's index in ``roles``). ``levels``: monthly
+    snapshots and time averages (``LEVEL_FIELDS``).
+    """
+
+    roles: list[str]
+    segments: list[str]
+    horizon_months: int
+    leads: list[tuple] = field(default_factory=list)
+    accounts: list[tuple] = field(default_factory=list)
+    workforce: list[tuple] = field(default_factory=list)
+    levels: list[tuple] = field(default_factory=list)
+
+    def lead_table(self) -> dict[str, np.ndarray]:
+        """Lead records as a dict of NumPy columns."""
+        return _columns(self.leads, LEAD_FIELDS)
+
+    def account_table(self) -> dict[str, np.ndarray]:
+        return _columns(self.accounts, ACCOUNT_FIELDS)
+
+    def workforce_table(self) -> dict[str, np.ndarray]:
+        return _columns(self.workforce, WORKFORCE_FIELDS)
+
+
+def _columns(rows: list[tuple], names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    if not rows:
+        return {name: np.empty(0) for name in names}
+    arr = np.asarray(rows, dtype=float)
+    return {name: arr[:, i] for i, name in enumerate(names)}
+
+
+class Level:
+    """A piecewise-constant level (busy slots, capacity) integrated over time.
+
+    ``add`` / ``set`` record changes at time ``t``; ``take_area`` returns the integral since
+    the previous call, which gives time-weighted monthly averages without an event per change.
+    """
+
+    __slots__ = ("area", "last_t", "value")
+
+    def __init__(self, t0: float = 0.0, value: float = 0.0) -> None:
+        self.value = value
+        self.last_t = t0
+        self.area = 0.0
+
+    def add(self, t: float, delta: float) -> None:
+        self.area += self.value * (t - self.last_t)
+        self.last_t = t
+        self.value += delta
+
+    def set(self, t: float, value: float) -> None:
+        self.area += self.value * (t - self.last_t)
+        self.last_t = t
+        self.value = value
+
+    def take_area(self, t: float) -> float:
+        area = self.area + self.value * (t - self.last_t)
+        self.area = 0.0
+        self.last_t = t
+        return area

@@ -1,0 +1,172 @@
+"""KPIs and monthly series: pure functions of one replication's event log.
+
+This module owns every metric formula (DESIGN.md §2, rule 4); nothing here touches SimPy.
+Conventions, documented where users look (README "Metrics"):
+
+* Month m (1-based) spans ``[(m-1), m) × 365.25/12`` days; stocks are read at its end.
+* Revenue of month m is the MRR at the end of month m (a deal signed in a month bills that
+  month in full), so constant new MRR *x* a month yields ``78 x`` in the first year.
+* ``exit_arr_usd`` is 12 × the MRR at the end of the horizon.
+* ``win_rate`` = wins / (wins + lost deals), over opportunities closed within the horizon.
+* ``cost_usd`` = rep cost (monthly cost prorated by days employed) + marketing cost per MQL.
+* ``cac_usd`` = ``cost_usd`` / wins (NaN without wins).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sim.eventlog import AccountEvent, EventLog, LeadState, Source, WorkforceEvent
+from sim.scenario import Scenario
+from sim.workcalendar import DAYS_PER_MONTH
+
+KPI_NAMES: tuple[str, ...] = (
+    "revenue_first_year_usd", "exit_arr_usd", "mrr_end_usd", "new_mrr_usd", "expansion_mrr_usd",
+    "churned_mrr_usd", "mqls", "prospects", "dials", "connects", "sqls", "opportunities", "wins",
+    "losses", "win_rate", "customers_end", "sales_cycle_days_mean", "speed_to_lead_hours_median",
+    "headcount_end", "cost_usd", "cac_usd",
+)
+"""Per-replication KPIs, in report order."""
+
+ORG_SERIES: tuple[str, ...] = (
+    "mrr_usd", "new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "customers", "mqls", "sqls",
+    "wins", "cost_usd",
+)
+"""Org-level monthly series."""
+
+ROLE_SERIES: tuple[str, ...] = ("headcount", "capacity_fte", "utilization", "backlog")
+"""Per-role monthly series, named ``<series>.<role>`` (e.g. ``utilization.ae``)."""
+
+STOCK_SERIES = frozenset({"mrr_usd", "customers", "headcount", "capacity_fte"})
+"""Series that have a value at month 0 (the starting state)."""
+
+
+def _month_index(t: np.ndarray, horizon_months: int) -> np.ndarray:
+    """1-based month of each time, clipped into 1..horizon."""
+    return np.clip(np.floor(t / DAYS_PER_MONTH).astype(int) + 1, 1, horizon_months)
+
+
+def _per_month(t: np.ndarray, weights: np.ndarray | None, horizon_months: int) -> np.ndarray:
+    """Sum of ``weights`` (or counts) per month; index 0 is month 0 (always 0)."""
+    out = np.zeros(horizon_months + 1)
+    if t.size:
+        np.add.at(out, _month_index(t, horizon_months), 1.0 if weights is None else weights)
+    return out
+
+
+def rep_intervals(log: EventLog, horizon_days: float) -> list[tuple[int, float, float, float]]:
+    """(role index, start day, end day, monthly cost) of every rep employed during the run."""
+    wf = log.workforce_table()
+    starts: dict[int, tuple[int, float, float]] = {}
+    ends: dict[int, float] = {}
+    for t, kind, role, rep, _seat, cost in zip(wf["t"], wf["kind"], wf["role"], wf["rep"],
+                                                 wf["seat"], wf["monthly_cost_usd"], strict=True):
+        if kind in (WorkforceEvent.START, WorkforceEvent.HIRE):
+            starts[int(rep)] = (int(role), float(t), float(cost))
+        elif kind == WorkforceEvent.EXIT:
+            ends[int(rep)] = float(t)
+    return [(role, t0, ends.get(rep, horizon_days), cost) for rep, (role, t0, cost) in sorted(starts.items())]
+
+
+def monthly_rep_cost(log: EventLog, horizon_months: int) -> np.ndarray:
+    """Rep cost per month (index 0 unused), prorated by days employed."""
+    horizon_days = horizon_months * DAYS_PER_MONTH
+    out = np.zeros(horizon_months + 1)
+    edges = np.arange(horizon_months + 1) * DAYS_PER_MONTH
+    for _role, t0, t1, cost in rep_intervals(log, horizon_days):
+        overlap = np.clip(np.minimum(edges[1:], t1) - np.maximum(edges[:-1], t0), 0.0, None)
+        out[1:] += overlap / DAYS_PER_MONTH * cost
+    return out
+
+
+def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
+    """Every monthly series as an array indexed by month 0..horizon (NaN where undefined)."""
+    h = log.horizon_months
+    leads = log.lead_table()
+    acc = log.account_table()
+    kind = acc["kind"]
+    series: dict[str, np.ndarray] = {}
+    new = _per_month(acc["t"][kind == AccountEvent.NEW], acc["mrr_usd"][kind == AccountEvent.NEW], h)
+    exp = _per_month(acc["t"][kind == AccountEvent.EXPANSION], acc["mrr_usd"][kind == AccountEvent.EXPANSION], h)
+    churn = _per_month(acc["t"][kind == AccountEvent.CHURN], acc["mrr_usd"][kind == AccountEvent.CHURN], h)
+    series["mrr_usd"] = np.cumsum(new + exp - churn)
+    series["new_mrr_usd"] = new
+    series["expansion_mrr_usd"] = exp
+    series["churned_mrr_usd"] = churn
+    series["customers"] = np.cumsum(
+        _per_month(acc["t"][kind == AccountEvent.NEW], None, h)
+        - _per_month(acc["t"][kind == AccountEvent.CHURN], None, h)
+    )
+    inbound = leads["source"] == Source.INBOUND
+    series["mqls"] = _per_month(leads["created_t"][inbound], None, h)
+    sql_t = leads["sql_t"][~np.isnan(leads["sql_t"])]
+    series["sqls"] = _per_month(sql_t, None, h)
+    series["wins"] = _per_month(leads["close_t"][leads["state"] == LeadState.WON], None, h)
+    mql_cost = scenario.inbound.cost_per_mql_usd if scenario.inbound is not None else 0.0
+    series["cost_usd"] = monthly_rep_cost(log, h) + series["mqls"] * mql_cost
+    for name in ("new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"):
+        series[name][0] = np.nan
+
+    for role in log.roles:
+        for name in ROLE_SERIES:
+            series[f"{name}.{role}"] = np.full(h + 1, np.nan)
+    for month, role_index, name, value in log.levels:
+        key = f"{name}.{log.roles[role_index]}"
+        if key in series:
+            series[key][month] = value
+    return series
+
+
+def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None = None) -> dict[str, float]:
+    """The per-replication KPIs (``KPI_NAMES``) of one event log."""
+    if series is None:
+        series = monthly_series(log, scenario)
+    h = log.horizon_months
+    leads = log.lead_table()
+    acc = log.account_table()
+    state = leads["state"]
+    wins = int(np.sum(state == LeadState.WON))
+    losses = int(np.sum(state == LeadState.LOST_DEAL))
+    won = state == LeadState.WON
+    cycle = leads["close_t"][won] - leads["sql_t"][won]
+    inbound = leads["source"] == Source.INBOUND
+    touched = inbound & ~np.isnan(leads["first_touch_t"])
+    speed_h = (leads["first_touch_t"][touched] - leads["created_t"][touched]) * 24.0
+    mrr = series["mrr_usd"]
+    cost = float(np.nansum(series["cost_usd"]))
+    kind = acc["kind"]
+    headcount_end = sum(
+        float(series[f"headcount.{role}"][h]) for role in log.roles if not np.isnan(series[f"headcount.{role}"][h])
+    )
+    out: dict[str, Any] = {
+        "revenue_first_year_usd": float(np.sum(mrr[1 : min(12, h) + 1])),
+        "exit_arr_usd": 12.0 * float(mrr[h]),
+        "mrr_end_usd": float(mrr[h]),
+        "new_mrr_usd": float(np.sum(acc["mrr_usd"][kind == AccountEvent.NEW])),
+        "expansion_mrr_usd": float(np.sum(acc["mrr_usd"][kind == AccountEvent.EXPANSION])),
+        "churned_mrr_usd": float(np.sum(acc["mrr_usd"][kind == AccountEvent.CHURN])),
+        "mqls": int(np.sum(inbound)),
+        "prospects": int(np.sum(leads["source"] == Source.OUTBOUND)),
+        "dials": int(np.sum(leads["dials"])),
+        "connects": int(np.sum(~np.isnan(leads["connect_t"]))),
+        "sqls": int(np.sum(~np.isnan(leads["sql_t"]))),
+        "opportunities": int(np.sum(~np.isnan(leads["opportunity_t"]))),
+        "wins": wins,
+        "losses": losses,
+        "win_rate": wins / (wins + losses) if wins + losses else float("nan"),
+        "customers_end": int(np.sum(kind == AccountEvent.NEW) - np.sum(kind == AccountEvent.CHURN)),
+        "sales_cycle_days_mean": float(np.mean(cycle)) if cycle.size else float("nan"),
+        "speed_to_lead_hours_median": float(np.median(speed_h)) if speed_h.size else float("nan"),
+        "headcount_end": int(headcount_end),
+        "cost_usd": cost,
+        "cac_usd": cost / wins if wins else float("nan"),
+    }
+    return {name: float(out[name]) for name in KPI_NAMES}
+
+
+def lead_states(log: EventLog) -> dict[str, int]:
+    """How many leads ended in each :class:`LeadState` (for funnels and conservation checks)."""
+    state = log.lead_table()["state"]
+    return {s.name.lower(): int(np.sum(state == s)) for s in LeadState}

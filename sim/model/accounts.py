@@ -1,0 +1,197 @@
+"""Customers: CSM books, churn and expansion, handled a month at a time with NumPy.
+
+This module owns the installed base. A won deal becomes a customer with the MRR drawn at
+the lead's creation and a latent churn budget E ~ Exp(1). Each month, every active account
+accumulates hazard H += -ln(1 - h) × exposure, where the monthly churn probability h is the
+segment's rate × the onboarding multiplier (during the first ``onboarding_months``) × a
+coverage multiplier (the share of its CSM's book beyond the CSM's ramped coverage raises the
+hazard up to ``uncovered_multiplier``). The account churns when H reaches E, at the exact
+instant inside the month where the piecewise-constant hazard crosses it (DESIGN.md §3: no
+event per account per month). Expansion draws come from month-keyed streams indexed by the
+lead, so the same account makes the same draw in every scenario.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.eventlog import AccountEvent, EventLog, Source
+from sim.model.leads import Lead
+from sim.model.workforce import Rep, RolePool
+from sim.rng import Streams
+from sim.scenario import SegmentSpec
+from sim.workcalendar import DAYS_PER_MONTH
+
+
+class Accounts:
+    """The customers of one replication and the role (CSM) that looks after them."""
+
+    def __init__(self, log: EventLog, streams: Streams, segments: list[SegmentSpec], pool: RolePool | None) -> None:
+        self.log = log
+        self.streams = streams
+        self.segments = segments
+        self.pool = pool
+        # parallel per-account columns (index = account number)
+        self.lead_ids: list[int] = []
+        self.lead_index: list[int] = []
+        self.source: list[int] = []
+        self.segment: list[int] = []
+        self.won_t: list[float] = []
+        self.mrr: list[float] = []
+        self.budget: list[float] = []
+        self.hazard: list[float] = []
+        self.active: list[bool] = []
+        self.csm: list[Rep | None] = []
+        self.now = 0.0
+        if pool is not None:
+            pool.desk = self
+        seg = segments
+        self._rate = np.array([s.churn.monthly_rate for s in seg])
+        self._onb_months = np.array([s.churn.onboarding_months for s in seg], dtype=float)
+        self._onb_mult = np.array([s.churn.onboarding_multiplier for s in seg])
+        self._unc_mult = np.array([s.churn.uncovered_multiplier for s in seg])
+        self._exp_p = np.array([s.expansion.monthly_probability for s in seg])
+
+    # ------------------------------------------------------------------ CSM desk protocol
+
+    def _capacity(self, rep: Rep) -> float:
+        assert self.pool is not None
+        return (self.pool.spec.accounts_covered or 0.0) * rep.productivity
+
+    def rep_joined(self, rep: Rep) -> None:
+        rep.capacity = self._capacity(rep)
+        assert self.pool is not None
+        self.pool.capacity.add(self.now, rep.capacity)
+
+    def productivity_changed(self, rep: Rep) -> None:
+        new = self._capacity(rep)
+        assert self.pool is not None
+        self.pool.capacity.add(self.now, new - rep.capacity)
+        rep.capacity = new
+
+    def rep_leaving(self, rep: Rep) -> None:
+        """The leaving CSM's book is spread over the remaining CSMs, least loaded first."""
+        assert self.pool is not None
+        self.pool.capacity.add(self.now, -rep.capacity)
+        for account in sorted(rep.items):
+            self.csm[account] = self._least_loaded()
+            if self.csm[account] is not None:
+                self.csm[account].items.add(account)
+                self.csm[account].load += 1
+            else:
+                self.pool.busy.add(self.now, -1)
+        rep.items.clear()
+        rep.load = 0
+
+    def _least_loaded(self) -> Rep | None:
+        if self.pool is None or not self.pool.reps:
+            return None
+        return min(self.pool.reps, key=lambda r: ((r.load + 1) / r.capacity if r.capacity > 0 else np.inf, r.id))
+
+    # ------------------------------------------------------------------ flow
+
+    def add_customer(self, lead: Lead, t: float) -> None:
+        """A won deal becomes an account."""
+        self.now = t
+        account = len(self.lead_ids)
+        self.lead_ids.append(lead.id)
+        self.lead_index.append(lead.index)
+        self.source.append(lead.source)
+        self.segment.append(lead.segment)
+        self.won_t.append(t)
+        self.mrr.append(lead.mrr_usd)
+        self.budget.append(lead.churn_budget)
+        self.hazard.append(0.0)
+        self.active.append(True)
+        csm = self._least_loaded()
+        self.csm.append(csm)
+        if csm is not None:
+            csm.items.add(account)
+            csm.load += 1
+        if self.pool is not None:
+            self.pool.busy.add(t, 1)
+        self.log.accounts.append((t, int(AccountEvent.NEW), lead.id, lead.segment, lead.mrr_usd))
+
+    def month_step(self, month: int, t_start: float, t_end: float) -> None:
+        """Churn and expansion of month ``month`` (1-based) spanning [t_start, t_end)."""
+        self.now = t_end
+        active_idx = np.flatnonzero(np.asarray(self.active, dtype=bool))
+        if active_idx.size == 0:
+            return
+        seg = np.asarray(self.segment)[active_idx]
+        won_t = np.asarray(self.won_t)[active_idx]
+        budget = np.asarray(self.budget)[active_idx]
+        hazard = np.asarray(self.hazard)[active_idx]
+
+        age_months_at_start = (t_start - won_t) / DAYS_PER_MONTH
+        onboarding = age_months_at_start < self._onb_months[seg]
+        uncovered = self._uncovered_share(active_idx)
+        h = self._rate[seg] * np.where(onboarding, self._onb_mult[seg], 1.0)
+        h = h * (1.0 + (self._unc_mult[seg] - 1.0) * uncovered)
+        h = np.clip(h, 0.0, 1.0)
+        with np.errstate(divide="ignore"):
+            intensity = -np.log1p(-h)  # per month
+        exposure_start = np.maximum(t_start, won_t)
+        exposure_months = (t_end - exposure_start) / DAYS_PER_MONTH
+        new_hazard = hazard + intensity * exposure_months
+        churn = new_hazard >= budget
+        with np.errstate(divide="ignore", invalid="ignore"):
+            churn_t = exposure_start + np.where(
+                intensity > 0, (budget - hazard) / intensity * DAYS_PER_MONTH, 0.0
+            )
+        churn_t = np.clip(churn_t, exposure_start, t_end)
+
+        for j in np.flatnonzero(churn):
+            account = int(active_idx[j])
+            self._churn(account, float(churn_t[j]))
+        survivors = ~churn
+        for j in np.flatnonzero(survivors):
+            self.hazard[int(active_idx[j])] = float(new_hazard[j])
+        self._expand(month, active_idx[survivors], seg[survivors], t_end)
+
+    def _uncovered_share(self, idx: np.ndarray) -> np.ndarray:
+        """Per account, the share of its CSM's book beyond the CSM's coverage (1 without a CSM)."""
+        out = np.ones(idx.size)
+        for j, account in enumerate(idx.tolist()):
+            rep = self.csm[account]
+            if rep is not None and rep.load > 0:
+                out[j] = max(0.0, 1.0 - rep.capacity / rep.load)
+        return out
+
+    def _churn(self, account: int, t: float) -> None:
+        self.active[account] = False
+        self.log.accounts.append(
+            (t, int(AccountEvent.CHURN), self.lead_ids[account], self.segment[account], self.mrr[account])
+        )
+        rep = self.csm[account]
+        if rep is not None:
+            rep.items.discard(account)
+            rep.load -= 1
+        if self.pool is not None:
+            self.pool.busy.add(t, -1)
+
+    def _expand(self, month: int, idx: np.ndarray, seg: np.ndarray, t: float) -> None:
+        if idx.size == 0 or not np.any(self._exp_p[seg] > 0):
+            return
+        source = np.asarray(self.source)[idx]
+        lead_index = np.asarray(self.lead_index)[idx]
+        u_event = np.empty(idx.size)
+        u_size = np.empty(idx.size)
+        for src in (Source.INBOUND, Source.OUTBOUND):
+            mask = source == int(src)
+            if not mask.any():
+                continue
+            size = int(lead_index[mask].max()) + 1
+            u_event[mask] = self.streams.fresh("accounts.expansion", int(src), month).random(size)[lead_index[mask]]
+            u_size[mask] = self.streams.fresh("accounts.expansion_size", int(src), month).random(size)[lead_index[mask]]
+        expands = u_event < self._exp_p[seg]
+        for j in np.flatnonzero(expands):
+            account = int(idx[j])
+            spec = self.segments[int(seg[j])].expansion
+            amount = self.mrr[account] * max(0.0, spec.mrr_fraction.ppf1(float(u_size[j])))
+            if amount <= 0:
+                continue
+            self.mrr[account] += amount
+            self.log.accounts.append(
+                (t, int(AccountEvent.EXPANSION), self.lead_ids[account], self.segment[account], amount)
+            )

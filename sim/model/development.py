@@ -1,0 +1,235 @@
+"""Development desks (MDR, SDR/BDR): contact cadence, speed to lead and qualification.
+
+This module owns how development reps turn MQLs and prospects into SQLs. It is built for
+speed (DESIGN.md §3): there is no event per dial. A rep's daily dial budget
+(``dials_per_day`` × ramp) is split into *cadence slots* of at most ``attempts_per_day``
+dials a day each; a lead holds one slot from its first touch until it is reached or its
+attempts run out. Because each lead's dials-to-connect was drawn at creation, the moment it
+is reached is known as soon as it gets a slot: one scheduled event per lead.
+
+Inbound MQLs wait in the role's queue (first come, first served) and are dropped as *stale*
+when untouched after ``max_wait_days``. Outbound reps fill free slots from their monthly
+prospect list. Reached leads qualify against their latent uniforms: inbound odds fall with
+the first-touch delay (:mod:`sim.model.speed`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+
+import simpy
+
+from sim.eventlog import EventLog, LeadState
+from sim.model.leads import Lead, LeadFactory
+from sim.model.speed import SpeedToLead
+from sim.model.workforce import Rep, RolePool
+from sim.scenario import CadenceSpec, InboundSpec, OutboundSpec
+from sim.workcalendar import DAYS_PER_MONTH, WorkCalendar
+
+
+class DevelopmentDesk:
+    """The work of one development role: an inbound queue and/or an outbound list.
+
+    Parameters
+    ----------
+    on_sql : callable
+        Called with a lead that became an SQL (the hand-off to closers).
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        calendar: WorkCalendar,
+        log: EventLog,
+        pool: RolePool,
+        cadence: CadenceSpec,
+        on_sql: Callable[[Lead], None],
+    ) -> None:
+        self.env = env
+        self.calendar = calendar
+        self.log = log
+        self.pool = pool
+        self.cadence = cadence
+        self.on_sql = on_sql
+        self.queue: deque[Lead] = deque()
+        self.inbound: InboundSpec | None = None
+        self.speed: SpeedToLead | None = None
+        self.outbound: OutboundSpec | None = None
+        self.prospects: LeadFactory | None = None
+        self.orphans: deque[Lead] = deque()
+        pool.desk = self
+
+    def serve_inbound(self, spec: InboundSpec) -> None:
+        self.inbound = spec
+        self.speed = SpeedToLead.from_spec(spec.speed_to_lead.profile, spec.speed_to_lead.points)
+
+    def serve_outbound(self, spec: OutboundSpec, factory: LeadFactory) -> None:
+        self.outbound = spec
+        self.prospects = factory
+
+    # ------------------------------------------------------------------ capacity
+
+    def _set_slots(self, rep: Rep) -> None:
+        budget = (self.pool.spec.dials_per_day or 0.0) * rep.productivity
+        now = self.env.now
+        old = rep.capacity
+        if budget <= 0:
+            rep.capacity, rep.dial_days = 0, 0.0
+        else:
+            slots = max(1, math.ceil(budget / self.cadence.attempts_per_day - 1e-9))
+            rep.capacity = slots
+            rep.dial_days = slots / budget  # working days of one slot per dial
+        self.pool.capacity.add(now, rep.capacity - old)
+
+    def rep_joined(self, rep: Rep) -> None:
+        self._set_slots(rep)
+        if self.outbound is not None:
+            month_left = 1.0 - (self.env.now / DAYS_PER_MONTH) % 1.0
+            rep.prospects_left = self.outbound.prospects_per_rep_month * rep.productivity * month_left
+        self.fill()
+
+    def productivity_changed(self, rep: Rep) -> None:
+        self._set_slots(rep)
+        self.fill()
+
+    def rep_leaving(self, rep: Rep) -> None:
+        """Hand the rep's leads back: inbound to the head of the queue, prospects to others."""
+        now = self.env.now
+        w_now = self.calendar.to_work(now)
+        for lead in sorted(rep.items, key=lambda x: x.id, reverse=True):
+            done = int((w_now - lead.w_start) / rep.dial_days) if rep.dial_days > 0 else 0
+            lead.dials_done += max(0, done)
+            lead.token += 1
+            (self.queue if lead.source == 0 else self.orphans).appendleft(lead)
+        self.pool.busy.add(now, -rep.load)
+        self.pool.capacity.add(now, -rep.capacity)
+        rep.items.clear()
+        rep.load = 0
+        rep.capacity = 0
+        self.fill()  # the rep is already out of the pool
+
+    def new_month(self) -> None:
+        """Refresh every rep's prospect list and put idle slots back to work."""
+        if self.outbound is not None:
+            for rep in self.pool.reps:
+                rep.prospects_left = self.outbound.prospects_per_rep_month * rep.productivity
+        self.fill()
+
+    # ------------------------------------------------------------------ flow
+
+    def arrive(self, lead: Lead) -> None:
+        """An inbound MQL enters the queue."""
+        self.queue.append(lead)
+        self.fill()
+
+    def _next_item(self, rep: Rep) -> Lead | None:
+        queue, now = self.queue, self.env.now
+        if queue:
+            max_wait = self.inbound.max_wait_days if self.inbound is not None else math.inf
+            while queue:
+                lead = queue.popleft()
+                if math.isnan(lead.first_touch_t) and now - lead.created_t > max_wait:
+                    self.log.leads.append(lead.record(lead.created_t + max_wait, LeadState.STALE))
+                    continue
+                return lead
+        if self.orphans:
+            return self.orphans.popleft()
+        if self.prospects is not None and rep.prospects_left >= 1.0:
+            rep.prospects_left -= 1.0
+            return self.prospects.create(now)
+        return None
+
+    def fill(self) -> None:
+        """Give free slots work, least-loaded rep first, until no slot or no work is left."""
+        reps = self.pool.reps
+        while True:
+            best, best_free = None, 0.0
+            for rep in reps:
+                free = rep.capacity - rep.load
+                if free >= 1 and (best is None or free / rep.capacity > best_free):
+                    best, best_free = rep, free / rep.capacity
+            if best is None:
+                return
+            lead = self._next_item(best)
+            if lead is None:
+                return
+            self._start(best, lead)
+
+    def _start(self, rep: Rep, lead: Lead) -> None:
+        env, cal = self.env, self.calendar
+        now = env.now
+        w_now = cal.to_work(now)
+        if math.isnan(lead.first_touch_t):
+            if lead.source == 0 and self.inbound is not None:
+                ready = lead.created_t + max(0.0, self.inbound.response_minutes.ppf1(lead.u_response)) / 1440.0
+                w_now = cal.to_work(max(now, ready))
+            lead.first_touch_t = cal.from_work(w_now)
+        lead.dev_rep = rep.id
+        lead.w_start = w_now
+        attempts = min(lead.dials_needed, self.cadence.max_attempts)
+        remaining = max(1, attempts - lead.dials_done)
+        t_end = cal.from_work(w_now + remaining * rep.dial_days)
+        rep.load += 1
+        rep.items.add(lead)
+        self.pool.busy.add(now, 1)
+        token = lead.token
+        event = env.timeout(max(0.0, t_end - now))
+        event.callbacks.append(lambda _e, lead=lead, rep=rep, token=token: self._finish(lead, rep, token))
+
+    def _finish(self, lead: Lead, rep: Rep, token: int) -> None:
+        if lead.token != token:
+            return  # the rep left and the lead was handed to someone else
+        now = self.env.now
+        rep.load -= 1
+        rep.items.discard(lead)
+        self.pool.busy.add(now, -1)
+        reached = lead.dials_needed <= self.cadence.max_attempts
+        lead.dials_done = lead.dials_needed if reached else self.cadence.max_attempts
+        if not reached:
+            self.log.leads.append(lead.record(now, LeadState.UNREACHABLE))
+        else:
+            lead.connect_t = now
+            if self._qualifies(lead):
+                lead.sql_t = now
+                self.on_sql(lead)
+            else:
+                self.log.leads.append(lead.record(now, LeadState.NOT_A_FIT))
+        # After fill(), either no rep has a free slot or there is no work: only this rep's
+        # freed slot can take the next item.
+        lead = self._next_item(rep) if rep.capacity - rep.load >= 1 else None
+        if lead is not None:
+            self._start(rep, lead)
+
+    def _qualifies(self, lead: Lead) -> bool:
+        if lead.source == 0:
+            assert self.inbound is not None and self.speed is not None
+            delay_hours = (lead.first_touch_t - lead.created_t) * 24.0
+            p = self.speed.qualify_probability(self.inbound.qualify_probability, delay_hours)
+            return lead.u_qualify < p
+        assert self.outbound is not None
+        return lead.u_qualify < self.outbound.lead_probability and lead.u_sql < self.outbound.sql_probability
+
+    # ------------------------------------------------------------------ end of run
+
+    def backlog(self) -> int:
+        return len(self.queue) + len(self.orphans)
+
+    def finalize(self, t_end: float) -> None:
+        """Write records of leads still in this desk at the horizon."""
+        w_end = self.calendar.to_work(t_end)
+        for rep in self.pool.reps:
+            for lead in sorted(rep.items, key=lambda x: x.id):
+                done = int((w_end - lead.w_start) / rep.dial_days) if rep.dial_days > 0 else 0
+                lead.dials_done += max(0, min(done, lead.dials_needed - lead.dials_done))
+                self.log.leads.append(lead.record(t_end, LeadState.OPEN))
+            rep.items.clear()
+        max_wait = self.inbound.max_wait_days if self.inbound is not None else math.inf
+        for lead in (*self.queue, *self.orphans):
+            if math.isnan(lead.first_touch_t) and t_end - lead.created_t > max_wait:
+                self.log.leads.append(lead.record(lead.created_t + max_wait, LeadState.STALE))
+            else:
+                self.log.leads.append(lead.record(t_end, LeadState.OPEN))
+        self.queue.clear()
+        self.orphans.clear()

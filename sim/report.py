@@ -1,0 +1,51 @@
+"""Readable text tables for the terminal.
+
+This module owns how numbers look to a person: thousands separators, money without cents,
+rates as percentages, and aligned columns. It formats DataFrames produced elsewhere and
+computes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def format_value(metric: str, value: float) -> str:
+    """A number formatted for ``metric`` (money, counts, rates, durations)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if metric.endswith("_usd"):
+        return f"{value:,.0f}"
+    if metric in {"win_rate", "p_better"} or metric.startswith("utilization"):
+        return f"{100 * value:.1f}%"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def text_table(rows: list[list[str]], header: list[str], align_right_from: int = 1) -> str:
+    """Align a list of string rows under ``header``."""
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
+    lines = []
+    for i, row in enumerate([header, *rows]):
+        cells = [
+            str(cell).rjust(w) if j >= align_right_from else str(cell).ljust(w)
+            for j, (cell, w) in enumerate(zip(row, widths, strict=False))
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def summary_table(summary: pd.DataFrame) -> str:
+    """The KPI summary (``metric, mean, ci95_low, ci95_high, p10, p50, p90``) as text."""
+    rows = []
+    for rec in summary.to_dict("records"):
+        m = rec["metric"]
+        ci = f"{format_value(m, rec['ci95_low'])} … {format_value(m, rec['ci95_high'])}"
+        rows.append([m, format_value(m, rec["mean"]), ci, format_value(m, rec["p10"]),
+                     format_value(m, rec["p50"]), format_value(m, rec["p90"])])
+    return text_table(rows, ["metric", "mean", "95% CI of mean", "P10", "P50", "P90"])

@@ -1,0 +1,508 @@
+"""Scenario files: the validated, frozen description of one org, market and plan.
+
+This module owns the scenario *schema* (pydantic v2 models, frozen, unknown keys rejected),
+the cross-reference checks (a flow naming a role or segment that does not exist), and
+:func:`load_scenario`, which reads YAML through :mod:`sim.yamlio` so that every problem in a
+file is reported at once with ``file:line``, the dotted field path and what was expected.
+
+The scenario is inert data (DESIGN.md §2, rule 4): the SimPy world is built from it by
+:mod:`sim.model.world`. Org units (``roles``) and ``segments`` are maps keyed by name so that
+a variant scenario is a small diff (``extends: silo.yaml`` plus a few changed fields).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.dists import Constant, Dist, Lognormal, UniformInt
+from sim.yamlio import (
+    Document,
+    Problem,
+    ScenarioError,
+    apply_overrides,
+    load_document,
+    lookup_line,
+    problems_from_validation_error,
+)
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+MAX_MEETINGS = 8
+"""Most meetings an opportunity may have (latent draws are made for this many)."""
+
+
+class Spec(BaseModel):
+    """Base of every scenario model: frozen, unknown fields rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+class CalendarSpec(Spec):
+    """Working hours. Day 0 of a simulation is a Monday; reps work Monday–Friday."""
+
+    start_hour: float = Field(9.0, ge=0, le=23)
+    hours_per_day: float = Field(8.0, gt=0, le=24)
+
+    @model_validator(mode="after")
+    def _fits_in_a_day(self) -> CalendarSpec:
+        if self.start_hour + self.hours_per_day > 24:
+            raise ValueError("start_hour + hours_per_day must not exceed 24")
+        return self
+
+
+# --------------------------------------------------------------------------- roles
+
+
+class RoleSpec(Spec):
+    """One role of the org (MDR, SDR, AE, FAE, CSM, ...) and its headcount.
+
+    Capacity fields depend on what the role does in the flow: development roles (named by
+    ``inbound.worked_by`` / ``outbound.worked_by``) need ``dials_per_day``; closers (named by
+    ``segments.*.closed_by``) need ``max_open_opportunities``; the customer role (named by
+    ``customers.managed_by``) needs ``accounts_covered``.
+    """
+
+    headcount: int = Field(ge=0, description="reps at the start of the simulation")
+    initial_tenure_months: float | list[Annotated[float, Field(ge=0)]] = Field(
+        12.0,
+        description="tenure of the starting reps: one number for all, or one per rep",
+    )
+    monthly_cost_usd: NonNegative = Field(0.0, description="fully loaded cost per rep-month")
+    ramp: list[Annotated[float, Field(ge=0.0, le=1.5)]] = Field(
+        default_factory=lambda: [1.0],
+        min_length=1,
+        description="productivity by tenure month (first entry: first month); the last value holds after",
+    )
+    tenure_months: Dist | None = Field(
+        None, description="total tenure of a rep from hire (attrition); null: nobody leaves"
+    )
+    backfill: bool = Field(True, description="open a requisition when a rep leaves")
+    time_to_fill_days: Dist = Field(
+        default_factory=lambda: Constant(value=60.0),
+        description="days from an opened requisition to the new rep's start",
+    )
+    dials_per_day: NonNegative | None = Field(
+        None, description="dials (touches) per fully ramped working day — development roles"
+    )
+    max_open_opportunities: NonNegative | None = Field(
+        None, description="concurrent open opportunities of a fully ramped closer"
+    )
+    accounts_covered: NonNegative | None = Field(
+        None, description="customer accounts one fully ramped CSM covers"
+    )
+
+    @model_validator(mode="after")
+    def _tenures_match_headcount(self) -> RoleSpec:
+        if isinstance(self.initial_tenure_months, list) and len(self.initial_tenure_months) != self.headcount:
+            raise ValueError(
+                f"initial_tenure_months lists {len(self.initial_tenure_months)} tenures "
+                f"but headcount is {self.headcount}"
+            )
+        if isinstance(self.initial_tenure_months, float | int) and self.initial_tenure_months < 0:
+            raise ValueError("initial_tenure_months must be >= 0")
+        return self
+
+    def tenures(self) -> list[float]:
+        """Tenure in months of each starting rep."""
+        if isinstance(self.initial_tenure_months, list):
+            return [float(x) for x in self.initial_tenure_months]
+        return [float(self.initial_tenure_months)] * self.headcount
+
+    def productivity(self, tenure_months: float) -> float:
+        """Ramp factor at a tenure (months since hire)."""
+        k = int(tenure_months) if tenure_months > 0 else 0
+        return self.ramp[k] if k < len(self.ramp) else self.ramp[-1]
+
+
+# --------------------------------------------------------------------------- segments
+
+
+class OpportunitySpec(Spec):
+    """The meeting chain of an opportunity: it is won when every meeting passes."""
+
+    meetings: int = Field(3, ge=1, le=MAX_MEETINGS)
+    pass_probability: Probability | list[Probability] = Field(
+        0.7, description="probability each meeting passes: one value for all, or one per meeting"
+    )
+    gap_days: Dist = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", median=14.0, sigma=0.5),
+        description="days before each meeting (the first counts from the AE's acceptance)",
+    )
+
+    @model_validator(mode="after")
+    def _lengths(self) -> OpportunitySpec:
+        if isinstance(self.pass_probability, list) and len(self.pass_probability) != self.meetings:
+            raise ValueError(
+                f"pass_probability lists {len(self.pass_probability)} values for {self.meetings} meetings"
+            )
+        return self
+
+    def pass_probabilities(self) -> list[float]:
+        if isinstance(self.pass_probability, list):
+            return list(self.pass_probability)
+        return [float(self.pass_probability)] * self.meetings
+
+    def win_probability(self) -> float:
+        p = 1.0
+        for x in self.pass_probabilities():
+            p *= x
+        return p
+
+
+class ChurnSpec(Spec):
+    """Monthly churn hazard of a segment's customers."""
+
+    monthly_rate: Probability = Field(0.02, description="monthly churn probability of a covered, onboarded account")
+    onboarding_months: int = Field(3, ge=0, description="months after signing counted as onboarding")
+    onboarding_multiplier: float = Field(1.5, ge=0, description="hazard multiplier during onboarding")
+    uncovered_multiplier: float = Field(
+        1.5, ge=0, description="hazard multiplier for accounts beyond their CSM's coverage"
+    )
+
+
+class ExpansionSpec(Spec):
+    """Monthly expansion (upsell, cross-sell) of a segment's customers."""
+
+    monthly_probability: Probability = Field(0.0, description="chance an account expands in a month")
+    mrr_fraction: Dist = Field(
+        default_factory=lambda: Constant(value=0.2),
+        description="expansion as a fraction of the account's current MRR",
+    )
+
+
+class SegmentSpec(Spec):
+    """A market tier (SMB, mid-market, enterprise): deal size, sales process, churn."""
+
+    mrr_usd: Dist = Field(description="new MRR of a won deal")
+    closed_by: str = Field("ae", description="role that works this segment's opportunities")
+    opportunity: OpportunitySpec = Field(default_factory=OpportunitySpec)
+    churn: ChurnSpec = Field(default_factory=ChurnSpec)
+    expansion: ExpansionSpec = Field(default_factory=ExpansionSpec)
+
+
+# --------------------------------------------------------------------------- lead flows
+
+
+SpeedProfileName = Literal["none", "mit_2007", "hbr_2011", "custom"]
+
+
+class SpeedToLeadSpec(Spec):
+    """How the odds of qualifying fall with the delay before first touch.
+
+    ``hbr_2011``: within 1 h = 1, 2 h = 1/7, >= 24 h = 1/60 (Oldroyd et al., HBR 2011).
+    ``mit_2007``: 5 min = 1, 30 min = 1/21 (Oldroyd, MIT Lead Response Management study).
+    ``custom``: ``points`` of (delay_hours, odds_multiplier). Between points the multiplier is
+    interpolated linearly in log(delay) and log(multiplier); flat outside them.
+    """
+
+    profile: SpeedProfileName = "hbr_2011"
+    points: list[tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]]] | None = None
+
+    @model_validator(mode="after")
+    def _custom_needs_points(self) -> SpeedToLeadSpec:
+        if self.profile == "custom" and not self.points:
+            raise ValueError("profile 'custom' needs points: [[delay_hours, odds_multiplier], ...]")
+        if self.profile != "custom" and self.points:
+            raise ValueError("points are only used with profile: custom")
+        if self.points and any(b[0] <= a[0] for a, b in zip(self.points, self.points[1:], strict=False)):
+            raise ValueError("points must have increasing delays")
+        return self
+
+
+class InboundSpec(Spec):
+    """Inbound MQLs: a Poisson process worked by a development role (MDRs)."""
+
+    mqls_per_month: NonNegative = Field(description="mean MQL arrivals in month 1")
+    growth_per_month: float = Field(0.0, gt=-1.0, description="compound monthly growth of the rate")
+    seasonality: list[NonNegative] | None = Field(
+        None, min_length=12, max_length=12, description="12 multipliers, month 1 first"
+    )
+    business_hours_only: bool = Field(True, description="MQLs arrive only during working hours")
+    arrival_times_days: list[NonNegative] | None = Field(
+        None, description="scripted arrival times (replaces the Poisson process; for replay and tests)"
+    )
+    segment_mix: dict[str, NonNegative] = Field(description="relative weight of each segment")
+    worked_by: str = Field("mdr", description="development role that works MQLs")
+    dials_to_connect: Dist = Field(
+        default_factory=lambda: UniformInt(dist="uniform_int", low=10, high=15),
+        description="dials an MQL needs before it is reached",
+    )
+    qualify_probability: Probability = Field(description="P(SQL | reached at once)")
+    speed_to_lead: SpeedToLeadSpec = Field(default_factory=SpeedToLeadSpec)
+    response_minutes: Dist = Field(
+        default_factory=lambda: Constant(value=5.0),
+        description="minutes a free rep takes to pick up a new MQL (added to any queue wait)",
+    )
+    max_wait_days: float = Field(
+        14.0, gt=0, description="an MQL not touched within this many days is dropped as stale"
+    )
+    cost_per_mql_usd: NonNegative = Field(0.0, description="marketing cost per MQL (for CAC)")
+
+
+class OutboundSpec(Spec):
+    """Outbound prospecting: development reps (SDRs) work prospect lists."""
+
+    worked_by: str = Field("sdr", description="development role that prospects")
+    prospects_per_rep_month: NonNegative = Field(
+        480.0, description="prospects a fully ramped rep may load per month (list size)"
+    )
+    segment_mix: dict[str, NonNegative]
+    dials_to_connect: Dist = Field(
+        default_factory=lambda: UniformInt(dist="uniform_int", low=10, high=15)
+    )
+    lead_probability: Probability = Field(0.55, description="P(lead | prospect reached)")
+    sql_probability: Probability = Field(description="P(SQL | lead)")
+
+
+class CadenceSpec(Spec):
+    """How development reps work a lead: attempts per day and the most attempts before giving up."""
+
+    attempts_per_day: int = Field(3, ge=1)
+    max_attempts: int = Field(30, ge=1)
+
+
+class HandoffSpec(Spec):
+    """The hand-off of an SQL to the closers, and the wait for a free closer."""
+
+    delay_days: Dist = Field(default_factory=lambda: Constant(value=2.0))
+    leakage_probability: Probability = Field(0.05, description="chance an SQL is lost in the hand-off")
+    stale_after_days: float = Field(
+        30.0, gt=0, description="an SQL waiting this long for a free closer is dropped as stale"
+    )
+
+
+class CustomersSpec(Spec):
+    """Who looks after won customers."""
+
+    managed_by: str | None = Field("csm", description="customer-success role (null: none)")
+
+
+class OrgSpec(Spec):
+    """How the roles are organized. This version simulates functional pools (``silo``)."""
+
+    structure: Literal["silo"] = "silo"
+
+
+class Scenario(Spec):
+    """A complete scenario: org, market, sales process and horizon."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    description: str = ""
+    horizon_months: int = Field(24, ge=1, le=120)
+    calendar: CalendarSpec = Field(default_factory=CalendarSpec)
+    org: OrgSpec = Field(default_factory=OrgSpec)
+    roles: dict[str, RoleSpec] = Field(min_length=1)
+    segments: dict[str, SegmentSpec] = Field(min_length=1)
+    inbound: InboundSpec | None = None
+    outbound: OutboundSpec | None = None
+    contact: CadenceSpec = Field(default_factory=CadenceSpec)
+    handoff: HandoffSpec = Field(default_factory=HandoffSpec)
+    customers: CustomersSpec = Field(default_factory=CustomersSpec)
+
+    def resolved(self) -> dict[str, Any]:
+        """The scenario as plain data with every default filled in (JSON-compatible)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    def sha256(self) -> str:
+        """Hash of the resolved scenario (what identifies a results folder)."""
+        text = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def role_names(self) -> list[str]:
+        return list(self.roles)
+
+    def development_roles(self) -> list[str]:
+        out = []
+        for flow in (self.inbound, self.outbound):
+            if flow is not None and flow.worked_by not in out:
+                out.append(flow.worked_by)
+        return out
+
+    def closer_roles(self) -> list[str]:
+        out: list[str] = []
+        for seg in self.segments.values():
+            if seg.closed_by not in out:
+                out.append(seg.closed_by)
+        return out
+
+
+# --------------------------------------------------------------------------- cross-references
+
+
+def _get(data: Any, *path: str | int) -> Any:
+    for key in path:
+        if isinstance(data, dict) and key in data:
+            data = data[key]
+        else:
+            return None
+    return data
+
+
+def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems that span fields: names of roles and segments that do not exist, roles
+    lacking the capacity their job needs, flows that cannot work.
+
+    Works on raw data so it can run even when field validation failed (all problems at once).
+    """
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    roles = data.get("roles") if isinstance(data.get("roles"), dict) else {}
+    segments = data.get("segments") if isinstance(data.get("segments"), dict) else {}
+
+    def unknown(kind: str, name: Any, known: Iterable[str]) -> str:
+        known = list(known)
+        msg = f"{kind} {name!r} does not exist; defined {kind}s: {', '.join(known) or 'none'}"
+        close = difflib.get_close_matches(str(name), known, n=1)
+        return msg + (f"; did you mean {close[0]!r}?" if close else "")
+
+    def need_role(path: tuple[str | int, ...], name: Any, capacity_field: str, job: str) -> None:
+        if not isinstance(name, str):
+            return
+        if name not in roles:
+            problems.append((path, unknown("role", name, roles)))
+        elif isinstance(roles[name], dict) and roles[name].get(capacity_field) is None:
+            problems.append(((*("roles", name),), f"role {name!r} {job} and needs {capacity_field}"))
+
+    for flow in ("inbound", "outbound"):
+        spec = data.get(flow)
+        if not isinstance(spec, dict):
+            continue
+        default_role = "mdr" if flow == "inbound" else "sdr"
+        need_role((flow, "worked_by"), spec.get("worked_by", default_role), "dials_per_day",
+                  f"works {flow} leads")
+        mix = spec.get("segment_mix")
+        if isinstance(mix, dict):
+            for seg in mix:
+                if seg not in segments:
+                    problems.append(((flow, "segment_mix", seg), unknown("segment", seg, segments)))
+            weights = [w for w in mix.values() if isinstance(w, int | float)]
+            if weights and len(weights) == len(mix) and sum(weights) <= 0:
+                problems.append(((flow, "segment_mix"), "segment weights must not all be zero"))
+    for name, seg in segments.items():
+        if isinstance(seg, dict):
+            need_role(("segments", name, "closed_by"), seg.get("closed_by", "ae"),
+                      "max_open_opportunities", "closes deals")
+    customers = data.get("customers") if isinstance(data.get("customers"), dict) else {}
+    managed_by = customers.get("managed_by", "csm") if "customers" in data else (
+        "csm" if "csm" in roles else None
+    )
+    if managed_by is not None:
+        need_role(("customers", "managed_by"), managed_by, "accounts_covered", "looks after customers")
+    if data.get("inbound") is None and data.get("outbound") is None and "name" in data:
+        problems.append(((), "the scenario has neither inbound nor outbound leads: nothing would happen"))
+    return problems
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The pydantic model inside an annotation like ``X | None`` or ``dict[str, X]``."""
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    args = typing.get_args(annotation)
+    for arg in reversed(args):
+        found = _inner_model(arg)
+        if found is not None:
+            return _MapOf(found) if typing.get_origin(annotation) is dict else found
+    return None
+
+
+class _MapOf:
+    """Marker: a map keyed by user names whose values are ``model``."""
+
+    def __init__(self, model: Any) -> None:
+        self.model_fields = None
+        self.model = model
+
+
+def _allowed(path: tuple) -> list[str]:
+    model: Any = Scenario
+    for key in path:
+        if isinstance(model, _MapOf):
+            model = model.model
+            continue
+        fields = getattr(model, "model_fields", None)
+        if not fields or key not in fields:
+            return []
+        model = _inner_model(fields[key].annotation)
+        if model is None:
+            return []
+    if isinstance(model, _MapOf):
+        return []
+    return list(getattr(model, "model_fields", {}) or [])
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def scenario_from_document(doc: Document, problems: Sequence[Problem] = ()) -> Scenario:
+    """Validate a loaded document; raise :class:`ScenarioError` with every problem found
+    (``problems`` already found while loading are reported with them)."""
+    problems = list(problems)
+    try:
+        scenario = Scenario.model_validate(doc.data)
+    except ValidationError as exc:
+        scenario = None
+        problems.extend(problems_from_validation_error(exc, doc, allowed_keys=_allowed))
+    for path, message in check_references(doc.data):
+        file, line = lookup_line(doc.source_map, path, doc.file)
+        problems.append(Problem(file, line, ".".join(str(p) for p in path), message))
+    if problems:
+        raise ScenarioError(problems)
+    assert scenario is not None
+    return scenario
+
+
+def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] | None = None) -> Scenario:
+    """Load, merge (``extends:``), override (``--set``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The YAML scenario file.
+    overrides : sequence of str, optional
+        ``"dotted.path=value"`` strings, values parsed as YAML (``roles.ae.headcount=8``).
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found, each with file, line, field path and what was expected.
+    """
+    try:
+        doc = load_document(path)
+    except ScenarioError as exc:
+        if exc.document is None:
+            raise
+        # e.g. duplicate keys: still validate what was read, to report everything at once
+        doc, early = exc.document, exc.problems
+    else:
+        early = []
+    if overrides:
+        doc = apply_overrides(doc, list(overrides))
+    return scenario_from_document(doc, early)
+
+
+def scenario_from_dict(data: dict[str, Any]) -> Scenario:
+    """Validate a scenario given as plain Python data (notebooks, tests, manifests)."""
+    return scenario_from_document(Document(data=data, source_map={}, file="<dict>", files=[]))
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (for editor completion)."""
+    schema = Scenario.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "salesim scenario"
+    schema.setdefault("properties", {})["extends"] = {
+        "type": "string",
+        "description": "a base scenario file whose fields this one overrides (maps merge; lists and scalars replace)",
+    }
+    return schema

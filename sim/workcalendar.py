@@ -1,0 +1,91 @@
+"""Calendar time and working time.
+
+This module owns the clock conventions (DESIGN.md §2, rule 6): simulation time is a float
+in days, day 0 is a Monday starting at midnight, months are 365.25 / 12 days long, and reps
+work Monday to Friday from ``start_hour`` for ``hours_per_day`` hours.
+
+*Working time* counts working days elapsed (a float): 1.0 is one full working day. Cadences
+and rep capacity live in working time; :meth:`WorkCalendar.from_work` maps back to calendar
+time. Mapping calendar → working time sends any instant outside working hours to the next
+working instant, which is what "first touch" means for a lead arriving at night.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+DAYS_PER_MONTH = 365.25 / 12.0
+"""Length of a reporting month in days."""
+
+WORKING_DAYS_PER_WEEK = 5
+
+
+class WorkCalendar:
+    """Conversions between calendar days and working days.
+
+    Parameters
+    ----------
+    start_hour : float
+        Hour of the day at which work starts (0–24).
+    hours_per_day : float
+        Working hours per working day (> 0, ``start_hour + hours_per_day <= 24``).
+    """
+
+    __slots__ = ("_h0", "_hd", "hours_per_day", "start_hour")
+
+    def __init__(self, start_hour: float = 9.0, hours_per_day: float = 8.0) -> None:
+        if hours_per_day <= 0 or start_hour < 0 or start_hour + hours_per_day > 24:
+            raise ValueError("working hours must lie within one day")
+        self.start_hour = start_hour
+        self.hours_per_day = hours_per_day
+        self._h0 = start_hour / 24.0
+        self._hd = hours_per_day / 24.0
+
+    def to_work(self, t: float) -> float:
+        """Working days elapsed at calendar time ``t`` (days)."""
+        day = math.floor(t)
+        week, weekday = divmod(day, 7)
+        base = week * WORKING_DAYS_PER_WEEK
+        if weekday >= WORKING_DAYS_PER_WEEK:
+            return float(base + WORKING_DAYS_PER_WEEK)
+        frac = (t - day - self._h0) / self._hd
+        frac = 0.0 if frac < 0.0 else (1.0 if frac > 1.0 else frac)
+        return base + weekday + frac
+
+    def from_work(self, w: float) -> float:
+        """Calendar time (days) at which ``w`` working days have elapsed.
+
+        Whole numbers map to the *start* of a working day, never to the end of the previous one.
+        """
+        week, rest = divmod(w, WORKING_DAYS_PER_WEEK)
+        weekday = math.floor(rest)
+        frac = rest - weekday
+        return week * 7.0 + weekday + self._h0 + frac * self._hd
+
+    def next_working_instant(self, t: float) -> float:
+        """The first calendar instant at or after ``t`` inside working hours."""
+        return self.from_work(self.to_work(t))
+
+    def to_work_array(self, t: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`to_work`."""
+        t = np.asarray(t, dtype=float)
+        day = np.floor(t)
+        week, weekday = np.divmod(day, 7)
+        base = week * WORKING_DAYS_PER_WEEK
+        frac = np.clip((t - day - self._h0) / self._hd, 0.0, 1.0)
+        within = base + weekday + frac
+        return np.where(weekday >= WORKING_DAYS_PER_WEEK, base + WORKING_DAYS_PER_WEEK, within)
+
+    def from_work_array(self, w: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`from_work`."""
+        w = np.asarray(w, dtype=float)
+        week, rest = np.divmod(w, WORKING_DAYS_PER_WEEK)
+        weekday = np.floor(rest)
+        return week * 7.0 + weekday + self._h0 + (rest - weekday) * self._hd
+
+
+def month_of(t: float) -> int:
+    """0-based index of the reporting month containing calendar time ``t``."""
+    return int(t // DAYS_PER_MONTH)
