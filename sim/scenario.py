@@ -48,10 +48,12 @@ class Spec(BaseModel):
 
 
 class CalendarSpec(Spec):
-    """Working hours. Day 0 of a simulation is a Monday; reps work Monday–Friday."""
+    """Working hours. Day 0 of a simulation is a Monday; reps work ``days_per_week`` days
+    from Monday (5: Monday–Friday)."""
 
     start_hour: float = Field(9.0, ge=0, le=23)
     hours_per_day: float = Field(8.0, gt=0, le=24)
+    days_per_week: int = Field(5, ge=1, le=7)
 
     @model_validator(mode="after")
     def _fits_in_a_day(self) -> CalendarSpec:

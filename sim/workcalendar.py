@@ -2,7 +2,7 @@
 
 This module owns the clock conventions (DESIGN.md §2, rule 6): simulation time is a float
 in days, day 0 is a Monday starting at midnight, months are 365.25 / 12 days long, and reps
-work Monday to Friday from ``start_hour`` for ``hours_per_day`` hours.
+work Monday to Friday (or ``days_per_week`` days from Monday) from ``start_hour`` for ``hours_per_day`` hours.
 
 *Working time* counts working days elapsed (a float): 1.0 is one full working day. Cadences
 and rep capacity live in working time; :meth:`WorkCalendar.from_work` maps back to calendar
@@ -19,9 +19,6 @@ import numpy as np
 DAYS_PER_MONTH = 365.25 / 12.0
 """Length of a reporting month in days."""
 
-WORKING_DAYS_PER_WEEK = 5
-
-
 class WorkCalendar:
     """Conversions between calendar days and working days.
 
@@ -31,15 +28,21 @@ class WorkCalendar:
         Hour of the day at which work starts (0–24).
     hours_per_day : float
         Working hours per working day (> 0, ``start_hour + hours_per_day <= 24``).
+    days_per_week : int
+        Working days per week, counted from Monday (5: Monday–Friday; 7 with
+        ``start_hour=0, hours_per_day=24`` makes working time equal calendar time).
     """
 
-    __slots__ = ("_h0", "_hd", "hours_per_day", "start_hour")
+    __slots__ = ("_h0", "_hd", "days_per_week", "hours_per_day", "start_hour")
 
-    def __init__(self, start_hour: float = 9.0, hours_per_day: float = 8.0) -> None:
+    def __init__(self, start_hour: float = 9.0, hours_per_day: float = 8.0, days_per_week: int = 5) -> None:
         if hours_per_day <= 0 or start_hour < 0 or start_hour + hours_per_day > 24:
             raise ValueError("working hours must lie within one day")
+        if not 1 <= days_per_week <= 7:
+            raise ValueError("days_per_week must be between 1 and 7")
         self.start_hour = start_hour
         self.hours_per_day = hours_per_day
+        self.days_per_week = days_per_week
         self._h0 = start_hour / 24.0
         self._hd = hours_per_day / 24.0
 
@@ -47,9 +50,9 @@ class WorkCalendar:
         """Working days elapsed at calendar time ``t`` (days)."""
         day = math.floor(t)
         week, weekday = divmod(day, 7)
-        base = week * WORKING_DAYS_PER_WEEK
-        if weekday >= WORKING_DAYS_PER_WEEK:
-            return float(base + WORKING_DAYS_PER_WEEK)
+        base = week * self.days_per_week
+        if weekday >= self.days_per_week:
+            return float(base + self.days_per_week)
         frac = (t - day - self._h0) / self._hd
         frac = 0.0 if frac < 0.0 else (1.0 if frac > 1.0 else frac)
         return base + weekday + frac
@@ -59,7 +62,7 @@ class WorkCalendar:
 
         Whole numbers map to the *start* of a working day, never to the end of the previous one.
         """
-        week, rest = divmod(w, WORKING_DAYS_PER_WEEK)
+        week, rest = divmod(w, self.days_per_week)
         weekday = math.floor(rest)
         frac = rest - weekday
         return week * 7.0 + weekday + self._h0 + frac * self._hd
@@ -73,15 +76,15 @@ class WorkCalendar:
         t = np.asarray(t, dtype=float)
         day = np.floor(t)
         week, weekday = np.divmod(day, 7)
-        base = week * WORKING_DAYS_PER_WEEK
+        base = week * self.days_per_week
         frac = np.clip((t - day - self._h0) / self._hd, 0.0, 1.0)
         within = base + weekday + frac
-        return np.where(weekday >= WORKING_DAYS_PER_WEEK, base + WORKING_DAYS_PER_WEEK, within)
+        return np.where(weekday >= self.days_per_week, base + self.days_per_week, within)
 
     def from_work_array(self, w: np.ndarray) -> np.ndarray:
         """Vectorised :meth:`from_work`."""
         w = np.asarray(w, dtype=float)
-        week, rest = np.divmod(w, WORKING_DAYS_PER_WEEK)
+        week, rest = np.divmod(w, self.days_per_week)
         weekday = np.floor(rest)
         return week * 7.0 + weekday + self._h0 + (rest - weekday) * self._hd
 

@@ -51,7 +51,8 @@ class World:
         self.scenario = scenario
         self.env = simpy.Environment()
         self.streams = Streams(seed, replication)
-        self.calendar = WorkCalendar(scenario.calendar.start_hour, scenario.calendar.hours_per_day)
+        cal = scenario.calendar
+        self.calendar = WorkCalendar(cal.start_hour, cal.hours_per_day, cal.days_per_week)
         self.horizon_days = scenario.horizon_months * DAYS_PER_MONTH
         self.segment_names = list(scenario.segments)
         segments = [scenario.segments[n] for n in self.segment_names]
