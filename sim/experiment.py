@@ -139,6 +139,15 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
 
 
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Cancel pending chunks and stop running ones at once (their results would be discarded)."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public API for this
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+
+
 def default_workers() -> int:
     """All cores this process may use."""
     try:
@@ -324,7 +333,7 @@ def run(
                     bar.update(len(futures[future]))
         except KeyboardInterrupt:
             if pool is not None and own_pool:
-                pool.shutdown(wait=False, cancel_futures=True)
+                _stop_now(pool)
             if store is not None:
                 store.update_manifest(status="interrupted", reps_requested=reps,
                                       reps_completed=len(store.completed_reps() & set(range(reps))))

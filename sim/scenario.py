@@ -404,43 +404,51 @@ def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
     return problems
 
 
-def _inner_model(annotation: Any) -> Any:
-    """The pydantic model inside an annotation like ``X | None`` or ``dict[str, X]``."""
+def _models_in(annotation: Any) -> tuple[list[type[BaseModel]], bool]:
+    """(pydantic models inside ``annotation``, whether they are values of a name-keyed map)."""
     import typing
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    args = typing.get_args(annotation)
-    for arg in reversed(args):
-        found = _inner_model(arg)
-        if found is not None:
-            return _MapOf(found) if typing.get_origin(annotation) is dict else found
-    return None
-
-
-class _MapOf:
-    """Marker: a map keyed by user names whose values are ``model``."""
-
-    def __init__(self, model: Any) -> None:
-        self.model_fields = None
-        self.model = model
+        return [annotation], False
+    origin = typing.get_origin(annotation)
+    if origin is dict:
+        models, _ = _models_in(typing.get_args(annotation)[-1])
+        return models, True
+    found: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        models, _ = _models_in(arg)
+        found.extend(m for m in models if m not in found)
+    return found, False
 
 
 def _allowed(path: tuple) -> list[str]:
-    model: Any = Scenario
+    """Field names allowed under ``path`` (for "did you mean" suggestions on unknown keys)."""
+    models: list[type[BaseModel]] = [Scenario]
+    keyed = False
     for key in path:
-        if isinstance(model, _MapOf):
-            model = model.model
+        if keyed:  # a user-chosen name in a map (roles.ae): its value has the same models
+            keyed = False
             continue
-        fields = getattr(model, "model_fields", None)
-        if not fields or key not in fields:
+        if isinstance(key, int):
+            continue
+        nxt: list[type[BaseModel]] = []
+        for model in models:
+            field = model.model_fields.get(key)
+            if field is not None:
+                found, keyed = _models_in(field.annotation)
+                nxt.extend(m for m in found if m not in nxt)
+        models = nxt
+        if not models:
             return []
-        model = _inner_model(fields[key].annotation)
-        if model is None:
-            return []
-    if isinstance(model, _MapOf):
+    if keyed:
         return []
-    return list(getattr(model, "model_fields", {}) or [])
+    names: list[str] = []
+    for model in models:
+        for name, field in model.model_fields.items():
+            shown = field.alias or name
+            if shown not in names:
+                names.append(shown)
+    return names
 
 
 # --------------------------------------------------------------------------- loading
