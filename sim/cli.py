@@ -87,6 +87,13 @@ def _err(message: str) -> None:
     print(f"salesim: {message}", file=sys.stderr)
 
 
+def _report_problems(file: str, problems: list) -> None:
+    n = len(problems)
+    print(f"{file}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.scenario import ScenarioError, load_scenario
 
@@ -96,10 +103,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             scenario = load_scenario(file, args.overrides)
         except ScenarioError as exc:
             status = EXIT_BAD_INPUT
-            n = len(exc.problems)
-            print(f"{file}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  {problem}", file=sys.stderr)
+            _report_problems(file, exc.problems)
             continue
         print(f"{file}: ok (scenario {scenario.name!r}, {scenario.horizon_months} months, "
               f"{sum(r.headcount for r in scenario.roles.values())} reps)")
@@ -123,8 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         scenario = load_scenario(args.scenario, args.overrides)
     except ScenarioError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        _report_problems(args.scenario, exc.problems)
         return EXIT_BAD_INPUT
     if args.workers is not None and args.workers < 1:
         _err(f"--workers must be at least 1 (got {args.workers})")

@@ -31,6 +31,8 @@ class LeadState(IntEnum):
     WON = 5
     OPEN = 6
     """Still in the pipeline at the horizon (queued, being dialed, in hand-off, open deal)."""
+    NO_CAPACITY = 7
+    """Lost because the POD it was routed to had no free rep (``org.overflow: lose``)."""
 
 
 class Source(IntEnum):
@@ -55,13 +57,14 @@ class WorkforceEvent(IntEnum):
 LEAD_FIELDS = (
     "lead", "source", "segment", "created_t", "first_touch_t", "connect_t", "sql_t",
     "handoff_t", "opportunity_t", "close_t", "end_t", "state", "dials", "mrr_usd",
-    "dev_rep", "closer_rep",
+    "dev_rep", "closer_rep", "dev_team", "closer_team", "region", "industry",
 )
 """Columns of a lead record, in tuple order."""
 
 ACCOUNT_FIELDS = ("t", "kind", "lead", "segment", "mrr_usd")
-WORKFORCE_FIELDS = ("t", "kind", "role", "rep", "seat", "monthly_cost_usd")
-LEVEL_FIELDS = ("month", "role", "series", "value")
+WORKFORCE_FIELDS = ("t", "kind", "role", "rep", "seat", "monthly_cost_usd", "team")
+LEVEL_FIELDS = ("month", "pool", "series", "value")
+"""``pool`` indexes ``EventLog.pools`` (a role in a team)."""
 
 
 @dataclass
@@ -71,13 +74,18 @@ class EventLog:
     ``leads``: one tuple per lead (``LEAD_FIELDS``), written when the lead leaves the
     pipeline or, for leads still open, at the horizon. ``accounts``: MRR movements
     (``ACCOUNT_FIELDS``). ``workforce``: starts, hires, exits, requisitions
-    (``WORKFORCE_FIELDS``; ``role`` is the role's index in ``roles``). ``levels``: monthly
-    snapshots and time averages (``LEVEL_FIELDS``).
+    (``WORKFORCE_FIELDS``; ``role`` indexes ``roles``, ``team`` indexes ``teams``).
+    ``levels``: per pool (a role in a team, ``pools``) and month: headcount, open
+    requisitions and backlog at month end, and the month's integrals of ramped FTE
+    (``fte_days``), capacity (``capacity_days``) and load (``busy_days``).
     """
 
     roles: list[str]
     segments: list[str]
     horizon_months: int
+    teams: list[str] = field(default_factory=lambda: ["org"])
+    pools: list[tuple[int, int]] = field(default_factory=list)
+    """(role index, team index) of each pool."""
     leads: list[tuple] = field(default_factory=list)
     accounts: list[tuple] = field(default_factory=list)
     workforce: list[tuple] = field(default_factory=list)

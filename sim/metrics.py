@@ -36,11 +36,11 @@ ORG_SERIES: tuple[str, ...] = (
 )
 """Org-level monthly series."""
 
-ROLE_SERIES: tuple[str, ...] = ("headcount", "capacity_fte", "utilization", "backlog")
+ROLE_SERIES: tuple[str, ...] = ("headcount", "capacity_fte", "utilization", "backlog", "open_requisitions")
 """Per-role monthly series, named ``<series>.<role>`` (e.g. ``utilization.ae``)."""
 
-STOCK_SERIES = frozenset({"mrr_usd", "customers", "headcount", "capacity_fte"})
-"""Series that have a value at month 0 (the starting state)."""
+TEAM_SERIES: tuple[str, ...] = ("mqls", "sqls", "opportunities", "wins", "new_mrr_usd", "stale", "no_capacity")
+"""Per-team monthly flows, named ``<series>@<team>`` (only when the org has several teams)."""
 
 
 def _month_index(t: np.ndarray, horizon_months: int) -> np.ndarray:
@@ -109,14 +109,93 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     for name in ("new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"):
         series[name][0] = np.nan
 
-    for role in log.roles:
-        for name in ROLE_SERIES:
-            series[f"{name}.{role}"] = np.full(h + 1, np.nan)
-    for month, role_index, name, value in log.levels:
-        key = f"{name}.{log.roles[role_index]}"
-        if key in series:
-            series[key][month] = value
+    series.update(role_series(log))
+    if len(log.teams) > 1:
+        series.update(team_series(log))
     return series
+
+
+def _level_arrays(log: EventLog) -> dict[str, np.ndarray]:
+    """Levels as arrays indexed [pool, month] (NaN where a level was not recorded)."""
+    h = log.horizon_months
+    names = ("headcount", "fte", "fte_days", "capacity_days", "busy_days", "backlog", "open_requisitions")
+    out = {name: np.full((len(log.pools), h + 1), np.nan) for name in names}
+    for month, pool, name, value in log.levels:
+        out[name][pool, month] = value
+    return out
+
+
+def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: str) -> dict[str, np.ndarray]:
+    """Role series (``ROLE_SERIES``) of a group of pools, named ``<series>.<suffix>``."""
+    def total(name: str) -> np.ndarray:
+        return np.sum(levels[name][pools], axis=0)
+
+    headcount = total("headcount")
+    capacity_fte = total("fte_days") / DAYS_PER_MONTH
+    capacity_fte[0] = total("fte")[0]
+    capacity, busy = total("capacity_days"), total("busy_days")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        utilization = np.where(capacity > 0, busy / capacity, np.nan)
+    utilization[0] = np.nan
+    backlog = total("backlog")
+    backlog[0] = np.nan
+    requisitions = total("open_requisitions")
+    requisitions[0] = np.nan
+    return {
+        f"headcount.{suffix}": headcount,
+        f"capacity_fte.{suffix}": capacity_fte,
+        f"utilization.{suffix}": utilization,
+        f"backlog.{suffix}": backlog,
+        f"open_requisitions.{suffix}": requisitions,
+    }
+
+
+def role_series(log: EventLog) -> dict[str, np.ndarray]:
+    """Per-role series over all teams (``utilization.ae``), and per team when there are several
+    (``utilization.ae@east``). Utilization is the month's integral of load over capacity."""
+    levels = _level_arrays(log)
+    out: dict[str, np.ndarray] = {}
+    for r, role in enumerate(log.roles):
+        pools = [i for i, (role_index, _team) in enumerate(log.pools) if role_index == r]
+        if pools:
+            out.update(_pool_group_series(levels, pools, role))
+        else:
+            for name in ROLE_SERIES:
+                out[f"{name}.{role}"] = np.full(log.horizon_months + 1, np.nan)
+        if len(log.teams) > 1:
+            for i in pools:
+                out.update(_pool_group_series(levels, [i], f"{role}@{log.teams[log.pools[i][1]]}"))
+    return out
+
+
+def team_series(log: EventLog) -> dict[str, np.ndarray]:
+    """Per-team flows: ``mqls@T`` routed to T's inbound desk, ``sqls@T`` made by T's development
+    reps, ``opportunities@T``, ``wins@T`` and ``new_mrr_usd@T`` of T's closers, ``stale@T``
+    dropped while waiting in T's queues, ``no_capacity@T`` lost by the overflow rule."""
+    h = log.horizon_months
+    leads = log.lead_table()
+    state = leads["state"]
+    has_sql = ~np.isnan(leads["sql_t"])
+    out: dict[str, np.ndarray] = {}
+    for t, team in enumerate(log.teams):
+        dev = leads["dev_team"] == t
+        closer = leads["closer_team"] == t
+        won = closer & (state == LeadState.WON)
+        stale = (state == LeadState.STALE) & np.where(has_sql, closer, dev)
+        flows = {
+            "mqls": _per_month(leads["created_t"][dev & (leads["source"] == Source.INBOUND)], None, h),
+            "sqls": _per_month(leads["sql_t"][dev & has_sql], None, h),
+            "opportunities": _per_month(leads["opportunity_t"][closer & ~np.isnan(leads["opportunity_t"])], None, h),
+            "wins": _per_month(leads["close_t"][won], None, h),
+            "new_mrr_usd": _per_month(leads["close_t"][won], leads["mrr_usd"][won], h),
+            "stale": _per_month(leads["end_t"][stale], None, h),
+            "no_capacity": _per_month(leads["end_t"][(state == LeadState.NO_CAPACITY)
+                                                    & np.where(has_sql, closer | dev, dev)], None, h),
+        }
+        for name, values in flows.items():
+            values[0] = np.nan
+            out[f"{name}@{team}"] = values
+    return out
 
 
 def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None = None) -> dict[str, float]:

@@ -273,11 +273,21 @@ class CadenceSpec(Spec):
     max_attempts: int = Field(30, ge=1)
 
 
-class HandoffSpec(Spec):
-    """The hand-off of an SQL to the closers, and the wait for a free closer."""
+class HandoffLegSpec(Spec):
+    """One kind of hand-off of an SQL to a closer: its delay, leakage and context loss."""
 
     delay_days: Dist = Field(default_factory=lambda: Constant(value=2.0))
     leakage_probability: Probability = Field(0.05, description="chance an SQL is lost in the hand-off")
+    win_odds_multiplier: float = Field(
+        1.0, gt=0, le=10,
+        description="context loss: multiplies the odds of passing the first meeting (1 = no effect)",
+    )
+
+
+class HandoffSpec(HandoffLegSpec):
+    """Hand-offs across functions (between pools, or from a pool to a POD), and the wait for a
+    free closer."""
+
     stale_after_days: float = Field(
         30.0, gt=0, description="an SQL waiting this long for a free closer is dropped as stale"
     )
@@ -289,10 +299,51 @@ class CustomersSpec(Spec):
     managed_by: str | None = Field("csm", description="customer-success role (null: none)")
 
 
-class OrgSpec(Spec):
-    """How the roles are organized. This version simulates functional pools (``silo``)."""
+class MarketSpec(Spec):
+    """Attributes a lead carries besides its segment, drawn at its creation (weights)."""
 
-    structure: Literal["silo"] = "silo"
+    regions: dict[str, NonNegative] = Field(default_factory=dict, description="region name → weight")
+    industries: dict[str, NonNegative] = Field(default_factory=dict, description="industry name → weight")
+
+
+class PodSpec(Spec):
+    """A cross-functional team: how many reps of each role it holds and the market it owns."""
+
+    composition: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        description="role name → reps in this POD (e.g. {mdr: 1, sdr: 1, ae: 3, csm: 1})"
+    )
+    segments: list[str] | None = Field(None, description="segments this POD owns (null: all)")
+    regions: list[str] | None = Field(None, description="regions this POD owns (null: all)")
+    industries: list[str] | None = Field(None, description="industries this POD owns (null: all)")
+
+
+RoutingPolicy = Literal["territory", "round_robin", "least_loaded"]
+OverflowRule = Literal["wait", "spill", "lose"]
+
+
+class OrgSpec(Spec):
+    """How the roles are organized.
+
+    * ``silo``: every role is one shared pool; SQLs cross from development pools to the closer
+      pool with the top-level ``handoff``.
+    * ``pod``: every rep sits in a POD (``pods``); hand-offs inside a POD use ``pod_handoff``.
+    * ``hybrid``: PODs plus ``pooled_roles`` shared by all of them (e.g. pooled MDRs feeding POD
+      closers, or a pooled CSM team behind PODs); hand-offs between a pool and a POD use
+      ``handoff``.
+    """
+
+    structure: Literal["silo", "pod", "hybrid"] = "silo"
+    pods: dict[str, PodSpec] = Field(default_factory=dict)
+    pooled_roles: list[str] = Field(default_factory=list, description="hybrid: roles shared by all PODs")
+    routing: RoutingPolicy = Field(
+        "territory", description="how a lead picks a POD: its market slice, round robin, or least loaded"
+    )
+    overflow: OverflowRule = Field(
+        "wait", description="when the chosen POD has no free rep: wait there, spill to another POD, or lose the lead"
+    )
+    pod_handoff: HandoffLegSpec | None = Field(
+        None, description="hand-offs inside a POD (default: the same as handoff)"
+    )
 
 
 class Scenario(Spec):
@@ -310,6 +361,7 @@ class Scenario(Spec):
     contact: CadenceSpec = Field(default_factory=CadenceSpec)
     handoff: HandoffSpec = Field(default_factory=HandoffSpec)
     customers: CustomersSpec = Field(default_factory=CustomersSpec)
+    market: MarketSpec = Field(default_factory=MarketSpec)
 
     def resolved(self) -> dict[str, Any]:
         """The scenario as plain data with every default filled in (JSON-compatible)."""
@@ -401,6 +453,86 @@ def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
         need_role(("customers", "managed_by"), managed_by, "accounts_covered", "looks after customers")
     if data.get("inbound") is None and data.get("outbound") is None and "name" in data:
         problems.append(((), "the scenario has neither inbound nor outbound leads: nothing would happen"))
+    problems.extend(_check_org(data, roles, segments, unknown))
+    return problems
+
+
+def _positive_names(*weights: Any) -> set[str]:
+    """Names with a positive weight in any of the given maps."""
+    out: set[str] = set()
+    for mapping in weights:
+        if isinstance(mapping, dict):
+            out.update(k for k, w in mapping.items() if isinstance(w, int | float) and w > 0)
+    return out
+
+
+def _check_org(data: dict[str, Any], roles: dict, segments: dict, unknown) -> list[tuple[tuple, str]]:
+    """PODs, pooled roles and market slices against roles, headcounts and the market."""
+    problems: list[tuple[tuple, str]] = []
+    org = data.get("org") if isinstance(data.get("org"), dict) else {}
+    structure = org.get("structure", "silo")
+    pods = org.get("pods") if isinstance(org.get("pods"), dict) else {}
+    pooled = org.get("pooled_roles") if isinstance(org.get("pooled_roles"), list) else []
+    if structure == "silo":
+        if pods:
+            problems.append((("org", "pods"), "pods are only used with structure: pod or hybrid"))
+        if pooled:
+            problems.append((("org", "pooled_roles"), "pooled_roles are only used with structure: hybrid"))
+        return problems
+    if structure not in ("pod", "hybrid"):
+        return problems
+    if not pods:
+        problems.append((("org", "structure"), f"structure {structure!r} needs at least one POD under org.pods"))
+        return problems
+    if structure == "pod" and pooled:
+        problems.append((("org", "pooled_roles"), "pooled roles make a hybrid: use structure: hybrid"))
+    if structure == "hybrid" and not pooled:
+        problems.append((("org", "pooled_roles"), "structure 'hybrid' needs pooled_roles (e.g. [mdr] or [csm])"))
+    for i, role in enumerate(pooled):
+        if role not in roles:
+            problems.append((("org", "pooled_roles", i), unknown("role", role, roles)))
+
+    market = data.get("market") if isinstance(data.get("market"), dict) else {}
+    inbound = data.get("inbound") if isinstance(data.get("inbound"), dict) else {}
+    outbound = data.get("outbound") if isinstance(data.get("outbound"), dict) else {}
+    live_segments = _positive_names(inbound.get("segment_mix"), outbound.get("segment_mix"))
+    slices = {
+        "segments": (segments, live_segments, "segment"),
+        "regions": (market.get("regions") or {}, _positive_names(market.get("regions")), "region"),
+        "industries": (market.get("industries") or {}, _positive_names(market.get("industries")), "industry"),
+    }
+    seats: dict[str, int] = {}
+    for pod_name, pod in pods.items():
+        if not isinstance(pod, dict):
+            continue
+        composition = pod.get("composition") if isinstance(pod.get("composition"), dict) else {}
+        for role, count in composition.items():
+            path = ("org", "pods", pod_name, "composition", role)
+            if role not in roles:
+                problems.append((path, unknown("role", role, roles)))
+            elif role in pooled:
+                problems.append((path, f"role {role!r} is pooled (org.pooled_roles) and cannot also sit in a POD"))
+            elif isinstance(count, int):
+                seats[role] = seats.get(role, 0) + count
+        for field, (defined, live, kind) in slices.items():
+            chosen = pod.get(field)
+            if not isinstance(chosen, list):
+                continue
+            for j, name in enumerate(chosen):
+                if name not in defined:
+                    problems.append((("org", "pods", pod_name, field, j), unknown(kind, name, defined)))
+            if chosen and all(name in defined for name in chosen) and not any(n in live for n in chosen):
+                problems.append((("org", "pods", pod_name, field),
+                                 f"no lead can have these {field} (their weights are zero or they are in no mix): "
+                                 f"this POD's market slice is empty"))
+    for role, spec in roles.items():
+        if not isinstance(spec, dict) or role in pooled or not isinstance(spec.get("headcount"), int):
+            continue
+        have = seats.get(role, 0)
+        if have != spec["headcount"]:
+            problems.append((("roles", role, "headcount"),
+                             f"headcount is {spec['headcount']} but the PODs' compositions hold {have} {role} "
+                             f"seat(s); make them match{' or pool the role' if structure == 'hybrid' else ''}"))
     return problems
 
 
@@ -462,7 +594,7 @@ def scenario_from_document(doc: Document, problems: Sequence[Problem] = ()) -> S
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:
         scenario = None
-        problems.extend(problems_from_validation_error(exc, doc, allowed_keys=_allowed))
+        problems.extend(_plain_dist_message(p) for p in problems_from_validation_error(exc, doc, allowed_keys=_allowed))
     for path, message in check_references(doc.data):
         file, line = lookup_line(doc.source_map, path, doc.file)
         problems.append(Problem(file, line, ".".join(str(p) for p in path), message))
@@ -470,6 +602,21 @@ def scenario_from_document(doc: Document, problems: Sequence[Problem] = ()) -> S
         raise ScenarioError(problems)
     assert scenario is not None
     return scenario
+
+
+def _plain_dist_message(problem: Problem) -> Problem:
+    """Say "unknown distribution" for a bad ``dist:`` tag rather than pydantic's wording."""
+    if problem.path.split(".")[-1] == "dist" and problem.message.startswith("Input should be"):
+        import re
+
+        from sim.dists import DIST_NAMES
+
+        got = re.search(r"got ('[^']*'|\S+)", problem.message)
+        hint = re.search(r"did you mean '[^']*'\?", problem.message)
+        message = f"unknown distribution {got.group(1) if got else '?'}"
+        message += f"; {hint.group(0)}" if hint else f"; expected one of: {', '.join(DIST_NAMES)}"
+        return Problem(problem.file, problem.line, problem.path, message)
+    return problem
 
 
 def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] | None = None) -> Scenario:
@@ -492,7 +639,10 @@ def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] | None 
     except ScenarioError as exc:
         if exc.document is None:
             raise
-        # e.g. duplicate keys: still validate what was read, to report everything at once
+        # e.g. duplicate keys: still validate what was read, to report everything at once —
+        # unless a base file could not be used: then every inherited field would look missing
+        if any(p.path == "extends" for p in exc.problems):
+            raise
         doc, early = exc.document, exc.problems
     else:
         early = []

@@ -116,6 +116,13 @@ class ResultsStore:
             The folder cannot be created or written, or is not a results folder.
         """
         sha = scenario.sha256()
+        if self.folder.exists() and not self.folder.is_dir():
+            raise StoreError(f"cannot write results to {self.folder}: it is a file, not a folder")
+        for parent in self.folder.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise StoreError(f"cannot write results to {self.folder}: {parent} is a file, not a folder")
+                break
         try:
             existing = self.read_manifest()
         except StoreError:

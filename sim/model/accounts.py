@@ -14,6 +14,7 @@ lead, so the same account makes the same draw in every scenario.
 from __future__ import annotations
 
 import numpy as np
+import simpy
 
 from sim.eventlog import AccountEvent, EventLog, Source
 from sim.model.leads import Lead
@@ -24,13 +25,17 @@ from sim.workcalendar import DAYS_PER_MONTH
 
 
 class Accounts:
-    """The customers of one replication and the role (CSM) that looks after them."""
+    """The customers of one replication and the CSM pools that look after them.
 
-    def __init__(self, log: EventLog, streams: Streams, segments: list[SegmentSpec], pool: RolePool | None) -> None:
+    The object is the desk of every CSM pool (one per team that has CSMs); an account stays
+    with the pool it was given at signing (its POD's CSMs, or the pooled CSM team).
+    """
+
+    def __init__(self, env: simpy.Environment, log: EventLog, streams: Streams, segments: list[SegmentSpec]) -> None:
+        self.env = env
         self.log = log
         self.streams = streams
         self.segments = segments
-        self.pool = pool
         # parallel per-account columns (index = account number)
         self.lead_ids: list[int] = []
         self.lead_index: list[int] = []
@@ -42,9 +47,9 @@ class Accounts:
         self.hazard: list[float] = []
         self.active: list[bool] = []
         self.csm: list[Rep | None] = []
-        self.now = 0.0
-        if pool is not None:
-            pool.desk = self
+        self.pool_of: list[RolePool | None] = []
+        self.orphans: dict[int, set[int]] = {}
+        """Accounts of a CSM pool left without a CSM (vacancy), by pool index."""
         seg = segments
         self._rate = np.array([s.churn.monthly_rate for s in seg])
         self._onb_months = np.array([s.churn.onboarding_months for s in seg], dtype=float)
@@ -54,45 +59,57 @@ class Accounts:
 
     # ------------------------------------------------------------------ CSM desk protocol
 
+    def attach(self, pool: RolePool) -> None:
+        """Look after the accounts given to ``pool`` (a CSM role in one team)."""
+        pool.desk = self
+
     def _capacity(self, rep: Rep) -> float:
-        assert self.pool is not None
-        return (self.pool.spec.accounts_covered or 0.0) * rep.productivity
+        return (rep.pool.spec.accounts_covered or 0.0) * rep.productivity
 
     def rep_joined(self, rep: Rep) -> None:
         rep.capacity = self._capacity(rep)
-        assert self.pool is not None
-        self.pool.capacity.add(self.now, rep.capacity)
+        rep.pool.capacity.add(self.env.now, rep.capacity)
+        waiting = self.orphans.pop(rep.pool.pool_index, set())
+        for account in sorted(waiting):  # a new CSM takes over accounts left without one
+            self._assign(account, rep)
 
     def productivity_changed(self, rep: Rep) -> None:
         new = self._capacity(rep)
-        assert self.pool is not None
-        self.pool.capacity.add(self.now, new - rep.capacity)
+        rep.pool.capacity.add(self.env.now, new - rep.capacity)
         rep.capacity = new
 
     def rep_leaving(self, rep: Rep) -> None:
-        """The leaving CSM's book is spread over the remaining CSMs, least loaded first."""
-        assert self.pool is not None
-        self.pool.capacity.add(self.now, -rep.capacity)
-        for account in sorted(rep.items):
-            self.csm[account] = self._least_loaded()
-            if self.csm[account] is not None:
-                self.csm[account].items.add(account)
-                self.csm[account].load += 1
-            else:
-                self.pool.busy.add(self.now, -1)
+        """The leaving CSM's book is spread over the pool's remaining CSMs, least loaded first."""
+        pool = rep.pool
+        pool.capacity.add(self.env.now, -rep.capacity)
+        accounts = sorted(rep.items)
+        pool.busy.add(self.env.now, -len(accounts))
         rep.items.clear()
         rep.load = 0
+        for account in accounts:
+            target = self._least_loaded(pool)
+            if target is not None:
+                self._assign(account, target)
+            else:
+                self.csm[account] = None
+                self.orphans.setdefault(pool.pool_index, set()).add(account)
 
-    def _least_loaded(self) -> Rep | None:
-        if self.pool is None or not self.pool.reps:
+    def _assign(self, account: int, rep: Rep) -> None:
+        self.csm[account] = rep
+        rep.items.add(account)
+        rep.load += 1
+        rep.pool.busy.add(self.env.now, 1)
+
+    @staticmethod
+    def _least_loaded(pool: RolePool | None) -> Rep | None:
+        if pool is None or not pool.reps:
             return None
-        return min(self.pool.reps, key=lambda r: ((r.load + 1) / r.capacity if r.capacity > 0 else np.inf, r.id))
+        return min(pool.reps, key=lambda r: ((r.load + 1) / r.capacity if r.capacity > 0 else np.inf, r.id))
 
     # ------------------------------------------------------------------ flow
 
-    def add_customer(self, lead: Lead, t: float) -> None:
-        """A won deal becomes an account."""
-        self.now = t
+    def add_customer(self, lead: Lead, t: float, pool: RolePool | None) -> None:
+        """A won deal becomes an account of CSM ``pool`` (None: no CSM looks after it)."""
         account = len(self.lead_ids)
         self.lead_ids.append(lead.id)
         self.lead_index.append(lead.index)
@@ -103,18 +120,17 @@ class Accounts:
         self.budget.append(lead.churn_budget)
         self.hazard.append(0.0)
         self.active.append(True)
-        csm = self._least_loaded()
-        self.csm.append(csm)
+        self.csm.append(None)
+        self.pool_of.append(pool)
+        csm = self._least_loaded(pool)
         if csm is not None:
-            csm.items.add(account)
-            csm.load += 1
-        if self.pool is not None:
-            self.pool.busy.add(t, 1)
+            self._assign(account, csm)
+        elif pool is not None:
+            self.orphans.setdefault(pool.pool_index, set()).add(account)
         self.log.accounts.append((t, int(AccountEvent.NEW), lead.id, lead.segment, lead.mrr_usd))
 
     def month_step(self, month: int, t_start: float, t_end: float) -> None:
         """Churn and expansion of month ``month`` (1-based) spanning [t_start, t_end)."""
-        self.now = t_end
         active_idx = np.flatnonzero(np.asarray(self.active, dtype=bool))
         if active_idx.size == 0:
             return
@@ -167,8 +183,11 @@ class Accounts:
         if rep is not None:
             rep.items.discard(account)
             rep.load -= 1
-        if self.pool is not None:
-            self.pool.busy.add(t, -1)
+            rep.pool.busy.add(self.env.now, -1)  # levels move at the month step
+        else:
+            pool = self.pool_of[account]
+            if pool is not None:
+                self.orphans.get(pool.pool_index, set()).discard(account)
 
     def _expand(self, month: int, idx: np.ndarray, seg: np.ndarray, t: float) -> None:
         if idx.size == 0 or not np.any(self._exp_p[seg] > 0):

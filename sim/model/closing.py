@@ -22,7 +22,7 @@ import simpy
 from sim.eventlog import EventLog, LeadState
 from sim.model.leads import Lead
 from sim.model.workforce import Rep, RolePool
-from sim.scenario import HandoffSpec, SegmentSpec
+from sim.scenario import HandoffLegSpec, SegmentSpec
 
 
 class ClosingDesk:
@@ -34,15 +34,16 @@ class ClosingDesk:
         log: EventLog,
         pool: RolePool,
         segments: list[SegmentSpec],
-        handoff: HandoffSpec,
+        stale_after_days: float,
         on_won: Callable[[Lead], None],
     ) -> None:
         self.env = env
         self.log = log
         self.pool = pool
-        self.handoff = handoff
+        self.stale_after_days = stale_after_days
         self.on_won = on_won
         self.pass_probabilities = [seg.opportunity.pass_probabilities() for seg in segments]
+        self.gap_days = [seg.opportunity.gap_days for seg in segments]
         self.queue: deque[Lead] = deque()
         self.in_transit: set[Lead] = set()
         self.orphans: set[Lead] = set()
@@ -86,13 +87,28 @@ class ClosingDesk:
 
     # ------------------------------------------------------------------ flow
 
-    def hand_off(self, lead: Lead) -> None:
-        """An SQL leaves its development rep for this role's queue."""
+    # ------------------------------------------------------------------ routing questions
+
+    def has_room(self) -> bool:
+        """Whether a closer could open one more opportunity now."""
+        return not self.queue and any(rep.load + 1 <= rep.capacity + 1e-9 for rep in self.pool.reps)
+
+    def free_share(self) -> float:
+        """Free capacity as a share of capacity (0 with nobody staffed), minus the queue."""
+        capacity = sum(rep.capacity for rep in self.pool.reps)
+        if capacity <= 0:
+            return -math.inf if self.queue else 0.0
+        return (capacity - sum(rep.load for rep in self.pool.reps) - len(self.queue)) / capacity
+
+    def hand_off(self, lead: Lead, leg: HandoffLegSpec) -> None:
+        """An SQL leaves its development rep for this desk's queue, by hand-off ``leg``."""
         now = self.env.now
-        delay = max(0.0, self.handoff.delay_days.ppf1(lead.u_handoff))
-        if lead.u_leak < self.handoff.leakage_probability:
+        lead.closer_team = self.pool.team
+        delay = max(0.0, leg.delay_days.ppf1(lead.u_handoff))
+        if lead.u_leak < leg.leakage_probability:
             self.log.leads.append(lead.record(now + delay, LeadState.LOST_IN_HANDOFF))
             return
+        lead.win_odds = leg.win_odds_multiplier
         self.in_transit.add(lead)
         event = self.env.timeout(delay)
         event.callbacks.append(lambda _e, lead=lead: self._arrive(lead))
@@ -104,7 +120,7 @@ class ClosingDesk:
         self.fill()
 
     def _pop(self) -> Lead | None:
-        now, stale = self.env.now, self.handoff.stale_after_days
+        now, stale = self.env.now, self.stale_after_days
         while self.queue:
             lead = self.queue.popleft()
             if now - lead.handoff_t > stale:
@@ -138,10 +154,15 @@ class ClosingDesk:
         rep.items.add(lead)
         self.pool.busy.add(now, 1)
         passes = self.pass_probabilities[lead.segment]
-        u_pass, gaps = lead.meeting_draws()
+        u_pass, u_gap = lead.meeting_draws()
+        gaps = self.gap_days[lead.segment].ppf(u_gap[: len(passes)]).tolist()
+        if lead.win_odds != 1.0:  # context lost in the hand-off: odds of the first meeting
+            p = passes[0]
+            odds = p / (1.0 - p) * lead.win_odds if p < 1.0 else math.inf
+            passes = [odds / (1.0 + odds) if math.isfinite(odds) else 1.0, *passes[1:]]
         t, won = now, True
         for i, p in enumerate(passes):
-            t += gaps[i]
+            t += max(0.0, gaps[i])
             if u_pass[i] >= p:
                 won = False
                 break
@@ -171,7 +192,7 @@ class ClosingDesk:
         return len(self.queue)
 
     def finalize(self, t_end: float) -> None:
-        stale = self.handoff.stale_after_days
+        stale = self.stale_after_days
         for lead in self.queue:
             if t_end - lead.handoff_t > stale:
                 self.log.leads.append(lead.record(lead.handoff_t + stale, LeadState.STALE))

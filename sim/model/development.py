@@ -22,7 +22,7 @@ from collections.abc import Callable
 import simpy
 
 from sim.eventlog import EventLog, LeadState
-from sim.model.leads import Lead, LeadFactory
+from sim.model.leads import Lead, LeadFactory, MarketView
 from sim.model.speed import SpeedToLead
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import CadenceSpec, InboundSpec, OutboundSpec
@@ -58,6 +58,7 @@ class DevelopmentDesk:
         self.speed: SpeedToLead | None = None
         self.outbound: OutboundSpec | None = None
         self.prospects: LeadFactory | None = None
+        self.view: MarketView | None = None
         self.orphans: deque[Lead] = deque()
         pool.desk = self
 
@@ -65,9 +66,24 @@ class DevelopmentDesk:
         self.inbound = spec
         self.speed = SpeedToLead.from_spec(spec.speed_to_lead.profile, spec.speed_to_lead.points)
 
-    def serve_outbound(self, spec: OutboundSpec, factory: LeadFactory) -> None:
+    def serve_outbound(self, spec: OutboundSpec, factory: LeadFactory, view: MarketView | None = None) -> None:
+        """Prospect from ``factory``'s lists, within ``view``'s market slice (default: all)."""
         self.outbound = spec
         self.prospects = factory
+        self.view = view
+
+    # ------------------------------------------------------------------ routing questions
+
+    def has_free_slot(self) -> bool:
+        """Whether a rep could start on a new lead now."""
+        return not self.queue and any(rep.capacity - rep.load >= 1 for rep in self.pool.reps)
+
+    def free_share(self) -> float:
+        """Free slots as a share of all slots (0 with nobody staffed), minus the queue."""
+        capacity = sum(rep.capacity for rep in self.pool.reps)
+        if capacity <= 0:
+            return -math.inf if self.queue else 0.0
+        return (capacity - sum(rep.load for rep in self.pool.reps) - len(self.queue)) / capacity
 
     # ------------------------------------------------------------------ capacity
 
@@ -121,6 +137,7 @@ class DevelopmentDesk:
 
     def arrive(self, lead: Lead) -> None:
         """An inbound MQL enters the queue."""
+        lead.dev_team = self.pool.team
         self.queue.append(lead)
         self.fill()
 
@@ -138,7 +155,9 @@ class DevelopmentDesk:
             return self.orphans.popleft()
         if self.prospects is not None and rep.prospects_left >= 1.0:
             rep.prospects_left -= 1.0
-            return self.prospects.create(now)
+            lead = self.prospects.create(now, self.view)
+            lead.dev_team = self.pool.team
+            return lead
         return None
 
     def fill(self) -> None:

@@ -3,8 +3,13 @@
 This module owns the *market*: what belongs to a lead is drawn when it is created, from
 streams named after the source (``inbound.*``, ``outbound.*``), in creation order and in
 fixed-size blocks (DESIGN.md §2, rule 3). The k-th MQL of a replication therefore has the
-same segment, dials-to-connect, deal size, "would qualify" / "would win" uniforms and churn
-budget in every scenario run with the same seed, whatever the org chart does to it.
+same segment, region, industry, dials-to-connect, deal size, "would qualify" / "would win"
+uniforms, meeting gaps and churn budget in every scenario run with the same seed, whatever
+the org chart does to it.
+
+Categorical attributes (segment, region, industry) are inverse transforms of latent
+uniforms over the weights in a fixed order; a POD prospecting its own market slice maps the
+same uniforms through the slice's weights (:class:`MarketView`).
 """
 
 from __future__ import annotations
@@ -22,35 +27,61 @@ BLOCK_SIZE = 1024
 """Leads drawn per block; fixed so that draws never depend on how many leads a run needs."""
 
 
+class Categorical:
+    """A latent uniform → one of ``names`` (index into the scenario's full list), by weight."""
+
+    __slots__ = ("cdf", "index")
+
+    def __init__(self, all_names: list[str], weights: dict[str, float], allowed: set[str] | None = None) -> None:
+        chosen = [(n, w) for n, w in weights.items() if w > 0 and (allowed is None or n in allowed)]
+        if not chosen:  # an empty slice falls back to the whole market
+            chosen = [(n, w) for n, w in weights.items() if w > 0] or [(n, 1.0) for n in weights]
+        if not chosen:
+            self.index: list[int] = [-1]
+            self.cdf: list[float] = [1.0]
+            return
+        total = sum(w for _, w in chosen) or 1.0
+        self.index = [all_names.index(n) for n, _ in chosen]
+        acc, cdf = 0.0, []
+        for _, w in chosen:
+            acc += w / total
+            cdf.append(acc)
+        cdf[-1] = 1.0
+        self.cdf = cdf
+
+    def pick(self, u: float) -> int:
+        for i, c in enumerate(self.cdf):
+            if u < c:
+                return self.index[i]
+        return self.index[-1]
+
+    def pick_array(self, u: np.ndarray) -> np.ndarray:
+        pos = np.minimum(np.searchsorted(np.asarray(self.cdf), u, side="right"), len(self.cdf) - 1)
+        return np.asarray(self.index)[pos]
+
+
+class MarketView:
+    """How latent uniforms become segment, region and industry for one source (and slice)."""
+
+    __slots__ = ("industry", "region", "segment")
+
+    def __init__(self, scenario: Scenario, segment_mix: dict[str, float],
+                 segments: set[str] | None = None, regions: set[str] | None = None,
+                 industries: set[str] | None = None) -> None:
+        market = scenario.market
+        self.segment = Categorical(list(scenario.segments), segment_mix, segments)
+        self.region = Categorical(list(market.regions), market.regions, regions)
+        self.industry = Categorical(list(market.industries), market.industries, industries)
+
+
 class Lead:
     """One lead (an inbound MQL or an outbound prospect) moving through the funnel."""
 
     __slots__ = (
-        "churn_budget",
-        "closer",
-        "closer_rep",
-        "connect_t",
-        "created_t",
-        "dev_rep",
-        "dials_done",
-        "dials_needed",
-        "first_touch_t",
-        "handoff_t",
-        "id",
-        "index",
-        "meetings",
-        "mrr_usd",
-        "opportunity_t",
-        "segment",
-        "source",
-        "sql_t",
-        "token",
-        "u_handoff",
-        "u_leak",
-        "u_qualify",
-        "u_response",
-        "u_sql",
-        "w_start",
+        "churn_budget", "closer", "closer_rep", "closer_team", "connect_t", "created_t", "dev_rep",
+        "dev_team", "dials_done", "dials_needed", "first_touch_t", "handoff_t", "id", "index",
+        "industry", "meetings", "mrr_usd", "opportunity_t", "region", "segment", "source", "sql_t",
+        "token", "u_handoff", "u_leak", "u_qualify", "u_response", "u_sql", "w_start", "win_odds",
     )
 
     def __init__(self) -> None:
@@ -62,21 +93,25 @@ class Lead:
         self.dials_done = 0
         self.dev_rep = -1
         self.closer_rep = -1
+        self.dev_team = -1
+        self.closer_team = -1
         self.closer = None
         self.token = 0
         self.w_start = 0.0
+        self.win_odds = 1.0
 
     def meeting_draws(self) -> tuple[list[float], list[float]]:
-        """(pass uniforms, gap days) of the lead's potential meetings, drawn at creation."""
-        (u_pass, gaps), row = self.meetings
-        return u_pass[row].tolist(), gaps[row].tolist()
+        """(pass uniforms, gap uniforms) of the lead's potential meetings, drawn at creation."""
+        (u_pass, u_gap), row = self.meetings
+        return u_pass[row].tolist(), u_gap[row]
 
     def record(self, end_t: float, state: int, close_t: float = NAN, mrr_usd: float = 0.0) -> tuple:
         """The lead's record (``sim.eventlog.LEAD_FIELDS``)."""
         return (
             self.id, self.source, self.segment, self.created_t, self.first_touch_t,
             self.connect_t, self.sql_t, self.handoff_t, self.opportunity_t, close_t, end_t,
-            state, self.dials_done, mrr_usd, self.dev_rep, self.closer_rep,
+            state, self.dials_done, mrr_usd, self.dev_rep, self.closer_rep, self.dev_team,
+            self.closer_team, self.region, self.industry,
         )
 
 
@@ -106,40 +141,43 @@ class LeadFactory:
         dials_to_connect: _DistBase,
         id_offset: int,
     ) -> None:
+        self.scenario = scenario
         self.source = int(source)
         self.prefix = "inbound" if source == Source.INBOUND else "outbound"
         self.streams = streams
-        self.segment_names = list(scenario.segments)
-        self.segments = [scenario.segments[name] for name in self.segment_names]
-        mix_names = list(segment_mix)
-        weights = np.array([segment_mix[n] for n in mix_names], dtype=float)
-        self.mix_segment_index = np.array([self.segment_names.index(n) for n in mix_names])
-        self.mix_cdf = np.cumsum(weights) / weights.sum()
+        self.segments = [scenario.segments[name] for name in scenario.segments]
+        self.segment_mix = segment_mix
+        self.view = MarketView(scenario, segment_mix)
         self.dials_to_connect = dials_to_connect
         self.id_offset = id_offset
         self.created = 0
         self._block: list[tuple] = []
         self._pos = 0
 
+    def slice_view(self, segments: list[str] | None, regions: list[str] | None,
+                   industries: list[str] | None) -> MarketView:
+        """The view of a POD that owns a market slice (``None``: no restriction)."""
+        return MarketView(self.scenario, self.segment_mix,
+                          None if segments is None else set(segments),
+                          None if regions is None else set(regions),
+                          None if industries is None else set(industries))
+
     def _gen(self, name: str) -> np.random.Generator:
         return self.streams.generator(f"{self.prefix}.{name}")
 
     def _draw_block(self) -> None:
         n = BLOCK_SIZE
-        seg_idx = self.mix_segment_index[
-            np.minimum(np.searchsorted(self.mix_cdf, self._gen("segment").random(n), side="right"),
-                       len(self.mix_cdf) - 1)
-        ]
+        u_segment = self._gen("segment").random(n)
+        seg_idx = self.view.segment.pick_array(u_segment)
         dials = np.maximum(1, np.rint(self.dials_to_connect.ppf(self._gen("dials").random(n)))).astype(int)
         u_mrr = self._gen("deal_size").random(n)
-        u_gap = self._gen("meeting_gaps").random((n, MAX_MEETINGS))
         mrr = np.empty(n)
-        gaps = np.empty((n, MAX_MEETINGS))
         for k, seg in enumerate(self.segments):
             mask = seg_idx == k
             if mask.any():
                 mrr[mask] = np.maximum(0.0, seg.mrr_usd.ppf(u_mrr[mask]))
-                gaps[mask] = np.maximum(0.0, seg.opportunity.gap_days.ppf(u_gap[mask]))
+        u_region = self._gen("region").random(n)
+        u_industry = self._gen("industry").random(n)
         columns = (
             seg_idx.tolist(),
             dials.tolist(),
@@ -150,24 +188,43 @@ class LeadFactory:
             self._gen("response").random(n).tolist(),
             mrr.tolist(),
             self._gen("churn_budget").exponential(1.0, n).tolist(),
+            u_segment.tolist(),
+            u_mrr.tolist(),
+            self.view.region.pick_array(u_region).tolist(),
+            u_region.tolist(),
+            self.view.industry.pick_array(u_industry).tolist(),
+            u_industry.tolist(),
         )
         self._block = list(zip(*columns, strict=True))
         # Meeting draws stay in NumPy: only the few leads that become opportunities read them.
-        self._meetings = (self._gen("meeting_pass").random((n, MAX_MEETINGS)), gaps)
+        self._meetings = (
+            self._gen("meeting_pass").random((n, MAX_MEETINGS)),
+            self._gen("meeting_gaps").random((n, MAX_MEETINGS)),
+        )
         self._pos = 0
 
-    def create(self, t: float) -> Lead:
-        """The next lead of this source, created at time ``t``."""
+    def create(self, t: float, view: MarketView | None = None) -> Lead:
+        """The next lead of this source, created at time ``t`` (in ``view``'s market slice)."""
         if self._pos >= len(self._block):
             self._draw_block()
-        (seg, dials, u_q, u_sql, u_leak, u_handoff, u_response, mrr, budget) = self._block[self._pos]
+        (seg, dials, u_q, u_sql, u_leak, u_handoff, u_response, mrr, budget, u_segment, u_mrr,
+         region, u_region, industry, u_industry) = self._block[self._pos]
         row = self._pos
         self._pos += 1
+        if view is not None and view is not self.view:
+            sliced = view.segment.pick(u_segment)
+            if sliced != seg:
+                seg = sliced
+                mrr = max(0.0, self.segments[seg].mrr_usd.ppf1(u_mrr))
+            region = view.region.pick(u_region)
+            industry = view.industry.pick(u_industry)
         lead = Lead()
         lead.id = self.id_offset + self.created
         lead.index = self.created
         lead.source = self.source
         lead.segment = seg
+        lead.region = region
+        lead.industry = industry
         lead.created_t = t
         lead.dials_needed = dials
         lead.u_qualify = u_q

@@ -62,16 +62,23 @@ class Desk(Protocol):
 
 
 class RolePool:
-    """All reps of one role, with their time-weighted levels.
+    """The reps of one role in one team (the whole org in a silo, or one POD), with their
+    time-weighted levels.
 
-    ``fte`` integrates the sum of productivities (ramped capacity in FTE); ``capacity`` and
-    ``busy`` integrate the desk's capacity and load, for utilization.
+    ``seats`` are the role's seat numbers held by this team (seat numbers are global to the
+    role, so a rep's random draws do not depend on the team it sits in). ``fte`` integrates
+    the sum of productivities (ramped capacity in FTE); ``capacity`` and ``busy`` integrate the
+    desk's capacity and load, for utilization.
     """
 
-    def __init__(self, name: str, index: int, spec: RoleSpec) -> None:
+    def __init__(self, name: str, index: int, spec: RoleSpec, team: int = 0,
+                 seats: list[int] | None = None, pool_index: int = 0) -> None:
         self.name = name
         self.index = index
         self.spec = spec
+        self.team = team
+        self.seats = list(range(spec.headcount)) if seats is None else list(seats)
+        self.pool_index = pool_index
         self.reps: list[Rep] = []
         self.desk: Desk | None = None
         self.fte = Level()
@@ -87,7 +94,7 @@ class Workforce:
     """Creates reps and runs their ramp, attrition and backfill processes."""
 
     def __init__(self, env: simpy.Environment, streams: Streams, log: EventLog,
-                 pools: dict[str, RolePool], horizon_days: float) -> None:
+                 pools: list[RolePool], horizon_days: float) -> None:
         self.env = env
         self.streams = streams
         self.log = log
@@ -99,9 +106,10 @@ class Workforce:
 
     def start(self) -> None:
         """Create the starting reps of every role (their desks must be attached)."""
-        for pool in self.pools.values():
-            for seat, tenure in enumerate(pool.spec.tenures()):
-                self._add_rep(pool, seat, generation=0, tenure0_months=tenure, kind=WorkforceEvent.START)
+        for pool in self.pools:
+            tenures = pool.spec.tenures()
+            for seat in pool.seats:
+                self._add_rep(pool, seat, generation=0, tenure0_months=tenures[seat], kind=WorkforceEvent.START)
 
     def _draws(self, pool: RolePool, seat: int, generation: int) -> tuple[float, float]:
         """(tenure uniform, time-to-fill uniform) of a seat's generation."""
@@ -122,7 +130,7 @@ class Workforce:
             rep.exit_t = now + max(0.0, total - tenure0_months) * DAYS_PER_MONTH
         pool.reps.append(rep)
         pool.fte.add(now, rep.productivity)
-        self.log.workforce.append((now, int(kind), pool.index, rep.id, seat, spec.monthly_cost_usd))
+        self.log.workforce.append((now, int(kind), pool.index, rep.id, seat, spec.monthly_cost_usd, pool.team))
         assert pool.desk is not None
         pool.desk.rep_joined(rep)
         self.env.process(self.live(rep, generation))
@@ -161,7 +169,7 @@ class Workforce:
         pool.fte.add(now, -rep.productivity)
         assert pool.desk is not None
         pool.desk.rep_leaving(rep)
-        self.log.workforce.append((now, int(WorkforceEvent.EXIT), pool.index, rep.id, rep.seat, 0.0))
+        self.log.workforce.append((now, int(WorkforceEvent.EXIT), pool.index, rep.id, rep.seat, 0.0, pool.team))
         if pool.spec.backfill:
             self.env.process(self.backfill(pool, rep.seat, generation + 1))
 
@@ -170,7 +178,7 @@ class Workforce:
         now = self.env.now
         _, u_fill = self._draws(pool, seat, generation)
         delay = max(0.0, pool.spec.time_to_fill_days.ppf1(u_fill))
-        self.log.workforce.append((now, int(WorkforceEvent.REQUISITION), pool.index, -1, seat, 0.0))
+        self.log.workforce.append((now, int(WorkforceEvent.REQUISITION), pool.index, -1, seat, 0.0, pool.team))
         pool.open_requisitions += 1
         if now + delay >= self.horizon_days:
             return

@@ -1,8 +1,9 @@
 """The world of one replication: built from a scenario, run on SimPy, returning its records.
 
-This module owns the wiring (DESIGN.md §2): scenario (inert data) → runtime objects in a
-``simpy.Environment`` → an :class:`~sim.eventlog.EventLog`. It holds no metric formulas.
-Everything the replication needs hangs off the :class:`World`; there is no global state.
+This module owns the wiring (DESIGN.md §2): scenario (inert data) → teams, pools, desks and
+processes in a ``simpy.Environment`` → an :class:`~sim.eventlog.EventLog`. It holds no
+metric formulas. Everything the replication needs hangs off the :class:`World`; there is no
+global state.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from collections.abc import Generator
 import numpy as np
 import simpy
 
-from sim.eventlog import EventLog, Source
+from sim.eventlog import EventLog, LeadState, Source
 from sim.model.accounts import Accounts
 from sim.model.closing import ClosingDesk
 from sim.model.development import DevelopmentDesk
 from sim.model.leads import Lead, LeadFactory, poisson_arrival_times
+from sim.model.routing import Router, Team, team_layout
 from sim.model.workforce import RolePool, Workforce
 from sim.rng import Streams
 from sim.scenario import Scenario
@@ -32,6 +34,10 @@ class _NoDesk:
     def rep_joined(self, rep) -> None: ...
     def rep_leaving(self, rep) -> None: ...
     def productivity_changed(self, rep) -> None: ...
+
+
+def _index_set(names: list[str] | None, all_names: list[str]) -> frozenset[int] | None:
+    return None if names is None else frozenset(all_names.index(n) for n in names if n in all_names)
 
 
 class World:
@@ -54,44 +60,74 @@ class World:
         cal = scenario.calendar
         self.calendar = WorkCalendar(cal.start_hour, cal.hours_per_day, cal.days_per_week)
         self.horizon_days = scenario.horizon_months * DAYS_PER_MONTH
-        self.segment_names = list(scenario.segments)
-        segments = [scenario.segments[n] for n in self.segment_names]
-        self.log = EventLog(roles=list(scenario.roles), segments=self.segment_names,
-                            horizon_months=scenario.horizon_months)
-        self.pools = {name: RolePool(name, i, spec) for i, (name, spec) in enumerate(scenario.roles.items())}
-
-        managed_by = scenario.customers.managed_by
-        self.accounts = Accounts(self.log, self.streams, segments,
-                                 self.pools.get(managed_by) if managed_by else None)
-        self.closing: dict[str, ClosingDesk] = {
-            role: ClosingDesk(self.env, self.log, self.pools[role], segments, scenario.handoff, self._won)
-            for role in scenario.closer_roles()
-        }
-        self._closer_of_segment = [self.closing[seg.closed_by] for seg in segments]
-        self.development: dict[str, DevelopmentDesk] = {
-            role: DevelopmentDesk(self.env, self.calendar, self.log, self.pools[role], scenario.contact, self._sql)
-            for role in scenario.development_roles()
-        }
+        role_names = list(scenario.roles)
+        segment_names = list(scenario.segments)
+        segments = [scenario.segments[n] for n in segment_names]
+        layout = team_layout(scenario)
+        self.log = EventLog(roles=role_names, segments=segment_names, horizon_months=scenario.horizon_months,
+                            teams=[name for name, _, _ in layout])
+        self.accounts = Accounts(self.env, self.log, self.streams, segments)
+        self.mqls: LeadFactory | None = None
+        prospects: LeadFactory | None = None
         if scenario.inbound is not None:
-            self.development[scenario.inbound.worked_by].serve_inbound(scenario.inbound)
             self.mqls = LeadFactory(scenario, self.streams, Source.INBOUND, scenario.inbound.segment_mix,
                                     scenario.inbound.dials_to_connect, id_offset=0)
         if scenario.outbound is not None:
             prospects = LeadFactory(scenario, self.streams, Source.OUTBOUND, scenario.outbound.segment_mix,
                                     scenario.outbound.dials_to_connect, id_offset=OUTBOUND_ID_OFFSET)
-            self.development[scenario.outbound.worked_by].serve_outbound(scenario.outbound, prospects)
-        for pool in self.pools.values():
-            if pool.desk is None:
-                pool.desk = _NoDesk()
+
+        self.pools: list[RolePool] = []
+        self.teams: list[Team] = []
+        dev_roles, closer_roles = scenario.development_roles(), scenario.closer_roles()
+        csm_role = scenario.customers.managed_by if scenario.customers.managed_by in scenario.roles else None
+        market = scenario.market
+        for t_index, (name, is_pod, seats) in enumerate(layout):
+            pod = scenario.org.pods.get(name) if is_pod else None
+            team = Team(
+                name, t_index, is_pod,
+                segments=_index_set(pod.segments, segment_names) if pod else None,
+                regions=_index_set(pod.regions, list(market.regions)) if pod else None,
+                industries=_index_set(pod.industries, list(market.industries)) if pod else None,
+                staffed=frozenset(role for role, s in seats.items() if s),
+            )
+            for role, role_seats in seats.items():
+                pool = RolePool(role, role_names.index(role), scenario.roles[role], team=t_index,
+                                seats=role_seats, pool_index=len(self.pools))
+                self.pools.append(pool)
+                team.pools[role] = pool
+                if role in dev_roles:
+                    desk = DevelopmentDesk(self.env, self.calendar, self.log, pool, scenario.contact, self._sql)
+                    team.development[role] = desk
+                    if scenario.inbound is not None and role == scenario.inbound.worked_by:
+                        desk.serve_inbound(scenario.inbound)
+                    if prospects is not None and scenario.outbound is not None and role == scenario.outbound.worked_by:
+                        view = prospects.slice_view(pod.segments, pod.regions, pod.industries) if pod else None
+                        desk.serve_outbound(scenario.outbound, prospects, view)
+                elif role in closer_roles:
+                    team.closing[role] = ClosingDesk(self.env, self.log, pool, segments,
+                                                     scenario.handoff.stale_after_days, self._won)
+                elif role == csm_role:
+                    self.accounts.attach(pool)
+                else:
+                    pool.desk = _NoDesk()
+            self.teams.append(team)
+        self.log.pools = [(pool.index, pool.team) for pool in self.pools]
+        self.router = Router(scenario, self.teams)
+        self.csm_role = csm_role
         self.workforce = Workforce(self.env, self.streams, self.log, self.pools, self.horizon_days)
 
     # ------------------------------------------------------------------ hand-offs between desks
 
     def _sql(self, lead: Lead) -> None:
-        self._closer_of_segment[lead.segment].hand_off(lead)
+        routed = self.router.route_sql(lead)
+        if routed is None:
+            self.log.leads.append(lead.record(self.env.now, LeadState.NO_CAPACITY))
+            return
+        desk, leg = routed
+        desk.hand_off(lead, leg)
 
     def _won(self, lead: Lead) -> None:
-        self.accounts.add_customer(lead, self.env.now)
+        self.accounts.add_customer(lead, self.env.now, self.router.csm_pool(self.csm_role, lead.closer_team))
 
     # ------------------------------------------------------------------ processes
 
@@ -113,14 +149,19 @@ class World:
         return poisson_arrival_times(rng, rates, DAYS_PER_MONTH)
 
     def arrive_mqls(self) -> Generator[simpy.Event, None, None]:
-        """Inbound MQLs arrive and join the inbound role's queue."""
-        assert self.scenario.inbound is not None
-        desk = self.development[self.scenario.inbound.worked_by]
-        env = self.env
+        """Inbound MQLs arrive and are routed to a team's inbound desk."""
+        assert self.scenario.inbound is not None and self.mqls is not None
+        role = self.scenario.inbound.worked_by
+        env, router, factory, log = self.env, self.router, self.mqls, self.log
         for t in self.inbound_arrival_times().tolist():
             if t > env.now:
                 yield env.timeout(t - env.now)
-            desk.arrive(self.mqls.create(t))
+            lead = factory.create(t)
+            desk = router.route_mql(role, lead)
+            if desk is None:
+                log.leads.append(lead.record(t, LeadState.NO_CAPACITY))
+            else:
+                desk.arrive(lead)
 
     def close_months(self) -> Generator[simpy.Event, None, None]:
         """At each month end: churn and expansion, level snapshots, new prospect lists."""
@@ -128,28 +169,31 @@ class World:
             yield self.env.timeout(month * DAYS_PER_MONTH - self.env.now)
             self._close_month(month)
 
+    def _desks(self) -> list:
+        return [d for t in self.teams for d in (*t.development.values(), *t.closing.values())]
+
     def _close_month(self, month: int) -> None:
         t_end = month * DAYS_PER_MONTH
         self.accounts.month_step(month, t_end - DAYS_PER_MONTH, t_end)
         levels = self.log.levels
-        for pool in self.pools.values():
-            fte = pool.fte.take_area(t_end) / DAYS_PER_MONTH
-            capacity = pool.capacity.take_area(t_end)
-            busy = pool.busy.take_area(t_end)
+        for pool in self.pools:
             backlog = pool.desk.backlog() if hasattr(pool.desk, "backlog") else 0
-            levels.append((month, pool.index, "headcount", float(pool.headcount())))
-            levels.append((month, pool.index, "capacity_fte", fte))
-            levels.append((month, pool.index, "utilization", busy / capacity if capacity > 0 else float("nan")))
-            levels.append((month, pool.index, "backlog", float(backlog)))
-            levels.append((month, pool.index, "open_requisitions", float(pool.open_requisitions)))
+            i = pool.pool_index
+            levels.append((month, i, "headcount", float(pool.headcount())))
+            levels.append((month, i, "fte_days", pool.fte.take_area(t_end)))
+            levels.append((month, i, "capacity_days", pool.capacity.take_area(t_end)))
+            levels.append((month, i, "busy_days", pool.busy.take_area(t_end)))
+            levels.append((month, i, "backlog", float(backlog)))
+            levels.append((month, i, "open_requisitions", float(pool.open_requisitions)))
         if month < self.scenario.horizon_months:
-            for desk in self.development.values():
-                desk.new_month()
+            for team in self.teams:
+                for desk in team.development.values():
+                    desk.new_month()
 
     def _snapshot_start(self) -> None:
-        for pool in self.pools.values():
-            self.log.levels.append((0, pool.index, "headcount", float(pool.headcount())))
-            self.log.levels.append((0, pool.index, "capacity_fte", pool.fte.value))
+        for pool in self.pools:
+            self.log.levels.append((0, pool.pool_index, "headcount", float(pool.headcount())))
+            self.log.levels.append((0, pool.pool_index, "fte", pool.fte.value))
 
     def run(self) -> EventLog:
         """Run the replication to the horizon and return its records."""
@@ -160,10 +204,8 @@ class World:
         self.env.process(self.close_months())
         self.env.run(until=self.horizon_days)
         self._close_month(self.scenario.horizon_months)
-        for desk in self.development.values():
+        for desk in self._desks():
             desk.finalize(self.horizon_days)
-        for closing in self.closing.values():
-            closing.finalize(self.horizon_days)
         return self.log
 
 

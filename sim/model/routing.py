@@ -1,0 +1,156 @@
+"""Teams and routing: which desk a lead or an SQL goes to, under silo, POD and hybrid orgs.
+
+This module owns the org structure at run time. A *team* is the whole org (silo), one POD,
+or the pool of shared roles (hybrid). A lead picks a team for each role it meets by the
+scenario's routing policy:
+
+* ``territory``    — a POD whose market slice (segments, regions, industries) holds the lead;
+  among several, the least loaded; when none does, any POD;
+* ``round_robin``  — PODs in turn, per role;
+* ``least_loaded`` — the POD with the largest share of free capacity.
+
+When the chosen POD has no free rep (vacancy or overload) the overflow rule decides: ``wait``
+in its queue, ``spill`` to the least-loaded POD that has room (waiting if none has), or
+``lose`` the lead. An SQL stays in its POD when the POD has closers (hand-off ``pod_handoff``);
+crossing between a pool and a POD, or spilling to another POD, uses the across-functions
+``handoff``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim.model.closing import ClosingDesk
+from sim.model.development import DevelopmentDesk
+from sim.model.leads import Lead
+from sim.model.workforce import RolePool
+from sim.scenario import HandoffLegSpec, OrgSpec, Scenario
+
+
+@dataclass
+class Team:
+    """A team of the org: its pools, desks and (for a POD) its market slice."""
+
+    name: str
+    index: int
+    is_pod: bool
+    segments: frozenset[int] | None = None
+    regions: frozenset[int] | None = None
+    industries: frozenset[int] | None = None
+    pools: dict[str, RolePool] = field(default_factory=dict)
+    development: dict[str, DevelopmentDesk] = field(default_factory=dict)
+    closing: dict[str, ClosingDesk] = field(default_factory=dict)
+    staffed: frozenset[str] = frozenset()
+    """Roles with at least one seat in this team."""
+
+    def owns(self, lead: Lead) -> bool:
+        """Whether the lead is in this team's market slice."""
+        return (
+            (self.segments is None or lead.segment in self.segments)
+            and (self.regions is None or lead.region in self.regions)
+            and (self.industries is None or lead.industry in self.industries)
+        )
+
+
+def team_layout(scenario: Scenario) -> list[tuple[str, bool, dict[str, list[int]]]]:
+    """(team name, is a POD, role → seat numbers) of every team; seats are numbered per role
+    in POD order, so a rep's seat (and its random draws) is the same in any structure."""
+    org = scenario.org
+    if org.structure == "silo":
+        return [("org", False, {role: list(range(spec.headcount)) for role, spec in scenario.roles.items()})]
+    next_seat = dict.fromkeys(scenario.roles, 0)
+    teams: list[tuple[str, bool, dict[str, list[int]]]] = []
+    for name, pod in org.pods.items():
+        seats: dict[str, list[int]] = {}
+        for role in scenario.roles:
+            if role in org.pooled_roles:
+                continue
+            count = pod.composition.get(role, 0)
+            seats[role] = list(range(next_seat[role], next_seat[role] + count))
+            next_seat[role] += count
+        teams.append((name, True, seats))
+    if org.pooled_roles:
+        teams.append(("pool", False, {
+            role: list(range(scenario.roles[role].headcount)) for role in org.pooled_roles
+        }))
+    return teams
+
+
+class Router:
+    """Routes MQLs to development desks and SQLs to closing desks."""
+
+    def __init__(self, scenario: Scenario, teams: list[Team]) -> None:
+        org: OrgSpec = scenario.org
+        self.teams = teams
+        self.routing = org.routing
+        self.overflow = org.overflow
+        self.across: HandoffLegSpec = scenario.handoff
+        self.within: HandoffLegSpec = org.pod_handoff or scenario.handoff
+        self.closer_of_segment = [seg.closed_by for seg in scenario.segments.values()]
+        self._turn: dict[str, int] = {}
+
+    def _candidates(self, role: str, kind: str) -> list[Team]:
+        having = [t for t in self.teams if role in (t.development if kind == "dev" else t.closing)]
+        staffed = [t for t in having if role in t.staffed]
+        return staffed or having
+
+    def _choose(self, role: str, candidates: list[Team], lead: Lead, share) -> Team:
+        if len(candidates) == 1:
+            return candidates[0]
+        if self.routing == "round_robin":
+            turn = self._turn.get(role, 0)
+            self._turn[role] = turn + 1
+            return candidates[turn % len(candidates)]
+        if self.routing == "territory":
+            candidates = [t for t in candidates if t.owns(lead)] or candidates
+        return max(candidates, key=share)  # max keeps the first of equals: POD order breaks ties
+
+    def _overflow(self, chosen: Team, candidates: list[Team], room, share) -> Team | None:
+        if self.overflow == "wait" or room(chosen):
+            return chosen
+        if self.overflow == "lose":
+            return None
+        others = [t for t in candidates if t is not chosen and room(t)]
+        return max(others, key=share) if others else chosen
+
+    def route_mql(self, role: str, lead: Lead) -> DevelopmentDesk | None:
+        """The development desk that works an inbound lead (None: lost, no capacity)."""
+        candidates = self._candidates(role, "dev")
+        def share(t: Team) -> float:
+            return t.development[role].free_share()
+        def room(t: Team) -> bool:
+            return t.development[role].has_free_slot()
+        chosen = self._choose(role, candidates, lead, share)
+        team = self._overflow(chosen, candidates, room, share)
+        return None if team is None else team.development[role]
+
+    def route_sql(self, lead: Lead) -> tuple[ClosingDesk, HandoffLegSpec] | None:
+        """The closing desk and hand-off leg of an SQL (None: lost, no capacity)."""
+        role = self.closer_of_segment[lead.segment]
+        candidates = self._candidates(role, "closing")
+        home = self.teams[lead.dev_team] if lead.dev_team >= 0 else None
+        def share(t: Team) -> float:
+            return t.closing[role].free_share()
+        def room(t: Team) -> bool:
+            return t.closing[role].has_room()
+        if home is not None and home.is_pod and home in candidates:
+            chosen = home
+        else:
+            chosen = self._choose(role, candidates, lead, share)
+        team = self._overflow(chosen, candidates, room, share)
+        if team is None:
+            return None
+        leg = self.within if (home is not None and team is home and team.is_pod) else self.across
+        return team.closing[role], leg
+
+    def csm_pool(self, role: str | None, closer_team: int) -> RolePool | None:
+        """The CSM pool that looks after an account won by ``closer_team``."""
+        if role is None:
+            return None
+        team = self.teams[closer_team] if closer_team >= 0 else None
+        if team is not None and role in team.pools:
+            return team.pools[role]
+        for t in self.teams:  # pooled CSMs (hybrid) or the silo
+            if role in t.pools and not t.is_pod:
+                return t.pools[role]
+        return None

@@ -1,0 +1,115 @@
+"""Every shipped scenario (``scenarios/*.yaml``) loads and runs with sane results.
+
+Parametrized over the glob, so a new scenario file is covered without touching this test.
+The horizon is cut to 6 months to keep it fast; two replications each.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim
+from sim.metrics import KPI_NAMES
+
+SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
+HORIZON = 6
+REPS = 2
+SEED = 7
+#: KPIs that are NaN when their denominator is empty (no closed deals, no inbound touch, no wins).
+MAY_BE_NAN = {"win_rate", "sales_cycle_days_mean", "speed_to_lead_hours_median", "cac_usd"}
+#: Expected count at which P(Poisson = 0) = exp(-20) ~ 2e-9: "must be positive" is then safe.
+SURE_COUNT = 20.0
+
+
+def test_there_are_shipped_scenarios() -> None:
+    assert SCENARIOS, "no scenarios/*.yaml found"
+
+
+@pytest.fixture(scope="module", params=SCENARIOS, ids=[p.name for p in SCENARIOS])
+def shipped(request: pytest.FixtureRequest):
+    """(scenario, RunResult) of one shipped scenario, run once per module."""
+    scenario = sim.load_scenario(request.param, [f"horizon_months={HORIZON}"])
+    result = sim.run(scenario, reps=REPS, seed=SEED, workers=1)
+    # Fail loudly here, so the checks below never pass vacuously on an empty table.
+    assert not result.failures, result.failures[0]["traceback"]
+    return scenario, result
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.name for p in SCENARIOS])
+def test_loads_at_full_horizon(path: Path) -> None:
+    scenario = sim.load_scenario(path)
+    assert scenario.name
+    assert scenario.inbound is not None or scenario.outbound is not None
+
+
+def test_runs_without_failures(shipped) -> None:
+    _, result = shipped
+    assert result.failures == []
+    assert result.kpis["rep"].tolist() == list(range(REPS))
+    assert list(result.kpis.columns) == ["rep", *KPI_NAMES]
+    assert result.scenario.horizon_months == HORIZON
+
+
+def test_kpis_are_sane(shipped) -> None:
+    scenario, result = shipped
+    for row in result.kpis.to_dict("records"):
+        for name in KPI_NAMES:
+            value = row[name]
+            if name not in MAY_BE_NAN:
+                assert math.isfinite(value), f"{name} = {value}"
+            if not math.isnan(value):
+                assert value >= 0, f"{name} = {value}"
+        assert row["exit_arr_usd"] == pytest.approx(12 * row["mrr_end_usd"])
+        # No customers at the start: the end MRR is everything gained minus everything lost.
+        flows = row["new_mrr_usd"] + row["expansion_mrr_usd"] - row["churned_mrr_usd"]
+        assert row["mrr_end_usd"] == pytest.approx(flows, rel=1e-9, abs=1e-6)
+        leads = row["mqls"] + row["prospects"]
+        assert row["wins"] + row["losses"] <= row["opportunities"] <= row["sqls"] <= leads
+        assert row["connects"] <= leads
+        assert row["connects"] <= row["dials"]
+        assert 0 <= row["customers_end"] <= row["wins"]
+        if not math.isnan(row["win_rate"]):
+            assert row["win_rate"] <= 1
+        if scenario.inbound is not None:
+            expected = scenario.inbound.mqls_per_month * HORIZON
+            if scenario.inbound.arrival_times_days is None and expected >= SURE_COUNT:
+                assert row["mqls"] > 0
+        else:
+            assert row["mqls"] == 0
+        if scenario.outbound is None:
+            assert row["prospects"] == 0
+        elif (scenario.roles[scenario.outbound.worked_by].headcount
+              * scenario.outbound.prospects_per_rep_month * HORIZON >= SURE_COUNT):
+            assert row["prospects"] > 0
+
+
+def test_series_agree_with_kpis(shipped) -> None:
+    scenario, result = shipped
+    for rep, row in result.kpis.set_index("rep").iterrows():
+        ts = result.timeseries[result.timeseries["rep"] == rep]
+
+        def series(name: str, frame=ts) -> np.ndarray:
+            s = frame[frame["series"] == name].sort_values("month")
+            return s["value"].to_numpy()
+
+        mrr = series("mrr_usd")
+        assert len(mrr) == HORIZON + 1
+        assert mrr[0] == 0
+        assert mrr[-1] == pytest.approx(row["mrr_end_usd"])
+        assert np.all(series("customers") >= 0)
+        assert series("customers")[-1] == row["customers_end"]
+        for flow in ("wins", "sqls", "mqls", "new_mrr_usd", "churned_mrr_usd"):
+            assert series(flow).sum() == pytest.approx(row[flow], rel=1e-9, abs=1e-6), flow
+        for role in scenario.roles:
+            headcount = series(f"headcount.{role}")
+            assert len(headcount) == HORIZON + 1
+            assert np.all(headcount >= 0)
+            assert headcount[0] == scenario.roles[role].headcount
+            for name in ("capacity_fte", "utilization", "backlog"):
+                values = series(f"{name}.{role}")
+                assert np.all(values[~np.isnan(values)] >= 0), name
+        assert sum(series(f"headcount.{role}")[-1] for role in scenario.roles) == row["headcount_end"]
