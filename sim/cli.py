@@ -75,6 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
                      help="cap on replications with --precision (default 2000)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    compare = sub.add_parser("compare", help="run scenarios under common random numbers and compare them")
+    compare.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                         help="scenario YAML files; the first is the baseline")
+    compare.add_argument("--reps", type=_positive_int, default=100, help="replications per scenario (default 100)")
+    compare.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help="shared root seed")
+    compare.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    compare.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+    compare.add_argument("--out", type=Path,
+                         help="folder for comparison.csv, figures and per-scenario results "
+                              "(default results/compare_<names>)")
+    compare.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                         help="override a field in every scenario (repeatable)")
+    compare.add_argument("--overwrite", action="store_true", help="replace results of other scenarios or seeds")
+    compare.add_argument("--no-figures", action="store_true", help="skip the figures")
+    compare.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
     validate = sub.add_parser("validate", help="check scenario files; exit 2 with every problem found")
     validate.add_argument("files", nargs="+", help="scenario YAML files")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
@@ -161,6 +177,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     print(f"scenario {scenario.name!r}: {result.reps} replications, seed {args.seed} → {out}")
     print(summary_table(result.summary()))
+    teams = result.teams()
+    if teams is not None:
+        print("\nteams (means per replication):")
+        print(team_text(teams))
     if result.precision is not None:
         p = result.precision
         verdict = "reached" if p["reached"] else "NOT reached (hit --max-reps)"
@@ -175,7 +195,73 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema}
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sim import experiment
+    from sim.compare import compare, load_many
+    from sim.report import comparison_text
+    from sim.scenario import ScenarioError
+    from sim.store import StoreError
+
+    if len(args.scenarios) < 2:
+        _err("compare needs at least two scenario files")
+        return EXIT_BAD_INPUT
+    try:
+        scenarios, _files = load_many(args.scenarios, args.overrides)
+    except ScenarioError as exc:
+        by_file: dict[str, list] = {}
+        for problem in exc.problems:
+            by_file.setdefault(problem.file, []).append(problem)
+        for file, problems in by_file.items():
+            _report_problems(file, problems)
+        return EXIT_BAD_INPUT
+    if args.workers is not None and args.workers < 1:
+        _err(f"--workers must be at least 1 (got {args.workers})")
+        return EXIT_BAD_INPUT
+    out = args.out or Path("results") / ("compare_" + "_".join(scenarios))
+    client = None
+    try:
+        executor = None
+        if args.scheduler:
+            executor, client = experiment.dask_executor(args.scheduler)
+        comparison = compare(scenarios, reps=args.reps, seed=args.seed, out=out, figures=not args.no_figures,
+                             workers=args.workers, executor=executor, overwrite=args.overwrite,
+                             progress=None if not args.no_progress else False)
+    except (StoreError, experiment.ExecutorError) as exc:
+        _err(str(exc))
+        return EXIT_BAD_INPUT
+    except experiment.RunInterrupted as exc:
+        _err(f"{exc}. Run the same command again to resume; only the missing replications will run.")
+        return EXIT_INTERRUPTED
+    finally:
+        if client is not None:
+            client.close()
+    names = ", ".join(scenarios)
+    print(f"compared {names}: {args.reps} replications each, seed {args.seed}, common random numbers → {out}")
+    print(f"baseline: {comparison.baseline}; differences are paired (scenario − baseline), "
+          "P(better) = share of replications in which the scenario beats the baseline\n")
+    print(comparison_text(comparison.table))
+    for name, result in comparison.results.items():
+        teams = result.teams()
+        if teams is not None:
+            print(f"\nteams of {name!r} (means per replication):")
+            print(team_text(teams))
+    if comparison.figures:
+        print("\nfigures: " + ", ".join(str(p) for p in comparison.figures))
+    failures = [f for r in comparison.results.values() for f in r.failures]
+    if failures:
+        _err(f"{len(failures)} replication(s) failed; see the manifest.json of each scenario folder in {out}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def team_text(teams) -> str:
+    from sim.report import format_value, text_table
+
+    rows = [[str(idx), *(format_value(col, teams.loc[idx, col]) for col in teams.columns)] for idx in teams.index]
+    return text_table(rows, ["team", *teams.columns])
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "schema": cmd_schema}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -51,10 +51,21 @@ class _DistBase(BaseModel):
     def var(self) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def sf1(self, x: float) -> float:
+        """Survival function P(X > x) (subclasses override it where 1 − cdf loses precision)."""
+        return 1.0 - float(np.asarray(self.cdf(np.asarray([x])))[0])
+
+    def isf1(self, s: float) -> float:
+        """Inverse survival function: the x with P(X > x) = s."""
+        return self.ppf1(min(1.0 - _EPS, max(0.0, 1.0 - s)))
+
     def conditional_ppf1(self, u: float, above: float) -> float:
-        """Inverse CDF of the distribution conditioned on the value exceeding ``above``."""
-        f0 = float(np.asarray(self.cdf(np.asarray([above])))[0])
-        return self.ppf1(min(1.0 - _EPS, f0 + u * (1.0 - f0)))
+        """Inverse CDF of the distribution conditioned on the value exceeding ``above``
+        (computed in survival space, so it stays exact far in the tail); never below ``above``."""
+        s0 = self.sf1(above)
+        if s0 <= 0.0:
+            return above
+        return max(above, self.isf1(s0 * (1.0 - u)))
 
 
 class Constant(_DistBase):
@@ -174,6 +185,12 @@ class Exponential(_DistBase):
         x = np.maximum(np.asarray(x, dtype=float), 0.0)
         return -np.expm1(-x / self.mean_)
 
+    def sf1(self, x: float) -> float:
+        return math.exp(-max(x, 0.0) / self.mean_)
+
+    def isf1(self, s: float) -> float:
+        return -self.mean_ * math.log(max(s, 1e-300))
+
     @property
     def mean(self) -> float:
         return self.mean_
@@ -205,6 +222,17 @@ class Lognormal(_DistBase):
         if self.sigma == 0:
             return (x >= self.median).astype(float)
         return special.ndtr(z / self.sigma)
+
+    def sf1(self, x: float) -> float:
+        if x <= 0:
+            return 1.0
+        if self.sigma == 0:
+            return 1.0 if x < self.median else 0.0
+        return float(special.ndtr(-math.log(x / self.median) / self.sigma))
+
+    def isf1(self, s: float) -> float:
+        s = min(max(s, 1e-300), 1.0 - _EPS)
+        return self.median * math.exp(-self.sigma * float(special.ndtri(s)))
 
     @property
     def mean(self) -> float:
@@ -285,6 +313,14 @@ class Gamma(_DistBase):
         k = self._shape
         return special.gammainc(k, np.maximum(np.asarray(x, dtype=float), 0.0) / (self.mean_ / k))
 
+    def sf1(self, x: float) -> float:
+        k = self._shape
+        return float(special.gammaincc(k, max(x, 0.0) / (self.mean_ / k)))
+
+    def isf1(self, s: float) -> float:
+        k = self._shape
+        return float(special.gammainccinv(k, min(max(s, 1e-300), 1.0))) * (self.mean_ / k)
+
     @property
     def mean(self) -> float:
         return self.mean_
@@ -312,6 +348,12 @@ class Weibull(_DistBase):
     def cdf(self, x):
         x = np.maximum(np.asarray(x, dtype=float), 0.0)
         return -np.expm1(-((x / self.scale) ** self.shape))
+
+    def sf1(self, x: float) -> float:
+        return math.exp(-((max(x, 0.0) / self.scale) ** self.shape))
+
+    def isf1(self, s: float) -> float:
+        return self.scale * (-math.log(max(s, 1e-300))) ** (1.0 / self.shape)
 
     @property
     def mean(self) -> float:
@@ -391,7 +433,7 @@ class Geometric(_DistBase):
         if p >= 1.0:
             return 1.0
         u = min(max(u, 0.0), 1 - _EPS)
-        return max(1.0, math.ceil(math.log1p(-u) / math.log1p(-p)))
+        return float(max(1.0, math.ceil(math.log1p(-u) / math.log1p(-p))))
 
     def cdf(self, x):
         p = 1.0 / self.mean_

@@ -224,6 +224,26 @@ class RunResult:
             raise KeyError(f"no series {name!r}; known series: {known}")
         return sub.pivot(index="month", columns="rep", values="value")
 
+    def teams(self) -> pd.DataFrame | None:
+        """Per-team means per replication (None for a single-team org): leads routed, SQLs made,
+        opportunities, wins and new MRR of the team's closers, leads gone stale in its queues,
+        and the mean monthly utilization of each of its roles — where PODs starve or overload."""
+        ts = self.timeseries
+        if ts.empty:
+            return None
+        team_rows = ts[ts["series"].str.contains("@", regex=False)]
+        if team_rows.empty:
+            return None
+        parts = team_rows["series"].str.split("@", n=1, expand=True)
+        frame = team_rows.assign(name=parts[0], team=parts[1])
+        flows = frame[frame["name"].isin(["mqls", "sqls", "opportunities", "wins", "new_mrr_usd", "stale"])]
+        totals = flows.groupby(["team", "name", "rep"])["value"].sum().groupby(["team", "name"]).mean().unstack()
+        util = frame[frame["name"].str.startswith("utilization.") & (frame["month"] > 0)]
+        util_mean = util.groupby(["team", "name"])["value"].mean().unstack()
+        table = pd.concat([totals, util_mean], axis=1)
+        order = [c for c in ("mqls", "sqls", "opportunities", "wins", "new_mrr_usd", "stale") if c in table]
+        return table[order + sorted(c for c in table.columns if c not in order)]
+
     def fan(self, name: str, quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
         """Quantiles of a monthly series across replications (month × quantile)."""
         return self.series(name).quantile(list(quantiles), axis=1).T

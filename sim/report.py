@@ -49,3 +49,21 @@ def summary_table(summary: pd.DataFrame) -> str:
         rows.append([m, format_value(m, rec["mean"]), ci, format_value(m, rec["p10"]),
                      format_value(m, rec["p50"]), format_value(m, rec["p90"])])
     return text_table(rows, ["metric", "mean", "95% CI of mean", "P10", "P50", "P90"])
+
+
+def comparison_text(table: pd.DataFrame) -> str:
+    """The comparison table (``sim.compare.COMPARISON_COLUMNS``) as text."""
+    rows = []
+    for rec in table.to_dict("records"):
+        m = rec["metric"]
+        low, high = _signed(m, rec["diff_ci95_low"]), _signed(m, rec["diff_ci95_high"])
+        diff = f"{_signed(m, rec['diff_mean'])} ({low} … {high})"
+        rows.append([m, rec["scenario"], format_value(m, rec["baseline_mean"]), format_value(m, rec["mean"]),
+                     diff, f"{100 * rec['p_better']:.0f}%" if rec["p_better"] == rec["p_better"] else "–"])
+    return text_table(rows, ["metric", "scenario", "baseline", "scenario mean", "difference (95% CI)", "P(better)"],
+                      align_right_from=2)
+
+
+def _signed(metric: str, value: float) -> str:
+    text = format_value(metric, value)
+    return text if text.startswith("-") or text == "–" else "+" + text

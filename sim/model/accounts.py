@@ -139,7 +139,7 @@ class Accounts:
         budget = np.asarray(self.budget)[active_idx]
         hazard = np.asarray(self.hazard)[active_idx]
 
-        age_months_at_start = (t_start - won_t) / DAYS_PER_MONTH
+        age_months_at_start = np.maximum(t_start - won_t, 0.0) / DAYS_PER_MONTH
         onboarding = age_months_at_start < self._onb_months[seg]
         uncovered = self._uncovered_share(active_idx)
         h = self._rate[seg] * np.where(onboarding, self._onb_mult[seg], 1.0)
@@ -151,11 +151,12 @@ class Accounts:
         exposure_months = (t_end - exposure_start) / DAYS_PER_MONTH
         new_hazard = hazard + intensity * exposure_months
         churn = new_hazard >= budget
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             churn_t = exposure_start + np.where(
                 intensity > 0, (budget - hazard) / intensity * DAYS_PER_MONTH, 0.0
             )
-        churn_t = np.clip(churn_t, exposure_start, t_end)
+        last_instant = np.nextafter(t_end, -np.inf)  # events of this month stay in this month
+        churn_t = np.clip(churn_t, exposure_start, last_instant)
 
         for j in np.flatnonzero(churn):
             account = int(active_idx[j])
@@ -163,7 +164,7 @@ class Accounts:
         survivors = ~churn
         for j in np.flatnonzero(survivors):
             self.hazard[int(active_idx[j])] = float(new_hazard[j])
-        self._expand(month, active_idx[survivors], seg[survivors], t_end)
+        self._expand(month, active_idx[survivors], seg[survivors], float(last_instant))
 
     def _uncovered_share(self, idx: np.ndarray) -> np.ndarray:
         """Per account, the share of its CSM's book beyond the CSM's coverage (1 without a CSM)."""

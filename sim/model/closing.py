@@ -102,19 +102,19 @@ class ClosingDesk:
 
     def hand_off(self, lead: Lead, leg: HandoffLegSpec) -> None:
         """An SQL leaves its development rep for this desk's queue, by hand-off ``leg``."""
-        now = self.env.now
         lead.closer_team = self.pool.team
         delay = max(0.0, leg.delay_days.ppf1(lead.u_handoff))
-        if lead.u_leak < leg.leakage_probability:
-            self.log.leads.append(lead.record(now + delay, LeadState.LOST_IN_HANDOFF))
-            return
+        leaks = lead.u_leak < leg.leakage_probability
         lead.win_odds = leg.win_odds_multiplier
         self.in_transit.add(lead)
         event = self.env.timeout(delay)
-        event.callbacks.append(lambda _e, lead=lead: self._arrive(lead))
+        event.callbacks.append(lambda _e, lead=lead, leaks=leaks: self._arrive(lead, leaks))
 
-    def _arrive(self, lead: Lead) -> None:
+    def _arrive(self, lead: Lead, leaks: bool) -> None:
         self.in_transit.discard(lead)
+        if leaks:  # lost on the way, noticed when it should have arrived
+            self.log.leads.append(lead.record(self.env.now, LeadState.LOST_IN_HANDOFF))
+            return
         lead.handoff_t = self.env.now
         self.queue.append(lead)
         self.fill()

@@ -115,8 +115,9 @@ class DevelopmentDesk:
         now = self.env.now
         w_now = self.calendar.to_work(now)
         for lead in sorted(rep.items, key=lambda x: x.id, reverse=True):
-            done = int((w_now - lead.w_start) / rep.dial_days) if rep.dial_days > 0 else 0
-            lead.dials_done += max(0, done)
+            self._count_dials(lead, w_now)
+            if lead.first_touch_t > now:  # never actually touched
+                lead.first_touch_t = math.nan
             lead.token += 1
             (self.queue if lead.source == 0 else self.orphans).appendleft(lead)
         self.pool.busy.add(now, -rep.load)
@@ -187,6 +188,7 @@ class DevelopmentDesk:
             lead.first_touch_t = cal.from_work(w_now)
         lead.dev_rep = rep.id
         lead.w_start = w_now
+        lead.dial_days = rep.dial_days
         attempts = min(lead.dials_needed, self.cadence.max_attempts)
         remaining = max(1, attempts - lead.dials_done)
         t_end = cal.from_work(w_now + remaining * rep.dial_days)
@@ -221,6 +223,16 @@ class DevelopmentDesk:
         if lead is not None:
             self._start(rep, lead)
 
+    def _count_dials(self, lead: Lead, w_now: float) -> None:
+        """Add the dials a lead has had since its slot started (for leads cut short)."""
+        if lead.dial_days <= 0:
+            return
+        done = math.floor((w_now - lead.w_start) / lead.dial_days + 1e-9) + 1  # first dial at the first touch
+        if w_now <= lead.w_start:
+            done = 0
+        cap = min(lead.dials_needed, self.cadence.max_attempts) - lead.dials_done
+        lead.dials_done += max(0, min(done, cap))
+
     def _qualifies(self, lead: Lead) -> bool:
         if lead.source == 0:
             assert self.inbound is not None and self.speed is not None
@@ -240,8 +252,9 @@ class DevelopmentDesk:
         w_end = self.calendar.to_work(t_end)
         for rep in self.pool.reps:
             for lead in sorted(rep.items, key=lambda x: x.id):
-                done = int((w_end - lead.w_start) / rep.dial_days) if rep.dial_days > 0 else 0
-                lead.dials_done += max(0, min(done, lead.dials_needed - lead.dials_done))
+                self._count_dials(lead, w_end)
+                if lead.first_touch_t > t_end:  # its first touch was still ahead
+                    lead.first_touch_t = math.nan
                 self.log.leads.append(lead.record(t_end, LeadState.OPEN))
             rep.items.clear()
         max_wait = self.inbound.max_wait_days if self.inbound is not None else math.inf

@@ -79,7 +79,7 @@ class Lead:
 
     __slots__ = (
         "churn_budget", "closer", "closer_rep", "closer_team", "connect_t", "created_t", "dev_rep",
-        "dev_team", "dials_done", "dials_needed", "first_touch_t", "handoff_t", "id", "index",
+        "dev_team", "dial_days", "dials_done", "dials_needed", "first_touch_t", "handoff_t", "id", "index",
         "industry", "meetings", "mrr_usd", "opportunity_t", "region", "segment", "source", "sql_t",
         "token", "u_handoff", "u_leak", "u_qualify", "u_response", "u_sql", "w_start", "win_odds",
     )
@@ -98,6 +98,7 @@ class Lead:
         self.closer = None
         self.token = 0
         self.w_start = 0.0
+        self.dial_days = 0.0
         self.win_odds = 1.0
 
     def meeting_draws(self) -> tuple[list[float], list[float]]:

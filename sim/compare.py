@@ -1,0 +1,202 @@
+"""Comparing scenarios under common random numbers: which org chart wins, by how much, and
+how sure we are.
+
+This module owns :func:`compare`. Every scenario runs with the same seed, so replication r
+of each sees the same market (the same leads with the same latent draws); differences are
+taken replication by replication against the baseline (the first scenario), which removes
+most of the noise. For each KPI and scenario the comparison table gives the means, the mean
+paired difference with its 95% confidence interval, and ``p_better``: the share of paired
+replications in which the scenario beats the baseline (ties count half), in the metric's own
+direction (more revenue is better, more cost is worse; :func:`sim.stats.higher_is_better`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import stats
+from sim.experiment import DEFAULT_SEED, RunResult, run
+from sim.metrics import KPI_NAMES
+from sim.scenario import Scenario, load_scenario
+from sim.store import write_csv
+from sim.yamlio import Problem, ScenarioError, load_document, lookup_line
+
+COMPARISON_COLUMNS = (
+    "metric", "scenario", "baseline", "mean", "baseline_mean", "diff_mean", "diff_ci95_low",
+    "diff_ci95_high", "p_better",
+)
+
+
+@dataclass
+class Comparison:
+    """Results of several scenarios run under common random numbers.
+
+    Attributes
+    ----------
+    results : dict
+        Scenario name → :class:`~sim.experiment.RunResult`, in the order given.
+    baseline : str
+        The scenario the others are compared with.
+    table : DataFrame
+        ``COMPARISON_COLUMNS``, one row per (metric, non-baseline scenario).
+    """
+
+    results: dict[str, RunResult]
+    baseline: str
+    table: pd.DataFrame
+    out: Path | None = None
+    figures: list[Path] = field(default_factory=list)
+
+    def difference(self, scenario: str, metric: str) -> stats.PairedDifference:
+        """Paired difference ``scenario − baseline`` of one KPI."""
+        a, b = _paired(self.results[self.baseline].kpis, self.results[scenario].kpis, metric)
+        return stats.paired_difference(a, b)
+
+    def series_difference(self, scenario: str, series: str = "mrr_usd") -> pd.DataFrame:
+        """Month × rep table of ``scenario − baseline`` for a monthly series."""
+        base = self.results[self.baseline].series(series)
+        other = self.results[scenario].series(series)
+        reps = base.columns.intersection(other.columns)
+        return other[reps] - base[reps]
+
+
+def _paired(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    joined = a[["rep", metric]].merge(b[["rep", metric]], on="rep", suffixes=("_a", "_b"))
+    return joined[f"{metric}_a"].to_numpy(float), joined[f"{metric}_b"].to_numpy(float)
+
+
+def comparison_table(results: Mapping[str, RunResult], baseline: str,
+                     metrics: Sequence[str] = KPI_NAMES) -> pd.DataFrame:
+    """The comparison rows (``COMPARISON_COLUMNS``) of ``results`` against ``baseline``."""
+    rows: list[dict[str, Any]] = []
+    base = results[baseline].kpis
+    for metric in metrics:
+        for name, result in results.items():
+            if name == baseline:
+                continue
+            a, b = _paired(base, result.kpis, metric)
+            diff = stats.paired_difference(a, b)
+            rows.append({
+                "metric": metric, "scenario": name, "baseline": baseline,
+                "mean": diff.mean_b, "baseline_mean": diff.mean_a, "diff_mean": diff.diff_mean,
+                "diff_ci95_low": diff.ci_low, "diff_ci95_high": diff.ci_high,
+                "p_better": stats.p_better(a, b, higher_is_better=stats.higher_is_better(metric)),
+            })
+    return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+
+
+def check_comparable(scenarios: Mapping[str, Scenario], files: Mapping[str, str] | None = None) -> None:
+    """Scenarios compared together must share a horizon; names must differ.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, line and field of each scenario that does not match the first.
+    """
+    names = list(scenarios)
+    first = scenarios[names[0]]
+    problems: list[Problem] = []
+    for name in names[1:]:
+        scenario = scenarios[name]
+        if scenario.horizon_months != first.horizon_months:
+            file = (files or {}).get(name, f"<{name}>")
+            line = None
+            if files and name in files:
+                try:
+                    _, line = lookup_line(load_document(files[name]).source_map, ("horizon_months",), file)
+                except ScenarioError:
+                    line = None
+            problems.append(Problem(file, line, "horizon_months",
+                                    f"horizon_months is {scenario.horizon_months} but {names[0]!r} has "
+                                    f"{first.horizon_months}: scenarios compared together need the same horizon"))
+    if problems:
+        raise ScenarioError(problems)
+
+
+def load_many(paths: Sequence[str | os.PathLike[str]], overrides: Sequence[str] = ()) -> tuple[
+        dict[str, Scenario], dict[str, str]]:
+    """Load scenario files for a comparison: (name → scenario, name → file); every problem of
+    every file is reported together."""
+    scenarios: dict[str, Scenario] = {}
+    files: dict[str, str] = {}
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            scenario = load_scenario(path, overrides)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+            continue
+        if scenario.name in scenarios:
+            problems.append(Problem(os.fspath(path), None, "name",
+                                    f"scenario name {scenario.name!r} is also used by {files[scenario.name]}; "
+                                    "scenarios compared together need different names"))
+            continue
+        scenarios[scenario.name] = scenario
+        files[scenario.name] = os.fspath(path)
+    if problems:
+        raise ScenarioError(problems)
+    check_comparable(scenarios, files)
+    return scenarios, files
+
+
+def compare(
+    scenarios: Mapping[str, Scenario | str | os.PathLike[str]] | Sequence[Scenario | str | os.PathLike[str]],
+    reps: int = 100,
+    seed: int = DEFAULT_SEED,
+    baseline: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    figures: bool = False,
+    **run_kwargs: Any,
+) -> Comparison:
+    """Run scenarios under common random numbers and compare them with a baseline.
+
+    Parameters
+    ----------
+    scenarios : mapping or sequence
+        ``{"silo": scenario_or_path, "pod": ...}``, or a list (named by ``scenario.name``).
+    reps, seed : int
+        Replications and the shared seed.
+    baseline : str, optional
+        Name of the baseline (default: the first scenario).
+    out : path, optional
+        Folder for ``comparison.csv``, figures and one results folder per scenario (resumable).
+    figures : bool
+        Save figures in ``out`` (MRR fans, fan of the paired difference, funnel, KPI distributions).
+    **run_kwargs
+        Passed to :func:`sim.run` (``workers``, ``executor``, ``overwrite``, ``progress``).
+    """
+    items = scenarios.items() if isinstance(scenarios, Mapping) else [(None, s) for s in scenarios]
+    loaded: dict[str, Scenario] = {}
+    for key, value in items:
+        scenario = value if isinstance(value, Scenario) else load_scenario(value)
+        name = key or scenario.name
+        if name in loaded:
+            raise ValueError(f"two scenarios are named {name!r}; pass a dict with distinct names")
+        loaded[name] = scenario
+    if len(loaded) < 2:
+        raise ValueError("compare needs at least two scenarios")
+    check_comparable(loaded)
+    baseline = baseline or next(iter(loaded))
+    if baseline not in loaded:
+        raise ValueError(f"baseline {baseline!r} is not one of {', '.join(loaded)}")
+    out_path = Path(out) if out is not None else None
+    results: dict[str, RunResult] = {}
+    for name, scenario in loaded.items():
+        folder = out_path / name if out_path is not None else None
+        results[name] = run(scenario, reps=reps, seed=seed, out=folder, **run_kwargs)
+    table = comparison_table(results, baseline)
+    comparison = Comparison(results, baseline, table, out_path)
+    if out_path is not None:
+        write_csv(out_path / "comparison.csv", table)
+        if figures:
+            from sim.plots import save_comparison_figures
+
+            comparison.figures = save_comparison_figures(comparison, out_path)
+    return comparison
