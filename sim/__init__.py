@@ -8,17 +8,28 @@ The public API, for notebooks and scripts (nothing runs on import)::
     result.summary()            # KPI table with 95% confidence intervals
     result.kpis                 # one row per replication
     result.timeseries           # rep × month × series (long format)
+    sim.compare({"silo": "scenarios/silo.yaml", "pod": "scenarios/pod.yaml"}, reps=200)
+    sim.plan(sim.PlanTarget(annual_new_revenue_usd=2_000_000), sim.SalesModel.from_scenario(scenario))
 """
 
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "run", "scenario_from_dict", "simulate_one"]
+__all__ = [
+    "Comparison", "PlanError", "PlanTarget", "RunResult", "SalesModel", "Scenario", "ScenarioError", "compare",
+    "load_scenario", "plan", "run", "run_to_precision", "scenario_from_dict", "simulate_one",
+]
+
+_LAZY = {
+    "run": "sim.experiment", "run_to_precision": "sim.experiment", "RunResult": "sim.experiment",
+    "simulate_one": "sim.experiment", "compare": "sim.compare", "Comparison": "sim.compare",
+    "plan": "sim.plan", "PlanTarget": "sim.plan", "SalesModel": "sim.plan", "PlanError": "sim.plan",
+}
 
 
 def __getattr__(name: str):
     # Lazy imports keep `import sim` light (the CLI's `validate` must start fast).
-    if name in {"run", "RunResult", "simulate_one"}:
-        from sim import experiment
+    if name in _LAZY:
+        import importlib
 
-        return getattr(experiment, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

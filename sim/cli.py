@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files (for editor completion)")
+
+    from sim.cli_plan import add_parser as add_plan_parser
+
+    add_plan_parser(sub)
     return parser
 
 
@@ -261,7 +265,14 @@ def team_text(teams) -> str:
     return text_table(rows, ["team", *teams.columns])
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "schema": cmd_schema}
+def cmd_plan(args: argparse.Namespace) -> int:
+    from sim.cli_plan import cmd_plan as run_plan
+
+    return run_plan(args)
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "plan": cmd_plan, "validate": cmd_validate,
+            "schema": cmd_schema}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,25 +33,44 @@ class LeadState(IntEnum):
     """Still in the pipeline at the horizon (queued, being dialed, in hand-off, open deal)."""
     NO_CAPACITY = 7
     """Lost because the POD it was routed to had no free rep (``org.overflow: lose``)."""
+    LOST_AT_EXIT = 8
+    """Dropped when its rep left (``workforce.exit_policy: lose``)."""
 
 
 class Source(IntEnum):
     INBOUND = 0
     OUTBOUND = 1
+    WARM_START = 2
+    """Pipeline already open when the simulation starts (``warm_start.pipeline``)."""
 
 
 class AccountEvent(IntEnum):
     NEW = 0
     EXPANSION = 1
     CHURN = 2
+    INSTALLED = 3
+    """An account of the installed base at the start (``warm_start.customers``), at month 0."""
 
 
 class WorkforceEvent(IntEnum):
     START = 0
-    """A rep present at the start of the simulation."""
+    """A rep present at the start of the simulation (or an intern / outsourced rep starting)."""
     HIRE = 1
+    """A requisition filled: a new rep starts."""
     EXIT = 2
+    """A rep leaves (attrition, end of an intern's term or of an outsourcing contract)."""
     REQUISITION = 3
+    """A requisition opens (backfill, hiring wave, headcount target, behind a promotion)."""
+    PROMOTED_OUT = 4
+    """A rep leaves the role for the next rung of the ladder."""
+    PROMOTED_IN = 5
+    """The promoted rep starts in the new role (a new rep record, ramping again)."""
+
+
+class RepKind(IntEnum):
+    EMPLOYEE = 0
+    INTERN = 1
+    OUTSOURCED = 2
 
 
 LEAD_FIELDS = (
@@ -62,7 +81,7 @@ LEAD_FIELDS = (
 """Columns of a lead record, in tuple order."""
 
 ACCOUNT_FIELDS = ("t", "kind", "lead", "segment", "mrr_usd")
-WORKFORCE_FIELDS = ("t", "kind", "role", "rep", "seat", "monthly_cost_usd", "team")
+WORKFORCE_FIELDS = ("t", "kind", "role", "rep", "seat", "monthly_cost_usd", "team", "rep_kind", "price_per_sql_usd")
 LEVEL_FIELDS = ("month", "pool", "series", "value")
 """``pool`` indexes ``EventLog.pools`` (a role in a team)."""
 

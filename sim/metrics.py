@@ -36,7 +36,10 @@ ORG_SERIES: tuple[str, ...] = (
 )
 """Org-level monthly series."""
 
-ROLE_SERIES: tuple[str, ...] = ("headcount", "capacity_fte", "utilization", "backlog", "open_requisitions")
+ROLE_SERIES: tuple[str, ...] = (
+    "headcount", "headcount_ramping", "headcount_productive", "headcount_interns", "headcount_outsourced",
+    "open_requisitions", "capacity_fte", "demand_fte", "utilization", "backlog",
+)
 """Per-role monthly series, named ``<series>.<role>`` (e.g. ``utilization.ae``)."""
 
 TEAM_SERIES: tuple[str, ...] = ("mqls", "sqls", "opportunities", "wins", "new_mrr_usd", "stale", "no_capacity")
@@ -61,24 +64,56 @@ def rep_intervals(log: EventLog, horizon_days: float) -> list[tuple[int, float, 
     wf = log.workforce_table()
     starts: dict[int, tuple[int, float, float]] = {}
     ends: dict[int, float] = {}
-    for t, kind, role, rep, _seat, cost in zip(wf["t"], wf["kind"], wf["role"], wf["rep"],
-                                                 wf["seat"], wf["monthly_cost_usd"], strict=True):
-        if kind in (WorkforceEvent.START, WorkforceEvent.HIRE):
+    joining = (WorkforceEvent.START, WorkforceEvent.HIRE, WorkforceEvent.PROMOTED_IN)
+    leaving = (WorkforceEvent.EXIT, WorkforceEvent.PROMOTED_OUT)
+    for t, kind, role, rep, cost in zip(wf["t"], wf["kind"], wf["role"], wf["rep"], wf["monthly_cost_usd"],
+                                        strict=True):
+        if kind in joining:
             starts[int(rep)] = (int(role), float(t), float(cost))
-        elif kind == WorkforceEvent.EXIT:
+        elif kind in leaving:
             ends[int(rep)] = float(t)
     return [(role, t0, ends.get(rep, horizon_days), cost) for rep, (role, t0, cost) in sorted(starts.items())]
 
 
-def monthly_rep_cost(log: EventLog, horizon_months: int) -> np.ndarray:
-    """Rep cost per month (index 0 unused), prorated by days employed."""
+def monthly_rep_cost(log: EventLog, horizon_months: int, role: int | None = None) -> np.ndarray:
+    """Rep cost per month (index 0 unused), prorated by days employed (one role, or all),
+    plus per-SQL fees of outsourced reps."""
     horizon_days = horizon_months * DAYS_PER_MONTH
     out = np.zeros(horizon_months + 1)
     edges = np.arange(horizon_months + 1) * DAYS_PER_MONTH
-    for _role, t0, t1, cost in rep_intervals(log, horizon_days):
+    for rep_role, t0, t1, cost in rep_intervals(log, horizon_days):
+        if role is not None and rep_role != role:
+            continue
         overlap = np.clip(np.minimum(edges[1:], t1) - np.maximum(edges[:-1], t0), 0.0, None)
         out[1:] += overlap / DAYS_PER_MONTH * cost
+    wf = log.workforce_table()
+    fees = (wf["price_per_sql_usd"] > 0) & (wf["rep"] >= 0)
+    if np.any(fees):
+        if role is not None:
+            fees &= wf["role"] == role
+        price = dict(zip(wf["rep"][fees].astype(int).tolist(), wf["price_per_sql_usd"][fees].tolist(), strict=True))
+        leads = log.lead_table()
+        has_sql = ~np.isnan(leads["sql_t"])
+        charged = has_sql & np.isin(leads["dev_rep"], list(price))
+        amounts = np.array([price[int(r)] for r in leads["dev_rep"][charged]])
+        out += _per_month(leads["sql_t"][charged], amounts, horizon_months)
     return out
+
+
+def workforce_flows(log: EventLog, role: int) -> dict[str, np.ndarray]:
+    """Hires, exits and promotions (in and out) of a role per month."""
+    h = log.horizon_months
+    wf = log.workforce_table()
+    mine = wf["role"] == role
+    flows = {}
+    for name, kinds in (("hires", (WorkforceEvent.HIRE,)), ("exits", (WorkforceEvent.EXIT,)),
+                        ("promotions_in", (WorkforceEvent.PROMOTED_IN,)),
+                        ("promotions_out", (WorkforceEvent.PROMOTED_OUT,)),
+                        ("requisitions", (WorkforceEvent.REQUISITION,))):
+        values = _per_month(wf["t"][mine & np.isin(wf["kind"], kinds)], None, h)
+        values[0] = np.nan
+        flows[name] = values
+    return flows
 
 
 def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
@@ -91,12 +126,16 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     new = _per_month(acc["t"][kind == AccountEvent.NEW], acc["mrr_usd"][kind == AccountEvent.NEW], h)
     exp = _per_month(acc["t"][kind == AccountEvent.EXPANSION], acc["mrr_usd"][kind == AccountEvent.EXPANSION], h)
     churn = _per_month(acc["t"][kind == AccountEvent.CHURN], acc["mrr_usd"][kind == AccountEvent.CHURN], h)
-    series["mrr_usd"] = np.cumsum(new + exp - churn)
+    installed = np.zeros(h + 1)
+    installed[0] = float(np.sum(acc["mrr_usd"][kind == AccountEvent.INSTALLED]))
+    series["mrr_usd"] = np.cumsum(installed + new + exp - churn)
     series["new_mrr_usd"] = new
     series["expansion_mrr_usd"] = exp
     series["churned_mrr_usd"] = churn
+    installed_count = np.zeros(h + 1)
+    installed_count[0] = float(np.sum(kind == AccountEvent.INSTALLED))
     series["customers"] = np.cumsum(
-        _per_month(acc["t"][kind == AccountEvent.NEW], None, h)
+        installed_count + _per_month(acc["t"][kind == AccountEvent.NEW], None, h)
         - _per_month(acc["t"][kind == AccountEvent.CHURN], None, h)
     )
     inbound = leads["source"] == Source.INBOUND
@@ -118,7 +157,8 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
 def _level_arrays(log: EventLog) -> dict[str, np.ndarray]:
     """Levels as arrays indexed [pool, month] (NaN where a level was not recorded)."""
     h = log.horizon_months
-    names = ("headcount", "fte", "fte_days", "capacity_days", "busy_days", "backlog", "open_requisitions")
+    names = ("headcount", "ramping", "interns", "outsourced", "fte", "fte_days", "capacity_days", "busy_days",
+             "backlog", "open_requisitions")
     out = {name: np.full((len(log.pools), h + 1), np.nan) for name in names}
     for month, pool, name, value in log.levels:
         out[name][pool, month] = value
@@ -140,13 +180,23 @@ def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: 
     backlog = total("backlog")
     backlog[0] = np.nan
     requisitions = total("open_requisitions")
-    requisitions[0] = np.nan
+    ramping, interns, outsourced = total("ramping"), total("interns"), total("outsourced")
+    # demand in FTE: the month's average load plus the queue at its end, over capacity per FTE
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_fte = np.where(total("fte_days") > 0, capacity / total("fte_days"), np.nan)
+        demand = (busy / DAYS_PER_MONTH + np.nan_to_num(backlog)) / per_fte
+    demand[0] = np.nan
     return {
         f"headcount.{suffix}": headcount,
+        f"headcount_ramping.{suffix}": ramping,
+        f"headcount_productive.{suffix}": headcount - ramping - interns - outsourced,
+        f"headcount_interns.{suffix}": interns,
+        f"headcount_outsourced.{suffix}": outsourced,
+        f"open_requisitions.{suffix}": requisitions,
         f"capacity_fte.{suffix}": capacity_fte,
+        f"demand_fte.{suffix}": demand,
         f"utilization.{suffix}": utilization,
         f"backlog.{suffix}": backlog,
-        f"open_requisitions.{suffix}": requisitions,
     }
 
 
@@ -162,6 +212,11 @@ def role_series(log: EventLog) -> dict[str, np.ndarray]:
         else:
             for name in ROLE_SERIES:
                 out[f"{name}.{role}"] = np.full(log.horizon_months + 1, np.nan)
+        for name, values in workforce_flows(log, r).items():
+            out[f"{name}.{role}"] = values
+        cost = monthly_rep_cost(log, log.horizon_months, role=r)
+        cost[0] = np.nan
+        out[f"cost_usd.{role}"] = cost
         if len(log.teams) > 1:
             for i in pools:
                 out.update(_pool_group_series(levels, [i], f"{role}@{log.teams[log.pools[i][1]]}"))
@@ -235,7 +290,8 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
         "wins": wins,
         "losses": losses,
         "win_rate": wins / (wins + losses) if wins + losses else float("nan"),
-        "customers_end": int(np.sum(kind == AccountEvent.NEW) - np.sum(kind == AccountEvent.CHURN)),
+        "customers_end": int(np.sum(kind == AccountEvent.NEW) + np.sum(kind == AccountEvent.INSTALLED)
+                             - np.sum(kind == AccountEvent.CHURN)),
         "sales_cycle_days_mean": float(np.mean(cycle)) if cycle.size else float("nan"),
         "speed_to_lead_hours_median": float(np.median(speed_h)) if speed_h.size else float("nan"),
         "headcount_end": int(headcount_end),

@@ -65,6 +65,76 @@ class CalendarSpec(Spec):
 # --------------------------------------------------------------------------- roles
 
 
+RampValue = Annotated[float, Field(ge=0.0, le=1.5)]
+
+
+class RampFormSpec(Spec):
+    """A ramp curve by formula instead of a list.
+
+    ``linear``: from ``start`` in the first month up to 1.0 in month ``months``.
+    ``step``: ``before`` for ``months`` months, then 1.0.
+    """
+
+    form: Literal["linear", "step"]
+    months: int = Field(ge=1, le=36, description="months until full productivity")
+    start: RampValue = Field(0.0, description="linear: productivity in the first month")
+    before: RampValue = Field(0.0, description="step: productivity before the step")
+
+    def vector(self) -> list[float]:
+        if self.form == "step":
+            return [self.before] * self.months + [1.0]
+        if self.months == 1:
+            return [1.0]
+        return [self.start + (1.0 - self.start) * k / (self.months - 1) for k in range(self.months)]
+
+
+class PromotionSpec(Spec):
+    """An entry-level ladder step: after ``after_months`` in the role, a rep moves up to ``to``
+    (taking a new seat there, ramping again) and a requisition opens behind them."""
+
+    to: str
+    after_months: float = Field(3.0, gt=0, description="months in this role before the promotion (book: ~3)")
+
+
+class ManagerSpec(Spec):
+    """Coaching capacity: when more reps are ramping than the managers can coach, ramps slow."""
+
+    span: int = Field(8, ge=1, description="reps per manager (Bridge Group: ~8)")
+    coached_per_manager: float = Field(2.0, gt=0, description="ramping reps one manager can coach at full speed")
+    ramp_slowdown: float = Field(0.5, gt=0, le=1, description="ramp speed when coaching is overloaded (0.5: half)")
+
+
+class InternSpec(Spec):
+    """Fixed-term interns in a role: cheaper, lower yield, longer ramp."""
+
+    count: int = Field(ge=0)
+    start_month: int = Field(1, ge=1, description="month they start (1 = at the start)")
+    term_months: float = Field(6.0, gt=0)
+    monthly_cost_usd: NonNegative = 0.0
+    yield_multiplier: float = Field(0.7, gt=0, le=2,
+                                    description="multiplies the odds of converting their leads or deals")
+    ramp: list[RampValue] = Field(default_factory=lambda: [0.1, 0.3, 0.5, 0.7, 0.85, 1.0], min_length=1)
+
+
+class OutsourcedSpec(Spec):
+    """Outsourced development capacity (e.g. an SDR agency): starts at once, no ramp, no
+    attrition, priced per rep-month and/or per SQL, converts worse."""
+
+    reps: int = Field(ge=0)
+    start_month: int = Field(1, ge=1)
+    end_month: int | None = Field(None, ge=1, description="last month (null: to the horizon)")
+    price_per_month_usd: NonNegative = 0.0
+    price_per_sql_usd: NonNegative = 0.0
+    conversion_multiplier: float = Field(0.7, gt=0, le=2,
+                                         description="multiplies the odds that a reached lead becomes an SQL")
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> OutsourcedSpec:
+        if self.end_month is not None and self.end_month < self.start_month:
+            raise ValueError("end_month must not be before start_month")
+        return self
+
+
 class RoleSpec(Spec):
     """One role of the org (MDR, SDR, AE, FAE, CSM, ...) and its headcount.
 
@@ -80,10 +150,13 @@ class RoleSpec(Spec):
         description="tenure of the starting reps: one number for all, or one per rep",
     )
     monthly_cost_usd: NonNegative = Field(0.0, description="fully loaded cost per rep-month")
-    ramp: list[Annotated[float, Field(ge=0.0, le=1.5)]] = Field(
+    ramp: list[RampValue] | RampFormSpec = Field(
         default_factory=lambda: [1.0],
-        min_length=1,
-        description="productivity by tenure month (first entry: first month); the last value holds after",
+        description="productivity by tenure month (first entry: first month; the last value holds after), "
+                    "or {form: linear|step, months: N, ...}",
+    )
+    ramp_applies_to_conversion: bool = Field(
+        False, description="a ramping rep also converts worse: odds × productivity"
     )
     tenure_months: Dist | None = Field(
         None, description="total tenure of a rep from hire (attrition); null: nobody leaves"
@@ -102,6 +175,10 @@ class RoleSpec(Spec):
     accounts_covered: NonNegative | None = Field(
         None, description="customer accounts one fully ramped CSM covers"
     )
+    promotion: PromotionSpec | None = Field(None, description="entry-level ladder: move up after some months")
+    manager: ManagerSpec | None = Field(None, description="coaching capacity that slows ramps when overloaded")
+    interns: InternSpec | None = None
+    outsourced: OutsourcedSpec | None = None
 
     @model_validator(mode="after")
     def _tenures_match_headcount(self) -> RoleSpec:
@@ -120,10 +197,17 @@ class RoleSpec(Spec):
             return [float(x) for x in self.initial_tenure_months]
         return [float(self.initial_tenure_months)] * self.headcount
 
+    def ramp_vector(self) -> list[float]:
+        """Productivity by tenure month (index 0: the first month)."""
+        if isinstance(self.ramp, RampFormSpec):
+            return self.ramp.vector()
+        return list(self.ramp) if self.ramp else [1.0]
+
     def productivity(self, tenure_months: float) -> float:
         """Ramp factor at a tenure (months since hire)."""
+        ramp = self.ramp_vector()
         k = int(tenure_months) if tenure_months > 0 else 0
-        return self.ramp[k] if k < len(self.ramp) else self.ramp[-1]
+        return ramp[k] if k < len(ramp) else ramp[-1]
 
 
 # --------------------------------------------------------------------------- segments
@@ -293,6 +377,69 @@ class HandoffSpec(HandoffLegSpec):
     )
 
 
+class HiringWaveSpec(Spec):
+    """Requisitions opened at the start of ``month`` for ``count`` new reps of ``role``."""
+
+    month: int = Field(ge=1, description="month the requisitions open (1 = at the start)")
+    role: str
+    count: int = Field(ge=0)
+    team: str | None = Field(None, description="POD that gets the reps (default: the POD with fewest of the role)")
+
+
+class HiringSpec(Spec):
+    """Hiring plans: dated waves and/or monthly headcount targets ("hire to plan")."""
+
+    waves: list[HiringWaveSpec] = Field(default_factory=list)
+    targets: dict[str, dict[int, Annotated[int, Field(ge=0)]]] = Field(
+        default_factory=dict,
+        description="role → {month: headcount}: at the start of each month, requisitions open to reach it",
+    )
+    hires_per_month: int | None = Field(
+        None, ge=1, description="recruiting capacity: at most this many starts a month; requisitions queue"
+    )
+    recruiting_load_fte: float = Field(
+        0.25, ge=0, le=1,
+        description="share of one rep's time each open requisition takes from its role's team (book: 25%)",
+    )
+
+
+class WorkforceSpec(Spec):
+    """What happens to a leaving rep's work."""
+
+    exit_policy: Literal["reassign", "lose"] = Field(
+        "reassign", description="a leaving rep's open pipeline and book go to colleagues, or are lost"
+    )
+    reassign_win_odds_multiplier: float = Field(
+        0.85, gt=0, le=1, description="odds of the next meeting of a reassigned deal are multiplied by this"
+    )
+
+
+class WarmPipelineSpec(Spec):
+    """Open pipeline at the start, by stage and age."""
+
+    stage: Literal["mql", "sql", "opportunity"]
+    segment: str
+    count: int = Field(ge=0)
+    age_days: NonNegative = 0.0
+
+
+class WarmCustomersSpec(Spec):
+    """An installed base of customers at the start."""
+
+    segment: str
+    count: int = Field(ge=0)
+    mrr_usd: Dist
+    age_months: NonNegative = 12.0
+
+
+class WarmStartSpec(Spec):
+    """Start from today's org: open pipeline and installed customers (reps and their tenures
+    come from ``roles.*.initial_tenure_months``)."""
+
+    pipeline: list[WarmPipelineSpec] = Field(default_factory=list)
+    customers: list[WarmCustomersSpec] = Field(default_factory=list)
+
+
 class CustomersSpec(Spec):
     """Who looks after won customers."""
 
@@ -362,6 +509,9 @@ class Scenario(Spec):
     handoff: HandoffSpec = Field(default_factory=HandoffSpec)
     customers: CustomersSpec = Field(default_factory=CustomersSpec)
     market: MarketSpec = Field(default_factory=MarketSpec)
+    hiring: HiringSpec = Field(default_factory=HiringSpec)
+    workforce: WorkforceSpec = Field(default_factory=WorkforceSpec)
+    warm_start: WarmStartSpec = Field(default_factory=WarmStartSpec)
 
     def resolved(self) -> dict[str, Any]:
         """The scenario as plain data with every default filled in (JSON-compatible)."""
@@ -371,6 +521,11 @@ class Scenario(Spec):
         """Hash of the resolved scenario (what identifies a results folder)."""
         text = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def contact_default(self):
+        """Dials to connect of a lead with no source (warm pipeline without inbound)."""
+        return self.outbound.dials_to_connect if self.outbound is not None else UniformInt(
+            dist="uniform_int", low=10, high=15)
 
     def role_names(self) -> list[str]:
         return list(self.roles)
@@ -454,6 +609,61 @@ def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
     if data.get("inbound") is None and data.get("outbound") is None and "name" in data:
         problems.append(((), "the scenario has neither inbound nor outbound leads: nothing would happen"))
     problems.extend(_check_org(data, roles, segments, unknown))
+    problems.extend(_check_workforce(data, roles, segments, unknown))
+    return problems
+
+
+def _check_workforce(data: dict[str, Any], roles: dict, segments: dict, unknown) -> list[tuple[tuple, str]]:
+    """Hiring waves and targets, promotions, warm start: names that must exist, ladders without cycles."""
+    problems: list[tuple[tuple, str]] = []
+    org = data.get("org") if isinstance(data.get("org"), dict) else {}
+    pods = org.get("pods") if isinstance(org.get("pods"), dict) else {}
+    hiring = data.get("hiring") if isinstance(data.get("hiring"), dict) else {}
+    waves = hiring.get("waves") if isinstance(hiring.get("waves"), list) else []
+    for i, wave in enumerate(waves):
+        if not isinstance(wave, dict):
+            continue
+        role = wave.get("role")
+        if isinstance(role, str) and role not in roles:
+            problems.append((("hiring", "waves", i, "role"), unknown("role", role, roles)))
+        team = wave.get("team")
+        if isinstance(team, str):
+            if team not in pods:
+                problems.append((("hiring", "waves", i, "team"), unknown("POD", team, pods)))
+            elif role in (org.get("pooled_roles") or []):
+                problems.append((("hiring", "waves", i, "team"), f"role {role!r} is pooled: its hires join the pool"))
+    targets = hiring.get("targets") if isinstance(hiring.get("targets"), dict) else {}
+    for role in targets:
+        if role not in roles:
+            problems.append((("hiring", "targets", role), unknown("role", role, roles)))
+    cycles: set[frozenset[str]] = set()
+    for name, spec in roles.items():
+        if not isinstance(spec, dict):
+            continue
+        promotion = spec.get("promotion")
+        if isinstance(promotion, dict) and isinstance(promotion.get("to"), str):
+            target = promotion["to"]
+            if target not in roles:
+                problems.append((("roles", name, "promotion", "to"), unknown("role", target, roles)))
+            else:
+                chain, current = [name], target
+                while current is not None and current not in chain:
+                    chain.append(current)
+                    nxt = roles.get(current, {}).get("promotion") if isinstance(roles.get(current), dict) else None
+                    current = nxt.get("to") if isinstance(nxt, dict) else None
+                if current is not None and current == name and frozenset(chain) not in cycles:
+                    cycles.add(frozenset(chain))
+                    problems.append((("roles", name, "promotion", "to"),
+                                     "promotion cycle: " + " → ".join([*chain, name])))
+        if isinstance(spec.get("outsourced"), dict) and spec.get("dials_per_day") is None:
+            problems.append((("roles", name, "outsourced"),
+                             "outsourced capacity is for development roles (MDR/SDR): the role needs dials_per_day"))
+    warm = data.get("warm_start") if isinstance(data.get("warm_start"), dict) else {}
+    for section in ("pipeline", "customers"):
+        items = warm.get(section) if isinstance(warm.get(section), list) else []
+        for i, item in enumerate(items):
+            if isinstance(item, dict) and isinstance(item.get("segment"), str) and item["segment"] not in segments:
+                problems.append((("warm_start", section, i, "segment"), unknown("segment", item["segment"], segments)))
     return problems
 
 
@@ -594,7 +804,8 @@ def scenario_from_document(doc: Document, problems: Sequence[Problem] = ()) -> S
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:
         scenario = None
-        problems.extend(_plain_dist_message(p) for p in problems_from_validation_error(exc, doc, allowed_keys=_allowed))
+        found = [_plain_dist_message(p) for p in problems_from_validation_error(exc, doc, allowed_keys=_allowed)]
+        problems.extend(_without_union_noise(found))
     for path, message in check_references(doc.data):
         file, line = lookup_line(doc.source_map, path, doc.file)
         problems.append(Problem(file, line, ".".join(str(p) for p in path), message))
@@ -602,6 +813,17 @@ def scenario_from_document(doc: Document, problems: Sequence[Problem] = ()) -> S
         raise ScenarioError(problems)
     assert scenario is not None
     return scenario
+
+
+def _without_union_noise(problems: list[Problem]) -> list[Problem]:
+    """Drop "should be a valid dictionary" from a union (``ramp: [..] | {form: ..}``) when a
+    problem inside the value already says what is wrong."""
+    paths = [p.path for p in problems]
+    return [
+        p for p in problems
+        if not (p.message.startswith("Input should be a valid dictionary")
+                and any(other.startswith(p.path + ".") for other in paths))
+    ]
 
 
 def _plain_dist_message(problem: Problem) -> Problem:

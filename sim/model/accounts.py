@@ -78,8 +78,9 @@ class Accounts:
         rep.pool.capacity.add(self.env.now, new - rep.capacity)
         rep.capacity = new
 
-    def rep_leaving(self, rep: Rep) -> None:
-        """The leaving CSM's book is spread over the pool's remaining CSMs, least loaded first."""
+    def rep_leaving(self, rep: Rep, lose: bool = False) -> None:
+        """The leaving CSM's book is spread over the pool's remaining CSMs, least loaded first
+        — or, with ``lose``, those accounts churn now."""
         pool = rep.pool
         pool.capacity.add(self.env.now, -rep.capacity)
         accounts = sorted(rep.items)
@@ -87,6 +88,10 @@ class Accounts:
         rep.items.clear()
         rep.load = 0
         for account in accounts:
+            if lose:
+                self.csm[account] = None
+                self._churn(account, self.env.now)
+                continue
             target = self._least_loaded(pool)
             if target is not None:
                 self._assign(account, target)
@@ -108,14 +113,15 @@ class Accounts:
 
     # ------------------------------------------------------------------ flow
 
-    def add_customer(self, lead: Lead, t: float, pool: RolePool | None) -> None:
-        """A won deal becomes an account of CSM ``pool`` (None: no CSM looks after it)."""
+    def add_customer(self, lead: Lead, t: float, pool: RolePool | None, signed_t: float | None = None) -> None:
+        """A won deal becomes an account of CSM ``pool`` (None: no CSM looks after it).
+        ``signed_t`` (default ``t``) dates the signature: earlier for the installed base."""
         account = len(self.lead_ids)
         self.lead_ids.append(lead.id)
         self.lead_index.append(lead.index)
         self.source.append(lead.source)
         self.segment.append(lead.segment)
-        self.won_t.append(t)
+        self.won_t.append(t if signed_t is None else signed_t)
         self.mrr.append(lead.mrr_usd)
         self.budget.append(lead.churn_budget)
         self.hazard.append(0.0)
@@ -127,7 +133,8 @@ class Accounts:
             self._assign(account, csm)
         elif pool is not None:
             self.orphans.setdefault(pool.pool_index, set()).add(account)
-        self.log.accounts.append((t, int(AccountEvent.NEW), lead.id, lead.segment, lead.mrr_usd))
+        self.log.accounts.append((t, int(AccountEvent.NEW if lead.source != Source.WARM_START
+                                          else AccountEvent.INSTALLED), lead.id, lead.segment, lead.mrr_usd))
 
     def month_step(self, month: int, t_start: float, t_end: float) -> None:
         """Churn and expansion of month ``month`` (1-based) spanning [t_start, t_end)."""
@@ -147,7 +154,7 @@ class Accounts:
         h = np.clip(h, 0.0, 1.0)
         with np.errstate(divide="ignore"):
             intensity = -np.log1p(-h)  # per month
-        exposure_start = np.maximum(t_start, won_t)
+        exposure_start = np.maximum(t_start, np.maximum(won_t, 0.0))
         exposure_months = (t_end - exposure_start) / DAYS_PER_MONTH
         new_hazard = hazard + intensity * exposure_months
         churn = new_hazard >= budget

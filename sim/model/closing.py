@@ -20,6 +20,7 @@ from collections.abc import Callable
 import simpy
 
 from sim.eventlog import EventLog, LeadState
+from sim.model.odds import scale_odds
 from sim.model.leads import Lead
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import HandoffLegSpec, SegmentSpec
@@ -36,11 +37,13 @@ class ClosingDesk:
         segments: list[SegmentSpec],
         stale_after_days: float,
         on_won: Callable[[Lead], None],
+        reassign_win_odds_multiplier: float = 1.0,
     ) -> None:
         self.env = env
         self.log = log
         self.pool = pool
         self.stale_after_days = stale_after_days
+        self.reassign_win_odds_multiplier = reassign_win_odds_multiplier
         self.on_won = on_won
         self.pass_probabilities = [seg.opportunity.pass_probabilities() for seg in segments]
         self.gap_days = [seg.opportunity.gap_days for seg in segments]
@@ -64,15 +67,23 @@ class ClosingDesk:
         self._set_capacity(rep)
         self.fill()
 
-    def rep_leaving(self, rep: Rep) -> None:
-        """Open opportunities go to the least-loaded remaining closer (over capacity if need be)."""
+    def rep_leaving(self, rep: Rep, lose: bool = False) -> None:
+        """Open opportunities go to the least-loaded remaining closer (over capacity if need be),
+        with the odds of their next meeting cut by ``reassign_win_odds_multiplier`` — or, with
+        ``lose``, they are lost at the rep's exit."""
         now = self.env.now
         self.pool.capacity.add(now, -rep.capacity)
         rep.capacity = 0.0
         for lead in sorted(rep.items, key=lambda x: x.id):
+            rep.load -= 1
+            if lose:
+                lead.token += 1  # cancels the scheduled close
+                self.pool.busy.add(now, -1)
+                self.log.leads.append(lead.record(now, LeadState.LOST_AT_EXIT))
+                continue
+            self._reassigned(lead)
             target = min(self.pool.reps, key=lambda r: (r.load / r.capacity if r.capacity else math.inf, r.id),
                          default=None)
-            rep.load -= 1
             if target is None:
                 lead.closer = None
                 self.orphans.add(lead)
@@ -110,6 +121,21 @@ class ClosingDesk:
         event = self.env.timeout(delay)
         event.callbacks.append(lambda _e, lead=lead, leaks=leaks: self._arrive(lead, leaks))
 
+    def open_warm(self, lead: Lead, age_days: float) -> None:
+        """A deal already open at the start (warm start), with the least-loaded closer."""
+        rep = min(self.pool.reps, key=lambda r: (r.load / r.capacity if r.capacity else math.inf, r.id),
+                  default=None)
+        if rep is None:
+            self.queue.append(lead)
+            return
+        lead.handoff_t = -age_days
+        self._open(rep, lead, started_t=-age_days)
+
+    def enqueue_warm(self, lead: Lead, age_days: float) -> None:
+        """An SQL already waiting for a closer at the start (warm start)."""
+        lead.handoff_t = -age_days
+        self.queue.append(lead)
+
     def _arrive(self, lead: Lead, leaks: bool) -> None:
         self.in_transit.discard(lead)
         if leaks:  # lost on the way, noticed when it should have arrived
@@ -145,31 +171,65 @@ class ClosingDesk:
                 return
             self._open(best, lead)
 
-    def _open(self, rep: Rep, lead: Lead) -> None:
+    def _open(self, rep: Rep, lead: Lead, started_t: float | None = None) -> None:
+        """Open an opportunity with ``rep``. A warm-start deal opened at ``started_t`` < now has
+        passed its meetings before now; only the later ones can still lose it."""
         now = self.env.now
-        lead.opportunity_t = now
+        lead.opportunity_t = now if started_t is None else started_t
         lead.closer = rep
         lead.closer_rep = rep.id
         rep.load += 1
         rep.items.add(lead)
         self.pool.busy.add(now, 1)
-        passes = self.pass_probabilities[lead.segment]
+        passes = list(self.pass_probabilities[lead.segment])
         u_pass, u_gap = lead.meeting_draws()
         gaps = self.gap_days[lead.segment].ppf(u_gap[: len(passes)]).tolist()
-        if lead.win_odds != 1.0:  # context lost in the hand-off: odds of the first meeting
-            p = passes[0]
-            odds = p / (1.0 - p) * lead.win_odds if p < 1.0 else math.inf
-            passes = [odds / (1.0 + odds) if math.isfinite(odds) else 1.0, *passes[1:]]
-        t, won = now, True
-        for i, p in enumerate(passes):
-            t += max(0.0, gaps[i])
-            if u_pass[i] >= p:
-                won = False
-                break
-        event = self.env.timeout(t - now)
-        event.callbacks.append(lambda _e, lead=lead, won=won: self._close(lead, won))
+        # context lost in the hand-off, intern yield, ramp: odds of the first meeting
+        multiplier = lead.win_odds * rep.conversion_multiplier()
+        if multiplier != 1.0:
+            passes[0] = scale_odds(passes[0], multiplier)
+        times, t = [], lead.opportunity_t
+        for gap in gaps:
+            t += max(0.0, gap)
+            times.append(t)
+        if started_t is not None:
+            past = [i for i, ti in enumerate(times) if ti <= now]
+            for i in past[:-1] if len(past) == len(times) else past:
+                passes[i] = 1.0  # the deal is still open, so these meetings passed
+            times = [max(ti, now) for ti in times]
+        self._schedule(lead, times, passes, u_pass)
 
-    def _close(self, lead: Lead, won: bool) -> None:
+    def _schedule(self, lead: Lead, times: list[float], passes: list[float], u_pass: list[float]) -> None:
+        """Schedule the close: lost at the first meeting whose uniform is not below its pass
+        probability, won after the last."""
+        close_t, won = times[-1], True
+        for i, p in enumerate(passes):
+            if u_pass[i] >= p:
+                close_t, won = times[i], False
+                break
+        lead.plan = (times, passes, u_pass)
+        lead.token += 1
+        token = lead.token
+        event = self.env.timeout(max(0.0, close_t - self.env.now))
+        event.callbacks.append(lambda _e, lead=lead, won=won, token=token: self._close(lead, won, token))
+
+    def _reassigned(self, lead: Lead) -> None:
+        """A deal changing hands: the odds of its next meeting are cut (monotone in its uniform)."""
+        m = self.reassign_win_odds_multiplier
+        if m == 1.0 or lead.plan is None:
+            return
+        times, passes, u_pass = lead.plan
+        now = self.env.now
+        upcoming = next((i for i, ti in enumerate(times) if ti > now), None)
+        if upcoming is None:
+            return
+        passes = list(passes)
+        passes[upcoming] = scale_odds(passes[upcoming], m)
+        self._schedule(lead, times, passes, u_pass)
+
+    def _close(self, lead: Lead, won: bool, token: int) -> None:
+        if lead.token != token:
+            return  # rescheduled after a reassignment, or lost at a rep's exit
         now = self.env.now
         rep = lead.closer
         if rep is None:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 import simpy
 
 from sim.eventlog import EventLog, LeadState
+from sim.model.odds import scale_odds
 from sim.model.leads import Lead, LeadFactory, MarketView
 from sim.model.speed import SpeedToLead
 from sim.model.workforce import Rep, RolePool
@@ -110,8 +111,9 @@ class DevelopmentDesk:
         self._set_slots(rep)
         self.fill()
 
-    def rep_leaving(self, rep: Rep) -> None:
-        """Hand the rep's leads back: inbound to the head of the queue, prospects to others."""
+    def rep_leaving(self, rep: Rep, lose: bool = False) -> None:
+        """Hand the rep's leads back (inbound to the head of the queue, prospects to others),
+        or drop them as lost at exit (``workforce.exit_policy: lose``)."""
         now = self.env.now
         w_now = self.calendar.to_work(now)
         for lead in sorted(rep.items, key=lambda x: x.id, reverse=True):
@@ -119,7 +121,10 @@ class DevelopmentDesk:
             if lead.first_touch_t > now:  # never actually touched
                 lead.first_touch_t = math.nan
             lead.token += 1
-            (self.queue if lead.source == 0 else self.orphans).appendleft(lead)
+            if lose:
+                self.log.leads.append(lead.record(now, LeadState.LOST_AT_EXIT))
+            else:
+                (self.queue if lead.source != 1 else self.orphans).appendleft(lead)
         self.pool.busy.add(now, -rep.load)
         self.pool.capacity.add(now, -rep.capacity)
         rep.items.clear()
@@ -212,7 +217,7 @@ class DevelopmentDesk:
             self.log.leads.append(lead.record(now, LeadState.UNREACHABLE))
         else:
             lead.connect_t = now
-            if self._qualifies(lead):
+            if self._qualifies(lead, rep):
                 lead.sql_t = now
                 self.on_sql(lead)
             else:
@@ -233,14 +238,20 @@ class DevelopmentDesk:
         cap = min(lead.dials_needed, self.cadence.max_attempts) - lead.dials_done
         lead.dials_done += max(0, min(done, cap))
 
-    def _qualifies(self, lead: Lead) -> bool:
-        if lead.source == 0:
+    def _qualifies(self, lead: Lead, rep: Rep) -> bool:
+        """Whether a reached lead becomes an SQL, against its latent uniforms: inbound odds fall
+        with the first-touch delay; the rep's conversion multiplier (intern yield, outsourcing,
+        ramp) scales the odds of the final step."""
+        m = rep.conversion_multiplier()
+        if lead.source != 1:
             assert self.inbound is not None and self.speed is not None
             delay_hours = (lead.first_touch_t - lead.created_t) * 24.0
             p = self.speed.qualify_probability(self.inbound.qualify_probability, delay_hours)
-            return lead.u_qualify < p
+            return lead.u_qualify < (p if m == 1.0 else scale_odds(p, m))
         assert self.outbound is not None
-        return lead.u_qualify < self.outbound.lead_probability and lead.u_sql < self.outbound.sql_probability
+        p_sql = self.outbound.sql_probability
+        return lead.u_qualify < self.outbound.lead_probability and lead.u_sql < (
+            p_sql if m == 1.0 else scale_odds(p_sql, m))
 
     # ------------------------------------------------------------------ end of run
 

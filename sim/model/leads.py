@@ -80,7 +80,7 @@ class Lead:
     __slots__ = (
         "churn_budget", "closer", "closer_rep", "closer_team", "connect_t", "created_t", "dev_rep",
         "dev_team", "dial_days", "dials_done", "dials_needed", "first_touch_t", "handoff_t", "id", "index",
-        "industry", "meetings", "mrr_usd", "opportunity_t", "region", "segment", "source", "sql_t",
+        "industry", "meetings", "mrr_usd", "opportunity_t", "plan", "region", "segment", "source", "sql_t",
         "token", "u_handoff", "u_leak", "u_qualify", "u_response", "u_sql", "w_start", "win_odds",
     )
 
@@ -100,6 +100,7 @@ class Lead:
         self.w_start = 0.0
         self.dial_days = 0.0
         self.win_odds = 1.0
+        self.plan = None
 
     def meeting_draws(self) -> tuple[list[float], list[float]]:
         """(pass uniforms, gap uniforms) of the lead's potential meetings, drawn at creation."""
@@ -144,7 +145,7 @@ class LeadFactory:
     ) -> None:
         self.scenario = scenario
         self.source = int(source)
-        self.prefix = "inbound" if source == Source.INBOUND else "outbound"
+        self.prefix = {Source.INBOUND: "inbound", Source.OUTBOUND: "outbound"}.get(Source(source), "warm")
         self.streams = streams
         self.segments = [scenario.segments[name] for name in scenario.segments]
         self.segment_mix = segment_mix

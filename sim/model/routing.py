@@ -143,6 +143,13 @@ class Router:
         leg = self.within if (home is not None and team is home and team.is_pod) else self.across
         return team.closing[role], leg
 
+    def home_team(self, lead: Lead, role: str) -> Team | None:
+        """The team whose market slice holds the lead among those with ``role`` (warm start)."""
+        candidates = [t for t in self.teams if role in t.pools]
+        staffed = [t for t in candidates if role in t.staffed] or candidates
+        owners = [t for t in staffed if t.owns(lead)] or staffed
+        return owners[0] if owners else None
+
     def csm_pool(self, role: str | None, closer_team: int) -> RolePool | None:
         """The CSM pool that looks after an account won by ``closer_team``."""
         if role is None:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 
+from sim.model.odds import scale_odds
+
 PROFILES: dict[str, tuple[tuple[float, float], ...]] = {
     "none": (),
     "mit_2007": ((5.0 / 60.0, 1.0), (0.5, 1.0 / 21.0)),
@@ -58,7 +60,4 @@ class SpeedToLead:
 
     def qualify_probability(self, base: float, delay_hours: float) -> float:
         """The qualify probability after a delay, for a lead whose immediate probability is ``base``."""
-        if base <= 0.0 or base >= 1.0:
-            return base
-        odds = base / (1.0 - base) * self.odds_multiplier(delay_hours)
-        return odds / (1.0 + odds)
+        return scale_odds(base, self.odds_multiplier(delay_hours))

@@ -1,11 +1,18 @@
-"""Reps and their lifecycle: start, ramp, attrition, backfill.
+"""Reps and their lifecycle: start, requisitions and hiring, ramp, coaching, recruiting load,
+promotion, attrition and backfill; interns and outsourced capacity.
 
 This module owns the people. Every rep is an individual with a seat, a hire date, a ramp
-(productivity by tenure month) and a tenure drawn from the role's distribution when the rep
-is created, from a stream keyed by (role, seat, generation) — so adding an AE never shifts
-another rep's draws. A rep present at the start with tenure t0 draws its remaining tenure
-from the distribution conditioned on exceeding t0. A leaving rep opens a requisition that is
-filled after a random time to fill (when the role backfills).
+(productivity by tenure month) and a tenure drawn when the rep is created, from a stream
+keyed by (role, seat, generation) — so adding an AE never shifts another rep's draws. A rep
+present at the start with tenure t0 draws its remaining tenure from the distribution
+conditioned on exceeding t0.
+
+Hiring: a requisition (a backfill, a dated wave, a headcount target, or the seat behind a
+promotion) is filled after a random time to fill, and, with a recruiting capacity, no sooner
+than a month with a free hiring slot. While it is open it takes ``recruiting_load_fte`` of
+one rep's time from its role's team (the team interviews), lowering everyone's productivity.
+A rep's productivity is ramp × recruiting factor; when more reps ramp than their managers can
+coach, the next ramp step comes later.
 
 Desks (development, closing, accounts) own what a rep *does*; they are told when a rep
 joins, leaves or changes productivity through the :class:`Desk` protocol.
@@ -13,16 +20,20 @@ joins, leaves or changes productivity through the :class:`Desk` protocol.
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Generator
 from typing import Protocol
 
 import simpy
 
-from sim.eventlog import EventLog, Level, WorkforceEvent
+from sim.eventlog import EventLog, Level, RepKind, WorkforceEvent
 from sim.rng import Streams
-from sim.scenario import RoleSpec
+from sim.scenario import HiringSpec, RoleSpec, Scenario
 from sim.workcalendar import DAYS_PER_MONTH
+
+INTERN_SEATS = 100_000
+"""Seat numbers of interns start here, those of outsourced reps at twice this."""
 
 
 class Rep:
@@ -30,19 +41,27 @@ class Rep:
     open opportunities or accounts)."""
 
     __slots__ = (
-        "active", "capacity", "dial_days", "exit_t", "hire_t", "id", "items", "load",
-        "pool", "productivity", "prospects_left", "seat", "tenure0_months",
+        "active", "capacity", "conversion", "dial_days", "exit_t", "hire_t", "id", "items", "kind",
+        "load", "pool", "price_per_sql", "productivity", "prospects_left", "ramp", "ramp_level",
+        "seat", "tenure0_months",
     )
 
-    def __init__(self, rep_id: int, pool: RolePool, seat: int, hire_t: float, tenure0_months: float) -> None:
+    def __init__(self, rep_id: int, pool: RolePool, seat: int, hire_t: float, tenure0_months: float,
+                 ramp: list[float], kind: RepKind = RepKind.EMPLOYEE) -> None:
         self.id = rep_id
         self.pool = pool
         self.seat = seat
         self.hire_t = hire_t
         self.tenure0_months = tenure0_months
-        self.productivity = pool.spec.productivity(tenure0_months)
+        self.kind = kind
+        self.ramp = ramp
+        k = int(tenure0_months)
+        self.ramp_level = ramp[k] if k < len(ramp) else ramp[-1]
+        self.productivity = self.ramp_level * pool.recruiting_factor()
+        self.conversion = 1.0
+        self.price_per_sql = 0.0
         self.active = True
-        self.exit_t = float("inf")
+        self.exit_t = math.inf
         self.capacity = 0.0
         self.load = 0
         self.items: set = set()
@@ -52,12 +71,22 @@ class Rep:
     def tenure_months(self, t: float) -> float:
         return self.tenure0_months + (t - self.hire_t) / DAYS_PER_MONTH
 
+    def is_ramping(self) -> bool:
+        """Still below its ramp's final level."""
+        return self.ramp_level < self.ramp[-1]
+
+    def conversion_multiplier(self) -> float:
+        """Odds multiplier on the rep's conversions: intern yield, outsourcing, and (when the
+        role says so) the ramp."""
+        ramp = self.ramp_level if self.pool.spec.ramp_applies_to_conversion else 1.0
+        return self.conversion * ramp
+
 
 class Desk(Protocol):
     """What a role's work desk must handle when its people change."""
 
     def rep_joined(self, rep: Rep) -> None: ...
-    def rep_leaving(self, rep: Rep) -> None: ...
+    def rep_leaving(self, rep: Rep, lose: bool = False) -> None: ...
     def productivity_changed(self, rep: Rep) -> None: ...
 
 
@@ -65,20 +94,21 @@ class RolePool:
     """The reps of one role in one team (the whole org in a silo, or one POD), with their
     time-weighted levels.
 
-    ``seats`` are the role's seat numbers held by this team (seat numbers are global to the
-    role, so a rep's random draws do not depend on the team it sits in). ``fte`` integrates
-    the sum of productivities (ramped capacity in FTE); ``capacity`` and ``busy`` integrate the
-    desk's capacity and load, for utilization.
+    ``seats`` are the role's seat numbers held by this team at the start (seat numbers are
+    global to the role, so a rep's random draws do not depend on the team it sits in).
+    ``fte`` integrates the sum of productivities (ramped capacity in FTE); ``capacity`` and
+    ``busy`` integrate the desk's capacity and load, for utilization.
     """
 
     def __init__(self, name: str, index: int, spec: RoleSpec, team: int = 0,
-                 seats: list[int] | None = None, pool_index: int = 0) -> None:
+                 seats: list[int] | None = None, pool_index: int = 0, recruiting_load_fte: float = 0.0) -> None:
         self.name = name
         self.index = index
         self.spec = spec
         self.team = team
         self.seats = list(range(spec.headcount)) if seats is None else list(seats)
         self.pool_index = pool_index
+        self.recruiting_load_fte = recruiting_load_fte
         self.reps: list[Rep] = []
         self.desk: Desk | None = None
         self.fte = Level()
@@ -89,27 +119,83 @@ class RolePool:
     def headcount(self) -> int:
         return len(self.reps)
 
+    def recruiting_factor(self) -> float:
+        """Share of the team's time left after interviewing for its open requisitions."""
+        employees = sum(1 for r in self.reps if r.kind == RepKind.EMPLOYEE)
+        if not self.open_requisitions or not self.recruiting_load_fte or not employees:
+            return 1.0
+        return max(0.0, 1.0 - self.recruiting_load_fte * self.open_requisitions / employees)
+
+
+class Recruiting:
+    """An optional cap on starts per month: requisitions ready to start queue for a slot."""
+
+    def __init__(self, hires_per_month: int | None) -> None:
+        self.cap = hires_per_month
+        self.starts: dict[int, int] = {}
+
+    def start_time(self, ready_t: float) -> float:
+        """When a hire ready at ``ready_t`` can start."""
+        if self.cap is None:
+            return ready_t
+        month = int(ready_t // DAYS_PER_MONTH)
+        while self.starts.get(month, 0) >= self.cap:
+            month += 1
+        self.starts[month] = self.starts.get(month, 0) + 1
+        return max(ready_t, month * DAYS_PER_MONTH)
+
 
 class Workforce:
-    """Creates reps and runs their ramp, attrition and backfill processes."""
+    """Creates reps and runs their hiring, ramp, promotion, attrition and backfill processes.
+
+    Parameters
+    ----------
+    pools : list of RolePool
+        Every (role, team) pool; desks must be attached before :meth:`start`.
+    teams_of_role : dict
+        Role → pools that hold it, in team order (where hires without a team go: the
+        pool with the fewest seats).
+    """
 
     def __init__(self, env: simpy.Environment, streams: Streams, log: EventLog,
-                 pools: list[RolePool], horizon_days: float) -> None:
+                 pools: list[RolePool], horizon_days: float, scenario: Scenario | None = None,
+                 exit_policy: str = "reassign") -> None:
         self.env = env
         self.streams = streams
         self.log = log
         self.pools = pools
         self.horizon_days = horizon_days
+        self.scenario = scenario
+        self.hiring: HiringSpec = scenario.hiring if scenario is not None else HiringSpec()
+        self.lose_work = (scenario.workforce.exit_policy == "lose") if scenario is not None else False
+        self.recruiting = Recruiting(self.hiring.hires_per_month)
         self._next_id = 0
+        self._next_seat: dict[str, int] = {}
+        self.pools_of_role: dict[str, list[RolePool]] = {}
+        for pool in pools:
+            self.pools_of_role.setdefault(pool.name, []).append(pool)
+            top = max(pool.seats, default=-1) + 1
+            self._next_seat[pool.name] = max(self._next_seat.get(pool.name, 0), top, pool.spec.headcount)
 
     # ------------------------------------------------------------------ creation
 
     def start(self) -> None:
-        """Create the starting reps of every role (their desks must be attached)."""
+        """Create the starting reps of every role and schedule hiring, interns and outsourcing."""
         for pool in self.pools:
             tenures = pool.spec.tenures()
             for seat in pool.seats:
-                self._add_rep(pool, seat, generation=0, tenure0_months=tenures[seat], kind=WorkforceEvent.START)
+                self._add_rep(pool, seat, 0, tenures[seat], WorkforceEvent.START)
+        for i, wave in enumerate(self.hiring.waves):
+            if wave.count:
+                self.env.process(self.open_wave(i, wave.month, wave.role, wave.count, wave.team))
+        for role, targets in self.hiring.targets.items():
+            self.env.process(self.hire_to_plan(role, dict(targets)))
+        if self.scenario is not None:
+            for role, spec in self.scenario.roles.items():
+                if spec.interns is not None and spec.interns.count:
+                    self.env.process(self.run_interns(role))
+                if spec.outsourced is not None and spec.outsourced.reps:
+                    self.env.process(self.run_outsourcing(role))
 
     def _draws(self, pool: RolePool, seat: int, generation: int) -> tuple[float, float]:
         """(tenure uniform, time-to-fill uniform) of a seat's generation."""
@@ -118,70 +204,212 @@ class Workforce:
         u = rng.random(2)
         return float(u[0]), float(u[1])
 
+    def _record(self, kind: WorkforceEvent, pool: RolePool, rep: Rep | None, seat: int, cost: float = 0.0) -> None:
+        self.log.workforce.append((
+            self.env.now, int(kind), pool.index, -1 if rep is None else rep.id, seat, cost, pool.team,
+            int(rep.kind) if rep is not None else 0, rep.price_per_sql if rep is not None else 0.0,
+        ))
+
     def _add_rep(self, pool: RolePool, seat: int, generation: int, tenure0_months: float,
-                 kind: WorkforceEvent) -> Rep:
+                 event: WorkforceEvent, kind: RepKind = RepKind.EMPLOYEE, ramp: list[float] | None = None,
+                 exit_t: float | None = None, cost: float | None = None) -> Rep:
         now = self.env.now
-        rep = Rep(self._next_id, pool, seat, now, tenure0_months)
-        self._next_id += 1
-        u_tenure, _ = self._draws(pool, seat, generation)
         spec = pool.spec
-        if spec.tenure_months is not None:
+        rep = Rep(self._next_id, pool, seat, now, tenure0_months, ramp or spec.ramp_vector(), kind)
+        self._next_id += 1
+        if exit_t is not None:
+            rep.exit_t = exit_t
+        elif spec.tenure_months is not None:
+            u_tenure, _ = self._draws(pool, seat, generation)
             total = spec.tenure_months.conditional_ppf1(u_tenure, tenure0_months)
             rep.exit_t = now + max(0.0, total - tenure0_months) * DAYS_PER_MONTH
+        if kind == RepKind.INTERN and spec.interns is not None:
+            rep.conversion = spec.interns.yield_multiplier
+        elif kind == RepKind.OUTSOURCED and spec.outsourced is not None:
+            rep.conversion = spec.outsourced.conversion_multiplier
+            rep.price_per_sql = spec.outsourced.price_per_sql_usd
         pool.reps.append(rep)
-        pool.fte.add(now, rep.productivity)
-        self.log.workforce.append((now, int(kind), pool.index, rep.id, seat, spec.monthly_cost_usd, pool.team))
+        self._record(event, pool, rep, seat, spec.monthly_cost_usd if cost is None else cost)
         assert pool.desk is not None
         pool.desk.rep_joined(rep)
+        pool.fte.add(now, rep.productivity)
+        self._refresh(pool, skip=rep)
         self.env.process(self.live(rep, generation))
         return rep
 
-    # ------------------------------------------------------------------ processes
-
-    def live(self, rep: Rep, generation: int) -> Generator[simpy.Event, None, None]:
-        """A rep's life: ramp steps at each tenure month until fully ramped, then exit."""
-        env, spec = self.env, rep.pool.spec
-        ramp_end_months = len(spec.ramp)
-        month = int(rep.tenure0_months) + 1
-        while month < ramp_end_months:
-            t_next = rep.hire_t + (month - rep.tenure0_months) * DAYS_PER_MONTH
-            if t_next >= min(rep.exit_t, self.horizon_days):
-                break
-            yield env.timeout(t_next - env.now)
-            self._set_productivity(rep, spec.productivity(month))
-            month += 1
-        if rep.exit_t < self.horizon_days:
-            yield env.timeout(rep.exit_t - env.now)
-            self._exit(rep, generation)
+    # ------------------------------------------------------------------ productivity
 
     def _set_productivity(self, rep: Rep, productivity: float) -> None:
-        if productivity == rep.productivity:
+        if productivity == rep.productivity or not rep.active:
             return
         rep.pool.fte.add(self.env.now, productivity - rep.productivity)
         rep.productivity = productivity
         assert rep.pool.desk is not None
         rep.pool.desk.productivity_changed(rep)
 
-    def _exit(self, rep: Rep, generation: int) -> None:
+    def _refresh(self, pool: RolePool, skip: Rep | None = None) -> None:
+        """Re-apply the recruiting factor (open requisitions or team size changed)."""
+        factor = pool.recruiting_factor()
+        for rep in pool.reps:
+            if rep is not skip:
+                self._set_productivity(rep, rep.ramp_level * factor)
+        if skip is not None:
+            self._set_productivity(skip, skip.ramp_level * factor)
+
+    def _coaching_overloaded(self, pool: RolePool) -> bool:
+        manager = pool.spec.manager
+        if manager is None or not pool.reps:
+            return False
+        managers = math.ceil(len(pool.reps) / manager.span)
+        ramping = sum(1 for r in pool.reps if r.kind != RepKind.OUTSOURCED and r.ramp_level < r.ramp[-1])
+        return ramping > managers * manager.coached_per_manager
+
+    # ------------------------------------------------------------------ processes
+
+    def live(self, rep: Rep, generation: int) -> Generator[simpy.Event, None, None]:
+        """A rep's life: ramp steps (slower when coaching is overloaded), then promotion or exit."""
+        env, pool = self.env, rep.pool
+        promotion = pool.spec.promotion if rep.kind == RepKind.EMPLOYEE else None
+        promote_t = math.inf
+        if promotion is not None:
+            # time in role counts from hire; a rep already past the step moves at the next cycle
+            months_left = promotion.after_months - (rep.tenure0_months % promotion.after_months)
+            promote_t = rep.hire_t + months_left * DAYS_PER_MONTH
+        leave_t = min(rep.exit_t, promote_t)
+        month = int(rep.tenure0_months) + 1
+        slowed_days = 0.0  # ramp steps postponed by overloaded coaching
+        while month < len(rep.ramp):
+            t_next = rep.hire_t + (month - rep.tenure0_months) * DAYS_PER_MONTH + slowed_days
+            if t_next >= min(leave_t, self.horizon_days):
+                break
+            yield env.timeout(t_next - env.now)
+            manager = pool.spec.manager
+            if manager is not None and self._coaching_overloaded(pool):
+                delay = (1.0 / manager.ramp_slowdown - 1.0) * DAYS_PER_MONTH
+                slowed_days += delay
+                if env.now + delay >= min(leave_t, self.horizon_days):
+                    break
+                yield env.timeout(delay)
+            rep.ramp_level = rep.ramp[month]
+            self._set_productivity(rep, rep.ramp_level * pool.recruiting_factor())
+            month += 1
+        if leave_t >= self.horizon_days:
+            return
+        yield env.timeout(max(0.0, leave_t - env.now))
+        if not rep.active:
+            return
+        if promote_t <= rep.exit_t and promotion is not None:
+            self._promote(rep, promotion.to, generation)
+        else:
+            self._exit(rep, generation)
+
+    def _leave(self, rep: Rep, kind: WorkforceEvent, lose: bool) -> None:
         pool, now = rep.pool, self.env.now
         rep.active = False
         pool.reps.remove(rep)
         pool.fte.add(now, -rep.productivity)
+        self._record(kind, pool, rep, rep.seat)
         assert pool.desk is not None
-        pool.desk.rep_leaving(rep)
-        self.log.workforce.append((now, int(WorkforceEvent.EXIT), pool.index, rep.id, rep.seat, 0.0, pool.team))
-        if pool.spec.backfill:
-            self.env.process(self.backfill(pool, rep.seat, generation + 1))
+        pool.desk.rep_leaving(rep, lose)
+        self._refresh(pool)
 
-    def backfill(self, pool: RolePool, seat: int, generation: int) -> Generator[simpy.Event, None, None]:
-        """Open a requisition for ``seat`` and hire after the time to fill."""
-        now = self.env.now
+    def _exit(self, rep: Rep, generation: int) -> None:
+        pool = rep.pool
+        self._leave(rep, WorkforceEvent.EXIT, self.lose_work)
+        if rep.kind == RepKind.EMPLOYEE and pool.spec.backfill:
+            self.env.process(self.fill(pool, rep.seat, generation + 1))
+
+    def _promote(self, rep: Rep, role: str, generation: int) -> None:
+        """Move a rep up the ladder: a new seat in ``role`` (same team if it has the role),
+        and a requisition behind them."""
+        pool = rep.pool
+        self._leave(rep, WorkforceEvent.PROMOTED_OUT, lose=False)
+        self.env.process(self.fill(pool, rep.seat, generation + 1))
+        target = self._pool_for(role, team=pool.team)
+        seat = self._new_seat(role)
+        self._add_rep(target, seat, 0, 0.0, WorkforceEvent.PROMOTED_IN)
+
+    def _new_seat(self, role: str) -> int:
+        seat = self._next_seat.get(role, 0)
+        self._next_seat[role] = seat + 1
+        return seat
+
+    def _pool_for(self, role: str, team: int | None = None, team_name: str | None = None) -> RolePool:
+        """The pool a new rep of ``role`` joins: the given team's, else the one with fewest reps."""
+        pools = self.pools_of_role[role]
+        for pool in pools:
+            if (team is not None and pool.team == team) or (
+                    team_name is not None and self.log.teams[pool.team] == team_name):
+                return pool
+        return min(pools, key=lambda p: (p.headcount() + p.open_requisitions, p.team))
+
+    def fill(self, pool: RolePool, seat: int, generation: int) -> Generator[simpy.Event, None, None]:
+        """Open a requisition for ``seat`` and hire after the time to fill (and a recruiting slot)."""
         _, u_fill = self._draws(pool, seat, generation)
-        delay = max(0.0, pool.spec.time_to_fill_days.ppf1(u_fill))
-        self.log.workforce.append((now, int(WorkforceEvent.REQUISITION), pool.index, -1, seat, 0.0, pool.team))
+        ready = self.env.now + max(0.0, pool.spec.time_to_fill_days.ppf1(u_fill))
+        self._record(WorkforceEvent.REQUISITION, pool, None, seat)
         pool.open_requisitions += 1
-        if now + delay >= self.horizon_days:
-            return
-        yield self.env.timeout(delay)
+        self._refresh(pool)
+        start = self.recruiting.start_time(ready) if ready < self.horizon_days else ready
+        if start >= self.horizon_days:
+            return  # still open at the horizon
+        yield self.env.timeout(start - self.env.now)
         pool.open_requisitions -= 1
         self._add_rep(pool, seat, generation, 0.0, WorkforceEvent.HIRE)
+
+    def open_wave(self, index: int, month: int, role: str, count: int, team: str | None
+                  ) -> Generator[simpy.Event, None, None]:
+        """A dated hiring wave: ``count`` requisitions open at the start of ``month``."""
+        t = (month - 1) * DAYS_PER_MONTH
+        if t >= self.horizon_days:
+            return
+        if t > self.env.now:
+            yield self.env.timeout(t - self.env.now)
+        for _ in range(count):
+            pool = self._pool_for(role, team_name=team)
+            self.env.process(self.fill(pool, self._new_seat(role), 0))
+
+    def hire_to_plan(self, role: str, targets: dict[int, int]) -> Generator[simpy.Event, None, None]:
+        """At the start of each target month, open requisitions to reach the target headcount
+        (reps on staff plus requisitions already open; no layoffs)."""
+        for month in sorted(targets):
+            t = (month - 1) * DAYS_PER_MONTH
+            if t >= self.horizon_days:
+                return
+            if t > self.env.now:
+                yield self.env.timeout(t - self.env.now)
+            pools = self.pools_of_role[role]
+            have = sum(sum(1 for r in p.reps if r.kind == RepKind.EMPLOYEE) + p.open_requisitions for p in pools)
+            for _ in range(max(0, targets[month] - have)):
+                pool = self._pool_for(role)
+                self.env.process(self.fill(pool, self._new_seat(role), 0))
+
+    def run_interns(self, role: str) -> Generator[simpy.Event, None, None]:
+        """A fixed-term intern cohort: starts at once (no requisition), leaves at the term's end."""
+        spec = self.pools_of_role[role][0].spec.interns
+        assert spec is not None
+        t = (spec.start_month - 1) * DAYS_PER_MONTH
+        if t >= self.horizon_days:
+            return
+        if t > self.env.now:
+            yield self.env.timeout(t - self.env.now)
+        for k in range(spec.count):
+            pool = self._pool_for(role)
+            self._add_rep(pool, INTERN_SEATS + k, 0, 0.0, WorkforceEvent.START, kind=RepKind.INTERN,
+                          ramp=list(spec.ramp), exit_t=self.env.now + spec.term_months * DAYS_PER_MONTH,
+                          cost=spec.monthly_cost_usd)
+
+    def run_outsourcing(self, role: str) -> Generator[simpy.Event, None, None]:
+        """Outsourced reps: start at full speed, leave when the contract ends."""
+        spec = self.pools_of_role[role][0].spec.outsourced
+        assert spec is not None
+        t = (spec.start_month - 1) * DAYS_PER_MONTH
+        if t >= self.horizon_days:
+            return
+        if t > self.env.now:
+            yield self.env.timeout(t - self.env.now)
+        end = math.inf if spec.end_month is None else spec.end_month * DAYS_PER_MONTH
+        for k in range(spec.reps):
+            pool = self._pool_for(role)
+            self._add_rep(pool, 2 * INTERN_SEATS + k, 0, 0.0, WorkforceEvent.START, kind=RepKind.OUTSOURCED,
+                          ramp=[1.0], exit_t=end, cost=spec.price_per_month_usd)

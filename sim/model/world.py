@@ -13,7 +13,7 @@ from collections.abc import Generator
 import numpy as np
 import simpy
 
-from sim.eventlog import EventLog, LeadState, Source
+from sim.eventlog import EventLog, LeadState, RepKind, Source
 from sim.model.accounts import Accounts
 from sim.model.closing import ClosingDesk
 from sim.model.development import DevelopmentDesk
@@ -26,13 +26,15 @@ from sim.workcalendar import DAYS_PER_MONTH, WorkCalendar
 
 OUTBOUND_ID_OFFSET = 1_000_000_000
 """Outbound prospects are numbered from here, inbound MQLs from zero."""
+WARM_ID_OFFSET = 2_000_000_000
+"""Pipeline and customers of a warm start are numbered from here."""
 
 
 class _NoDesk:
     """Desk of a role that has no job in the flow (its reps still cost and count)."""
 
     def rep_joined(self, rep) -> None: ...
-    def rep_leaving(self, rep) -> None: ...
+    def rep_leaving(self, rep, lose: bool = False) -> None: ...
     def productivity_changed(self, rep) -> None: ...
 
 
@@ -92,7 +94,8 @@ class World:
             )
             for role, role_seats in seats.items():
                 pool = RolePool(role, role_names.index(role), scenario.roles[role], team=t_index,
-                                seats=role_seats, pool_index=len(self.pools))
+                                seats=role_seats, pool_index=len(self.pools),
+                                recruiting_load_fte=scenario.hiring.recruiting_load_fte)
                 self.pools.append(pool)
                 team.pools[role] = pool
                 if role in dev_roles:
@@ -104,8 +107,9 @@ class World:
                         view = prospects.slice_view(pod.segments, pod.regions, pod.industries) if pod else None
                         desk.serve_outbound(scenario.outbound, prospects, view)
                 elif role in closer_roles:
-                    team.closing[role] = ClosingDesk(self.env, self.log, pool, segments,
-                                                     scenario.handoff.stale_after_days, self._won)
+                    team.closing[role] = ClosingDesk(
+                        self.env, self.log, pool, segments, scenario.handoff.stale_after_days, self._won,
+                        reassign_win_odds_multiplier=scenario.workforce.reassign_win_odds_multiplier)
                 elif role == csm_role:
                     self.accounts.attach(pool)
                 else:
@@ -114,7 +118,7 @@ class World:
         self.log.pools = [(pool.index, pool.team) for pool in self.pools]
         self.router = Router(scenario, self.teams)
         self.csm_role = csm_role
-        self.workforce = Workforce(self.env, self.streams, self.log, self.pools, self.horizon_days)
+        self.workforce = Workforce(self.env, self.streams, self.log, self.pools, self.horizon_days, scenario)
 
     # ------------------------------------------------------------------ hand-offs between desks
 
@@ -172,6 +176,61 @@ class World:
     def _desks(self) -> list:
         return [d for t in self.teams for d in (*t.development.values(), *t.closing.values())]
 
+    def warm_start(self) -> None:
+        """Open pipeline and installed customers at time 0 (``warm_start``), with latent draws
+        from their own ``warm.*`` streams."""
+        spec, scenario = self.scenario.warm_start, self.scenario
+        if not spec.pipeline and not spec.customers:
+            return
+        factory = LeadFactory(scenario, self.streams, Source.WARM_START, dict.fromkeys(scenario.segments, 1.0),
+                              scenario.inbound.dials_to_connect if scenario.inbound else scenario.contact_default(),
+                              id_offset=WARM_ID_OFFSET)
+        for item in spec.pipeline:
+            view = factory.slice_view([item.segment], None, None)
+            for _ in range(item.count):
+                lead = factory.create(-item.age_days, view)
+                if item.stage == "mql":
+                    if scenario.inbound is None:
+                        continue
+                    desk = self.router.route_mql(scenario.inbound.worked_by, lead)
+                    if desk is not None:
+                        desk.arrive(lead)
+                    continue
+                lead.connect_t = lead.sql_t = -item.age_days
+                routed = self.router.route_sql(lead)
+                if routed is None:
+                    self.log.leads.append(lead.record(0.0, LeadState.NO_CAPACITY))
+                    continue
+                desk, _leg = routed
+                lead.closer_team = desk.pool.team
+                if item.stage == "sql":
+                    desk.enqueue_warm(lead, item.age_days)
+                else:
+                    desk.open_warm(lead, item.age_days)
+        for i, item in enumerate(spec.customers):
+            view = factory.slice_view([item.segment], None, None)
+            mrr = item.mrr_usd.sample(self.streams.generator("warm.customers_mrr", i), item.count)
+            for k in range(item.count):
+                lead = factory.create(-item.age_months * DAYS_PER_MONTH, view)
+                lead.mrr_usd = max(0.0, float(mrr[k]))
+                team = self.router.home_team(lead, self.csm_role) if self.csm_role else None
+                pool = team.pools[self.csm_role] if team is not None else None
+                lead.closer_team = team.index if team is not None else -1
+                self.log.leads.append(lead.record(0.0, LeadState.WON, close_t=lead.created_t, mrr_usd=lead.mrr_usd))
+                self.accounts.add_customer(lead, 0.0, pool, signed_t=lead.created_t)
+        if spec.pipeline:
+            for desk in self._desks():
+                desk.fill()
+
+    def _headcount_levels(self, month: int, pool: RolePool) -> None:
+        reps = pool.reps
+        i, levels = pool.pool_index, self.log.levels
+        levels.append((month, i, "headcount", float(len(reps))))
+        levels.append((month, i, "ramping", float(sum(1 for r in reps if r.kind == 0 and r.is_ramping()))))
+        levels.append((month, i, "interns", float(sum(1 for r in reps if r.kind == RepKind.INTERN))))
+        levels.append((month, i, "outsourced", float(sum(1 for r in reps if r.kind == RepKind.OUTSOURCED))))
+        levels.append((month, i, "open_requisitions", float(pool.open_requisitions)))
+
     def _close_month(self, month: int) -> None:
         t_end = month * DAYS_PER_MONTH
         self.accounts.month_step(month, t_end - DAYS_PER_MONTH, t_end)
@@ -179,12 +238,11 @@ class World:
         for pool in self.pools:
             backlog = pool.desk.backlog() if hasattr(pool.desk, "backlog") else 0
             i = pool.pool_index
-            levels.append((month, i, "headcount", float(pool.headcount())))
+            self._headcount_levels(month, pool)
             levels.append((month, i, "fte_days", pool.fte.take_area(t_end)))
             levels.append((month, i, "capacity_days", pool.capacity.take_area(t_end)))
             levels.append((month, i, "busy_days", pool.busy.take_area(t_end)))
             levels.append((month, i, "backlog", float(backlog)))
-            levels.append((month, i, "open_requisitions", float(pool.open_requisitions)))
         if month < self.scenario.horizon_months:
             for team in self.teams:
                 for desk in team.development.values():
@@ -192,12 +250,13 @@ class World:
 
     def _snapshot_start(self) -> None:
         for pool in self.pools:
-            self.log.levels.append((0, pool.pool_index, "headcount", float(pool.headcount())))
+            self._headcount_levels(0, pool)
             self.log.levels.append((0, pool.pool_index, "fte", pool.fte.value))
 
     def run(self) -> EventLog:
         """Run the replication to the horizon and return its records."""
         self.workforce.start()
+        self.warm_start()
         self._snapshot_start()
         if self.scenario.inbound is not None:
             self.env.process(self.arrive_mqls())

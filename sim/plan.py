@@ -1,0 +1,1478 @@
+"""The analytic Blueprint sales model: revenue target → funnel → headcount → dated hiring plan.
+
+This module owns the *planner*: deterministic arithmetic, no simulation and no randomness.
+It answers the book's question "what org do I need for this number?" (DESIGN.md §1,
+"Revenue arithmetic"; PARAMETERS.md) in four steps:
+
+1. **Revenue arithmetic** — new MRR booked evenly, month by month, is counted as salesim
+   counts it: the revenue of month *m* is the MRR at the end of month *m*, and a deal signed
+   in month *k* bills from month *k*. A constant monthly new MRR of $1 therefore yields
+   ``12 + 11 + … + 1 = 78`` dollars of first-year revenue (:func:`first_year_factor`) and
+   ``12 × 12 = 144`` dollars of exit ARR (:func:`exit_arr_factor`); churn and an invoice lag
+   shrink the first-year factor.
+2. **Funnel** — :func:`plan` turns the monthly new MRR into deals (by the deal-size blend of
+   the segment mix), SQLs (÷ win rate), inbound and outbound SQLs (the SQL source split),
+   MQLs and prospects (÷ their conversion to an SQL that reaches a closer) and dials.
+3. **Headcount** — each role's work divided by one fully ramped rep's capacity gives the
+   fully ramped, always-staffed reps needed (``fte_needed``); dividing by the share of a
+   seat's time that is staffed *and* productive (attrition vacancies and the ramp of the
+   replacements) gives ``headcount_exact``, rounded up to ``headcount``.
+4. **Hiring plan** — the month each rep must start, and the month its requisition must open,
+   so that its ramped capacity plus the sales-cycle lag delivers the target from month 1.
+
+The sales model (:class:`SalesModel`) is plain numbers per segment, lead source and role; it
+is either built from a validated :class:`sim.scenario.Scenario` (:meth:`SalesModel.from_scenario`)
+or written directly (the book's POD example). A plan can be written back as scenario data
+(:meth:`Plan.to_scenario_dict`) to be simulated. Bad input raises :class:`PlanError`
+(a ``ValueError``) with a message for a person.
+
+Formulas (``D`` = 365.25 / 12 days per month, ``R(n; c) = Σ_{i=0..n-1} (1-c)^i``):
+
+* MRR at the end of month *n* per $1 of monthly new MRR: ``R(n; c)`` (the cohort signed in
+  month *n* has not churned yet at the end of that month).
+* First-year factor with monthly churn *c* and an invoice lag of *L* months (a deal signed in
+  month *k* is first invoiced in month *k + L*; churn runs from signing, so the lag delays
+  billing but not the customer's life): revenue of month *j* = ``(1-c)^L R(j-L; c)``, hence
+  ``F(c, L) = (1-c)^L Σ_{k=1..12-L} R(k; c)`` — 78 for (0, 0), 66 for (0, 1),
+  ``Σ_{k=1..12} (1-(1-c)^k)/c`` for (c, 0).
+* Exit ARR factor: ``12 R(12; c)`` (144 without churn; the lag does not change contracted MRR).
+* Win rate of a segment: product of the meeting pass probabilities, the first meeting's odds
+  multiplied by the hand-off's ``win_odds_multiplier`` (context lost between functions).
+* Opportunity duration (won or lost; Little's law for closers): ``gap × Σ_{i=1..n} P(reach
+  meeting i)`` with ``P(reach meeting i) = Π_{j<i} p_j``; a closer's workload in open
+  opportunities is Σ SQLs × duration, its capacity ``max_open_opportunities``.
+* Development capacity: ``dials_per_day × working days per month ÷ E[dials used per lead]``
+  with ``dials used = min(max(1, round(dials_to_connect)), max_attempts)``; an outbound rep
+  is also capped by ``prospects_per_rep_month``.
+* Seat shares (renewal–reward, one seat cycling through a rep's tenure *T* and a vacancy *F*
+  while the requisition is filled): ``vacancy = E[F] / (E[T] + E[F])`` and
+  ``ramp loss = E[∫_0^T (1 - ramp(t)) dt] / (E[T] + E[F])`` (computed exactly from the tenure
+  distribution's survival function). Where the scenario charges interviewing time
+  (``hiring.recruiting_load_fte`` L per open requisition, shared by the staffed reps), the
+  staffed reps keep ``1 - L × vacancy / (1 - vacancy)`` of their time. Then
+  ``headcount_exact = fte_needed / ((1 - vacancy - ramp loss) × (1 - L × vacancy / (1 - vacancy)))``.
+  Without attrition all losses are 0 (apart from a ramp plateau below 1). Without backfill the
+  shares are the expected empty / ramping time of a seat over the plan's horizon for a rep on
+  staff at tenure 12 (and no requisition is open).
+* Hiring rule: rep *k* of a role is *needed* from month ``n_k`` (month 1 for development
+  reps and closers — the target starts in month 1; for the customer role, the first month
+  in which the expected accounts exceed ``(k - 1) ×`` one seat's effective coverage). It must
+  start in month ``n_k - ramp_to_full - lead`` where ``ramp_to_full`` is the months until its
+  ramp reaches its plateau and ``lead`` is the whole months between a rep's work and the
+  revenue it makes (closers: the won-deal cycle; development reps: working the lead +
+  hand-off delay + won-deal cycle; customer role: 0), all rounded up. A start before month 1
+  means the rep is already on staff at month 0. The requisition opens ``ceil(E[time to
+  fill])`` months before the start (a month ≤ 0 means "before month 1": open it now).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.workcalendar import DAYS_PER_MONTH
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from sim.dists import _DistBase
+    from sim.scenario import HandoffLegSpec, Scenario
+
+YEAR_MONTHS = 12
+"""Months of the "first year" in the revenue arithmetic."""
+DEFAULT_INBOUND_SQL_SHARE = 0.6
+"""Inbound share of SQLs when it cannot be derived (PARAMETERS.md: 60 : 40)."""
+DEFAULT_INITIAL_TENURE_MONTHS = 12.0
+"""Tenure given to reps put on staff at month 0 by :meth:`Plan.to_scenario_dict`."""
+_TOL = 1e-9
+_GRID = 20_000  # quantile grid for continuous distributions
+_STEPS_PER_MONTH = 400  # survival-function integration
+
+
+class PlanError(ValueError):
+    """A target or sales model the planner cannot work with; the message says why and what to change."""
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _ceil(x: float) -> int:
+    """Round up, ignoring floating-point noise (60.000000000001 → 60)."""
+    return math.ceil(x - _TOL * max(1.0, abs(x)))
+
+
+def _money(x: float) -> str:
+    return f"${x:,.0f}"
+
+
+def _check_number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise PlanError(f"{name} must be a finite number (got {value!r})")
+    return float(value)
+
+
+def _check_churn(monthly_churn: Any) -> float:
+    c = _check_number("monthly churn", monthly_churn)
+    if c < 0:
+        raise PlanError(f"monthly churn must be at least 0 (got {c:g}); e.g. 0.03 for 3% of MRR a month")
+    if c >= 1:
+        raise PlanError(
+            f"monthly churn must be below 1 (got {c:g}): at 100% every customer leaves within the month; "
+            "give it as a fraction, e.g. 0.03 for 3%"
+        )
+    return c
+
+
+def _check_lag(invoice_lag_months: Any, months: int) -> int:
+    if isinstance(invoice_lag_months, bool) or not isinstance(invoice_lag_months, int | np.integer):
+        raise PlanError(f"the invoice lag must be a whole number of months (got {invoice_lag_months!r})")
+    lag = int(invoice_lag_months)
+    if lag < 0:
+        raise PlanError(f"the invoice lag cannot be negative (got {lag} months)")
+    if lag >= months:
+        raise PlanError(
+            f"an invoice lag of {lag} months leaves no revenue in the first {months} months; use 0–{months - 1}"
+        )
+    return lag
+
+
+def _check_probability(name: str, value: Any) -> float:
+    p = _check_number(name, value)
+    if not 0.0 <= p <= 1.0:
+        raise PlanError(f"{name} must be a probability between 0 and 1 (got {p:g})")
+    return p
+
+
+# --------------------------------------------------------------------------- revenue arithmetic
+
+
+def retention_sum(months: int, monthly_churn: float = 0.0) -> float:
+    """``R(n; c) = Σ_{i=0..n-1} (1-c)^i``: MRR at the end of month ``n`` per $1 of monthly new MRR.
+
+    Parameters
+    ----------
+    months : int
+        Months of constant bookings (``n >= 0``).
+    monthly_churn : float
+        Monthly churn ``c`` in [0, 1).
+
+    Returns
+    -------
+    float
+        ``n`` without churn; ``(1 - (1-c)^n) / c`` otherwise (summed term by term, exact at c = 0).
+    """
+    c = _check_churn(monthly_churn)
+    total, survive = 0.0, 1.0
+    for _ in range(max(0, int(months))):
+        total += survive
+        survive *= 1.0 - c
+    return total
+
+
+def first_year_factor(monthly_churn: float = 0.0, invoice_lag_months: int = 0, *, months: int = YEAR_MONTHS) -> float:
+    """First-year revenue per $1 of constant monthly new MRR booked evenly (the "78 rule").
+
+    A deal signed in month *k* bills from month *k + L*; the revenue of month *m* is the billed
+    MRR at the end of month *m*; churn runs from signing. Then
+
+    ``F(c, L) = (1-c)^L × Σ_{k=1..12-L} R(k; c)``,  ``R(k; c) = Σ_{i=0..k-1} (1-c)^i``.
+
+    No churn: 78 (= 12+11+…+1); a one-month invoice lag: 66 (= 11+…+1); lag *L*:
+    ``Σ_{k=1..12-L} k``; monthly churn *c*: ``Σ_{k=1..12} (1-(1-c)^k)/c`` (→ 78 as c → 0).
+
+    Parameters
+    ----------
+    monthly_churn : float
+        Monthly churn of MRR, in [0, 1).
+    invoice_lag_months : int
+        Whole months between signing and the first invoice (0 ≤ L < ``months``).
+    months : int
+        Length of the "year" (12).
+
+    Returns
+    -------
+    float
+    """
+    c = _check_churn(monthly_churn)
+    lag = _check_lag(invoice_lag_months, months)
+    total = sum(retention_sum(k, c) for k in range(1, months - lag + 1))
+    return (1.0 - c) ** lag * total
+
+
+def exit_arr_factor(monthly_churn: float = 0.0, *, months: int = YEAR_MONTHS) -> float:
+    """Exit ARR per $1 of constant monthly new MRR: ``12 × R(12; c)`` (144 without churn).
+
+    Parameters
+    ----------
+    monthly_churn : float
+        Monthly churn of MRR, in [0, 1).
+    months : int
+        Months of bookings before the exit (12).
+    """
+    return 12.0 * retention_sum(months, monthly_churn)
+
+
+def monthly_new_mrr_for(
+    first_year_revenue_usd: float | None = None,
+    exit_arr_usd: float | None = None,
+    monthly_churn: float = 0.0,
+    invoice_lag_months: int = 0,
+) -> float:
+    """The constant monthly new MRR that yields a first-year revenue *or* an exit ARR.
+
+    Parameters
+    ----------
+    first_year_revenue_usd : float, optional
+        First-year revenue from new business (÷ :func:`first_year_factor`).
+    exit_arr_usd : float, optional
+        ARR at the end of month 12 (÷ :func:`exit_arr_factor`; the invoice lag does not matter).
+    monthly_churn, invoice_lag_months
+        As for :func:`first_year_factor`.
+
+    Returns
+    -------
+    float
+        Monthly new MRR in USD. Book anchor: $1,560,000 first-year revenue → $20,000.
+    """
+    if (first_year_revenue_usd is None) == (exit_arr_usd is None):
+        raise PlanError("give exactly one target: first_year_revenue_usd or exit_arr_usd")
+    if first_year_revenue_usd is not None:
+        value = _check_number("the first-year revenue target", first_year_revenue_usd)
+        if value <= 0:
+            raise PlanError(f"the first-year revenue target must be a positive number of dollars (got {value:g})")
+        return value / first_year_factor(monthly_churn, invoice_lag_months)
+    value = _check_number("the exit ARR target", exit_arr_usd)
+    if value <= 0:
+        raise PlanError(f"the exit ARR target must be a positive number of dollars (got {value:g})")
+    return value / exit_arr_factor(monthly_churn)
+
+
+# --------------------------------------------------------------------------- distributions
+
+
+def _discrete_support(dist: _DistBase, cap: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values, probabilities) of a discrete distribution, or None for a continuous one.
+
+    A geometric's infinite tail is lumped at ``cap + 1`` (enough for capped means and P(X ≤ cap)).
+    """
+    from sim.dists import Constant, Empirical, Geometric, UniformInt
+
+    if isinstance(dist, Constant):
+        return np.array([dist.value], dtype=float), np.array([1.0])
+    if isinstance(dist, UniformInt):
+        values = np.arange(dist.low, dist.high + 1, dtype=float)
+        return values, np.full(len(values), 1.0 / len(values))
+    if isinstance(dist, Empirical):
+        vals, cum = dist._table()
+        return vals, np.diff(np.concatenate([[0.0], cum]))
+    if isinstance(dist, Geometric):
+        p = 1.0 / dist.mean
+        top = max(1, int(cap) if cap is not None else math.ceil(50 * dist.mean))
+        k = np.arange(1, top + 1, dtype=float)
+        probs = (1.0 - p) ** (k - 1) * p
+        tail = max(0.0, 1.0 - float(probs.sum()))
+        return np.append(k, top + 1.0), np.append(probs, tail)
+    return None
+
+
+def _quantile_grid(dist: _DistBase) -> np.ndarray:
+    u = (np.arange(_GRID) + 0.5) / _GRID
+    return np.asarray(dist.ppf(u), dtype=float)
+
+
+def dials_stats(dist: _DistBase, max_attempts: int) -> tuple[float, float]:
+    """(P(reached), mean dials used per lead) of a ``dials_to_connect`` distribution.
+
+    The simulator draws ``d = max(1, round(X))`` dials per lead; the lead is reached iff
+    ``d <= max_attempts`` and holds a cadence slot for ``min(d, max_attempts)`` dials. Discrete
+    distributions are summed over their support; others are evaluated on a fine quantile grid.
+    """
+    support = _discrete_support(dist, cap=max_attempts)
+    if support is not None:
+        values, probs = support
+    else:
+        values = _quantile_grid(dist)
+        probs = np.full(len(values), 1.0 / len(values))
+    dials = np.maximum(1.0, np.rint(values))
+    reach = float(np.sum(probs[dials <= max_attempts]))
+    used = float(np.sum(probs * np.minimum(dials, max_attempts)))
+    return reach, used
+
+
+def mean_nonnegative(dist: _DistBase) -> float:
+    """``E[max(0, X)]`` — the mean of a duration or amount the simulator clips at zero."""
+    support = _discrete_support(dist)
+    if support is not None:
+        values, probs = support
+        return float(np.sum(probs * np.maximum(values, 0.0)))
+    if float(np.asarray(dist.cdf(np.asarray([-1e-9])))[0]) == 0.0:
+        return float(dist.mean)
+    return float(np.mean(np.maximum(_quantile_grid(dist), 0.0)))
+
+
+def _survival(tenure: _DistBase | float, t: np.ndarray) -> np.ndarray:
+    if isinstance(tenure, int | float):
+        return (t < tenure).astype(float)
+    return 1.0 - np.asarray(tenure.cdf(t), dtype=float)
+
+
+def _integral(f, a: float, b: float) -> float:
+    """Midpoint rule of a vectorised function on [a, b] (``_STEPS_PER_MONTH`` points a month)."""
+    if b <= a:
+        return 0.0
+    n = max(50, math.ceil((b - a) * _STEPS_PER_MONTH))
+    t = a + (np.arange(n) + 0.5) * (b - a) / n
+    return float(np.sum(f(t)) * (b - a) / n)
+
+
+def _ramp_at(ramp: tuple[float, ...] | list[float], t: np.ndarray) -> np.ndarray:
+    idx = np.minimum(np.maximum(np.floor(t), 0).astype(int), len(ramp) - 1)
+    return np.asarray(ramp, dtype=float)[idx]
+
+
+def staffing_shares(
+    ramp: tuple[float, ...] | list[float],
+    tenure_months: _DistBase | float | None,
+    time_to_fill_months: float = 0.0,
+    *,
+    backfill: bool = True,
+    horizon_months: int = YEAR_MONTHS,
+    initial_tenure_months: float = DEFAULT_INITIAL_TENURE_MONTHS,
+) -> tuple[float, float]:
+    """(vacancy share, ramp-loss share) of one seat of a role, as fractions of the seat's time.
+
+    Parameters
+    ----------
+    ramp : sequence of float
+        Productivity by tenure month (the last value holds after).
+    tenure_months : Dist, float or None
+        A rep's total tenure: a distribution, a fixed number of months, or None (nobody leaves).
+    time_to_fill_months : float
+        Mean months from a rep's exit to the replacement's start.
+    backfill : bool
+        Whether leavers are replaced.
+    horizon_months, initial_tenure_months : int, float
+        Only without backfill: the shares are averages over the horizon for a seat whose rep
+        is on staff at ``initial_tenure_months``.
+
+    Returns
+    -------
+    tuple of float
+        With backfill, renewal–reward: ``E[F] / (E[T] + E[F])`` and
+        ``E[∫_0^T (1 - ramp(t)) dt] / (E[T] + E[F])``. Without attrition: ``(0, 1 - ramp[-1])``.
+    """
+    ramp = tuple(float(r) for r in ramp)
+    if not ramp:
+        raise PlanError("a ramp needs at least one productivity value")
+    if tenure_months is None:
+        return 0.0, 1.0 - ramp[-1]
+    from sim.dists import Constant
+
+    if isinstance(tenure_months, Constant):
+        tenure_months = tenure_months.value
+    fill = max(0.0, float(time_to_fill_months))
+    if not backfill:
+        t0 = float(initial_tenure_months)
+        s0 = float(_survival(tenure_months, np.asarray([t0]))[0])
+        if s0 <= 0.0:
+            return 1.0, 0.0
+        staffed = _integral(lambda t: _survival(tenure_months, t0 + t) / s0, 0.0, horizon_months) / horizon_months
+        productive = _integral(
+            lambda t: _survival(tenure_months, t0 + t) / s0 * _ramp_at(ramp, t0 + t), 0.0, horizon_months
+        ) / horizon_months
+        return 1.0 - staffed, staffed - productive
+    mean_tenure = (max(0.0, float(tenure_months)) if isinstance(tenure_months, int | float)
+                   else mean_nonnegative(tenure_months))
+    if mean_tenure <= 0.0:
+        return 1.0, 0.0
+    last = len(ramp) - 1
+    productive = 0.0
+    for k in range(last):
+        productive += ramp[k] * _integral(lambda t: _survival(tenure_months, t), k, k + 1)
+    head = _integral(lambda t: _survival(tenure_months, t), 0.0, last)
+    productive += ramp[-1] * max(0.0, mean_tenure - head)
+    cycle = mean_tenure + fill
+    return fill / cycle, (mean_tenure - productive) / cycle
+
+
+def ramp_to_full_months(ramp: tuple[float, ...] | list[float]) -> int:
+    """Whole months before a new rep reaches the ramp's plateau (0 for ``[1.0]``; 3 for 25/50/75/100%)."""
+    top = ramp[-1]
+    for k, r in enumerate(ramp):
+        if r >= top - _TOL:
+            return k
+    return len(ramp) - 1  # pragma: no cover - the last value always qualifies
+
+
+# --------------------------------------------------------------------------- the sales model
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A hand-off of SQLs from a development role to a closer role.
+
+    Attributes
+    ----------
+    leakage_probability : float
+        Share of SQLs lost in the hand-off.
+    win_odds_multiplier : float
+        Multiplies the odds of passing an opportunity's first meeting (context loss).
+    delay_days : float
+        Mean calendar days of the hand-off.
+    """
+
+    leakage_probability: float = 0.0
+    win_odds_multiplier: float = 1.0
+    delay_days: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_probability("a hand-off's leakage_probability", self.leakage_probability)
+        if _check_number("win_odds_multiplier", self.win_odds_multiplier) <= 0:
+            raise PlanError(f"win_odds_multiplier must be positive (got {self.win_odds_multiplier:g})")
+
+
+@dataclass(frozen=True)
+class SegmentModel:
+    """A market tier: deal size and the meeting chain of its opportunities.
+
+    Attributes
+    ----------
+    name : str
+    mean_deal_mrr_usd : float
+        Mean new MRR of a won deal.
+    pass_probabilities : tuple of float
+        Probability each meeting passes; the deal is won after the last one.
+    mean_gap_days : float
+        Mean calendar days before each meeting.
+    closed_by : str
+        The closer role.
+    """
+
+    name: str
+    mean_deal_mrr_usd: float
+    pass_probabilities: tuple[float, ...] = (1.0,)
+    mean_gap_days: float = 0.0
+    closed_by: str = "ae"
+
+    def __post_init__(self) -> None:
+        if _check_number(f"segment {self.name!r}: mean_deal_mrr_usd", self.mean_deal_mrr_usd) < 0:
+            raise PlanError(f"segment {self.name!r}: the mean deal size cannot be negative")
+        if not self.pass_probabilities:
+            raise PlanError(f"segment {self.name!r}: an opportunity needs at least one meeting")
+        for p in self.pass_probabilities:
+            _check_probability(f"segment {self.name!r}: a meeting pass probability", p)
+        if _check_number(f"segment {self.name!r}: mean_gap_days", self.mean_gap_days) < 0:
+            raise PlanError(f"segment {self.name!r}: mean_gap_days cannot be negative")
+
+    @classmethod
+    def simple(cls, name: str, mean_deal_mrr_usd: float, win_rate: float, cycle_days: float = 0.0,
+               closed_by: str = "ae") -> SegmentModel:
+        """A segment with one decisive meeting after ``cycle_days`` (the book's figures)."""
+        return cls(name, mean_deal_mrr_usd, (win_rate,), cycle_days, closed_by)
+
+    def passes(self, win_odds_multiplier: float = 1.0) -> tuple[float, ...]:
+        """Pass probabilities with the first meeting's odds multiplied by ``win_odds_multiplier``."""
+        p = self.pass_probabilities
+        if win_odds_multiplier == 1.0 or p[0] >= 1.0:
+            return p
+        odds = p[0] / (1.0 - p[0]) * win_odds_multiplier
+        return (odds / (1.0 + odds), *p[1:])
+
+    def win_rate(self, win_odds_multiplier: float = 1.0) -> float:
+        """P(won | opportunity opened)."""
+        return math.prod(self.passes(win_odds_multiplier))
+
+    def opportunity_days(self, win_odds_multiplier: float = 1.0) -> float:
+        """Expected days an opportunity stays open, won or lost."""
+        reach, total = 1.0, 0.0
+        for p in self.passes(win_odds_multiplier):
+            total += reach
+            reach *= p
+        return self.mean_gap_days * total
+
+    def won_cycle_days(self) -> float:
+        """Expected days from acceptance to a win (every gap is passed)."""
+        return self.mean_gap_days * len(self.pass_probabilities)
+
+
+@dataclass(frozen=True)
+class SourceModel:
+    """A lead source (inbound MQLs or outbound prospects) and its conversion to SQLs.
+
+    Attributes
+    ----------
+    role : str
+        The development role that works it.
+    sql_rate : float
+        P(a lead becomes an SQL) before the hand-off (inbound: qualify × reached; outbound:
+        reached × lead × SQL). Hand-off leakage is applied per closer.
+    segment_mix : mapping
+        Relative weight of each segment among this source's leads.
+    handoffs : mapping
+        Hand-off to each closer role; closers not listed use ``default_handoff``.
+    dials_per_lead : float, optional
+        Mean dials a lead takes (for the dial count).
+    work_days : float
+        Mean calendar days from a lead's arrival to its SQL (for hiring lead times).
+    """
+
+    role: str
+    sql_rate: float
+    segment_mix: Mapping[str, float]
+    handoffs: Mapping[str, Handoff] = field(default_factory=dict)
+    default_handoff: Handoff = field(default_factory=Handoff)
+    dials_per_lead: float | None = None
+    work_days: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_probability(f"the {self.role} source's sql_rate", self.sql_rate)
+        if not self.segment_mix or any(_check_number("a segment weight", w) < 0 for w in self.segment_mix.values()):
+            raise PlanError(f"the source worked by {self.role!r} needs non-negative segment weights")
+        if sum(self.segment_mix.values()) <= 0:
+            raise PlanError(f"the segment weights of the source worked by {self.role!r} are all zero")
+
+    def handoff(self, closer: str) -> Handoff:
+        return self.handoffs.get(closer, self.default_handoff)
+
+    def mix(self) -> dict[str, float]:
+        total = sum(self.segment_mix.values())
+        return {s: w / total for s, w in self.segment_mix.items()}
+
+
+@dataclass(frozen=True)
+class RoleModel:
+    """One role's capacity, cost and staffing dynamics.
+
+    Capacity is per fully ramped rep and month, in the units of the role's jobs: inbound MQLs
+    worked, outbound prospects worked, SQLs taken on (``sqls_per_month``, or Little's law with
+    ``max_open_opportunities`` and each segment's opportunity duration), accounts covered.
+
+    Attributes
+    ----------
+    vacancy_share, ramp_loss_share : float
+        Shares of a seat's time empty (attrition, time to fill) and lost to ramping
+        (:func:`staffing_shares`).
+    time_to_fill_months : float
+        Mean months from an opened requisition to the rep's start.
+    """
+
+    name: str
+    mqls_per_month: float | None = None
+    prospects_per_month: float | None = None
+    sqls_per_month: float | None = None
+    max_open_opportunities: float | None = None
+    accounts_covered: float | None = None
+    monthly_cost_usd: float = 0.0
+    ramp: tuple[float, ...] = (1.0,)
+    vacancy_share: float = 0.0
+    ramp_loss_share: float = 0.0
+    time_to_fill_months: float = 0.0
+    mean_tenure_months: float | None = None
+    recruiting_load_fte: float = 0.0
+
+    def __post_init__(self) -> None:
+        for attr in ("mqls_per_month", "prospects_per_month", "sqls_per_month", "max_open_opportunities",
+                     "accounts_covered"):
+            value = getattr(self, attr)
+            if value is not None and _check_number(f"role {self.name!r}: {attr}", value) < 0:
+                raise PlanError(f"role {self.name!r}: {attr} cannot be negative (got {value:g})")
+        if _check_number(f"role {self.name!r}: monthly_cost_usd", self.monthly_cost_usd) < 0:
+            raise PlanError(f"role {self.name!r}: monthly_cost_usd cannot be negative")
+        if not self.ramp:
+            raise PlanError(f"role {self.name!r}: the ramp needs at least one productivity value")
+        if _check_number(f"role {self.name!r}: time_to_fill_months", self.time_to_fill_months) < 0:
+            raise PlanError(f"role {self.name!r}: time_to_fill_months cannot be negative")
+
+    @property
+    def recruiting_factor(self) -> float:
+        """Share of the staffed reps' time left after interviewing: ``1 - load × vacancy / (1 - vacancy)``
+        (each seat has a requisition open ``vacancy`` of the time, shared by ``1 - vacancy`` staffed reps)."""
+        v = self.vacancy_share
+        if self.recruiting_load_fte <= 0 or v <= 0:
+            return 1.0
+        if v >= 1:
+            return 0.0
+        return max(0.0, 1.0 - self.recruiting_load_fte * v / (1.0 - v))
+
+    @property
+    def productive_share(self) -> float:
+        """Share of a seat's time that is staffed and productive:
+        ``(1 - vacancy - ramp loss) × recruiting factor``."""
+        return (1.0 - self.vacancy_share - self.ramp_loss_share) * self.recruiting_factor
+
+    @property
+    def recruiting_loss_share(self) -> float:
+        """Share of a seat's time spent interviewing for open requisitions."""
+        return (1.0 - self.vacancy_share - self.ramp_loss_share) * (1.0 - self.recruiting_factor)
+
+    @property
+    def ramp_to_full_months(self) -> int:
+        return ramp_to_full_months(self.ramp)
+
+    @property
+    def first_year_productivity(self) -> float:
+        """Mean productivity over the first 12 months of a rep hired at month 0 (for reports)."""
+        return sum(self.ramp[min(k, len(self.ramp) - 1)] for k in range(YEAR_MONTHS)) / YEAR_MONTHS
+
+
+@dataclass(frozen=True)
+class SalesModel:
+    """The sales model the planner inverts: segments, lead sources, roles.
+
+    Attributes
+    ----------
+    segments : mapping of str to SegmentModel
+    roles : mapping of str to RoleModel
+    inbound, outbound : SourceModel, optional
+    inbound_sql_share : float, optional
+        Share of SQLs from inbound; None: 60% with both sources (PARAMETERS.md), else 100% / 0%.
+    customer_role : str, optional
+        Role that covers customer accounts (CSM).
+    cost_per_mql_usd : float
+        Marketing cost of an MQL.
+    name : str
+    """
+
+    segments: Mapping[str, SegmentModel]
+    roles: Mapping[str, RoleModel]
+    inbound: SourceModel | None = None
+    outbound: SourceModel | None = None
+    inbound_sql_share: float | None = None
+    customer_role: str | None = None
+    cost_per_mql_usd: float = 0.0
+    name: str = "model"
+
+    def __post_init__(self) -> None:
+        if not self.segments:
+            raise PlanError("the sales model needs at least one segment")
+        if self.inbound is None and self.outbound is None:
+            raise PlanError("the sales model needs a lead source: inbound MQLs, outbound prospects or both")
+        known = ", ".join(self.roles) or "none"
+        for flow, source in (("inbound", self.inbound), ("outbound", self.outbound)):
+            if source is None:
+                continue
+            if source.role not in self.roles:
+                raise PlanError(f"{flow} leads are worked by role {source.role!r}, which is not defined "
+                                f"(roles: {known})")
+            for seg in source.segment_mix:
+                if seg not in self.segments:
+                    raise PlanError(f"the {flow} segment mix names segment {seg!r}, which is not defined "
+                                    f"(segments: {', '.join(self.segments)})")
+        for seg in self.segments.values():
+            if seg.closed_by not in self.roles:
+                raise PlanError(f"segment {seg.name!r} is closed by role {seg.closed_by!r}, which is not defined "
+                                f"(roles: {known})")
+        if self.customer_role is not None and self.customer_role not in self.roles:
+            raise PlanError(f"customers are managed by role {self.customer_role!r}, which is not defined "
+                            f"(roles: {known})")
+        if self.inbound_sql_share is not None:
+            share = _check_probability("the inbound share of SQLs", self.inbound_sql_share)
+            if share > 0 and self.inbound is None:
+                raise PlanError(f"the inbound share of SQLs is {share:.0%} but the model has no inbound source")
+            if share < 1 and self.outbound is None:
+                raise PlanError(f"the outbound share of SQLs is {1 - share:.0%} but the model has no outbound source")
+
+    def sql_share(self) -> float:
+        """Share of SQLs that come from inbound."""
+        if self.inbound_sql_share is not None:
+            return float(self.inbound_sql_share)
+        if self.inbound is not None and self.outbound is not None:
+            return DEFAULT_INBOUND_SQL_SHARE
+        return 1.0 if self.inbound is not None else 0.0
+
+    def sources(self) -> dict[str, SourceModel]:
+        return {k: s for k, s in (("inbound", self.inbound), ("outbound", self.outbound)) if s is not None}
+
+    def jobs(self, role: str) -> tuple[str, ...]:
+        """What ``role`` does in the model: inbound, outbound, closing, customers."""
+        out = []
+        if self.inbound is not None and self.inbound.role == role:
+            out.append("inbound")
+        if self.outbound is not None and self.outbound.role == role:
+            out.append("outbound")
+        if any(seg.closed_by == role for seg in self.segments.values()):
+            out.append("closing")
+        if self.customer_role == role:
+            out.append("customers")
+        return tuple(out)
+
+    # ------------------------------------------------------------------ from a scenario
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, *, inbound_sql_share: float | None = None,
+                      horizon_months: int = YEAR_MONTHS) -> SalesModel:
+        """The sales model a scenario implies (see the module docstring for each formula).
+
+        Parameters
+        ----------
+        scenario : Scenario
+            A validated scenario.
+        inbound_sql_share : float, optional
+            Share of SQLs from inbound; by default derived from the scenario's volumes (its
+            MQL rate of month 1 worked by its MDRs, its SDRs' prospects) — 60% when those give
+            nothing with both flows defined.
+        horizon_months : int
+            Horizon of the plan (only used for roles that do not backfill).
+        """
+        cal = scenario.calendar
+        work_days_per_month = DAYS_PER_MONTH * cal.days_per_week / 7.0
+        calendar_per_work_day = 7.0 / cal.days_per_week
+        cadence = scenario.contact
+        segments = {
+            name: SegmentModel(
+                name=name,
+                mean_deal_mrr_usd=mean_nonnegative(seg.mrr_usd),
+                pass_probabilities=tuple(seg.opportunity.pass_probabilities()),
+                mean_gap_days=mean_nonnegative(seg.opportunity.gap_days),
+                closed_by=seg.closed_by,
+            )
+            for name, seg in scenario.segments.items()
+        }
+        closers = scenario.closer_roles()
+
+        def slot_dials_per_day(role: str) -> float:
+            budget = scenario.roles[role].dials_per_day or 0.0
+            if budget <= 0:
+                return float(cadence.attempts_per_day)
+            return budget / max(1, math.ceil(budget / cadence.attempts_per_day - 1e-9))
+
+        def handoffs(dev_role: str) -> dict[str, Handoff]:
+            out = {}
+            for closer in closers:
+                leg = _handoff_leg(scenario, dev_role, closer)
+                out[closer] = Handoff(leg.leakage_probability, leg.win_odds_multiplier,
+                                      mean_nonnegative(leg.delay_days))
+            return out
+
+        inbound = outbound = None
+        dials_in = dials_out = None
+        if scenario.inbound is not None:
+            spec = scenario.inbound
+            reach, dials_in = dials_stats(spec.dials_to_connect, cadence.max_attempts)
+            work = (dials_in / slot_dials_per_day(spec.worked_by) * calendar_per_work_day
+                    + mean_nonnegative(spec.response_minutes) / 1440.0)
+            inbound = SourceModel(role=spec.worked_by, sql_rate=spec.qualify_probability * reach,
+                                  segment_mix=dict(spec.segment_mix), handoffs=handoffs(spec.worked_by),
+                                  dials_per_lead=dials_in, work_days=work)
+        if scenario.outbound is not None:
+            spec = scenario.outbound
+            reach, dials_out = dials_stats(spec.dials_to_connect, cadence.max_attempts)
+            work = dials_out / slot_dials_per_day(spec.worked_by) * calendar_per_work_day
+            outbound = SourceModel(role=spec.worked_by,
+                                   sql_rate=reach * spec.lead_probability * spec.sql_probability,
+                                   segment_mix=dict(spec.segment_mix), handoffs=handoffs(spec.worked_by),
+                                   dials_per_lead=dials_out, work_days=work)
+
+        customer_role = scenario.customers.managed_by
+        hiring = getattr(scenario, "hiring", None)  # schemas with a hiring section: interviewing takes time
+        recruiting_load = float(getattr(hiring, "recruiting_load_fte", 0.0) or 0.0)
+        roles = {}
+        for name, spec in scenario.roles.items():
+            dial_capacity = (spec.dials_per_day or 0.0) * work_days_per_month
+            mqls = prospects = None
+            if inbound is not None and inbound.role == name:
+                mqls = dial_capacity / dials_in if dials_in else 0.0
+            if outbound is not None and outbound.role == name:
+                prospects = min(dial_capacity / dials_out if dials_out else 0.0,
+                                scenario.outbound.prospects_per_rep_month)
+            fill_months = mean_nonnegative(spec.time_to_fill_days) / DAYS_PER_MONTH
+            ramp = _ramp_of(spec)
+            vacancy, ramp_loss = staffing_shares(
+                ramp, spec.tenure_months, fill_months, backfill=spec.backfill, horizon_months=horizon_months,
+            )
+            roles[name] = RoleModel(
+                name=name,
+                mqls_per_month=mqls,
+                prospects_per_month=prospects,
+                max_open_opportunities=spec.max_open_opportunities if name in closers else None,
+                accounts_covered=spec.accounts_covered if name == customer_role else None,
+                monthly_cost_usd=spec.monthly_cost_usd,
+                ramp=tuple(ramp),
+                vacancy_share=vacancy,
+                ramp_loss_share=ramp_loss,
+                time_to_fill_months=fill_months,
+                mean_tenure_months=None if spec.tenure_months is None else mean_nonnegative(spec.tenure_months),
+                recruiting_load_fte=recruiting_load if spec.backfill else 0.0,
+            )
+        cost_per_mql = scenario.inbound.cost_per_mql_usd if scenario.inbound is not None else 0.0
+        model = cls(segments=segments, roles=roles, inbound=inbound, outbound=outbound,
+                    inbound_sql_share=inbound_sql_share, customer_role=customer_role,
+                    cost_per_mql_usd=cost_per_mql, name=scenario.name)
+        if inbound_sql_share is None and inbound is not None and outbound is not None:
+            derived = _derived_inbound_share(scenario, model)
+            if derived is not None:
+                model = replace(model, inbound_sql_share=derived)
+        return model
+
+
+def _ramp_of(spec: Any) -> list[float]:
+    """A role's ramp as productivity by tenure month (a list, or a ramp formula's vector)."""
+    vector = getattr(spec, "ramp_vector", None)
+    return [float(x) for x in (vector() if callable(vector) else spec.ramp)]
+
+
+def _handoff_leg(scenario: Scenario, dev_role: str, closer_role: str) -> HandoffLegSpec:
+    """The hand-off an SQL from ``dev_role`` to ``closer_role`` takes (as routed by the simulator)."""
+    org = scenario.org
+    if org.structure == "silo":
+        return scenario.handoff
+    pooled = set(org.pooled_roles)
+    if dev_role not in pooled and closer_role not in pooled:
+        return org.pod_handoff or scenario.handoff  # an SQL stays in its POD
+    return scenario.handoff
+
+
+def _derived_inbound_share(scenario: Scenario, model: SalesModel) -> float | None:
+    """Inbound share of the SQLs the scenario's own volumes and headcounts produce (None: none)."""
+    assert model.inbound is not None and model.outbound is not None and scenario.inbound is not None
+    rates = {k: _source_rates(model, k)[0] for k in ("inbound", "outbound")}
+    inbound_role = model.roles[model.inbound.role]
+    outbound_role = model.roles[model.outbound.role]
+    in_capacity = scenario.roles[model.inbound.role].headcount * (inbound_role.mqls_per_month or 0.0)
+    mqls = min(scenario.inbound.mqls_per_month, in_capacity)
+    out_heads = scenario.roles[model.outbound.role].headcount
+    if model.outbound.role == model.inbound.role and in_capacity > 0:
+        out_heads *= max(0.0, 1.0 - mqls / in_capacity)  # MDR desks serve the inbound queue first
+    prospects = out_heads * (outbound_role.prospects_per_month or 0.0)
+    sql_in, sql_out = mqls * rates["inbound"], prospects * rates["outbound"]
+    if sql_in + sql_out <= 0:
+        return None
+    return sql_in / (sql_in + sql_out)
+
+
+def _source_rates(model: SalesModel, kind: str) -> tuple[float, dict[str, float], dict[str, float]]:
+    """(SQLs reaching a closer per lead, segment shares of those SQLs, win rate per segment) of a source."""
+    source = model.sources()[kind]
+    mix = source.mix()
+    delivered = {}
+    wins = {}
+    for seg_name, share in mix.items():
+        seg = model.segments[seg_name]
+        handoff = source.handoff(seg.closed_by)
+        delivered[seg_name] = source.sql_rate * share * (1.0 - handoff.leakage_probability)
+        wins[seg_name] = seg.win_rate(handoff.win_odds_multiplier)
+    total = sum(delivered.values())
+    if total > 0:
+        composition = {s: v / total for s, v in delivered.items()}
+    else:  # nothing converts: keep the mix (net of leakage) for the composition of a forced volume
+        net = {s: mix[s] * (1.0 - source.handoff(model.segments[s].closed_by).leakage_probability) for s in mix}
+        norm = sum(net.values()) or 1.0
+        composition = {s: v / norm for s, v in net.items()}
+    return total, composition, wins
+
+
+# --------------------------------------------------------------------------- target and plan
+
+
+@dataclass(frozen=True)
+class PlanTarget:
+    """What the plan must deliver.
+
+    Attributes
+    ----------
+    annual_new_revenue_usd : float, optional
+        First-year revenue from new business (the book's "78" arithmetic).
+    monthly_new_mrr_usd : float, optional
+        Constant new MRR to book each month from month 1 (give this *or* the annual figure).
+    monthly_churn : float
+        Monthly churn of MRR in [0, 1) (revenue arithmetic and customer accounts).
+    invoice_lag_months : int
+        Months between signing and the first invoice (0 or 1 in the book).
+    horizon_months : int
+        Months the plan covers (customer accounts and the hiring plan).
+    mqls_per_month : float, optional
+        A fixed MQL volume (marketing's budget): the MQL→SQL rate the target then needs must be ≤ 1.
+    """
+
+    annual_new_revenue_usd: float | None = None
+    monthly_new_mrr_usd: float | None = None
+    monthly_churn: float = 0.0
+    invoice_lag_months: int = 0
+    horizon_months: int = YEAR_MONTHS
+    mqls_per_month: float | None = None
+
+    def __post_init__(self) -> None:
+        if (self.annual_new_revenue_usd is None) == (self.monthly_new_mrr_usd is None):
+            raise PlanError("give exactly one target: an annual (first-year) new revenue or a monthly new MRR")
+        for label, value in (("the annual revenue target", self.annual_new_revenue_usd),
+                             ("the monthly new MRR target", self.monthly_new_mrr_usd)):
+            if value is not None and _check_number(label, value) <= 0:
+                raise PlanError(f"{label} must be a positive number of dollars (got {value:g})")
+        _check_churn(self.monthly_churn)
+        _check_lag(self.invoice_lag_months, YEAR_MONTHS)
+        h = self.horizon_months
+        if isinstance(h, bool) or not isinstance(h, int | np.integer) or not 1 <= h <= 120:
+            raise PlanError(f"the plan's horizon must be 1–120 whole months (got {h!r})")
+        if self.mqls_per_month is not None and _check_number("the MQL volume", self.mqls_per_month) <= 0:
+            raise PlanError(f"a fixed MQL volume must be positive (got {self.mqls_per_month:g} a month)")
+
+    def monthly_new_mrr(self) -> float:
+        """The constant monthly new MRR the target means."""
+        if self.monthly_new_mrr_usd is not None:
+            return float(self.monthly_new_mrr_usd)
+        return monthly_new_mrr_for(first_year_revenue_usd=self.annual_new_revenue_usd,
+                                   monthly_churn=self.monthly_churn, invoice_lag_months=self.invoice_lag_months)
+
+
+@dataclass(frozen=True)
+class RepPlan:
+    """When one planned rep is needed, must start, and has its requisition opened (1-based months;
+    a month ≤ 0 is before month 1)."""
+
+    role: str
+    number: int
+    need_month: int
+    start_month: int
+    requisition_month: int
+
+    @property
+    def on_staff(self) -> bool:
+        """Whether the rep must already be on staff at month 0 (start before month 1)."""
+        return self.start_month < 1
+
+
+@dataclass(frozen=True)
+class RolePlan:
+    """A role's work, capacity and headcount in a plan.
+
+    ``workload`` and ``capacity_per_rep`` share keys: ``mqls``, ``prospects``, ``sqls``
+    (closers; with Little's law also ``open_opportunities``), ``accounts``.
+    """
+
+    name: str
+    jobs: tuple[str, ...]
+    workload: Mapping[str, float]
+    capacity_per_rep: Mapping[str, float]
+    fte_needed: float
+    vacancy_share: float
+    ramp_loss_share: float
+    recruiting_loss_share: float
+    headcount_exact: float
+    headcount: int
+    monthly_cost_usd: float
+    ramp_to_full_months: int
+    lead_months: int
+    time_to_fill_months: int
+    reps: tuple[RepPlan, ...]
+
+    @property
+    def productive_share(self) -> float:
+        return 1.0 - self.vacancy_share - self.ramp_loss_share - self.recruiting_loss_share
+
+    @property
+    def cost_per_month_usd(self) -> float:
+        return self.headcount * self.monthly_cost_usd
+
+    @property
+    def on_staff(self) -> int:
+        return sum(1 for r in self.reps if r.on_staff)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A revenue target worked back to a funnel, a headcount and a dated hiring plan.
+
+    Monthly figures are steady-state volumes of the constant monthly new MRR; ``sqls`` are SQLs
+    that reach a closer (hand-off leakage is inside the MQL→SQL and prospect→SQL rates).
+    """
+
+    target: PlanTarget
+    model: SalesModel
+    monthly_new_mrr_usd: float
+    first_year_factor: float
+    first_year_revenue_usd: float
+    year_end_mrr_usd: float
+    exit_arr_usd: float
+    deals_per_month: float
+    deals_by_segment: Mapping[str, float]
+    blended_deal_mrr_usd: float
+    win_rate: float
+    sqls_per_month: float
+    sqls_by_segment: Mapping[str, float]
+    inbound_sqls_per_month: float
+    outbound_sqls_per_month: float
+    inbound_sql_share: float
+    mqls_per_month: float | None
+    mql_to_sql_rate: float | None
+    prospects_per_month: float | None
+    prospect_to_sql_rate: float | None
+    dials_per_month: float | None
+    customers_at_horizon: float
+    roles: Mapping[str, RolePlan]
+    marketing_cost_per_month_usd: float
+    warnings: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ summaries
+
+    @property
+    def headcount(self) -> dict[str, int]:
+        return {name: r.headcount for name, r in self.roles.items()}
+
+    @property
+    def cost_per_month_usd(self) -> float:
+        """People cost per month at the full planned headcount."""
+        return sum(r.cost_per_month_usd for r in self.roles.values())
+
+    @property
+    def hires(self) -> tuple[RepPlan, ...]:
+        """Reps not on staff at month 0, by requisition month (then role order)."""
+        order = {name: i for i, name in enumerate(self.roles)}
+        reps = [rep for r in self.roles.values() for rep in r.reps if not rep.on_staff]
+        return tuple(sorted(reps, key=lambda x: (x.requisition_month, x.start_month, order[x.role], x.number)))
+
+    def table(self) -> pd.DataFrame:
+        """The plan as one readable table: a row per funnel stage, then a row per role.
+
+        Columns: ``stage``, ``kind`` (funnel / role), ``per_month`` (volume; for a role its
+        main workload), ``rate`` (conversion to the next stage), ``headcount_exact``,
+        ``headcount``, ``cost_per_month_usd`` and ``note``.
+        """
+        import pandas as pd
+
+        nan = float("nan")
+        rows: list[dict[str, Any]] = []
+
+        def add(stage: str, kind: str, per_month: float | None, rate: float | None = None, note: str = "",
+                exact: float | None = None, heads: int | None = None, cost: float | None = None) -> None:
+            rows.append({
+                "stage": stage, "kind": kind, "per_month": nan if per_month is None else per_month,
+                "rate": nan if rate is None else rate, "headcount_exact": nan if exact is None else exact,
+                "headcount": heads, "cost_per_month_usd": nan if cost is None else cost, "note": note,
+            })
+
+        m = self.model
+        if m.outbound is not None:
+            add("prospects", "funnel", self.prospects_per_month, self.prospect_to_sql_rate,
+                f"outbound, worked by {m.outbound.role}; rate = prospect → SQL")
+        if m.inbound is not None:
+            fixed = " (fixed volume: rate is what the target needs)" if self.target.mqls_per_month else ""
+            add("MQLs", "funnel", self.mqls_per_month, self.mql_to_sql_rate,
+                f"inbound, worked by {m.inbound.role}; rate = MQL → SQL{fixed}")
+        if self.dials_per_month is not None:
+            add("dials", "funnel", self.dials_per_month, None, "dials (touches) of the development reps")
+        add("SQLs from inbound", "funnel", self.inbound_sqls_per_month, None,
+            f"{self.inbound_sql_share:.0%} of SQLs")
+        add("SQLs from outbound", "funnel", self.outbound_sqls_per_month, None,
+            f"{1 - self.inbound_sql_share:.0%} of SQLs")
+        add("SQLs", "funnel", self.sqls_per_month, self.win_rate, "reaching a closer; rate = win rate")
+        if len(self.deals_by_segment) > 1:
+            for seg, deals in self.deals_by_segment.items():
+                add(f"deals: {seg}", "funnel", deals, None,
+                    f"{_money(m.segments[seg].mean_deal_mrr_usd)} MRR a deal")
+        add("deals", "funnel", self.deals_per_month, None, f"{_money(self.blended_deal_mrr_usd)} MRR a deal (blended)")
+        add("new MRR (USD)", "funnel", self.monthly_new_mrr_usd, None,
+            f"× {self.first_year_factor:.2f} = {_money(self.first_year_revenue_usd)} first-year revenue; "
+            f"exit ARR {_money(self.exit_arr_usd)}")
+        for r in self.roles.values():
+            add(r.name, "role", _main_workload(r), None, _role_note(r), r.headcount_exact, r.headcount,
+                r.cost_per_month_usd)
+        return pd.DataFrame(rows, columns=["stage", "kind", "per_month", "rate", "headcount_exact", "headcount",
+                                           "cost_per_month_usd", "note"])
+
+    def hiring_table(self) -> pd.DataFrame:
+        """One row per planned rep: ``role``, ``rep``, ``need_month``, ``start_month``,
+        ``requisition_month``, ``on_staff`` (months are 1-based; ≤ 0 is before month 1)."""
+        import pandas as pd
+
+        rows = [{"role": rep.role, "rep": rep.number, "need_month": rep.need_month, "start_month": rep.start_month,
+                 "requisition_month": rep.requisition_month, "on_staff": rep.on_staff}
+                for r in self.roles.values() for rep in r.reps]
+        return pd.DataFrame(rows, columns=["role", "rep", "need_month", "start_month", "requisition_month",
+                                           "on_staff"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON-serialisable data (``salesim plan --json``)."""
+        t = self.target
+        m = self.model
+        return _plain({
+            "target": {
+                "annual_new_revenue_usd": t.annual_new_revenue_usd, "monthly_new_mrr_usd": t.monthly_new_mrr_usd,
+                "monthly_churn": t.monthly_churn, "invoice_lag_months": t.invoice_lag_months,
+                "horizon_months": t.horizon_months, "mqls_per_month": t.mqls_per_month,
+            },
+            "revenue": {
+                "monthly_new_mrr_usd": self.monthly_new_mrr_usd, "first_year_factor": self.first_year_factor,
+                "first_year_revenue_usd": self.first_year_revenue_usd, "year_end_mrr_usd": self.year_end_mrr_usd,
+                "exit_arr_usd": self.exit_arr_usd,
+            },
+            "funnel": {
+                "deals_per_month": self.deals_per_month, "deals_by_segment": dict(self.deals_by_segment),
+                "blended_deal_mrr_usd": self.blended_deal_mrr_usd, "win_rate": self.win_rate,
+                "sqls_per_month": self.sqls_per_month, "sqls_by_segment": dict(self.sqls_by_segment),
+                "inbound_sqls_per_month": self.inbound_sqls_per_month,
+                "outbound_sqls_per_month": self.outbound_sqls_per_month,
+                "inbound_sql_share": self.inbound_sql_share,
+                "mqls_per_month": self.mqls_per_month, "mql_to_sql_rate": self.mql_to_sql_rate,
+                "prospects_per_month": self.prospects_per_month, "prospect_to_sql_rate": self.prospect_to_sql_rate,
+                "dials_per_month": self.dials_per_month, "customers_at_horizon": self.customers_at_horizon,
+            },
+            "roles": {
+                name: {
+                    "jobs": list(r.jobs), "workload": dict(r.workload), "capacity_per_rep": dict(r.capacity_per_rep),
+                    "fte_needed": r.fte_needed, "vacancy_share": r.vacancy_share,
+                    "ramp_loss_share": r.ramp_loss_share, "recruiting_loss_share": r.recruiting_loss_share,
+                    "headcount_exact": r.headcount_exact,
+                    "headcount": r.headcount, "on_staff_at_month_0": r.on_staff,
+                    "monthly_cost_usd": r.monthly_cost_usd, "cost_per_month_usd": r.cost_per_month_usd,
+                    "ramp_to_full_months": r.ramp_to_full_months,
+                    "first_year_productivity": m.roles[name].first_year_productivity, "lead_months": r.lead_months,
+                    "time_to_fill_months": r.time_to_fill_months,
+                    "reps": [{"number": rep.number, "need_month": rep.need_month, "start_month": rep.start_month,
+                              "requisition_month": rep.requisition_month, "on_staff": rep.on_staff}
+                             for rep in r.reps],
+                }
+                for name, r in self.roles.items()
+            },
+            "hiring": [{"role": rep.role, "number": rep.number, "requisition_month": rep.requisition_month,
+                        "start_month": rep.start_month, "need_month": rep.need_month} for rep in self.hires],
+            "cost": {"people_per_month_usd": self.cost_per_month_usd,
+                     "marketing_per_month_usd": self.marketing_cost_per_month_usd},
+            "model": {
+                "name": m.name,
+                "segments": {s.name: {"mean_deal_mrr_usd": s.mean_deal_mrr_usd, "win_rate": s.win_rate(),
+                                      "closed_by": s.closed_by} for s in m.segments.values()},
+                "sources": {k: {"role": s.role, "sql_rate": s.sql_rate, "segment_mix": s.mix(),
+                                "dials_per_lead": s.dials_per_lead} for k, s in m.sources().items()},
+            },
+            "warnings": list(self.warnings),
+        })
+
+    # ------------------------------------------------------------------ back to a scenario
+
+    def to_scenario_dict(self, base: Mapping[str, Any], include_hiring: bool = True, *,
+                         initial_tenure_months: float = DEFAULT_INITIAL_TENURE_MONTHS,
+                         constant_inbound: bool = True) -> dict[str, Any]:
+        """The base scenario's data with the plan's org.
+
+        Parameters
+        ----------
+        base : mapping
+            Scenario data (e.g. ``yamlio.load_document(path).data`` or ``Scenario.resolved()``).
+        include_hiring : bool
+            True: reps that must start before month 1 are on staff (``roles.<r>.headcount``) and
+            the other hires are ``hiring: {waves: [{month, role, count}]}`` — ``month`` is the
+            1-based month the requisition opens (a requisition due before month 1 opens in
+            month 1). False: every planned rep is on staff from month 0 (valid with the
+            current schema).
+        initial_tenure_months : float
+            Tenure of the reps on staff (at least their ramp length, so they start fully ramped).
+        constant_inbound : bool
+            Also set the inbound growth to 0 and drop seasonality and scripted arrivals (the
+            plan assumes a constant MQL rate).
+
+        Returns
+        -------
+        dict
+            New scenario data; ``base`` is not modified. Roles without a job in the model keep
+            their base headcount. In POD structures each role's count is spread over the PODs in
+            proportion to their current seats.
+        """
+        data = copy.deepcopy(dict(base))
+        roles = data.get("roles")
+        if not isinstance(roles, dict):
+            raise PlanError("the base scenario has no roles to write the plan into")
+        org = data.get("org") if isinstance(data.get("org"), dict) else {}
+        structure = org.get("structure", "silo")
+        pooled = set(org.get("pooled_roles") or [])
+        pods = org.get("pods") if isinstance(org.get("pods"), dict) else {}
+        for name, r in self.roles.items():
+            if not r.jobs:
+                continue
+            if name not in roles or not isinstance(roles[name], dict):
+                raise PlanError(f"the base scenario has no role {name!r} to staff")
+            count = r.on_staff if include_hiring else r.headcount
+            roles[name]["headcount"] = count
+            ramp_len = len(self.model.roles[name].ramp)  # as a vector: formula ramps included
+            roles[name]["initial_tenure_months"] = float(max(initial_tenure_months, ramp_len - 1))
+            if structure in ("pod", "hybrid") and name not in pooled and pods:
+                _spread_over_pods(pods, name, count)
+        inbound = data.get("inbound")
+        if isinstance(inbound, dict) and self.mqls_per_month is not None:
+            inbound["mqls_per_month"] = round(float(self.mqls_per_month), 3)
+            if constant_inbound:
+                inbound["growth_per_month"] = 0.0
+                inbound.pop("seasonality", None)
+                inbound.pop("arrival_times_days", None)
+        if include_hiring:
+            waves: dict[tuple[int, str], int] = {}
+            for rep in self.hires:
+                key = (max(1, rep.requisition_month), rep.role)
+                waves[key] = waves.get(key, 0) + 1
+            if waves:
+                data["hiring"] = {"waves": [{"month": month, "role": role, "count": count}
+                                            for (month, role), count in waves.items()]}
+        return data
+
+
+def _spread_over_pods(pods: dict[str, Any], role: str, total: int) -> None:
+    """Set ``role``'s seats in each POD so they sum to ``total`` (largest remainder, by current seats)."""
+    names = list(pods)
+    weights = []
+    for name in names:
+        comp = pods[name].get("composition") if isinstance(pods[name], dict) else None
+        weights.append(float(comp.get(role, 0)) if isinstance(comp, dict) else 0.0)
+    if sum(weights) <= 0:
+        weights = [1.0] * len(names)
+    norm = sum(weights)
+    exact = [total * w / norm for w in weights]
+    counts = [math.floor(x) for x in exact]
+    order = sorted(range(len(names)), key=lambda i: (-(exact[i] - counts[i]), i))
+    for i in order[: total - sum(counts)]:
+        counts[i] += 1
+    for name, count in zip(names, counts, strict=True):
+        pods[name].setdefault("composition", {})[role] = count
+
+
+def _plain(value: Any) -> Any:
+    """Python scalars for JSON (NaN and inf → None)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+_UNITS = {"mqls": "MQLs", "prospects": "prospects", "sqls": "SQLs", "open_opportunities": "open opportunities",
+          "accounts": "accounts"}
+
+
+def _main_workload(r: RolePlan) -> float | None:
+    for key in ("mqls", "prospects", "sqls", "accounts"):
+        if key in r.workload:
+            return r.workload[key]
+    return None
+
+
+def _role_note(r: RolePlan) -> str:
+    if not r.jobs:
+        return "no job in the sales model: not planned"
+    parts = []
+    for key, work in r.workload.items():
+        if key == "open_opportunities":
+            continue
+        cap = r.capacity_per_rep.get(key, float("nan"))
+        parts.append(f"{work:,.1f} {_UNITS[key]} ÷ {cap:,.1f}/rep")
+    text = " + ".join(parts) + f" = {r.fte_needed:.2f} ramped reps"
+    if r.productive_share < 1.0 - 1e-12:
+        text += (f"; ÷ {r.productive_share:.0%} staffed & ramped (vacancy {r.vacancy_share:.0%}, "
+                 f"ramp {r.ramp_loss_share:.0%}"
+                 + (f", interviewing {r.recruiting_loss_share:.0%}" if r.recruiting_loss_share > 0.0005 else "")
+                 + ")")
+    return text
+
+
+# --------------------------------------------------------------------------- the planner
+
+
+def plan(target: PlanTarget, model: SalesModel) -> Plan:
+    """Work a revenue target back through the sales model to a funnel, a headcount and a hiring plan.
+
+    Parameters
+    ----------
+    target : PlanTarget
+    model : SalesModel
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    PlanError
+        When the target cannot be met by the model: a conversion above 100% is needed, a role
+        with work has no capacity, no SQL can ever be won, …
+    """
+    c = target.monthly_churn
+    mrr = target.monthly_new_mrr()
+    factor = first_year_factor(c, target.invoice_lag_months)
+    first_year_revenue = (float(target.annual_new_revenue_usd) if target.annual_new_revenue_usd is not None
+                          else mrr * factor)
+    warnings: list[str] = []
+
+    share_in = model.sql_share()
+    shares = {"inbound": share_in, "outbound": 1.0 - share_in}
+    rates: dict[str, tuple[float, dict[str, float], dict[str, float]]] = {
+        kind: _source_rates(model, kind) for kind in model.sources()
+    }
+    # new MRR per SQL reaching a closer, blended over sources and segments
+    value_per_sql = 0.0
+    for kind, (_, composition, wins) in rates.items():
+        per = sum(composition[s] * wins[s] * model.segments[s].mean_deal_mrr_usd for s in composition)
+        value_per_sql += shares[kind] * per
+    if value_per_sql <= 0:
+        raise PlanError("no SQL can become revenue in this sales model: every win rate or deal size is zero "
+                        "for the segments the leads come from")
+    sqls = mrr / value_per_sql
+    sql_by_source = {kind: shares[kind] * sqls for kind in rates}
+
+    leads: dict[str, float] = {}
+    conversion: dict[str, float] = {}
+    for kind, (rate, _, _) in rates.items():
+        needed = sql_by_source[kind]
+        fixed = target.mqls_per_month if kind == "inbound" else None
+        noun = "MQLs" if kind == "inbound" else "prospects"
+        if fixed is not None:
+            required = needed / fixed
+            if required > 1.0 + _TOL:
+                raise PlanError(
+                    f"{fixed:,.0f} MQLs a month cannot yield the {needed:,.1f} inbound SQLs the target needs: "
+                    f"that is an MQL→SQL rate of {required:.0%}, above 100%. Raise the MQL volume "
+                    f"(at the model's {rate:.1%} the target needs {needed / rate:,.0f} MQLs a month)"
+                    if rate > 0 else
+                    f"{fixed:,.0f} MQLs a month cannot yield the {needed:,.1f} inbound SQLs the target needs: "
+                    f"that is an MQL→SQL rate of {required:.0%}, above 100%. Raise the MQL volume, "
+                    "lower the target or take more SQLs from outbound"
+                )
+            if required > rate + _TOL:
+                warnings.append(f"with {fixed:,.0f} MQLs a month the target needs an MQL→SQL rate of "
+                                f"{required:.1%}; the model converts {rate:.1%}")
+            leads[kind], conversion[kind] = float(fixed), required
+            continue
+        if needed > 0 and rate <= 0:
+            raise PlanError(
+                f"{kind} {noun} never become SQLs in this model ({noun[:-1]}→SQL rate 0), but the target "
+                f"needs {needed:,.1f} {kind} SQLs a month ({shares[kind]:.0%} of SQLs); "
+                f"raise the conversion or move the SQL mix to the other source"
+            )
+        leads[kind], conversion[kind] = (needed / rate if needed > 0 else 0.0), rate
+
+    # SQLs and deals by (source, segment)
+    sqls_by_segment: dict[str, float] = dict.fromkeys(model.segments, 0.0)
+    deals_by_segment: dict[str, float] = dict.fromkeys(model.segments, 0.0)
+    closer_sqls: dict[str, float] = {}
+    closer_open: dict[str, float] = {}
+    closer_won_days: dict[str, list[float]] = {}
+    source_won_days: dict[str, list[float]] = {kind: [0.0, 0.0] for kind in rates}
+    for kind, (_, composition, wins) in rates.items():
+        source = model.sources()[kind]
+        for seg_name, part in composition.items():
+            seg = model.segments[seg_name]
+            handoff = source.handoff(seg.closed_by)
+            n_sql = sql_by_source[kind] * part
+            n_won = n_sql * wins[seg_name]
+            sqls_by_segment[seg_name] += n_sql
+            deals_by_segment[seg_name] += n_won
+            closer_sqls[seg.closed_by] = closer_sqls.get(seg.closed_by, 0.0) + n_sql
+            months_open = seg.opportunity_days(handoff.win_odds_multiplier) / DAYS_PER_MONTH
+            closer_open[seg.closed_by] = closer_open.get(seg.closed_by, 0.0) + n_sql * months_open
+            acc = closer_won_days.setdefault(seg.closed_by, [0.0, 0.0])
+            acc[0] += n_won * seg.won_cycle_days()
+            acc[1] += n_won
+            src = source_won_days[kind]
+            src[0] += n_won * (source.work_days + handoff.delay_days + seg.won_cycle_days())
+            src[1] += n_won
+    deals = sum(deals_by_segment.values())
+    customers = {m: deals * retention_sum(m, c) for m in range(1, target.horizon_months + 1)}
+    customers_at_horizon = customers[target.horizon_months]
+
+    # roles
+    role_plans: dict[str, RolePlan] = {}
+    for name, role in model.roles.items():
+        jobs = model.jobs(name)
+        workload: dict[str, float] = {}
+        capacity: dict[str, float] = {}
+        fte = 0.0
+        need = _Need(name, workload, capacity)
+        lead_days = 0.0
+        if "inbound" in jobs:
+            fte += need("mqls", leads["inbound"], role.mqls_per_month,
+                        f"work {leads['inbound']:,.0f} MQLs", "give it dials_per_day (MQLs it can work)")
+            lead_days = max(lead_days, _weighted(source_won_days["inbound"]))
+        if "outbound" in jobs:
+            fte += need("prospects", leads["outbound"], role.prospects_per_month,
+                        f"work {leads['outbound']:,.0f} prospects",
+                        "give it dials_per_day and outbound.prospects_per_rep_month")
+            lead_days = max(lead_days, _weighted(source_won_days["outbound"]))
+        if "closing" in jobs:
+            work = closer_sqls.get(name, 0.0)
+            what, fix = f"take on {work:,.1f} SQLs", "give it max_open_opportunities"
+            if role.sqls_per_month is not None:
+                fte += need("sqls", work, role.sqls_per_month, what, fix)
+            else:
+                open_opps = closer_open.get(name, 0.0)
+                per_rep_sqls = (role.max_open_opportunities or 0.0) * work / open_opps if open_opps > 0 else math.inf
+                workload["sqls"], capacity["sqls"] = work, per_rep_sqls
+                fte += need("open_opportunities", open_opps, role.max_open_opportunities, what, fix)
+                if work > 0 and open_opps <= 0 and not role.max_open_opportunities:
+                    raise PlanError(f"role {name!r} must {what} a month but one rep's capacity for it is zero; {fix}")
+            lead_days = max(lead_days, _weighted(closer_won_days.get(name, [0.0, 0.0])))
+        if "customers" in jobs:
+            fte += need("accounts", customers_at_horizon, role.accounts_covered,
+                        f"cover {customers_at_horizon:,.0f} customer accounts", "give it accounts_covered")
+        productive = role.productive_share
+        if fte > 0 and productive <= 0:
+            raise PlanError(f"role {name!r} has work but a seat is never staffed and productive "
+                            f"(vacancy {role.vacancy_share:.0%}, ramp loss {role.ramp_loss_share:.0%}); "
+                            "check its tenure, time to fill, backfill and ramp")
+        exact = fte / productive if fte > 0 else 0.0
+        heads = _ceil(exact) if exact > 0 else 0
+        lead = _ceil(lead_days / DAYS_PER_MONTH) if lead_days > 0 else 0
+        fill = _ceil(role.time_to_fill_months) if role.time_to_fill_months > 0 else 0
+        ramp_full = role.ramp_to_full_months
+        reps = []
+        for k in range(1, heads + 1):
+            need_month = 1
+            if jobs == ("customers",):
+                seat = (role.accounts_covered or 0.0) * productive
+                need_month = next((mo for mo in range(1, target.horizon_months + 1)
+                                   if customers[mo] / seat > k - 1 + _TOL), target.horizon_months)
+            start = need_month - ramp_full - lead
+            reps.append(RepPlan(name, k, need_month, start, start - fill))
+        role_plans[name] = RolePlan(
+            name=name, jobs=jobs, workload=workload, capacity_per_rep=capacity, fte_needed=fte,
+            vacancy_share=role.vacancy_share, ramp_loss_share=role.ramp_loss_share,
+            recruiting_loss_share=role.recruiting_loss_share, headcount_exact=exact,
+            headcount=heads, monthly_cost_usd=role.monthly_cost_usd, ramp_to_full_months=ramp_full,
+            lead_months=lead, time_to_fill_months=fill, reps=tuple(reps),
+        )
+
+    dials = None
+    parts = [(leads[k], model.sources()[k].dials_per_lead) for k in leads]
+    if parts and all(d is not None for _, d in parts):
+        dials = sum(n * d for n, d in parts)
+    mqls = leads.get("inbound")
+    return Plan(
+        target=target, model=model, monthly_new_mrr_usd=mrr, first_year_factor=factor,
+        first_year_revenue_usd=first_year_revenue, year_end_mrr_usd=mrr * retention_sum(YEAR_MONTHS, c),
+        exit_arr_usd=mrr * exit_arr_factor(c), deals_per_month=deals, deals_by_segment=deals_by_segment,
+        blended_deal_mrr_usd=mrr / deals if deals > 0 else float("nan"),
+        win_rate=deals / sqls if sqls > 0 else float("nan"), sqls_per_month=sqls, sqls_by_segment=sqls_by_segment,
+        inbound_sqls_per_month=sql_by_source.get("inbound", 0.0),
+        outbound_sqls_per_month=sql_by_source.get("outbound", 0.0), inbound_sql_share=share_in,
+        mqls_per_month=mqls, mql_to_sql_rate=conversion.get("inbound"),
+        prospects_per_month=leads.get("outbound"), prospect_to_sql_rate=conversion.get("outbound"),
+        dials_per_month=dials, customers_at_horizon=customers_at_horizon, roles=role_plans,
+        marketing_cost_per_month_usd=(mqls or 0.0) * model.cost_per_mql_usd, warnings=tuple(warnings),
+    )
+
+
+class _Need:
+    """Records a role's workload and capacity per unit and returns the ramped reps it needs."""
+
+    def __init__(self, role: str, workload: dict[str, float], capacity: dict[str, float]) -> None:
+        self.role, self.workload, self.capacity = role, workload, capacity
+
+    def __call__(self, key: str, work: float, per_rep: float | None, what: str, fix: str) -> float:
+        self.workload[key] = work
+        self.capacity[key] = per_rep if per_rep is not None else 0.0
+        if work <= 0:
+            return 0.0
+        if per_rep is None or per_rep <= 0:
+            raise PlanError(f"role {self.role!r} must {what} a month but one rep's capacity for it is zero; {fix}")
+        return work / per_rep
+
+
+def _weighted(acc: list[float]) -> float:
+    """Mean of an accumulator ``[Σ weight × value, Σ weight]`` (0 when empty)."""
+    return acc[0] / acc[1] if acc[1] > 0 else 0.0
