@@ -20,8 +20,8 @@ from collections.abc import Callable
 import simpy
 
 from sim.eventlog import EventLog, LeadState
-from sim.model.odds import scale_odds
 from sim.model.leads import Lead
+from sim.model.odds import scale_odds
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import HandoffLegSpec, SegmentSpec
 

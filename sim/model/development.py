@@ -22,8 +22,8 @@ from collections.abc import Callable
 import simpy
 
 from sim.eventlog import EventLog, LeadState
-from sim.model.odds import scale_odds
 from sim.model.leads import Lead, LeadFactory, MarketView
+from sim.model.odds import scale_odds
 from sim.model.speed import SpeedToLead
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import CadenceSpec, InboundSpec, OutboundSpec

@@ -168,9 +168,16 @@ class World:
                 desk.arrive(lead)
 
     def close_months(self) -> Generator[simpy.Event, None, None]:
-        """At each month end: churn and expansion, level snapshots, new prospect lists."""
+        """At each month end: churn and expansion, level snapshots, new prospect lists.
+
+        The month's books close before anything else happening at the same instant (a hiring
+        wave or an intern cohort starting "in month m+1" belongs to month m+1)."""
         for month in range(1, self.scenario.horizon_months):
-            yield self.env.timeout(month * DAYS_PER_MONTH - self.env.now)
+            boundary = simpy.Event(self.env)
+            boundary._ok = True
+            boundary._value = None
+            self.env.schedule(boundary, simpy.core.URGENT, month * DAYS_PER_MONTH - self.env.now)
+            yield boundary
             self._close_month(month)
 
     def _desks(self) -> list:
