@@ -21,8 +21,8 @@ __all__ = [
 
 _LAZY = {
     "run": "sim.experiment", "run_to_precision": "sim.experiment", "RunResult": "sim.experiment",
-    "simulate_one": "sim.experiment", "compare": "sim.compare", "Comparison": "sim.compare",
-    "plan": "sim.plan", "PlanTarget": "sim.plan", "SalesModel": "sim.plan", "PlanError": "sim.plan",
+    "simulate_one": "sim.experiment", "compare": "sim.comparison", "Comparison": "sim.comparison",
+    "plan": "sim.planning", "PlanTarget": "sim.planning", "SalesModel": "sim.planning", "PlanError": "sim.planning",
 }
 
 

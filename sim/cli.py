@@ -201,7 +201,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim import experiment
-    from sim.compare import compare, load_many
+    from sim.comparison import compare, load_many
     from sim.report import comparison_text
     from sim.scenario import ScenarioError
     from sim.store import StoreError

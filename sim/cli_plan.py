@@ -1,7 +1,7 @@
 """``salesim plan``: a revenue target worked back to a funnel, a headcount and a hiring plan.
 
 This module owns the ``plan`` subcommand: its arguments, what it prints and its exit codes
-(those of :mod:`sim.cli`: 0 ok, 2 bad input). The arithmetic lives in :mod:`sim.plan`; this
+(those of :mod:`sim.cli`: 0 ok, 2 bad input). The arithmetic lives in :mod:`sim.planning`; this
 is a thin front end over it. The sales model comes from a scenario file::
 
     salesim plan --scenario scenarios/silo.yaml --annual-revenue 1560000
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.plan import Plan
+    from sim.planning import Plan
     from sim.scenario import Scenario
 
 
@@ -114,7 +114,7 @@ def build_plan(args: argparse.Namespace) -> PlanContext:
     ------
     ScenarioError, PlanError
     """
-    from sim.plan import PlanTarget, SalesModel, plan
+    from sim.planning import PlanTarget, SalesModel, plan
     from sim.scenario import load_scenario
     from sim.yamlio import apply_overrides, load_document
 
@@ -200,7 +200,7 @@ def _indent(text: str) -> str:
 def cmd_plan(args: argparse.Namespace) -> int:
     """Run ``salesim plan``; return the exit code."""
     from sim.cli import EXIT_BAD_INPUT, EXIT_OK
-    from sim.plan import PlanError
+    from sim.planning import PlanError
     from sim.yamlio import ScenarioError, yaml_dump
 
     try:

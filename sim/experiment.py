@@ -461,6 +461,7 @@ def _run_indices(scenario: Scenario, indices: range, run_kwargs: dict[str, Any])
             pool.shutdown(wait=True, cancel_futures=True)
     tables = [chunk_tables(c) for c in chunks]
     kpi_table = pd.concat([k for k, _ in tables], ignore_index=True).sort_values("rep").reset_index(drop=True)
-    series_table = pd.concat([s for _, s in tables], ignore_index=True)
+    series_table = pd.concat([s for _, s in tables], ignore_index=True).sort_values(
+        ["rep", "series", "month"], kind="stable").reset_index(drop=True)
     failures = [f for c in chunks for f in c.failures]
     return RunResult(scenario, seed, kpi_table, series_table, failures)

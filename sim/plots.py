@@ -16,13 +16,17 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from pathlib import Path
+
     from matplotlib.axes import Axes
 
+    from sim.comparison import Comparison
     from sim.experiment import RunResult
 
 __all__ = [
-    "FAN_QUANTILES", "FUNNEL_STAGES", "fan_chart", "funnel_chart", "funnel_means", "kpi_histogram", "pretty_name",
-    "role_utilization",
+    "FAN_QUANTILES", "FUNNEL_STAGES", "capacity_vs_demand", "comparison_fans", "difference_fan", "fan_chart",
+    "funnel_chart", "funnel_comparison", "funnel_means", "kpi_distributions", "kpi_histogram", "pretty_name",
+    "role_utilization", "save_comparison_figures",
 ]
 
 FAN_QUANTILES: tuple[float, float, float, float, float] = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -323,3 +327,144 @@ def role_utilization(result: RunResult, role: str, ax: Axes | None = None) -> Ax
     ax.set_ylim(0.0, max(1.05, high))
     ax.legend(loc="lower right", fontsize="small")
     return ax
+
+
+# --------------------------------------------------------------------------- workforce
+
+
+def capacity_vs_demand(result: RunResult, role: str, ax: Axes | None = None) -> Axes:
+    """A role's median headcount, ramped capacity (FTE) and demand (FTE) by month, with the
+    months where demand exceeds capacity shaded as the shortfall.
+
+    Demand is the month's average load plus its end-of-month queue, in FTE of a fully ramped
+    rep (``demand_fte.<role>``); capacity is the time-averaged ramped FTE
+    (``capacity_fte.<role>``). Medians across replications.
+    """
+    roles = list(result.scenario.roles)
+    if role not in roles:
+        raise KeyError(f"no role {role!r}; the scenario's roles are: {', '.join(roles)}")
+    ax = _new_axes(ax)
+    headcount = result.series(f"headcount.{role}").median(axis=1)
+    capacity = result.series(f"capacity_fte.{role}").median(axis=1)
+    demand = result.series(f"demand_fte.{role}").median(axis=1).reindex(capacity.index)
+    months = capacity.index.to_numpy(dtype=float)
+    ax.step(headcount.index, headcount.to_numpy(), where="post", color="0.35", lw=1.5, label="Headcount")
+    ax.plot(months, capacity.to_numpy(), color="C0", lw=2.0, label="Ramped capacity (FTE)")
+    ax.plot(months, demand.to_numpy(), color="C3", lw=2.0, label="Demand (FTE)")
+    short = (demand.to_numpy() > capacity.to_numpy())
+    ax.fill_between(months, capacity.to_numpy(), demand.to_numpy(), where=short, color="C3", alpha=0.25,
+                    interpolate=True, label="Shortfall")
+    ax.set_xlabel("Month")
+    _integer_ticks(ax.xaxis)
+    ax.set_ylabel(f"{role.upper()} (people / FTE)")
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
+    ax.set_title(f"{role.upper()}: headcount, ramped capacity and demand ({result.scenario.name}, medians)")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+def comparison_fans(comparison: Comparison, series: str = "mrr_usd", ax: Axes | None = None) -> Axes:
+    """One fan (median, 50% and 90% bands) per scenario of a comparison, on the same Axes."""
+    ax = _new_axes(ax)
+    for i, (name, result) in enumerate(comparison.results.items()):
+        fan_chart(result, series, ax=ax, label=name, color=f"C{i}")
+    ax.set_title(f"{pretty_name(series)} by scenario (same market: common random numbers)")
+    return ax
+
+
+def difference_fan(comparison: Comparison, scenario: str, series: str = "mrr_usd", ax: Axes | None = None) -> Axes:
+    """Fan of the paired difference ``scenario − baseline`` of a monthly series, replication by
+    replication, with zero marked: where the bands clear zero, the difference is not luck."""
+    ax = _new_axes(ax)
+    diff = comparison.series_difference(scenario, series)
+    fan = diff.quantile(list(FAN_QUANTILES), axis=1).T
+    months = fan.index.to_numpy(dtype=float)
+    q05, q25, q50, q75, q95 = (fan[q].to_numpy(dtype=float) for q in FAN_QUANTILES)
+    (line,) = ax.plot(months, q50, lw=2.0, color="C2", label="Median difference")
+    ax.fill_between(months, q05, q95, color=line.get_color(), alpha=0.15, lw=0, label="90% of replications")
+    ax.fill_between(months, q25, q75, color=line.get_color(), alpha=0.30, lw=0, label="50% of replications")
+    ax.axhline(0.0, color="0.3", lw=1.0, ls="--")
+    ax.set_xlabel("Month")
+    _integer_ticks(ax.xaxis)
+    ax.set_ylabel(f"Difference in {_unit_label(series, per_month=series in _FLOW_SERIES)}")
+    _format_axis(ax.yaxis, series)
+    ax.grid(True, alpha=0.3)
+    ax.set_title(f"{pretty_name(series)}: {scenario} − {comparison.baseline} (paired by replication)")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def funnel_comparison(comparison: Comparison, ax: Axes | None = None) -> Axes:
+    """Mean funnel by stage for every scenario, as grouped horizontal bars."""
+    ax = _new_axes(ax)
+    names = list(comparison.results)
+    means = {name: funnel_means(result) for name, result in comparison.results.items()}
+    stages = list(next(iter(means.values())).index)
+    height = 0.8 / len(names)
+    y = np.arange(len(stages))
+    for i, name in enumerate(names):
+        values = means[name].to_numpy()
+        ax.barh(y + i * height, values, height=height, color=f"C{i}", alpha=0.85, label=name)
+    ax.set_yticks(y + height * (len(names) - 1) / 2, stages)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("Mean count per replication (log scale)")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
+    ax.set_title("Funnel by stage")
+    return ax
+
+
+def kpi_distributions(comparison: Comparison, metrics: tuple[str, ...] = (
+        "revenue_first_year_usd", "exit_arr_usd", "wins", "cac_usd"), axes: Any = None) -> Any:
+    """Box plots of KPIs across replications, one panel per KPI, one box per scenario."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 4), layout="constrained")
+    axes = np.atleast_1d(axes)
+    names = list(comparison.results)
+    for ax, metric in zip(axes, metrics, strict=False):
+        data = [r.kpis[metric].to_numpy(float)[np.isfinite(r.kpis[metric].to_numpy(float))]
+                for r in comparison.results.values()]
+        ax.boxplot(data, tick_labels=names, showmeans=True)
+        ax.set_title(pretty_name(metric), fontsize="medium")
+        _format_axis(ax.yaxis, metric)
+        ax.grid(True, axis="y", alpha=0.3)
+    return axes
+
+
+def save_comparison_figures(comparison: Comparison, folder: Path) -> list[Path]:
+    """Write the comparison's figures as PNG files in ``folder``; return their paths.
+
+    Uses bare :class:`matplotlib.figure.Figure` objects (no pyplot, no backend, no global
+    state), so it is safe in workers, scripts and notebooks alike."""
+    from matplotlib.figure import Figure
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+
+    def save(fig: Figure, name: str) -> None:
+        path = folder / name
+        fig.savefig(path, dpi=110)
+        paths.append(path)
+
+    fig = Figure(figsize=(9, 5), layout="constrained")
+    comparison_fans(comparison, "mrr_usd", ax=fig.subplots())
+    save(fig, "mrr_fan.png")
+    others = [n for n in comparison.results if n != comparison.baseline]
+    fig = Figure(figsize=(9, 4 * len(others)), layout="constrained")
+    for ax, name in zip(np.atleast_1d(fig.subplots(len(others), 1)), others, strict=True):
+        difference_fan(comparison, name, "mrr_usd", ax=ax)
+    save(fig, "mrr_difference_fan.png")
+    fig = Figure(figsize=(9, 5), layout="constrained")
+    funnel_comparison(comparison, ax=fig.subplots())
+    save(fig, "funnel.png")
+    fig = Figure(figsize=(14, 4.5), layout="constrained")
+    kpi_distributions(comparison, axes=fig.subplots(1, 4))
+    save(fig, "kpi_distributions.png")
+    return paths

@@ -152,6 +152,8 @@ class ResultsStore:
             )
         try:
             self.chunks.mkdir(parents=True, exist_ok=True)
+            for stale in (*self.folder.glob(".*.tmp"), *self.chunks.glob(".*.tmp")):
+                stale.unlink(missing_ok=True)  # half-written files of a killed run
             probe = self.folder / ".write-test"
             probe.write_text("")
             probe.unlink()
@@ -218,7 +220,10 @@ class ResultsStore:
             s = pd.read_parquet(path.with_name(path.name.replace(".kpis.", ".series.")))
             series_parts.append(s[s["rep"].isin(wanted)])
         if not kpi_parts:
-            return pd.DataFrame(), pd.DataFrame()
+            from sim.metrics import KPI_NAMES
+
+            return (pd.DataFrame(columns=["rep", *KPI_NAMES]),
+                    pd.DataFrame(columns=["rep", "month", "series", "value"]))
         kpis = pd.concat(kpi_parts, ignore_index=True).drop_duplicates("rep").sort_values("rep")
         series = pd.concat(series_parts, ignore_index=True).drop_duplicates(["rep", "month", "series"])
         series = series.sort_values(["rep", "series", "month"], kind="stable")

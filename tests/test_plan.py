@@ -1,4 +1,4 @@
-"""The analytic planner (:mod:`sim.plan`) and ``salesim plan`` (:mod:`sim.cli_plan`).
+"""The analytic planner (:mod:`sim.planning`) and ``salesim plan`` (:mod:`sim.cli_plan`).
 
 The sales model derived from ``scenarios/silo.yaml`` is checked against hand arithmetic on
 the file's own figures; the plan against its funnel identities, rounding, hiring-date rules
@@ -23,7 +23,7 @@ from sim import Scenario, load_scenario, scenario_from_dict
 from sim.cli import EXIT_BAD_INPUT, EXIT_OK
 from sim.cli_plan import add_parser, cmd_plan
 from sim.dists import Geometric, Lognormal, UniformInt, Weibull
-from sim.plan import (
+from sim.planning import (
     PlanError,
     PlanTarget,
     RoleModel,

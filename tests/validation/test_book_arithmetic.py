@@ -1,4 +1,4 @@
-"""The book's revenue arithmetic and POD example, reproduced exactly by :mod:`sim.plan`.
+"""The book's revenue arithmetic and POD example, reproduced exactly by :mod:`sim.planning`.
 
 Anchors (PARAMETERS.md, "Revenue arithmetic"; the POD chapter of *Blueprints for a SaaS Sales
 Organization*): $20,000 of new MRR booked every month gives $1,560,000 of first-year revenue
@@ -17,7 +17,7 @@ import math
 
 import pytest
 
-from sim.plan import (
+from sim.planning import (
     PlanTarget,
     RoleModel,
     SalesModel,

@@ -1,0 +1,99 @@
+"""`sim.compare` and `salesim compare`: paired differences under common random numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+import sim
+from sim.cli import main
+from sim.comparison import COMPARISON_COLUMNS, comparison_table
+from sim.metrics import KPI_NAMES
+
+SHORT = ["horizon_months=4"]
+MORE_AES = ["roles.ae.headcount=8", "roles.ae.initial_tenure_months=[6, 12, 18, 24, 30, 40, 12, 12]"]
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    base = sim.load_scenario("scenarios/silo.yaml", overrides=SHORT)
+    bigger = sim.load_scenario("scenarios/silo.yaml", overrides=[*SHORT, *MORE_AES])
+    return sim.compare({"base": base, "more_aes": bigger, "same": base}, reps=6, seed=5, workers=1)
+
+
+def test_columns_and_rows(comparison):
+    table = comparison.table
+    assert tuple(table.columns) == COMPARISON_COLUMNS
+    assert len(table) == len(KPI_NAMES) * 2
+    assert set(table["scenario"]) == {"more_aes", "same"}
+    assert set(table["baseline"]) == {"base"}
+
+
+def test_paired_difference_matches_scipy(comparison):
+    a = comparison.results["base"].kpis["exit_arr_usd"].to_numpy()
+    b = comparison.results["more_aes"].kpis["exit_arr_usd"].to_numpy()
+    row = comparison.table.query("metric == 'exit_arr_usd' and scenario == 'more_aes'").iloc[0]
+    ci = sps.ttest_rel(b, a).confidence_interval(0.95)
+    assert row["diff_mean"] == pytest.approx(np.mean(b - a))
+    assert row["diff_ci95_low"] == pytest.approx(ci.low)
+    assert row["diff_ci95_high"] == pytest.approx(ci.high)
+    assert row["mean"] == pytest.approx(b.mean()) and row["baseline_mean"] == pytest.approx(a.mean())
+
+
+def test_same_scenario_same_seed_has_zero_difference(comparison):
+    same = comparison.table[comparison.table["scenario"] == "same"]
+    finite = same.dropna(subset=["diff_mean"])
+    assert np.all(finite["diff_mean"] == 0)
+    assert np.all(same["p_better"].dropna() == 0.5)  # every pair ties
+
+
+def test_p_better_is_direction_aware(comparison):
+    # two more AEs cost more in every replication: for cost (lower is better) they never win
+    table = comparison.table.set_index(["metric", "scenario"])
+    assert table.loc[("cost_usd", "more_aes"), "p_better"] == 0.0
+    assert table.loc[("headcount_end", "more_aes"), "p_better"] >= 0.5
+    # the market is the same: MQLs tie in every replication
+    assert table.loc[("mqls", "more_aes"), "p_better"] == 0.5
+
+
+def test_p_better_counts_pairs_not_means():
+    base = pd.DataFrame({"rep": [0, 1, 2, 3], "wins": [10, 10, 10, 10], "cost_usd": [5, 5, 5, 5]})
+    other = pd.DataFrame({"rep": [0, 1, 2, 3], "wins": [11, 9, 12, 10], "cost_usd": [4, 6, 6, 6]})
+
+    class R:
+        def __init__(self, kpis):
+            self.kpis = kpis
+
+    table = comparison_table({"a": R(base), "b": R(other)}, "a", metrics=("wins", "cost_usd")).set_index("metric")
+    assert table.loc["wins", "p_better"] == pytest.approx((2 + 0.5) / 4)
+    assert table.loc["cost_usd", "p_better"] == pytest.approx(1 / 4)
+
+
+def test_series_difference_is_paired(comparison):
+    diff = comparison.series_difference("same", "mrr_usd")
+    assert np.all(diff.to_numpy() == 0)
+
+
+def test_compare_rejects_one_scenario():
+    base = sim.load_scenario("scenarios/silo.yaml", overrides=SHORT)
+    with pytest.raises(ValueError, match="at least two"):
+        sim.compare([base], reps=2)
+
+
+def test_cli_compare_writes_table_and_figures(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    code = main(["compare", "scenarios/silo.yaml", "scenarios/pod.yaml", "--reps", "3", "--workers", "1",
+                 "--set", "horizon_months=3", "--out", str(out), "--no-progress"])
+    text = capsys.readouterr().out
+    assert code == 0
+    table = pd.read_csv(out / "comparison.csv")
+    assert tuple(table.columns) == COMPARISON_COLUMNS
+    assert set(table["scenario"]) == {"pod"} and set(table["baseline"]) == {"silo"}
+    for name in ("mrr_fan.png", "mrr_difference_fan.png", "funnel.png", "kpi_distributions.png"):
+        assert (out / name).stat().st_size > 10_000
+    for scenario in ("silo", "pod"):
+        assert (out / scenario / "replications.parquet").exists()
+    assert "P(better)" in text and "exit_arr_usd" in text
+    assert "teams of 'pod'" in text  # per-team reporting for the POD org
