@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--metric", default="exit_arr_usd", help="metric for --precision (default exit_arr_usd)")
     run.add_argument("--max-reps", type=_positive_int, default=2000,
                      help="cap on replications with --precision (default 2000)")
+    run.add_argument("--deterministic", action="store_true",
+                     help="all variance off (durations at means, evenly spread draws): compare with `salesim plan`")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     compare = sub.add_parser("compare", help="run scenarios under common random numbers and compare them")
@@ -88,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                          help="override a field in every scenario (repeatable)")
     compare.add_argument("--overwrite", action="store_true", help="replace results of other scenarios or seeds")
+    compare.add_argument("--deterministic", action="store_true", help="all variance off in every scenario")
     compare.add_argument("--no-figures", action="store_true", help="skip the figures")
     compare.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -144,8 +147,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.scenario import ScenarioError, load_scenario
     from sim.store import StoreError
 
+    overrides = [*args.overrides, *(["deterministic=true"] if args.deterministic else [])]
     try:
-        scenario = load_scenario(args.scenario, args.overrides)
+        scenario = load_scenario(args.scenario, overrides)
     except ScenarioError as exc:
         _report_problems(args.scenario, exc.problems)
         return EXIT_BAD_INPUT
@@ -210,7 +214,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _err("compare needs at least two scenario files")
         return EXIT_BAD_INPUT
     try:
-        scenarios, _files = load_many(args.scenarios, args.overrides)
+        overrides = [*args.overrides, *(["deterministic=true"] if args.deterministic else [])]
+        scenarios, _files = load_many(args.scenarios, overrides)
     except ScenarioError as exc:
         by_file: dict[str, list] = {}
         for problem in exc.problems:

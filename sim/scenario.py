@@ -512,6 +512,10 @@ class Scenario(Spec):
     hiring: HiringSpec = Field(default_factory=HiringSpec)
     workforce: WorkforceSpec = Field(default_factory=WorkforceSpec)
     warm_start: WarmStartSpec = Field(default_factory=WarmStartSpec)
+    deterministic: bool = Field(
+        False, description="all variance off: durations at their means, evenly spread draws and arrivals "
+                           "(compare with `salesim plan`); see sim.deterministic",
+    )
 
     def resolved(self) -> dict[str, Any]:
         """The scenario as plain data with every default filled in (JSON-compatible)."""

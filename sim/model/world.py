@@ -56,9 +56,13 @@ class World:
     """
 
     def __init__(self, scenario: Scenario, seed: int, replication: int) -> None:
+        if scenario.deterministic:
+            from sim.deterministic import durations_at_means
+
+            scenario = durations_at_means(scenario)
         self.scenario = scenario
         self.env = simpy.Environment()
-        self.streams = Streams(seed, replication)
+        self.streams = Streams(seed, replication, deterministic=scenario.deterministic)
         cal = scenario.calendar
         self.calendar = WorkCalendar(cal.start_hour, cal.hours_per_day, cal.days_per_week)
         self.horizon_days = scenario.horizon_months * DAYS_PER_MONTH
@@ -146,11 +150,28 @@ class World:
         rates = spec.mqls_per_month * (1.0 + spec.growth_per_month) ** months
         if spec.seasonality is not None:
             rates = rates * np.asarray(spec.seasonality)[months % 12]
+        if self.scenario.deterministic:
+            return self._even_arrivals(rates, spec.business_hours_only)
         rng = self.streams.generator("inbound.arrivals")
         if spec.business_hours_only:
             return poisson_arrival_times(rng, rates, DAYS_PER_MONTH,
                                          self.calendar.to_work_array, self.calendar.from_work_array)
         return poisson_arrival_times(rng, rates, DAYS_PER_MONTH)
+
+    def _even_arrivals(self, rates: np.ndarray, business_hours_only: bool) -> np.ndarray:
+        """Deterministic mode: each month's rounded expected count, evenly spread."""
+        cumulative = np.rint(np.cumsum(rates)).astype(int)
+        counts = np.diff(np.concatenate([[0], cumulative]))
+        out = []
+        for m, count in enumerate(counts.tolist()):
+            lo, hi = m * DAYS_PER_MONTH, (m + 1) * DAYS_PER_MONTH
+            position = (np.arange(count) + 0.5) / max(count, 1)
+            if business_hours_only:
+                w_lo, w_hi = self.calendar.to_work(lo), self.calendar.to_work(hi)
+                out.append(self.calendar.from_work_array(w_lo + (w_hi - w_lo) * position))
+            else:
+                out.append(lo + (hi - lo) * position)
+        return np.concatenate(out) if out else np.empty(0)
 
     def arrive_mqls(self) -> Generator[simpy.Event, None, None]:
         """Inbound MQLs arrive and are routed to a team's inbound desk."""
