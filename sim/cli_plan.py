@@ -7,9 +7,18 @@ is a thin front end over it. The sales model comes from a scenario file::
     salesim plan --scenario scenarios/silo.yaml --annual-revenue 1560000
     salesim plan --scenario scenarios/silo.yaml --monthly-new-mrr 20000 --churn 0.03 --json
     salesim plan --scenario scenarios/silo.yaml --annual-revenue 3e6 --write-scenario planned.yaml
+    salesim plan --scenario scenarios/silo.yaml --annual-revenue 2e6 --simulate --reps 200 --out results/plan
+    salesim plan --scenario scenarios/silo.yaml --annual-revenue 2e6 --solve --confidence 0.8 --reps 100
 
-Extension points: :func:`add_parser` returns the subparser (add ``--simulate`` / ``--solve``
-there) and :func:`cmd_plan` runs :data:`AFTER_PLAN` hooks once the plan is printed.
+``--simulate`` writes the plan (with its hiring waves) as ``OUT/plan_scenario.yaml``, runs it
+by Monte Carlo into ``OUT/runs`` and reports P(hit target) and the gap between the spreadsheet
+and the simulation; ``--solve`` searches the cheapest headcount whose P(hit) reaches
+``--confidence`` under common random numbers and writes ``OUT/solved_scenario.yaml`` (both in
+:mod:`sim.plan_simulation`). Exit codes: 0 ok, 1 some replications failed, 2 bad input, 130
+interrupted.
+
+Extension points: :func:`add_parser` returns the subparser and :func:`cmd_plan` runs
+:data:`AFTER_PLAN` hooks once the plan is printed (``--simulate`` / ``--solve`` are the first).
 """
 
 from __future__ import annotations
@@ -39,6 +48,11 @@ class PlanContext:
 AFTER_PLAN: list[Callable[[argparse.Namespace, PlanContext], int | None]] = []
 """Hooks run after the plan is printed (e.g. ``--simulate``, ``--solve``); a non-None return
 value is the command's exit code."""
+
+DEFAULT_REPS = 100
+DEFAULT_CONFIDENCE = 0.8
+DEFAULT_MAX_EVALUATIONS = 30
+_SIM_OPTIONS = ("confidence", "max_evaluations", "reps", "seed", "workers", "out")
 
 
 def _usd(text: str) -> float:
@@ -76,6 +90,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     goal.add_argument("--annual-revenue", type=_usd, metavar="USD",
                       help="first-year revenue from new business, e.g. 1560000")
     goal.add_argument("--monthly-new-mrr", type=_usd, metavar="USD", help="new MRR to book each month, e.g. 20000")
+    goal.add_argument("--exit-arr", type=_usd, metavar="USD",
+                      help="ARR at the end of month 12 (12 × MRR), e.g. 2880000; planned as a constant monthly new MRR")
     p.add_argument("--churn", type=_number, default=0.0, metavar="RATE",
                    help="monthly MRR churn as a fraction, e.g. 0.03 (default 0)")
     p.add_argument("--invoice-lag", type=_whole, default=0, metavar="MONTHS",
@@ -91,8 +107,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--write-scenario", type=Path, metavar="OUT.yaml",
                    help="write the scenario with the planned headcount (every rep on staff from month 0)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --write-scenario file")
-    # Extension point: the lead adds --simulate / --solve here and registers an AFTER_PLAN hook.
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --write-scenario file, or results of another plan or seed in --out")
+    mc = p.add_argument_group("simulation (Monte Carlo check of the plan)")
+    mc.add_argument("--simulate", action="store_true",
+                    help="run the plan (headcount and hiring waves) by Monte Carlo: P(hit target), P10/P50/P90, "
+                         "gap between the spreadsheet and the simulation")
+    mc.add_argument("--solve", action="store_true",
+                    help="search the cheapest headcount per role whose P(hit target) reaches --confidence "
+                         "(common random numbers)")
+    mc.add_argument("--confidence", type=_number, metavar="P",
+                    help=f"--solve: required P(hit target), between 0 and 1 (default {DEFAULT_CONFIDENCE})")
+    mc.add_argument("--max-evaluations", type=_whole, metavar="K",
+                    help=f"--solve: most candidate orgs to simulate (default {DEFAULT_MAX_EVALUATIONS})")
+    mc.add_argument("--reps", type=_whole, metavar="N",
+                    help=f"replications per simulation (default {DEFAULT_REPS})")
+    mc.add_argument("--seed", type=_whole, metavar="S", help="root seed (default: salesim's)")
+    mc.add_argument("--workers", type=_whole, metavar="W", help="local worker processes (default: all cores)")
+    mc.add_argument("--out", type=Path, metavar="DIR",
+                    help="folder for plan_scenario.yaml, runs/, solve/ and solved_scenario.yaml "
+                         "(default results/plan_<scenario name>)")
     return p
 
 
@@ -122,8 +156,13 @@ def build_plan(args: argparse.Namespace) -> PlanContext:
     doc = load_document(args.scenario)
     if args.overrides:
         doc = apply_overrides(doc, list(args.overrides))
+    monthly = args.monthly_new_mrr
+    if getattr(args, "exit_arr", None) is not None:
+        from sim.planning import monthly_new_mrr_for
+
+        monthly = monthly_new_mrr_for(exit_arr_usd=args.exit_arr, monthly_churn=args.churn)
     target = PlanTarget(
-        annual_new_revenue_usd=args.annual_revenue, monthly_new_mrr_usd=args.monthly_new_mrr,
+        annual_new_revenue_usd=args.annual_revenue, monthly_new_mrr_usd=monthly,
         monthly_churn=args.churn, invoice_lag_months=args.invoice_lag, horizon_months=args.horizon,
         mqls_per_month=args.mqls_per_month,
     )
@@ -203,6 +242,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from sim.planning import PlanError
     from sim.yamlio import ScenarioError, yaml_dump
 
+    problem = check_simulation_args(args)
+    if problem is not None:
+        _err(f"plan: {problem}")
+        return EXIT_BAD_INPUT
     try:
         ctx = build_plan(args)
     except ScenarioError as exc:
@@ -229,7 +272,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         except OSError as exc:
             _err(f"plan: cannot write {out}: {exc.strerror or exc}")
             return EXIT_BAD_INPUT
-    if args.json:
+    if args.json and _simulating(args):
+        pass  # one JSON document, printed by the simulation hook with the plan in it
+    elif args.json:
         print(json.dumps(ctx.plan.to_dict(), indent=2))
     else:
         print(plan_text(ctx.plan))
@@ -240,3 +285,107 @@ def cmd_plan(args: argparse.Namespace) -> int:
         if code is not None:
             return code
     return EXIT_OK
+
+
+# --------------------------------------------------------------------------- --simulate / --solve
+
+
+def _simulating(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "simulate", False) or getattr(args, "solve", False))
+
+
+def check_simulation_args(args: argparse.Namespace) -> str | None:
+    """The problem with the ``--simulate`` / ``--solve`` options of ``args``, or None."""
+    if not _simulating(args):
+        given = [f"--{name.replace('_', '-')}" for name in _SIM_OPTIONS if getattr(args, name, None) is not None]
+        if given:
+            return f"{', '.join(given)} only apply with --simulate or --solve"
+        return None
+    if args.annual_revenue is None and args.monthly_new_mrr is None and getattr(args, "exit_arr", None) is None:
+        return "--simulate and --solve need a target: --annual-revenue, --monthly-new-mrr or --exit-arr"
+    if args.confidence is not None:
+        if not args.solve:
+            return "--confidence only applies with --solve"
+        if not 0 < args.confidence < 1:
+            return (f"--confidence must be a probability strictly between 0 and 1, e.g. 0.8 "
+                    f"(got {args.confidence:g})")
+    if args.max_evaluations is not None:
+        if not args.solve:
+            return "--max-evaluations only applies with --solve"
+        if args.max_evaluations < 1:
+            return f"--max-evaluations must be at least 1 (got {args.max_evaluations})"
+    if args.reps is not None and args.reps < 1:
+        return f"--reps must be at least 1 (got {args.reps})"
+    if args.seed is not None and args.seed < 0:
+        return f"--seed must be >= 0 (got {args.seed})"
+    if args.workers is not None and args.workers < 1:
+        return f"--workers must be at least 1 (got {args.workers})"
+    if args.horizon > 120:
+        return f"--horizon must be at most 120 months (got {args.horizon})"
+    return None
+
+
+def _progress(candidate: Any) -> None:
+    counts = ", ".join(f"{role} {n}" for role, n in candidate.headcount)
+    print(f"salesim: solve: evaluation {candidate.evaluation} ({candidate.step}): {counts} → "
+          f"P(hit) {100 * candidate.p_hit:.0f}%, ${candidate.cost_per_month_usd:,.0f} a month", file=sys.stderr)
+
+
+def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
+    """``--simulate`` / ``--solve``: run the plan by Monte Carlo and report (an AFTER_PLAN hook)."""
+    if not _simulating(args):
+        return None
+    from sim import experiment
+    from sim.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+    from sim.plan_simulation import HitTarget, simulate_plan, solve_plan
+    from sim.planning import PlanError
+    from sim.store import StoreError
+    from sim.yamlio import ScenarioError
+
+    plan = ctx.plan
+    target = HitTarget.from_plan(plan, exit_arr_usd=getattr(args, "exit_arr", None))
+    out = args.out or Path("results") / f"plan_{ctx.scenario.name}"
+    reps = args.reps or DEFAULT_REPS
+    seed = args.seed if args.seed is not None else experiment.DEFAULT_SEED
+    horizon = max(12, args.horizon)
+    kwargs: dict[str, Any] = dict(workers=args.workers, overwrite=args.overwrite,
+                                  progress=None if not args.json else False, horizon_months=horizon)
+    document: dict[str, Any] = {"plan": plan.to_dict()}
+    simulation = solution = None
+    try:
+        if args.simulate:
+            simulation = simulate_plan(plan, ctx.base_data, target, reps, seed, out=out, **kwargs)
+            document["simulation"] = simulation.to_dict()
+            if not args.json:
+                print("\n" + simulation.text())
+        if args.solve:
+            confidence = args.confidence if args.confidence is not None else DEFAULT_CONFIDENCE
+            solution = solve_plan(
+                plan, ctx.base_data, target, confidence, reps, seed,
+                max_evaluations=args.max_evaluations or DEFAULT_MAX_EVALUATIONS, out=out, initial=simulation,
+                on_evaluation=None if args.json else _progress, **kwargs)
+            document["solution"] = solution.to_dict()
+            if not args.json:
+                print("\n" + solution.text())
+    except ScenarioError as exc:
+        _report_problems("the plan's scenario", exc.problems)
+        return EXIT_BAD_INPUT
+    except (PlanError, StoreError, experiment.ExecutorError) as exc:
+        _err(f"plan: {exc}")
+        return EXIT_BAD_INPUT
+    except experiment.RunInterrupted as exc:
+        _err(f"plan: {exc}. Run the same command again to resume; only the missing replications will run.")
+        return EXIT_INTERRUPTED
+    except OSError as exc:
+        _err(f"plan: cannot write to {out}: {exc.strerror or exc}")
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(document, indent=2))
+    failures = (simulation.failures if simulation else []) + (solution.simulation.failures if solution else [])
+    if failures:
+        _err(f"plan: {len(failures)} replication(s) failed and were left out; first error: {failures[0]['error']}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+AFTER_PLAN.append(simulate_hook)

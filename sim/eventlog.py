@@ -111,8 +111,12 @@ class EventLog:
     levels: list[tuple] = field(default_factory=list)
 
     def lead_table(self) -> dict[str, np.ndarray]:
-        """Lead records as a dict of NumPy columns."""
-        return _columns(self.leads, LEAD_FIELDS)
+        """Lead records as a dict of NumPy columns (built once per number of records)."""
+        cached = self.__dict__.get("_lead_table")
+        if cached is None or cached[0] != len(self.leads):
+            cached = (len(self.leads), _columns(self.leads, LEAD_FIELDS))
+            self.__dict__["_lead_table"] = cached
+        return cached[1]
 
     def account_table(self) -> dict[str, np.ndarray]:
         return _columns(self.accounts, ACCOUNT_FIELDS)
@@ -124,8 +128,8 @@ class EventLog:
 def _columns(rows: list[tuple], names: tuple[str, ...]) -> dict[str, np.ndarray]:
     if not rows:
         return {name: np.empty(0) for name in names}
-    arr = np.asarray(rows, dtype=float)
-    return {name: arr[:, i] for i, name in enumerate(names)}
+    return {name: np.fromiter(column, dtype=float, count=len(rows))
+            for name, column in zip(names, zip(*rows, strict=True), strict=True)}
 
 
 class Level:

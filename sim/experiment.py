@@ -78,7 +78,11 @@ class ChunkResult:
 
 def run_chunk(scenario_data: dict[str, Any], seed: int, reps: Sequence[int]) -> ChunkResult:
     """Run replications ``reps`` of a scenario given as plain data (the executor task)."""
-    scenario = Scenario.model_validate(scenario_data)
+    return run_reps(Scenario.model_validate(scenario_data), seed, reps)
+
+
+def run_reps(scenario: Scenario, seed: int, reps: Sequence[int]) -> ChunkResult:
+    """Run replications ``reps`` of a validated scenario in this process."""
     done, kpi_rows, cubes, failures = [], [], [], []
     names: list[str] = []
     for rep in reps:
@@ -258,12 +262,21 @@ def _submit_all(executor: Executor, scenario: Scenario, seed: int, todo: list[in
     return {executor.submit(run_chunk, data, seed, chunk): chunk for chunk in _chunks(todo, chunk_size)}
 
 
-def _progress_bar(total: int, enabled: bool | None, desc: str):
-    from tqdm.auto import tqdm
+class _NoBar:
+    """Stands in for a progress bar that is off (tqdm is not even imported)."""
 
+    def update(self, _n: int = 1) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress_bar(total: int, enabled: bool | None, desc: str):
     if enabled is None:
         enabled = sys.stderr.isatty()
-    return tqdm(total=total, disable=not enabled, desc=desc, unit="rep", leave=False)
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="rep", leave=False)
 
 
 def run(
@@ -339,10 +352,11 @@ def run(
         pool = process_pool(n_workers) if own_pool else executor
         try:
             if pool is None:
-                for rep in todo:
-                    collect(run_chunk(scenario.resolved(), seed, [rep]))
-                    finished += 1
-                    bar.update(1)
+                data = scenario.resolved()
+                for chunk in _chunks(todo, chunk_size or auto_chunk_size(len(todo), 1)):
+                    collect(run_chunk(data, seed, chunk))
+                    finished += len(chunk)
+                    bar.update(len(chunk))
             else:
                 size = chunk_size or auto_chunk_size(len(todo), n_workers)
                 futures = _submit_all(pool, scenario, seed, todo, size)
@@ -452,7 +466,7 @@ def _run_indices(scenario: Scenario, indices: range, run_kwargs: dict[str, Any])
     pool = process_pool(workers) if own_pool else executor
     try:
         if pool is None:
-            chunks = [run_chunk(scenario.resolved(), seed, todo)]
+            chunks = [run_reps(scenario, seed, todo)]
         else:
             futures = _submit_all(pool, scenario, seed, todo, auto_chunk_size(len(todo), workers))
             chunks = [f.result() for f in as_completed(futures)]

@@ -183,7 +183,8 @@ class ClosingDesk:
         self.pool.busy.add(now, 1)
         passes = list(self.pass_probabilities[lead.segment])
         u_pass, u_gap = lead.meeting_draws()
-        gaps = self.gap_days[lead.segment].ppf(u_gap[: len(passes)]).tolist()
+        ppf1 = self.gap_days[lead.segment].ppf1
+        gaps = [ppf1(u) for u in u_gap[: len(passes)]]
         # context lost in the hand-off, intern yield, ramp: odds of the first meeting
         multiplier = lead.win_odds * rep.conversion_multiplier()
         if multiplier != 1.0:

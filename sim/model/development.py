@@ -142,10 +142,12 @@ class DevelopmentDesk:
     # ------------------------------------------------------------------ flow
 
     def arrive(self, lead: Lead) -> None:
-        """An inbound MQL enters the queue."""
+        """An inbound MQL enters the queue (and is started at once if a slot is free)."""
         lead.dev_team = self.pool.team
-        self.queue.append(lead)
-        self.fill()
+        queue = self.queue
+        queue.append(lead)
+        if len(queue) == 1:  # a longer queue means every slot is busy: nothing to start
+            self.fill()
 
     def _next_item(self, rep: Rep) -> Lead | None:
         queue, now = self.queue, self.env.now
@@ -173,14 +175,18 @@ class DevelopmentDesk:
             best, best_free = None, 0.0
             for rep in reps:
                 free = rep.capacity - rep.load
-                if free >= 1 and (best is None or free / rep.capacity > best_free):
-                    best, best_free = rep, free / rep.capacity
+                if free >= 1:
+                    share = free / rep.capacity
+                    if best is None or share > best_free:
+                        best, best_free = rep, share
             if best is None:
                 return
             lead = self._next_item(best)
             if lead is None:
                 return
             self._start(best, lead)
+            if not self.queue and not self.orphans and self.prospects is None:
+                return  # nothing left to hand out
 
     def _start(self, rep: Rep, lead: Lead) -> None:
         env, cal = self.env, self.calendar

@@ -105,7 +105,7 @@ class Lead:
     def meeting_draws(self) -> tuple[list[float], list[float]]:
         """(pass uniforms, gap uniforms) of the lead's potential meetings, drawn at creation."""
         (u_pass, u_gap), row = self.meetings
-        return u_pass[row].tolist(), u_gap[row]
+        return u_pass[row].tolist(), u_gap[row].tolist()
 
     def record(self, end_t: float, state: int, close_t: float = NAN, mrr_usd: float = 0.0) -> tuple:
         """The lead's record (``sim.eventlog.LEAD_FIELDS``)."""

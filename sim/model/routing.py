@@ -88,11 +88,16 @@ class Router:
         self.within: HandoffLegSpec = org.pod_handoff or scenario.handoff
         self.closer_of_segment = [seg.closed_by for seg in scenario.segments.values()]
         self._turn: dict[str, int] = {}
+        self._cache: dict[tuple[str, str], list[Team]] = {}
 
     def _candidates(self, role: str, kind: str) -> list[Team]:
-        having = [t for t in self.teams if role in (t.development if kind == "dev" else t.closing)]
-        staffed = [t for t in having if role in t.staffed]
-        return staffed or having
+        """Teams that work ``role`` (those with seats for it first); fixed for the run."""
+        found = self._cache.get((role, kind))
+        if found is None:
+            having = [t for t in self.teams if role in (t.development if kind == "dev" else t.closing)]
+            found = [t for t in having if role in t.staffed] or having
+            self._cache[(role, kind)] = found
+        return found
 
     def _choose(self, role: str, candidates: list[Team], lead: Lead, share) -> Team:
         if len(candidates) == 1:
@@ -116,6 +121,9 @@ class Router:
     def route_mql(self, role: str, lead: Lead) -> DevelopmentDesk | None:
         """The development desk that works an inbound lead (None: lost, no capacity)."""
         candidates = self._candidates(role, "dev")
+        if len(candidates) == 1:  # a silo, or a pooled role: no choice to make
+            return candidates[0].development[role]
+
         def share(t: Team) -> float:
             return t.development[role].free_share()
         def room(t: Team) -> bool:
@@ -129,6 +137,11 @@ class Router:
         role = self.closer_of_segment[lead.segment]
         candidates = self._candidates(role, "closing")
         home = self.teams[lead.dev_team] if lead.dev_team >= 0 else None
+        if len(candidates) == 1:
+            team = candidates[0]
+            within = home is not None and team is home and team.is_pod
+            return team.closing[role], (self.within if within else self.across)
+
         def share(t: Team) -> float:
             return t.closing[role].free_share()
         def room(t: Team) -> bool:
