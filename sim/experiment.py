@@ -127,9 +127,26 @@ def chunk_tables(chunk: ChunkResult) -> tuple[pd.DataFrame, pd.DataFrame]:
 # --------------------------------------------------------------------------- executors
 
 
+def _lost_worker(exc: BaseException) -> bool:
+    """Whether an exception from a future means a worker process (not a replication) failed:
+    a broken local pool, or a Dask worker killed or cut off."""
+    from concurrent.futures import BrokenExecutor
+
+    return isinstance(exc, BrokenExecutor) or type(exc).__name__ in {"KilledWorker", "CommClosedError"}
+
+
 def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which cancels work and keeps what finished."""
+    """Workers leave Ctrl-C to the parent, which cancels work and keeps what finished; on
+    Linux they also end when the parent dies (even by SIGKILL) instead of lingering."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+        except OSError:  # pragma: no cover - no libc: workers then end when their queue closes
+            pass
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -169,11 +186,27 @@ def dask_executor(address: str) -> tuple[Executor, Any]:
         from distributed import Client
     except ImportError:
         raise ExecutorError('Dask is not installed; install it with: pip install "salesim[dask]"') from None
+    _check_reachable(address)
     try:
         client = Client(address, timeout="10s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     return client.get_executor(), client
+
+
+def _check_reachable(address: str) -> None:
+    """Fail at once (not after a long timeout) when nothing listens at a tcp:// address."""
+    import socket
+    from urllib.parse import urlparse
+
+    parsed = urlparse(address if "://" in address else f"tcp://{address}")
+    if parsed.scheme not in ("tcp", "") or parsed.hostname is None or parsed.port is None:
+        return
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port), timeout=3):
+            pass
+    except OSError as exc:
+        raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}") from None
 
 
 def _chunks(reps: Sequence[int], size: int) -> Iterator[list[int]]:
@@ -375,6 +408,19 @@ def run(
                 len(store.completed_reps() & set(range(reps))) if store else finished, reps,
                 store.folder if store else None,
             ) from None
+        except Exception as exc:
+            if not _lost_worker(exc):
+                raise
+            if pool is not None and own_pool:
+                _stop_now(pool)
+            saved = len(store.completed_reps() & set(range(reps))) if store else finished
+            if store is not None:
+                store.update_manifest(status="interrupted", reps_requested=reps, reps_completed=saved)
+            where = f" in {store.folder}" if store is not None else ""
+            raise ExecutorError(
+                f"a worker died ({type(exc).__name__}: {exc}); {saved} of {reps} replications are saved{where}. "
+                "Run the same command again to resume."
+            ) from None
         finally:
             bar.close()
             if own_pool and pool is not None:
@@ -446,7 +492,14 @@ def run_to_precision(
         rhw = stats.relative_half_width(result.kpis[metric])
         if rhw <= relative_half_width or reps >= max_reps:
             break
-        needed = math.ceil(reps * (rhw / relative_half_width) ** 2 * 1.1) if math.isfinite(rhw) else 2 * reps
+        if math.isfinite(rhw):
+            # the half-width shrinks as t(n-1)/sqrt(n): project with the normal quantile
+            from scipy.stats import norm, t
+
+            z_over_t = norm.ppf(0.975) / t.ppf(0.975, max(1, result.reps - 1))
+            needed = math.ceil(reps * (rhw * z_over_t / relative_half_width) ** 2 * 1.1)
+        else:
+            needed = 2 * reps
         reps = min(max_reps, max(needed, reps + 2))
     result.precision = {
         "metric": metric, "target": relative_half_width, "relative_half_width": rhw,

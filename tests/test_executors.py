@@ -1,0 +1,209 @@
+"""The numbers do not depend on where replications run: in-process, a local process pool, a
+thread pool or a Dask cluster, in chunks of any size.
+
+Uses ``scenarios/silo.yaml`` scaled down to a quarter of its volume over 6 months
+(~0.03 s per replication).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pandas.testing
+import pytest
+
+from sim import experiment
+from sim.cli import EXIT_BAD_INPUT, main
+from sim.scenario import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SILO = ROOT / "scenarios" / "silo.yaml"
+SMALL = [  # silo at a quarter of the volume: same shape, ~4x faster
+    "inbound.mqls_per_month=100",
+    "outbound.prospects_per_rep_month=120",
+    "roles.mdr.dials_per_day=60",
+    "roles.sdr.dials_per_day=40",
+    "roles.ae.max_open_opportunities=7",
+    "horizon_months=6",
+]
+REPS = 12
+SEED = 99
+
+
+def assert_identical(left: pd.DataFrame, right: pd.DataFrame) -> None:
+    """Same columns, dtypes, index and bit-identical values."""
+    pandas.testing.assert_frame_equal(left, right, check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return load_scenario(SILO, SMALL)
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same small scenario as a file (``extends:`` the shipped silo)."""
+    path = tmp_path_factory.mktemp("scenario") / "small.yaml"
+    lines = [f"extends: {SILO}"]
+    lines += ["inbound: {mqls_per_month: 100}", "outbound: {prospects_per_rep_month: 120}", "horizon_months: 6"]
+    lines += ["roles: {mdr: {dials_per_day: 60}, sdr: {dials_per_day: 40}, ae: {max_open_opportunities: 7}}"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def baseline(scenario: Scenario) -> experiment.RunResult:
+    """In this process, one replication at a time."""
+    result = experiment.run(scenario, reps=REPS, seed=SEED, workers=1)
+    assert not result.failures
+    assert result.reps == REPS
+    return result
+
+
+def assert_same_results(got: experiment.RunResult, want: experiment.RunResult) -> None:
+    assert not got.failures
+    assert_identical(got.kpis, want.kpis)
+    assert_identical(got.timeseries, want.timeseries)
+
+
+def test_file_and_overrides_give_the_same_scenario(scenario, scenario_file):
+    assert load_scenario(scenario_file).sha256() == scenario.sha256()
+
+
+def test_baseline_tables_are_ordered(baseline):
+    assert baseline.kpis["rep"].tolist() == list(range(REPS))
+    ts = baseline.timeseries
+    assert ts.equals(ts.sort_values(["rep", "series", "month"], kind="stable").reset_index(drop=True))
+
+
+def test_own_process_pool_matches_in_process(scenario, baseline):
+    assert_same_results(experiment.run(scenario, reps=REPS, seed=SEED, workers=2), baseline)
+
+
+def test_thread_pool_matches_in_process(scenario, baseline):
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        got = experiment.run(scenario, reps=REPS, seed=SEED, executor=pool, chunk_size=2)
+    assert_same_results(got, baseline)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7])
+def test_chunk_size_does_not_change_results(scenario, baseline, chunk_size):
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        got = experiment.run(scenario, reps=REPS, seed=SEED, executor=pool, chunk_size=chunk_size)
+    assert_same_results(got, baseline)
+
+
+@pytest.mark.parametrize(("chunk_size", "files"), [(1, REPS), (7, 2)])
+def test_results_folder_matches_in_memory_for_any_chunk_size(scenario, baseline, tmp_path, chunk_size, files):
+    """A run saved to a folder reads back equal to the in-memory run, whatever its chunking."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        got = experiment.run(scenario, reps=REPS, seed=SEED, executor=pool, chunk_size=chunk_size,
+                             out=tmp_path)
+    assert_same_results(got, baseline)
+    assert len(list((tmp_path / "chunks").glob("*.kpis.parquet"))) == files
+    assert_identical(pd.read_parquet(tmp_path / "replications.parquet"), baseline.kpis)
+    assert_identical(pd.read_parquet(tmp_path / "timeseries.parquet"), baseline.timeseries)
+
+
+def test_other_seed_differs(scenario, baseline):
+    """The control: equality above is not because results ignore the seed."""
+    other = experiment.run(scenario, reps=2, seed=SEED + 1, workers=1)
+    assert not other.kpis["exit_arr_usd"].equals(baseline.kpis["exit_arr_usd"].iloc[:2])
+
+
+# --------------------------------------------------------------------------- Dask
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[object]:
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=40)
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def test_dask_cluster_matches_in_process(scenario, baseline, dask_client):
+    got = experiment.run(scenario, reps=REPS, seed=SEED, executor=dask_client.get_executor())
+    assert_same_results(got, baseline)
+    # the work really ran on the cluster's worker processes
+    assert len(dask_client.scheduler_info()["workers"]) == 2
+
+
+# --------------------------------------------------------------------------- bad executors (CLI)
+
+
+def test_unreachable_scheduler_exits_2_quickly_without_traceback(scenario_file, tmp_path):
+    pytest.importorskip("distributed")
+    cmd = [sys.executable, "-m", "sim.cli", "run", str(scenario_file), "--reps", "2", "--no-progress",
+           "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path / "out")]
+    start = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    elapsed = time.monotonic() - start
+    assert proc.returncode == EXIT_BAD_INPUT, proc.stderr
+    assert elapsed < 30
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("salesim: ") and "tcp://127.0.0.1:1" in lines[0]
+    assert proc.stdout == ""
+
+
+def test_zero_workers_exits_2(scenario_file, tmp_path, capsys):
+    code = main(["run", str(scenario_file), "--reps", "2", "--workers", "0", "--no-progress",
+                 "--out", str(tmp_path / "out")])
+    _, err = capsys.readouterr()
+    assert code == EXIT_BAD_INPUT
+    assert "--workers" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_zero_workers_rejected_by_the_api(scenario):
+    with pytest.raises(experiment.ExecutorError):
+        experiment.run(scenario, reps=2, workers=0)
+    with pytest.raises(experiment.ExecutorError):
+        experiment.process_pool(0)
+
+
+class _DyingExecutor(ThreadPoolExecutor):
+    """Runs the first task, then behaves like a pool whose worker process was killed."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.calls = 0
+
+    def submit(self, fn, *args, **kwargs):
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        self.calls += 1
+        if self.calls == 1:
+            return super().submit(fn, *args, **kwargs)
+        future: Future = Future()
+        future.set_exception(BrokenProcessPool("A process in the process pool was terminated abruptly"))
+        return future
+
+
+def test_a_dead_worker_is_reported_and_finished_work_is_kept(scenario, tmp_path):
+    import json
+
+    out = tmp_path / "dead"
+    with _DyingExecutor() as executor, pytest.raises(experiment.ExecutorError, match="a worker died"):
+        experiment.run(scenario, reps=6, seed=3, executor=executor, out=out, chunk_size=2)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
+    # resuming with a healthy executor completes the run and matches an uninterrupted one
+    resumed = experiment.run(scenario, reps=6, seed=3, workers=1, out=out)
+    fresh = experiment.run(scenario, reps=6, seed=3, workers=1)
+    assert_identical(resumed.kpis, fresh.kpis)

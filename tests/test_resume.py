@@ -1,0 +1,245 @@
+"""Interrupt a real ``salesim run`` (Ctrl-C or kill -9) and resume it.
+
+Each test starts ``python -m sim.cli run`` on a scaled-down 12-month silo (a quarter of its
+volume, ~0.05 s per replication) with 2 workers, waits until some chunks are saved, stops
+it, and runs the same command again: it must compute only the missing replications and end
+with exactly the files of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pandas.testing
+import pytest
+
+from sim.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+
+SILO = Path(__file__).resolve().parents[1] / "scenarios" / "silo.yaml"
+SCENARIO = f"""\
+extends: {SILO}
+name: silo_small
+horizon_months: 12
+inbound: {{mqls_per_month: 100}}
+outbound: {{prospects_per_rep_month: 120}}
+roles:
+  mdr: {{dials_per_day: 60}}
+  sdr: {{dials_per_day: 40}}
+  ae: {{max_open_opportunities: 7}}
+"""
+REPS = 96  # 16 chunks of 6 on 2 workers, ~2.5 s of work: the run is stopped once 2 chunks are saved
+SEED = 31
+TABLES = ("replications.parquet", "timeseries.parquet")
+RUN_TIMEOUT = 300
+
+
+def assert_identical(left: pd.DataFrame, right: pd.DataFrame) -> None:
+    """Same columns, dtypes, index and bit-identical values."""
+    pandas.testing.assert_frame_equal(left, right, check_exact=True)
+
+
+def command(scenario: Path, out: Path, seed: int = SEED) -> list[str]:
+    return [sys.executable, "-m", "sim.cli", "run", str(scenario), "--reps", str(REPS), "--seed", str(seed),
+            "--workers", "2", "--out", str(out), "--no-progress"]
+
+
+def kpi_files(out: Path) -> set[str]:
+    return {p.name for p in (out / "chunks").glob("*.kpis.parquet")} if (out / "chunks").exists() else set()
+
+
+def reps_in(out: Path, names: set[str]) -> list[int]:
+    """Replications stored in the given chunk KPI files (with repeats, if any)."""
+    return sorted(int(r) for name in names for r in pd.read_parquet(out / "chunks" / name)["rep"])
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())
+
+
+def stray_files(out: Path) -> list[Path]:
+    return [p for p in out.rglob("*") if p.name.endswith(".tmp") or p.name == ".write-test"]
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("scenario") / "silo_small.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(scenario_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same command, never interrupted."""
+    out = tmp_path_factory.mktemp("reference") / "out"
+    proc = subprocess.run(command(scenario_file, out), capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                          cwd=out.parent)
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return out
+
+
+@pytest.fixture
+def launch(tmp_path: Path) -> Iterator:
+    """Start a command in its own process group (stdout/stderr to files in ``tmp_path``);
+    whatever is left of the group is killed at teardown."""
+    groups: list[int] = []
+    with contextlib.ExitStack() as files:
+
+        def start(cmd: list[str]) -> subprocess.Popen:
+            stdout = files.enter_context((tmp_path / "stdout.txt").open("w"))
+            stderr = files.enter_context((tmp_path / "stderr.txt").open("w"))
+            proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr, cwd=tmp_path, start_new_session=True)
+            groups.append(proc.pid)
+            return proc
+
+        yield start
+        for pgid in groups:
+            if group_alive(pgid):
+                os.killpg(pgid, signal.SIGKILL)
+
+
+def wait_for_chunks(proc: subprocess.Popen, out: Path, at_least: int = 2, timeout: float = 120) -> None:
+    """Return once ``at_least`` chunks are saved, with the run still going."""
+    deadline = time.monotonic() + timeout
+    while len(kpi_files(out)) < at_least:
+        assert proc.poll() is None, "the run ended before it could be interrupted; raise REPS"
+        assert time.monotonic() < deadline, "no chunk saved in time"
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be interrupted; raise REPS"
+
+
+def resume_and_compare(scenario_file: Path, out: Path, reference: Path) -> None:
+    """Run the command again: only missing replications run, and the files equal the reference."""
+    before = kpi_files(out)
+    done = reps_in(out, before)
+    assert len(done) == len(set(done)), "a replication was saved twice"
+    assert 0 < len(done) < REPS
+    old = snapshot(out / "chunks")
+    proc = subprocess.run(command(scenario_file, out), capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                          cwd=out.parent)
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert f"{REPS} replications" in proc.stdout
+    new = kpi_files(out) - before
+    assert new, "the resumed run saved no chunk"
+    # exactly the missing replications were computed, each once; saved chunks were not rewritten
+    assert reps_in(out, new) == sorted(set(range(REPS)) - set(done))
+    now = snapshot(out / "chunks")
+    assert {k: now[k] for k in old} == old
+    for table in TABLES:
+        assert_identical(pd.read_parquet(out / table), pd.read_parquet(reference / table))
+    assert (out / "summary.csv").read_bytes() == (reference / "summary.csv").read_bytes()
+    m = manifest(out)
+    assert m["status"] == "complete"
+    assert m["reps_completed"] == REPS and m["failures"] == []
+    assert m["scenario_sha256"] == manifest(reference)["scenario_sha256"]
+    assert stray_files(out) == []  # including any a kill left mid-write
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_python_m_sim_cli_works():
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert "salesim" in proc.stdout
+
+
+def test_ctrl_c_then_resume(scenario_file, reference, launch, tmp_path):
+    out = tmp_path / "out"
+    proc = launch(command(scenario_file, out))
+    wait_for_chunks(proc, out)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
+    proc.wait(timeout=30)
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert proc.returncode == EXIT_INTERRUPTED, stderr
+    assert "Traceback" not in stderr
+    assert "run the same command again to resume" in stderr.lower()
+    saved = reps_in(out, kpi_files(out))
+    assert f"interrupted: {len(saved)} of {REPS} replications are saved" in stderr
+    m = manifest(out)
+    assert m["status"] == "interrupted"
+    assert m["reps_completed"] == len(saved) < REPS
+    assert stray_files(out) == []
+    deadline = time.monotonic() + 10  # the forkserver notices its parent is gone within ~1 s
+    while group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not group_alive(proc.pid), "worker processes outlived the interrupted run"
+    resume_and_compare(scenario_file, out, reference)
+
+
+def test_kill_9_then_resume(scenario_file, reference, launch, tmp_path):
+    out = tmp_path / "out"
+    proc = launch(command(scenario_file, out))
+    wait_for_chunks(proc, out)
+    proc.send_signal(signal.SIGKILL)  # the main process dies at once, mid-run
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert manifest(out)["status"] == "running"  # nobody could record the interruption
+    # the pool's processes outlive a kill -9 of the main process (idle); they never write, go now
+    os.killpg(proc.pid, signal.SIGKILL)
+    resume_and_compare(scenario_file, out, reference)
+
+
+def test_rerun_of_complete_folder_computes_nothing(scenario_file, reference, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(reference, out)
+    before = snapshot(out / "chunks")
+    proc = subprocess.run(command(scenario_file, out), capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                          cwd=tmp_path)
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert snapshot(out / "chunks") == before
+    for table in TABLES:
+        assert_identical(pd.read_parquet(out / table), pd.read_parquet(reference / table))
+
+
+def test_other_seed_into_same_folder_exits_2_and_changes_nothing(scenario_file, reference, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(reference, out)
+    before = snapshot(out)
+    proc = subprocess.run(command(scenario_file, out, seed=SEED + 1), capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT, cwd=tmp_path)
+    assert proc.returncode == EXIT_BAD_INPUT
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"seed {SEED}" in lines[0] and "--overwrite" in lines[0], proc.stderr
+    assert snapshot(out) == before
+
+
+def test_resume_removes_temporary_files_left_by_a_crash(tmp_path):
+    """A kill -9 during a write leaves ``.NAME.XXXX.tmp`` (from ``_atomic_write``); resuming cleans up."""
+    from sim import experiment
+    from sim.scenario import load_scenario
+
+    path = tmp_path / "silo_small.yaml"
+    path.write_text(SCENARIO.replace("horizon_months: 12", "horizon_months: 2"), encoding="utf-8")
+    scenario = load_scenario(path)
+    out = tmp_path / "out"
+    experiment.run(scenario, reps=1, seed=SEED, workers=1, out=out)
+    for stale in (out / "chunks" / ".chunk-0000001-0000001-1.kpis.parquet.k2j4.tmp", out / ".manifest.json.x9.tmp"):
+        stale.write_bytes(b"PAR1 half a file")
+    experiment.run(scenario, reps=2, seed=SEED, workers=1, out=out)
+    assert stray_files(out) == []
