@@ -320,8 +320,6 @@ def check_simulation_args(args: argparse.Namespace) -> str | None:
         return f"--seed must be >= 0 (got {args.seed})"
     if args.workers is not None and args.workers < 1:
         return f"--workers must be at least 1 (got {args.workers})"
-    if args.horizon > 120:
-        return f"--horizon must be at most 120 months (got {args.horizon})"
     return None
 
 

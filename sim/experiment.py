@@ -273,12 +273,13 @@ class RunResult:
             return None
         parts = team_rows["series"].str.split("@", n=1, expand=True)
         frame = team_rows.assign(name=parts[0], team=parts[1])
-        flows = frame[frame["name"].isin(["mqls", "sqls", "opportunities", "wins", "new_mrr_usd", "stale"])]
+        flow_names = ["mqls", "sqls", "opportunities", "wins", "new_mrr_usd", "stale", "no_capacity"]
+        flows = frame[frame["name"].isin(flow_names)]
         totals = flows.groupby(["team", "name", "rep"])["value"].sum().groupby(["team", "name"]).mean().unstack()
         util = frame[frame["name"].str.startswith("utilization.") & (frame["month"] > 0)]
         util_mean = util.groupby(["team", "name"])["value"].mean().unstack()
         table = pd.concat([totals, util_mean], axis=1)
-        order = [c for c in ("mqls", "sqls", "opportunities", "wins", "new_mrr_usd", "stale") if c in table]
+        order = [c for c in flow_names if c in table]
         return table[order + sorted(c for c in table.columns if c not in order)]
 
     def fan(self, name: str, quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:

@@ -589,9 +589,9 @@ def simulate_plan(
     if folder is not None:
         scenario_file = folder / "plan_scenario.yaml"
         text = scenario_header(plan, hit_target) + yaml_dump(data)
-        if scenario_file.exists() and not run_kwargs.get("overwrite", False):
-            if scenario_file.read_text(encoding="utf-8") != text:
-                raise PlanError(f"{scenario_file} holds another plan; use --overwrite (overwrite=True) to replace "
+        if (scenario_file.exists() and not run_kwargs.get("overwrite", False)
+                and scenario_file.read_text(encoding="utf-8") != text):
+            raise PlanError(f"{scenario_file} holds another plan; use --overwrite (overwrite=True) to replace "
                                 "it and its results, or choose another output folder")
         folder.mkdir(parents=True, exist_ok=True)
         scenario_file.write_text(text, encoding="utf-8")
@@ -750,7 +750,7 @@ class Solution:
         verdict = (f"P(hit) ≥ {_pc(self.confidence)} reached" if self.reached
                    else f"P(hit) ≥ {_pc(self.confidence)} NOT reached")
         lines = [
-            f"solve: cheapest headcount with P(hit) ≥ {_pc(self.confidence)} — {verdict} after "
+            f"solve (cheapest headcount with P(hit) ≥ {_pc(self.confidence)}): {verdict} after "
             f"{self.evaluations} of {self.max_evaluations} evaluations ({self.reps} replications each, seed "
             f"{self.seed}, common random numbers)",
             f"  {self.reason}",
@@ -830,7 +830,6 @@ def solve_plan(
     Solution
     """
     from sim import experiment
-    from sim.yamlio import yaml_dump
 
     if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 < confidence < 1:
         raise PlanError(f"the confidence must be a probability strictly between 0 and 1, e.g. 0.8 (got {confidence!r})")
@@ -848,6 +847,32 @@ def solve_plan(
     if not adjustable:
         raise PlanError("the plan has no role with work to staff")
     folder = Path(out) if out is not None else None
+    pool = None
+    if run_kwargs.get("executor") is None:
+        workers = run_kwargs.get("workers") or experiment.default_workers()
+        if workers > 1:  # one process pool for every candidate (a pool per run costs a second to start)
+            pool = experiment.process_pool(workers)
+            run_kwargs = {**run_kwargs, "executor": pool}
+    try:
+        return _search(plan, base_scenario, hit_target, float(confidence), reps, seed, max_evaluations, adjustable,
+                       folder, horizon_months, initial, on_evaluation, run_kwargs)
+    except BaseException:
+        if pool is not None:
+            experiment._stop_now(pool)  # cancel queued chunks and stop running ones at once
+            pool = None
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _search(plan: Plan, base_scenario: Any, hit_target: HitTarget, confidence: float, reps: int, seed: int,
+            max_evaluations: int, adjustable: list[str], folder: Path | None, horizon_months: int | None,
+            initial: PlanSimulation | None, on_evaluation: Callable[[Candidate], None] | None,
+            run_kwargs: dict[str, Any]) -> Solution:
+    """The greedy-then-prune search of :func:`solve_plan` (arguments already checked)."""
+    from sim.yamlio import yaml_dump
+
     unit_cost = {name: float(plan.roles[name].monthly_cost_usd) for name in adjustable}
     cache: dict[tuple[tuple[str, int], ...], tuple[Candidate, PlanSimulation]] = {}
     history: list[Candidate] = []
@@ -904,6 +929,9 @@ def solve_plan(
             reason = f"the budget of {max_evaluations} evaluations ran out before P(hit) reached {_pc(confidence)}"
             break
         best = max(moves, key=lambda m: m[:3])
+        if best[0] <= 0 and best[1] <= 0 and len(moves) < len(adjustable):
+            reason = f"the budget of {max_evaluations} evaluations ran out before P(hit) reached {_pc(confidence)}"
+            break
         if best[0] <= 0 and best[1] <= 0:
             reason = ("one more rep in any role raises neither P(hit) nor the mean first-year revenue: the target "
                       "is out of reach by headcount (the funnel is limited elsewhere, e.g. the MQL volume, "

@@ -332,6 +332,9 @@ class InboundSpec(Spec):
     max_wait_days: float = Field(
         14.0, gt=0, description="an MQL not touched within this many days is dropped as stale"
     )
+    queue_order: Literal["oldest_first", "newest_first"] = Field(
+        "oldest_first", description="which waiting MQL a free rep takes (newest_first: call fresh leads first)"
+    )
     cost_per_mql_usd: NonNegative = Field(0.0, description="marketing cost per MQL (for CAC)")
 
 

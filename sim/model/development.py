@@ -7,8 +7,9 @@ dials a day each; a lead holds one slot from its first touch until it is reached
 attempts run out. Because each lead's dials-to-connect was drawn at creation, the moment it
 is reached is known as soon as it gets a slot: one scheduled event per lead.
 
-Inbound MQLs wait in the role's queue (first come, first served) and are dropped as *stale*
-when untouched after ``max_wait_days``. Outbound reps fill free slots from their monthly
+Inbound MQLs wait in the role's queue — oldest first, or newest first (``queue_order``: a
+speed-to-lead policy that serves fresh leads while they are still worth calling) — and are
+dropped as *stale* when untouched after ``max_wait_days``. Outbound reps fill free slots from their monthly
 prospect list. Reached leads qualify against their latent uniforms: inbound odds fall with
 the first-touch delay (:mod:`sim.model.speed`).
 """
@@ -61,10 +62,12 @@ class DevelopmentDesk:
         self.prospects: LeadFactory | None = None
         self.view: MarketView | None = None
         self.orphans: deque[Lead] = deque()
+        self.newest_first = False
         pool.desk = self
 
     def serve_inbound(self, spec: InboundSpec) -> None:
         self.inbound = spec
+        self.newest_first = spec.queue_order == "newest_first"
         self.speed = SpeedToLead.from_spec(spec.speed_to_lead.profile, spec.speed_to_lead.points)
 
     def serve_outbound(self, spec: OutboundSpec, factory: LeadFactory, view: MarketView | None = None) -> None:
@@ -124,7 +127,7 @@ class DevelopmentDesk:
             if lose:
                 self.log.leads.append(lead.record(now, LeadState.LOST_AT_EXIT))
             else:
-                (self.queue if lead.source != 1 else self.orphans).appendleft(lead)
+                self.orphans.appendleft(lead)
         self.pool.busy.add(now, -rep.load)
         self.pool.capacity.add(now, -rep.capacity)
         rep.items.clear()
@@ -149,18 +152,24 @@ class DevelopmentDesk:
         if len(queue) == 1:  # a longer queue means every slot is busy: nothing to start
             self.fill()
 
+    def _drop_stale(self, now: float) -> None:
+        """Drop untouched MQLs older than ``max_wait_days`` from the old end of the queue."""
+        queue = self.queue
+        max_wait = self.inbound.max_wait_days if self.inbound is not None else math.inf
+        while queue and math.isnan(queue[0].first_touch_t) and now - queue[0].created_t > max_wait:
+            lead = queue.popleft()
+            self.log.leads.append(lead.record(lead.created_t + max_wait, LeadState.STALE))
+
     def _next_item(self, rep: Rep) -> Lead | None:
+        """The next lead for a free slot: leads handed back by a leaving rep first (already in
+        their cadence), then the MQL queue (oldest or newest first), then a new prospect."""
         queue, now = self.queue, self.env.now
-        if queue:
-            max_wait = self.inbound.max_wait_days if self.inbound is not None else math.inf
-            while queue:
-                lead = queue.popleft()
-                if math.isnan(lead.first_touch_t) and now - lead.created_t > max_wait:
-                    self.log.leads.append(lead.record(lead.created_t + max_wait, LeadState.STALE))
-                    continue
-                return lead
         if self.orphans:
             return self.orphans.popleft()
+        if queue:
+            self._drop_stale(now)
+            if queue:
+                return queue.pop() if self.newest_first else queue.popleft()
         if self.prospects is not None and rep.prospects_left >= 1.0:
             rep.prospects_left -= 1.0
             lead = self.prospects.create(now, self.view)
