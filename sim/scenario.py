@@ -826,10 +826,10 @@ def _without_union_noise(problems: list[Problem]) -> list[Problem]:
     """Drop "should be a valid dictionary" from a union (``ramp: [..] | {form: ..}``) when a
     problem inside the value already says what is wrong."""
     paths = [p.path for p in problems]
+    union_noise = ("Input should be a valid dictionary", "Input should be a valid list")
     return [
         p for p in problems
-        if not (p.message.startswith("Input should be a valid dictionary")
-                and any(other.startswith(p.path + ".") for other in paths))
+        if not (p.message.startswith(union_noise) and any(other.startswith(p.path + ".") for other in paths))
     ]
 
 

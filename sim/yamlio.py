@@ -356,6 +356,8 @@ class _TrackingLoader(yaml.SafeLoader):
             return False, None
         if isinstance(key, str):
             return True, key
+        if isinstance(key, int) and not isinstance(key, bool):  # e.g. months: {6: 8, 12: 10}
+            return True, key
         if report:
             raw = key_node.value
             self._report(

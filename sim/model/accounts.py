@@ -113,9 +113,10 @@ class Accounts:
 
     # ------------------------------------------------------------------ flow
 
-    def add_customer(self, lead: Lead, t: float, pool: RolePool | None, signed_t: float | None = None) -> None:
+    def add_customer(self, lead: Lead, t: float, pool: RolePool | None, signed_t: float | None = None,
+                     installed: bool = False) -> None:
         """A won deal becomes an account of CSM ``pool`` (None: no CSM looks after it).
-        ``signed_t`` (default ``t``) dates the signature: earlier for the installed base."""
+        ``installed`` marks the installed base of a warm start, signed at ``signed_t``."""
         account = len(self.lead_ids)
         self.lead_ids.append(lead.id)
         self.lead_index.append(lead.index)
@@ -133,8 +134,8 @@ class Accounts:
             self._assign(account, csm)
         elif pool is not None:
             self.orphans.setdefault(pool.pool_index, set()).add(account)
-        self.log.accounts.append((t, int(AccountEvent.NEW if lead.source != Source.WARM_START
-                                          else AccountEvent.INSTALLED), lead.id, lead.segment, lead.mrr_usd))
+        kind = AccountEvent.INSTALLED if installed else AccountEvent.NEW
+        self.log.accounts.append((t, int(kind), lead.id, lead.segment, lead.mrr_usd))
 
     def month_step(self, month: int, t_start: float, t_end: float) -> None:
         """Churn and expansion of month ``month`` (1-based) spanning [t_start, t_end)."""
@@ -204,7 +205,7 @@ class Accounts:
         lead_index = np.asarray(self.lead_index)[idx]
         u_event = np.empty(idx.size)
         u_size = np.empty(idx.size)
-        for src in (Source.INBOUND, Source.OUTBOUND):
+        for src in (Source.INBOUND, Source.OUTBOUND, Source.WARM_START):
             mask = source == int(src)
             if not mask.any():
                 continue

@@ -57,7 +57,7 @@ class Rep:
         self.ramp = ramp
         k = int(tenure0_months)
         self.ramp_level = ramp[k] if k < len(ramp) else ramp[-1]
-        self.productivity = self.ramp_level * pool.recruiting_factor()
+        self.productivity = self.ramp_level * pool.factor_for(self)
         self.conversion = 1.0
         self.price_per_sql = 0.0
         self.active = True
@@ -118,6 +118,10 @@ class RolePool:
 
     def headcount(self) -> int:
         return len(self.reps)
+
+    def factor_for(self, rep: Rep) -> float:
+        """The recruiting factor of one rep: only employees interview."""
+        return self.recruiting_factor() if rep.kind == RepKind.EMPLOYEE else 1.0
 
     def recruiting_factor(self) -> float:
         """Share of the team's time left after interviewing for its open requisitions."""
@@ -252,9 +256,9 @@ class Workforce:
         factor = pool.recruiting_factor()
         for rep in pool.reps:
             if rep is not skip:
-                self._set_productivity(rep, rep.ramp_level * factor)
+                self._set_productivity(rep, rep.ramp_level * (factor if rep.kind == RepKind.EMPLOYEE else 1.0))
         if skip is not None:
-            self._set_productivity(skip, skip.ramp_level * factor)
+            self._set_productivity(skip, skip.ramp_level * pool.factor_for(skip))
 
     def _coaching_overloaded(self, pool: RolePool) -> bool:
         manager = pool.spec.manager
@@ -291,7 +295,7 @@ class Workforce:
                     break
                 yield env.timeout(delay)
             rep.ramp_level = rep.ramp[month]
-            self._set_productivity(rep, rep.ramp_level * pool.recruiting_factor())
+            self._set_productivity(rep, rep.ramp_level * pool.factor_for(rep))
             month += 1
         if leave_t >= self.horizon_days:
             return
@@ -317,14 +321,14 @@ class Workforce:
         pool = rep.pool
         self._leave(rep, WorkforceEvent.EXIT, self.lose_work)
         if rep.kind == RepKind.EMPLOYEE and pool.spec.backfill:
-            self.env.process(self.fill(pool, rep.seat, generation + 1))
+            self.open_requisition(pool, rep.seat, generation + 1)
 
     def _promote(self, rep: Rep, role: str, generation: int) -> None:
         """Move a rep up the ladder: a new seat in ``role`` (same team if it has the role),
         and a requisition behind them."""
         pool = rep.pool
         self._leave(rep, WorkforceEvent.PROMOTED_OUT, lose=False)
-        self.env.process(self.fill(pool, rep.seat, generation + 1))
+        self.open_requisition(pool, rep.seat, generation + 1)
         target = self._pool_for(role, team=pool.team)
         seat = self._new_seat(role)
         self._add_rep(target, seat, 0, 0.0, WorkforceEvent.PROMOTED_IN)
@@ -343,13 +347,18 @@ class Workforce:
                 return pool
         return min(pools, key=lambda p: (p.headcount() + p.open_requisitions, p.team))
 
-    def fill(self, pool: RolePool, seat: int, generation: int) -> Generator[simpy.Event, None, None]:
-        """Open a requisition for ``seat`` and hire after the time to fill (and a recruiting slot)."""
-        _, u_fill = self._draws(pool, seat, generation)
-        ready = self.env.now + max(0.0, pool.spec.time_to_fill_days.ppf1(u_fill))
+    def open_requisition(self, pool: RolePool, seat: int, generation: int) -> None:
+        """Open a requisition for ``seat`` now (counted at once, so the next one of the same
+        wave sees it) and hire after the time to fill (and a recruiting slot)."""
         self._record(WorkforceEvent.REQUISITION, pool, None, seat)
         pool.open_requisitions += 1
         self._refresh(pool)
+        self.env.process(self.fill(pool, seat, generation))
+
+    def fill(self, pool: RolePool, seat: int, generation: int) -> Generator[simpy.Event, None, None]:
+        """Wait for an open requisition's time to fill (and recruiting slot); start the rep."""
+        _, u_fill = self._draws(pool, seat, generation)
+        ready = self.env.now + max(0.0, pool.spec.time_to_fill_days.ppf1(u_fill))
         start = self.recruiting.start_time(ready) if ready < self.horizon_days else ready
         if start >= self.horizon_days:
             return  # still open at the horizon
@@ -367,7 +376,7 @@ class Workforce:
             yield self.env.timeout(t - self.env.now)
         for _ in range(count):
             pool = self._pool_for(role, team_name=team)
-            self.env.process(self.fill(pool, self._new_seat(role), 0))
+            self.open_requisition(pool, self._new_seat(role), 0)
 
     def hire_to_plan(self, role: str, targets: dict[int, int]) -> Generator[simpy.Event, None, None]:
         """At the start of each target month, open requisitions to reach the target headcount
@@ -382,7 +391,7 @@ class Workforce:
             have = sum(sum(1 for r in p.reps if r.kind == RepKind.EMPLOYEE) + p.open_requisitions for p in pools)
             for _ in range(max(0, targets[month] - have)):
                 pool = self._pool_for(role)
-                self.env.process(self.fill(pool, self._new_seat(role), 0))
+                self.open_requisition(pool, self._new_seat(role), 0)
 
     def run_interns(self, role: str) -> Generator[simpy.Event, None, None]:
         """A fixed-term intern cohort: starts at once (no requisition), leaves at the term's end."""

@@ -254,8 +254,8 @@ class World:
                 team = self.router.home_team(lead, self.csm_role) if self.csm_role else None
                 pool = team.pools[self.csm_role] if team is not None else None
                 lead.closer_team = team.index if team is not None else -1
-                self.log.leads.append(lead.record(0.0, LeadState.WON, close_t=lead.created_t, mrr_usd=lead.mrr_usd))
-                self.accounts.add_customer(lead, 0.0, pool, signed_t=lead.created_t)
+                # an account, not a lead of this run: no lead record, no win
+                self.accounts.add_customer(lead, 0.0, pool, signed_t=lead.created_t, installed=True)
         if spec.pipeline:
             for desk in self._desks():
                 desk.fill()
