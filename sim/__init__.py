@@ -16,13 +16,15 @@ from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_d
 
 __all__ = [
     "Comparison", "PlanError", "PlanTarget", "RunResult", "SalesModel", "Scenario", "ScenarioError", "compare",
-    "load_scenario", "plan", "run", "run_to_precision", "scenario_from_dict", "simulate_one",
+    "load_scenario", "plan", "run", "run_to_precision", "scenario_from_dict", "simulate_one", "simulate_plan",
+    "solve_plan",
 ]
 
 _LAZY = {
     "run": "sim.experiment", "run_to_precision": "sim.experiment", "RunResult": "sim.experiment",
     "simulate_one": "sim.experiment", "compare": "sim.comparison", "Comparison": "sim.comparison",
     "plan": "sim.planning", "PlanTarget": "sim.planning", "SalesModel": "sim.planning", "PlanError": "sim.planning",
+    "simulate_plan": "sim.plan_simulation", "solve_plan": "sim.plan_simulation",
 }
 
 

@@ -210,34 +210,15 @@ def plan_scenario_data(plan: Plan, base_scenario: Scenario | Mapping[str, Any] |
                        horizon_months: int | None = None, name: str | None = None) -> dict[str, Any]:
     """The plan as scenario data, with its hiring waves, ready to simulate.
 
-    ``plan.to_scenario_dict(base, include_hiring=True)``, then:
+    ``plan.to_scenario_dict(base, include_hiring=True)`` (which keeps the base's other hiring
+    settings and drops its own waves and targets for the planned roles), then:
 
-    * the base's other hiring settings (``recruiting_load_fte``, ``hires_per_month``) are
-      kept, and its own waves and headcount targets for the planned roles are dropped (they
-      belong to the base org, not to the plan);
     * ``horizon_months`` is ``max(12, plan horizon)`` unless given (the first-year figures
       need 12 months; a longer base horizon only costs time);
     * the scenario is renamed ``<base>-plan`` (or ``name``).
     """
     base = _base_data(base_scenario)
     data = plan.to_scenario_dict(base, include_hiring=True)
-    planned = {role for role, r in plan.roles.items() if r.jobs}
-    base_hiring = base.get("hiring") if isinstance(base.get("hiring"), dict) else {}
-    plan_waves = list(data["hiring"]["waves"]) if plan.hires and isinstance(data.get("hiring"), dict) else []
-    hiring = {k: copy.deepcopy(v) for k, v in base_hiring.items() if k not in ("waves", "targets")}
-    kept_waves = [copy.deepcopy(w) for w in base_hiring.get("waves") or []
-                  if not (isinstance(w, dict) and w.get("role") in planned)]
-    kept_targets = {role: copy.deepcopy(t) for role, t in (base_hiring.get("targets") or {}).items()
-                    if role not in planned}
-    if kept_waves or plan_waves:
-        hiring["waves"] = kept_waves + plan_waves
-    if kept_targets:
-        hiring["targets"] = kept_targets
-    hiring = {k: v for k, v in hiring.items() if v is not None}
-    if hiring:
-        data["hiring"] = hiring
-    else:
-        data.pop("hiring", None)
     horizon = horizon_months if horizon_months is not None else max(YEAR_MONTHS, plan.target.horizon_months)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < YEAR_MONTHS:
         raise PlanError(f"the simulated horizon must be a whole number of months, at least {YEAR_MONTHS} "

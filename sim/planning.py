@@ -1199,14 +1199,32 @@ class Plan:
                 inbound.pop("seasonality", None)
                 inbound.pop("arrival_times_days", None)
         if include_hiring:
-            waves: dict[tuple[int, str], int] = {}
-            for rep in self.hires:
-                key = (max(1, rep.requisition_month), rep.role)
-                waves[key] = waves.get(key, 0) + 1
-            if waves:
-                data["hiring"] = {"waves": [{"month": month, "role": role, "count": count}
-                                            for (month, role), count in waves.items()]}
+            data = _with_planned_hiring(data, self)
         return data
+
+
+def _with_planned_hiring(data: dict[str, Any], plan: Plan) -> dict[str, Any]:
+    """Replace the base's waves and targets of the planned roles by the plan's waves; keep
+    the base's other hiring settings (recruiting load, capacity) and its plans for other roles."""
+    planned = {role for role, r in plan.roles.items() if r.jobs}
+    base_hiring = data.get("hiring") if isinstance(data.get("hiring"), dict) else {}
+    hiring = {k: v for k, v in base_hiring.items() if k not in ("waves", "targets") and v is not None}
+    waves = [w for w in base_hiring.get("waves") or [] if not (isinstance(w, dict) and w.get("role") in planned)]
+    grouped: dict[tuple[int, str], int] = {}
+    for rep in plan.hires:
+        key = (max(1, rep.requisition_month), rep.role)
+        grouped[key] = grouped.get(key, 0) + 1
+    waves += [{"month": month, "role": role, "count": count} for (month, role), count in grouped.items()]
+    targets = {role: t for role, t in (base_hiring.get("targets") or {}).items() if role not in planned}
+    if waves:
+        hiring["waves"] = waves
+    if targets:
+        hiring["targets"] = targets
+    if hiring:
+        data["hiring"] = hiring
+    else:
+        data.pop("hiring", None)
+    return data
 
 
 def _spread_over_pods(pods: dict[str, Any], role: str, total: int) -> None:
