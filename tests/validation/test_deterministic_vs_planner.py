@@ -41,8 +41,9 @@ Kronecker sequences ``frac(0.5 + k√p)`` of deterministic mode deviate by more 
 from ``N·p`` for some primes p (large partial quotients of √p): the SDR's 480 prospects a
 month give 22–27 SQLs for 24, and deals range 18–22 for 20. The per-month check is kept as a
 strict ``xfail`` (it turns red the day the sequences are fixed). Two thinning steps in one
-sequence make it worse (0.5 × 0.1 instead of 1 × 0.05 for outbound gave up to +10 deals a year), so the outbound conversion sits in one
-probability (``lead_probability: 1``, ``sql_probability: 0.05``; same 24 SQLs).
+sequence make it worse (0.5 × 0.1 instead of 1 × 0.05 for outbound gave up to +10 deals a
+year), so the outbound conversion sits in one probability (``lead_probability: 1``,
+``sql_probability: 0.05``; same 24 SQLs).
 
 **In expectation.** The same scenario without ``deterministic`` (Poisson MQL arrivals,
 Bernoulli conversions), 100 replications: the mean SQLs and deals per replication, and the
