@@ -248,17 +248,22 @@ class TestLoading:
         assert problem.path == ""
 
     def test_non_string_keys_are_reported_not_crashing(self) -> None:
-        text = "name: x\nschedule:\n  on: 1\n  off: 0\n  2024: 3\n"
+        text = "name: x\nschedule:\n  on: 1\n  off: 0\n  1.5: 3\n"
         with pytest.raises(ScenarioError) as excinfo:
             load_document_from_string(text)
         problems = problems_of(excinfo)
         assert [(p.line, p.path) for p in problems] == [
             (3, "schedule.on"),
             (4, "schedule.off"),
-            (5, "schedule.2024"),
+            (5, "schedule.1.5"),
         ]
         assert all(p.message.startswith("keys must be strings") for p in problems)
         assert "'on'" in problems[0].message
+
+    def test_integer_keys_are_allowed_for_months(self) -> None:
+        doc = load_document_from_string("hiring:\n  targets:\n    ae: {6: 8, 12: 10}\n")
+        assert doc.data["hiring"]["targets"]["ae"] == {6: 8, 12: 10}
+        assert doc.source_map[("hiring", "targets", "ae", 12)][1] == 3
 
     def test_problems_nested_under_bad_key_still_reported(self) -> None:
         with pytest.raises(ScenarioError) as excinfo:
