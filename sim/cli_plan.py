@@ -17,8 +17,8 @@ and the simulation; ``--solve`` searches the cheapest headcount whose P(hit) rea
 :mod:`sim.plan_simulation`). Exit codes: 0 ok, 1 some replications failed, 2 bad input, 130
 interrupted.
 
-Extension points: :func:`add_parser` returns the subparser and :func:`cmd_plan` runs
-:data:`AFTER_PLAN` hooks once the plan is printed (``--simulate`` / ``--solve`` are the first).
+:func:`add_parser` adds the subcommand; :func:`cmd_plan` prints the plan, then runs
+``--simulate`` / ``--solve`` when asked.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sim.cli import _err, _report_problems
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.planning import Plan
@@ -45,9 +46,7 @@ class PlanContext:
     plan: Plan
 
 
-AFTER_PLAN: list[Callable[[argparse.Namespace, PlanContext], int | None]] = []
-"""Hooks run after the plan is printed (e.g. ``--simulate``, ``--solve``); a non-None return
-value is the command's exit code."""
+
 
 DEFAULT_REPS = 100
 DEFAULT_CONFIDENCE = 0.8
@@ -128,17 +127,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                     help="folder for plan_scenario.yaml, runs/, solve/ and solved_scenario.yaml "
                          "(default results/plan_<scenario name>)")
     return p
-
-
-def _err(message: str) -> None:
-    print(f"salesim: {message}", file=sys.stderr)
-
-
-def _report_problems(file: str, problems: list) -> None:
-    n = len(problems)
-    print(f"{file}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
-    for problem in problems:
-        print(f"  {problem}", file=sys.stderr)
 
 
 def build_plan(args: argparse.Namespace) -> PlanContext:
@@ -280,11 +268,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(plan_text(ctx.plan))
         if out is not None:
             print(f"\nwrote {out}")
-    for hook in AFTER_PLAN:
-        code = hook(args, ctx)
-        if code is not None:
-            return code
-    return EXIT_OK
+    code = simulate_hook(args, ctx)
+    return EXIT_OK if code is None else code
 
 
 # --------------------------------------------------------------------------- --simulate / --solve
@@ -330,7 +315,7 @@ def _progress(candidate: Any) -> None:
 
 
 def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
-    """``--simulate`` / ``--solve``: run the plan by Monte Carlo and report (an AFTER_PLAN hook)."""
+    """``--simulate`` / ``--solve``: run the plan by Monte Carlo and report (None: neither asked)."""
     if not _simulating(args):
         return None
     from sim import experiment
@@ -386,4 +371,3 @@ def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
     return EXIT_OK
 
 
-AFTER_PLAN.append(simulate_hook)

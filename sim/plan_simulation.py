@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from sim import stats
-from sim.planning import YEAR_MONTHS, PlanError, PlanTarget, RepPlan
+from sim.planning import YEAR_MONTHS, PlanError, PlanTarget, RepPlan, _plain
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.experiment import RunResult
@@ -495,21 +495,6 @@ def _signed_pct(value: float) -> str:
 
 def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
-
-
-def _plain(value: Any) -> Any:
-    """Python scalars for JSON (NaN and inf → None)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    return value
 
 
 # --------------------------------------------------------------------------- simulate

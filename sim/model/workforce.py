@@ -366,14 +366,20 @@ class Workforce:
         pool.open_requisitions -= 1
         self._add_rep(pool, seat, generation, 0.0, WorkforceEvent.HIRE)
 
+    def _until_month_start(self, month: int) -> Generator[simpy.Event, None, bool]:
+        """Wait for the start of (1-based) ``month``; False when it lies beyond the horizon."""
+        t = (month - 1) * DAYS_PER_MONTH
+        if t >= self.horizon_days:
+            return False
+        if t > self.env.now:
+            yield self.env.timeout(t - self.env.now)
+        return True
+
     def open_wave(self, index: int, month: int, role: str, count: int, team: str | None
                   ) -> Generator[simpy.Event, None, None]:
         """A dated hiring wave: ``count`` requisitions open at the start of ``month``."""
-        t = (month - 1) * DAYS_PER_MONTH
-        if t >= self.horizon_days:
+        if not (yield from self._until_month_start(month)):
             return
-        if t > self.env.now:
-            yield self.env.timeout(t - self.env.now)
         for _ in range(count):
             pool = self._pool_for(role, team_name=team)
             self.open_requisition(pool, self._new_seat(role), 0)
@@ -382,11 +388,8 @@ class Workforce:
         """At the start of each target month, open requisitions to reach the target headcount
         (reps on staff plus requisitions already open; no layoffs)."""
         for month in sorted(targets):
-            t = (month - 1) * DAYS_PER_MONTH
-            if t >= self.horizon_days:
+            if not (yield from self._until_month_start(month)):
                 return
-            if t > self.env.now:
-                yield self.env.timeout(t - self.env.now)
             pools = self.pools_of_role[role]
             have = sum(sum(1 for r in p.reps if r.kind == RepKind.EMPLOYEE) + p.open_requisitions for p in pools)
             for _ in range(max(0, targets[month] - have)):
@@ -397,11 +400,8 @@ class Workforce:
         """A fixed-term intern cohort: starts at once (no requisition), leaves at the term's end."""
         spec = self.pools_of_role[role][0].spec.interns
         assert spec is not None
-        t = (spec.start_month - 1) * DAYS_PER_MONTH
-        if t >= self.horizon_days:
+        if not (yield from self._until_month_start(spec.start_month)):
             return
-        if t > self.env.now:
-            yield self.env.timeout(t - self.env.now)
         for k in range(spec.count):
             pool = self._pool_for(role)
             self._add_rep(pool, INTERN_SEATS + k, 0, 0.0, WorkforceEvent.START, kind=RepKind.INTERN,
@@ -412,11 +412,8 @@ class Workforce:
         """Outsourced reps: start at full speed, leave when the contract ends."""
         spec = self.pools_of_role[role][0].spec.outsourced
         assert spec is not None
-        t = (spec.start_month - 1) * DAYS_PER_MONTH
-        if t >= self.horizon_days:
+        if not (yield from self._until_month_start(spec.start_month)):
             return
-        if t > self.env.now:
-            yield self.env.timeout(t - self.env.now)
         end = math.inf if spec.end_month is None else spec.end_month * DAYS_PER_MONTH
         for k in range(spec.reps):
             pool = self._pool_for(role)
