@@ -18,6 +18,7 @@ import simpy
 
 from sim.eventlog import AccountEvent, EventLog, Source
 from sim.model.leads import Lead
+from sim.model.repheap import RepHeap
 from sim.model.workforce import Rep, RolePool
 from sim.rng import Streams
 from sim.scenario import SegmentSpec
@@ -50,6 +51,8 @@ class Accounts:
         self.pool_of: list[RolePool | None] = []
         self.orphans: dict[int, set[int]] = {}
         """Accounts of a CSM pool left without a CSM (vacancy), by pool index."""
+        self.books: dict[int, RepHeap] = {}
+        """CSMs of each pool (by pool index), least loaded relative to coverage first."""
         seg = segments
         self._rate = np.array([s.churn.monthly_rate for s in seg])
         self._onb_months = np.array([s.churn.onboarding_months for s in seg], dtype=float)
@@ -66,9 +69,18 @@ class Accounts:
     def _capacity(self, rep: Rep) -> float:
         return (rep.pool.spec.accounts_covered or 0.0) * rep.productivity
 
+    def _touch(self, rep: Rep) -> None:
+        """Re-rank a CSM whose book or coverage changed."""
+        heap = self.books.setdefault(rep.pool.pool_index, RepHeap())
+        if rep.active:
+            heap.update(rep, (rep.load + 1) / rep.capacity if rep.capacity > 0 else np.inf)
+        else:
+            heap.remove(rep)
+
     def rep_joined(self, rep: Rep) -> None:
         rep.capacity = self._capacity(rep)
         rep.pool.capacity.add(self.env.now, rep.capacity)
+        self._touch(rep)
         waiting = self.orphans.pop(rep.pool.pool_index, set())
         for account in sorted(waiting):  # a new CSM takes over accounts left without one
             self._assign(account, rep)
@@ -77,6 +89,7 @@ class Accounts:
         new = self._capacity(rep)
         rep.pool.capacity.add(self.env.now, new - rep.capacity)
         rep.capacity = new
+        self._touch(rep)
 
     def rep_leaving(self, rep: Rep, lose: bool = False) -> None:
         """The leaving CSM's book is spread over the pool's remaining CSMs, least loaded first
@@ -87,6 +100,7 @@ class Accounts:
         pool.busy.add(self.env.now, -len(accounts))
         rep.items.clear()
         rep.load = 0
+        self._touch(rep)  # inactive: leaves the ranking
         for account in accounts:
             if lose:
                 self.csm[account] = None
@@ -104,12 +118,13 @@ class Accounts:
         rep.items.add(account)
         rep.load += 1
         rep.pool.busy.add(self.env.now, 1)
+        self._touch(rep)
 
-    @staticmethod
-    def _least_loaded(pool: RolePool | None) -> Rep | None:
+    def _least_loaded(self, pool: RolePool | None) -> Rep | None:
         if pool is None or not pool.reps:
             return None
-        return min(pool.reps, key=lambda r: ((r.load + 1) / r.capacity if r.capacity > 0 else np.inf, r.id))
+        heap = self.books.get(pool.pool_index)
+        return heap.best() if heap is not None else None
 
     # ------------------------------------------------------------------ flow
 
@@ -193,6 +208,7 @@ class Accounts:
             rep.items.discard(account)
             rep.load -= 1
             rep.pool.busy.add(self.env.now, -1)  # levels move at the month step
+            self._touch(rep)
         else:
             pool = self.pool_of[account]
             if pool is not None:

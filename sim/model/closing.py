@@ -22,6 +22,7 @@ import simpy
 from sim.eventlog import EventLog, LeadState
 from sim.model.leads import Lead
 from sim.model.odds import scale_odds
+from sim.model.repheap import RepHeap
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import HandoffLegSpec, SegmentSpec
 
@@ -50,6 +51,8 @@ class ClosingDesk:
         self.queue: deque[Lead] = deque()
         self.in_transit: set[Lead] = set()
         self.orphans: set[Lead] = set()
+        self.room = RepHeap()
+        """Closers who can open one more opportunity, least loaded first."""
         pool.desk = self
 
     # ------------------------------------------------------------------ capacity
@@ -58,6 +61,14 @@ class ClosingDesk:
         new = (self.pool.spec.max_open_opportunities or 0.0) * rep.productivity
         self.pool.capacity.add(self.env.now, new - rep.capacity)
         rep.capacity = new
+        self._touch(rep)
+
+    def _touch(self, rep: Rep) -> None:
+        """Re-rank a closer whose load or capacity changed."""
+        if rep.active and rep.load + 1 <= rep.capacity + 1e-9:
+            self.room.update(rep, rep.load / rep.capacity)
+        else:
+            self.room.remove(rep)
 
     def rep_joined(self, rep: Rep) -> None:
         self._set_capacity(rep)
@@ -91,9 +102,11 @@ class ClosingDesk:
                 continue
             target.load += 1
             target.items.add(lead)
+            self._touch(target)
             lead.closer = target
             lead.closer_rep = target.id
         rep.items.clear()
+        self.room.remove(rep)
         self.fill()
 
     # ------------------------------------------------------------------ flow
@@ -102,7 +115,7 @@ class ClosingDesk:
 
     def has_room(self) -> bool:
         """Whether a closer could open one more opportunity now."""
-        return not self.queue and any(rep.load + 1 <= rep.capacity + 1e-9 for rep in self.pool.reps)
+        return not self.queue and self.room.best() is not None
 
     def free_share(self) -> float:
         """Free capacity as a share of capacity (0 with nobody staffed), minus the queue."""
@@ -158,12 +171,7 @@ class ClosingDesk:
     def fill(self) -> None:
         """Assign waiting SQLs to the least-loaded closer with room."""
         while self.queue:
-            best, best_ratio = None, math.inf
-            for rep in self.pool.reps:
-                if rep.load + 1 <= rep.capacity + 1e-9:
-                    ratio = rep.load / rep.capacity
-                    if ratio < best_ratio:
-                        best, best_ratio = rep, ratio
+            best = self.room.best()
             if best is None:
                 return
             lead = self._pop()
@@ -181,6 +189,7 @@ class ClosingDesk:
         rep.load += 1
         rep.items.add(lead)
         self.pool.busy.add(now, 1)
+        self._touch(rep)
         passes = list(self.pass_probabilities[lead.segment])
         u_pass, u_gap = lead.meeting_draws()
         ppf1 = self.gap_days[lead.segment].ppf1
@@ -239,6 +248,7 @@ class ClosingDesk:
             rep.load -= 1
             rep.items.discard(lead)
             self.pool.busy.add(now, -1)
+            self._touch(rep)
         if won:
             self.log.leads.append(lead.record(now, LeadState.WON, close_t=now, mrr_usd=lead.mrr_usd))
             self.on_won(lead)

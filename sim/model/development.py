@@ -25,6 +25,7 @@ import simpy
 from sim.eventlog import EventLog, LeadState
 from sim.model.leads import Lead, LeadFactory, MarketView
 from sim.model.odds import scale_odds
+from sim.model.repheap import RepHeap
 from sim.model.speed import SpeedToLead
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import CadenceSpec, InboundSpec, OutboundSpec
@@ -63,6 +64,8 @@ class DevelopmentDesk:
         self.view: MarketView | None = None
         self.orphans: deque[Lead] = deque()
         self.newest_first = False
+        self.free = RepHeap()
+        """Reps with a free slot, most free share first."""
         pool.desk = self
 
     def serve_inbound(self, spec: InboundSpec) -> None:
@@ -80,7 +83,7 @@ class DevelopmentDesk:
 
     def has_free_slot(self) -> bool:
         """Whether a rep could start on a new lead now."""
-        return not self.queue and any(rep.capacity - rep.load >= 1 for rep in self.pool.reps)
+        return not self.queue and self.free.best() is not None
 
     def free_share(self) -> float:
         """Free slots as a share of all slots (0 with nobody staffed), minus the queue."""
@@ -102,6 +105,15 @@ class DevelopmentDesk:
             rep.capacity = slots
             rep.dial_days = slots / budget  # working days of one slot per dial
         self.pool.capacity.add(now, rep.capacity - old)
+        self._touch(rep)
+
+    def _touch(self, rep: Rep) -> None:
+        """Re-rank a rep whose load or capacity changed."""
+        free = rep.capacity - rep.load
+        if free >= 1 and rep.active:
+            self.free.update(rep, -free / rep.capacity)
+        else:
+            self.free.remove(rep)
 
     def rep_joined(self, rep: Rep) -> None:
         self._set_slots(rep)
@@ -133,6 +145,7 @@ class DevelopmentDesk:
         rep.items.clear()
         rep.load = 0
         rep.capacity = 0
+        self.free.remove(rep)
         self.fill()  # the rep is already out of the pool
 
     def new_month(self) -> None:
@@ -179,15 +192,8 @@ class DevelopmentDesk:
 
     def fill(self) -> None:
         """Give free slots work, least-loaded rep first, until no slot or no work is left."""
-        reps = self.pool.reps
         while True:
-            best, best_free = None, 0.0
-            for rep in reps:
-                free = rep.capacity - rep.load
-                if free >= 1:
-                    share = free / rep.capacity
-                    if best is None or share > best_free:
-                        best, best_free = rep, share
+            best = self.free.best()
             if best is None:
                 return
             lead = self._next_item(best)
@@ -215,6 +221,7 @@ class DevelopmentDesk:
         rep.load += 1
         rep.items.add(lead)
         self.pool.busy.add(now, 1)
+        self._touch(rep)
         token = lead.token
         event = env.timeout(max(0.0, t_end - now))
         event.callbacks.append(lambda _e, lead=lead, rep=rep, token=token: self._finish(lead, rep, token))
@@ -226,6 +233,7 @@ class DevelopmentDesk:
         rep.load -= 1
         rep.items.discard(lead)
         self.pool.busy.add(now, -1)
+        self._touch(rep)
         reached = lead.dials_needed <= self.cadence.max_attempts
         lead.dials_done = lead.dials_needed if reached else self.cadence.max_attempts
         if not reached:

@@ -8,7 +8,9 @@ global state.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import gc
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import simpy
@@ -28,6 +30,17 @@ OUTBOUND_ID_OFFSET = 1_000_000_000
 """Outbound prospects are numbered from here, inbound MQLs from zero."""
 WARM_ID_OFFSET = 2_000_000_000
 """Pipeline and customers of a warm start are numbered from here."""
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _NoDesk:
@@ -292,7 +305,16 @@ class World:
             self.log.levels.append((0, pool.pool_index, "fte", pool.fte.value))
 
     def run(self) -> EventLog:
-        """Run the replication to the horizon and return its records."""
+        """Run the replication to the horizon and return its records.
+
+        Python's cyclic garbage collector is paused while the world runs (and restored after):
+        the world allocates hundreds of thousands of short-lived objects without cycles, and
+        the collector's repeated scans of the growing record lists made run time superlinear
+        in org size (a third of the time at 4× the reference workload)."""
+        with _collector_paused():
+            return self._run()
+
+    def _run(self) -> EventLog:
         self.workforce.start()
         self.warm_start()
         self._snapshot_start()
