@@ -522,8 +522,3 @@ Dist = Annotated[
     BeforeValidator(_coerce),
 ]
 """A distribution field in a scenario: a mapping with ``dist: <name>`` or a bare number."""
-
-
-def non_negative(dist: _DistBase, u: float) -> float:
-    """``dist.ppf1(u)`` clipped at zero (durations, amounts)."""
-    return max(0.0, dist.ppf1(u))

@@ -534,9 +534,6 @@ class Scenario(Spec):
         return self.outbound.dials_to_connect if self.outbound is not None else UniformInt(
             dist="uniform_int", low=10, high=15)
 
-    def role_names(self) -> list[str]:
-        return list(self.roles)
-
     def development_roles(self) -> list[str]:
         out = []
         for flow in (self.inbound, self.outbound):

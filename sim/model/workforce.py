@@ -68,9 +68,6 @@ class Rep:
         self.dial_days = 0.0
         self.prospects_left = 0.0
 
-    def tenure_months(self, t: float) -> float:
-        return self.tenure0_months + (t - self.hire_t) / DAYS_PER_MONTH
-
     def is_ramping(self) -> bool:
         """Still below its ramp's final level."""
         return self.ramp_level < self.ramp[-1]
