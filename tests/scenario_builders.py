@@ -9,6 +9,7 @@ test turns on exactly what it checks.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 from sim.scenario import Scenario, scenario_from_dict
@@ -220,3 +221,25 @@ def mmc_scenario(
 def build(data: dict[str, Any]) -> Scenario:
     """Validate a scenario dict."""
     return scenario_from_dict(data)
+
+
+SILO_PATH = Path(__file__).resolve().parents[1] / "scenarios" / "silo.yaml"
+"""The shipped silo scenario."""
+
+SMALL_SILO: tuple[str, ...] = (
+    "inbound.mqls_per_month=100",
+    "outbound.prospects_per_rep_month=120",
+    "roles.mdr.dials_per_day=60",
+    "roles.sdr.dials_per_day=40",
+    "roles.ae.max_open_opportunities=7",
+)
+"""Overrides that run the silo at a quarter of its volume: same shape, about 4× faster."""
+
+
+def small_silo_yaml(horizon_months: int, name: str = "silo_small") -> str:
+    """A scenario file extending the shipped silo with :data:`SMALL_SILO` (for CLI tests)."""
+    return (
+        f"extends: {SILO_PATH}\nname: {name}\nhorizon_months: {horizon_months}\n"
+        "inbound: {mqls_per_month: 100}\noutbound: {prospects_per_rep_month: 120}\n"
+        "roles:\n  mdr: {dials_per_day: 60}\n  sdr: {dials_per_day: 40}\n  ae: {max_open_opportunities: 7}\n"
+    )

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scenario_builders import SMALL_SILO
 
 from sim import experiment, stats
 from sim.eventlog import LEAD_FIELDS, LeadState
@@ -25,13 +26,7 @@ from sim.rng import Streams
 from sim.scenario import Scenario, load_scenario
 
 SILO = Path(__file__).resolve().parents[1] / "scenarios" / "silo.yaml"
-SMALL = [  # silo at a quarter of the volume: same shape, ~4x faster
-    "inbound.mqls_per_month=100",
-    "outbound.prospects_per_rep_month=120",
-    "roles.mdr.dials_per_day=60",
-    "roles.sdr.dials_per_day=40",
-    "roles.ae.max_open_opportunities=7",
-]
+SMALL = list(SMALL_SILO)
 TENURES = {"ae": [6, 12, 18, 24, 30, 40], "mdr": [8, 14, 20]}
 REPS = 60
 SEED = 4242

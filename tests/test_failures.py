@@ -14,23 +14,13 @@ from pathlib import Path
 import pandas as pd
 import pandas.testing
 import pytest
+from scenario_builders import small_silo_yaml
 
 from sim import experiment
 from sim.cli import EXIT_FAILED, EXIT_OK, main
 from sim.scenario import Scenario, load_scenario
 
-SILO = Path(__file__).resolve().parents[1] / "scenarios" / "silo.yaml"
-SCENARIO = f"""\
-extends: {SILO}
-name: silo_small
-horizon_months: 3
-inbound: {{mqls_per_month: 100}}
-outbound: {{prospects_per_rep_month: 120}}
-roles:
-  mdr: {{dials_per_day: 60}}
-  sdr: {{dials_per_day: 40}}
-  ae: {{max_open_opportunities: 7}}
-"""
+SCENARIO = small_silo_yaml(horizon_months=3)
 REPS = 6
 SEED = 17
 BAD_REP = 3

@@ -23,21 +23,11 @@ from pathlib import Path
 import pandas as pd
 import pandas.testing
 import pytest
+from scenario_builders import small_silo_yaml
 
 from sim.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 
-SILO = Path(__file__).resolve().parents[1] / "scenarios" / "silo.yaml"
-SCENARIO = f"""\
-extends: {SILO}
-name: silo_small
-horizon_months: 12
-inbound: {{mqls_per_month: 100}}
-outbound: {{prospects_per_rep_month: 120}}
-roles:
-  mdr: {{dials_per_day: 60}}
-  sdr: {{dials_per_day: 40}}
-  ae: {{max_open_opportunities: 7}}
-"""
+SCENARIO = small_silo_yaml(horizon_months=12)
 REPS = 96  # 16 chunks of 6 on 2 workers, ~2.5 s of work: the run is stopped once 2 chunks are saved
 SEED = 31
 TABLES = ("replications.parquet", "timeseries.parquet")
