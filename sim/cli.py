@@ -117,6 +117,29 @@ def _report_problems(file: str, problems: list) -> None:
         print(f"  {problem}", file=sys.stderr)
 
 
+def _monte_carlo(args: argparse.Namespace, work):
+    """Run ``work(executor)`` on a Dask cluster (``--scheduler``) or locally; turn the engine's
+    errors into a message and an exit code. Returns (result, exit code); result is None on error."""
+    from sim import experiment
+    from sim.store import StoreError
+
+    client = None
+    try:
+        executor = None
+        if args.scheduler:
+            executor, client = experiment.dask_executor(args.scheduler)
+        return work(executor), EXIT_OK
+    except (StoreError, experiment.ExecutorError) as exc:
+        _err(str(exc))
+        return None, EXIT_BAD_INPUT
+    except experiment.RunInterrupted as exc:
+        _err(f"{exc}. Run the same command again to resume; only the missing replications will run.")
+        return None, EXIT_INTERRUPTED
+    finally:
+        if client is not None:
+            client.close()
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.scenario import ScenarioError, load_scenario
 
@@ -145,7 +168,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.metrics import KPI_NAMES
     from sim.report import summary_table
     from sim.scenario import ScenarioError, load_scenario
-    from sim.store import StoreError
 
     overrides = [*args.overrides, *(["deterministic=true"] if args.deterministic else [])]
     try:
@@ -160,28 +182,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         _err(f"--metric {args.metric!r} is not a KPI; choose one of: {', '.join(KPI_NAMES)}")
         return EXIT_BAD_INPUT
     out = args.out or Path("results") / scenario.name
-    client = None
-    executor = None
-    try:
-        if args.scheduler:
-            executor, client = experiment.dask_executor(args.scheduler)
+
+    def work(executor):
         kwargs = dict(seed=args.seed, workers=args.workers, executor=executor, out=out,
                       overwrite=args.overwrite, progress=None if not args.no_progress else False)
         if args.precision is not None:
-            result = experiment.run_to_precision(
+            return experiment.run_to_precision(
                 scenario, metric=args.metric, relative_half_width=args.precision,
                 initial_reps=min(args.reps, args.max_reps), max_reps=args.max_reps, **kwargs)
-        else:
-            result = experiment.run(scenario, reps=args.reps, **kwargs)
-    except (StoreError, experiment.ExecutorError) as exc:
-        _err(str(exc))
-        return EXIT_BAD_INPUT
-    except experiment.RunInterrupted as exc:
-        _err(f"{exc}. Run the same command again to resume; only the missing replications will run.")
-        return EXIT_INTERRUPTED
-    finally:
-        if client is not None:
-            client.close()
+        return experiment.run(scenario, reps=args.reps, **kwargs)
+
+    result, code = _monte_carlo(args, work)
+    if result is None:
+        return code
 
     print(f"scenario {scenario.name!r}: {result.reps} replications, seed {args.seed} → {out}")
     print(summary_table(result.summary()))
@@ -204,11 +217,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim import experiment
     from sim.comparison import compare, load_many
     from sim.report import comparison_text
     from sim.scenario import ScenarioError
-    from sim.store import StoreError
 
     if len(args.scenarios) < 2:
         _err("compare needs at least two scenario files")
@@ -227,23 +238,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _err(f"--workers must be at least 1 (got {args.workers})")
         return EXIT_BAD_INPUT
     out = args.out or Path("results") / ("compare_" + "_".join(scenarios))
-    client = None
-    try:
-        executor = None
-        if args.scheduler:
-            executor, client = experiment.dask_executor(args.scheduler)
-        comparison = compare(scenarios, reps=args.reps, seed=args.seed, out=out, figures=not args.no_figures,
-                             workers=args.workers, executor=executor, overwrite=args.overwrite,
-                             progress=None if not args.no_progress else False)
-    except (StoreError, experiment.ExecutorError) as exc:
-        _err(str(exc))
-        return EXIT_BAD_INPUT
-    except experiment.RunInterrupted as exc:
-        _err(f"{exc}. Run the same command again to resume; only the missing replications will run.")
-        return EXIT_INTERRUPTED
-    finally:
-        if client is not None:
-            client.close()
+    comparison, code = _monte_carlo(args, lambda executor: compare(
+        scenarios, reps=args.reps, seed=args.seed, out=out, figures=not args.no_figures, workers=args.workers,
+        executor=executor, overwrite=args.overwrite, progress=None if not args.no_progress else False))
+    if comparison is None:
+        return code
     names = ", ".join(scenarios)
     print(f"compared {names}: {args.reps} replications each, seed {args.seed}, common random numbers → {out}")
     print(f"baseline: {comparison.baseline}; differences are paired (scenario − baseline), "
