@@ -251,8 +251,11 @@ def salesim_once(scenario: Scenario, seed: int, rep: int) -> dict[str, float]:
 
 
 def salesim_counted(scenario: Scenario, seed: int, rep: int) -> dict[str, float]:
-    """One untimed replication with ``simpy.Environment.step`` wrapped to count events (this process only)."""
-    original = simpy.Environment.step
+    """One untimed replication with the calendar's ``step`` wrapped to count what it processes — SimPy
+    events and the plain calls of :meth:`sim.model.calendar.Environment.call_at` alike (this process only)."""
+    from sim.model.calendar import Environment
+
+    original = Environment.step
     events = 0
 
     def counting_step(env: simpy.Environment) -> None:
@@ -260,11 +263,11 @@ def salesim_counted(scenario: Scenario, seed: int, rep: int) -> dict[str, float]
         events += 1
         original(env)
 
-    simpy.Environment.step = counting_step
+    Environment.step = counting_step
     try:
         out = salesim_once(scenario, seed, rep)
     finally:
-        simpy.Environment.step = original
+        Environment.step = original
     return {**out, "events": float(events)}
 
 

@@ -17,9 +17,8 @@ import math
 from collections import deque
 from collections.abc import Callable
 
-import simpy
-
 from sim.eventlog import EventLog, LeadState
+from sim.model.calendar import Environment
 from sim.model.leads import Lead
 from sim.model.odds import scale_odds
 from sim.model.repheap import RepHeap
@@ -32,7 +31,7 @@ class ClosingDesk:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Environment,
         log: EventLog,
         pool: RolePool,
         segments: list[SegmentSpec],
@@ -131,8 +130,8 @@ class ClosingDesk:
         leaks = lead.u_leak < leg.leakage_probability
         lead.win_odds = leg.win_odds_multiplier
         self.in_transit.add(lead)
-        event = self.env.timeout(delay)
-        event.callbacks.append(lambda _e, lead=lead, leaks=leaks: self._arrive(lead, leaks))
+        env = self.env
+        env.call_at(env.now + delay, self._arrive, lead, leaks)
 
     def open_warm(self, lead: Lead, age_days: float) -> None:
         """A deal already open at the start (warm start), with the least-loaded closer."""
@@ -220,8 +219,7 @@ class ClosingDesk:
         lead.plan = (times, passes, u_pass)
         lead.token += 1
         token = lead.token
-        event = self.env.timeout(max(0.0, close_t - self.env.now))
-        event.callbacks.append(lambda _e, lead=lead, won=won, token=token: self._close(lead, won, token))
+        self.env.call_at(close_t, self._close, lead, won, token)
 
     def _reassigned(self, lead: Lead) -> None:
         """A deal changing hands: the odds of its next meeting are cut (monotone in its uniform)."""

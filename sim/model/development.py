@@ -20,9 +20,8 @@ import math
 from collections import deque
 from collections.abc import Callable
 
-import simpy
-
 from sim.eventlog import EventLog, LeadState
+from sim.model.calendar import Environment
 from sim.model.leads import Lead, LeadFactory, MarketView
 from sim.model.odds import scale_odds
 from sim.model.repheap import RepHeap
@@ -43,7 +42,7 @@ class DevelopmentDesk:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Environment,
         calendar: WorkCalendar,
         log: EventLog,
         pool: RolePool,
@@ -223,8 +222,7 @@ class DevelopmentDesk:
         self.pool.busy.add(now, 1)
         self._touch(rep)
         token = lead.token
-        event = env.timeout(max(0.0, t_end - now))
-        event.callbacks.append(lambda _e, lead=lead, rep=rep, token=token: self._finish(lead, rep, token))
+        env.call_at(t_end, self._finish, lead, rep, token)
 
     def _finish(self, lead: Lead, rep: Rep, token: int) -> None:
         if lead.token != token:

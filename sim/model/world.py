@@ -17,6 +17,7 @@ import simpy
 
 from sim.eventlog import EventLog, LeadState, RepKind, Source
 from sim.model.accounts import Accounts
+from sim.model.calendar import Environment
 from sim.model.closing import ClosingDesk
 from sim.model.development import DevelopmentDesk
 from sim.model.leads import Lead, LeadFactory, poisson_arrival_times
@@ -74,7 +75,7 @@ class World:
 
             scenario = durations_at_means(scenario)
         self.scenario = scenario
-        self.env = simpy.Environment()
+        self.env = Environment()
         self.streams = Streams(seed, replication, deterministic=scenario.deterministic)
         cal = scenario.calendar
         self.calendar = WorkCalendar(cal.start_hour, cal.hours_per_day, cal.days_per_week)
@@ -186,12 +187,12 @@ class World:
                 out.append(lo + (hi - lo) * position)
         return np.concatenate(out) if out else np.empty(0)
 
-    def arrive_mqls(self, _event: simpy.Event | None = None) -> None:
+    def arrive_mqls(self, first: bool = True) -> None:
         """Inbound MQLs arrive and are routed to a team's inbound desk.
 
-        A chain of timeouts with a plain callback (no generator process): the cheapest way to
-        put one event per arrival on SimPy's calendar."""
-        if _event is None:
+        A chain of calls on the calendar (:meth:`~sim.model.calendar.Environment.call_at`), one
+        per arrival instant: the cheapest way to put the arrivals in time order with everything else."""
+        if first:
             self._arrival_times = self.inbound_arrival_times().tolist()
             self._next_arrival = 0
         assert self.scenario.inbound is not None and self.mqls is not None
@@ -209,7 +210,7 @@ class World:
                 desk.arrive(lead)
         self._next_arrival = i
         if i < len(times):
-            env.timeout(times[i] - now).callbacks.append(self.arrive_mqls)
+            env.call_at(times[i], self.arrive_mqls, False)
 
     def close_months(self) -> Generator[simpy.Event, None, None]:
         """At each month end: churn and expansion, level snapshots, new prospect lists.
