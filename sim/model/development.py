@@ -20,6 +20,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 
+from sim.dists import Constant
 from sim.eventlog import EventLog, LeadState
 from sim.model.calendar import Environment
 from sim.model.leads import Lead, LeadFactory, MarketView
@@ -54,6 +55,7 @@ class DevelopmentDesk:
         self.log = log
         self.pool = pool
         self.cadence = cadence
+        self.max_attempts = cadence.max_attempts
         self.on_sql = on_sql
         self.queue: deque[Lead] = deque()
         self.inbound: InboundSpec | None = None
@@ -65,12 +67,16 @@ class DevelopmentDesk:
         self.newest_first = False
         self.free = RepHeap()
         """Reps with a free slot, most free share first."""
+        self._instant_response = True
+        """Inbound leads are ready for a first touch as soon as they arrive (``response_minutes`` 0)."""
         pool.desk = self
 
     def serve_inbound(self, spec: InboundSpec) -> None:
         self.inbound = spec
         self.newest_first = spec.queue_order == "newest_first"
         self.speed = SpeedToLead.from_spec(spec.speed_to_lead.profile, spec.speed_to_lead.points)
+        response = spec.response_minutes
+        self._instant_response = isinstance(response, Constant) and response.value <= 0.0
 
     def serve_outbound(self, spec: OutboundSpec, factory: LeadFactory, view: MarketView | None = None) -> None:
         """Prospect from ``factory``'s lists, within ``view``'s market slice (default: all)."""
@@ -160,6 +166,12 @@ class DevelopmentDesk:
         """An inbound MQL enters the queue (and is started at once if a slot is free)."""
         lead.dev_team = self.pool.team
         queue = self.queue
+        if not queue and not self.orphans and self.prospects is None:
+            # The usual case, as fill() would do it: the lead goes straight to the best free slot.
+            rep = self.free.best()
+            if rep is not None:
+                self._start(rep, lead)
+                return
         queue.append(lead)
         if len(queue) == 1:  # a longer queue means every slot is busy: nothing to start
             self.fill()
@@ -203,28 +215,36 @@ class DevelopmentDesk:
                 return  # nothing left to hand out
 
     def _start(self, rep: Rep, lead: Lead) -> None:
+        """Give ``lead`` one of ``rep``'s free slots now; schedule the end of its cadence."""
         env, cal = self.env, self.calendar
         now = env.now
-        w_now = cal.to_work(now)
-        if math.isnan(lead.first_touch_t):
-            if lead.source == 0 and self.inbound is not None:
+        if lead.first_touch_t != lead.first_touch_t:  # NaN: the lead's first touch
+            touch_t = now
+            if lead.source == 0 and not self._instant_response:
+                assert self.inbound is not None
                 ready = lead.created_t + max(0.0, self.inbound.response_minutes.ppf1(lead.u_response)) / 1440.0
-                w_now = cal.to_work(max(now, ready))
+                if ready > now:
+                    touch_t = ready
+            w_now = cal.to_work(touch_t)
             lead.first_touch_t = cal.from_work(w_now)
+        else:
+            w_now = cal.to_work(now)
         lead.dev_rep = rep.id
         lead.w_start = w_now
-        lead.dial_days = rep.dial_days
-        attempts = min(lead.dials_needed, self.cadence.max_attempts)
-        remaining = max(1, attempts - lead.dials_done)
-        t_end = cal.from_work(w_now + remaining * rep.dial_days)
+        dial_days = lead.dial_days = rep.dial_days
+        attempts = lead.dials_needed
+        if attempts > self.max_attempts:
+            attempts = self.max_attempts
+        remaining = attempts - lead.dials_done
+        t_end = cal.from_work(w_now + (remaining if remaining > 1 else 1) * dial_days)
         rep.load += 1
         rep.items.add(lead)
         self.pool.busy.add(now, 1)
         self._touch(rep)
-        token = lead.token
-        env.call_at(t_end, self._finish, lead, rep, token)
+        env.call_at(t_end, self._finish, lead, rep, lead.token)
 
     def _finish(self, lead: Lead, rep: Rep, token: int) -> None:
+        """The end of a lead's cadence: reached (then qualified or not) or out of attempts."""
         if lead.token != token:
             return  # the rep left and the lead was handed to someone else
         now = self.env.now
@@ -232,11 +252,12 @@ class DevelopmentDesk:
         rep.items.discard(lead)
         self.pool.busy.add(now, -1)
         self._touch(rep)
-        reached = lead.dials_needed <= self.cadence.max_attempts
-        lead.dials_done = lead.dials_needed if reached else self.cadence.max_attempts
-        if not reached:
+        max_attempts = self.max_attempts
+        if lead.dials_needed > max_attempts:
+            lead.dials_done = max_attempts
             self.log.leads.append(lead.record(now, LeadState.UNREACHABLE))
         else:
+            lead.dials_done = lead.dials_needed
             lead.connect_t = now
             if self._qualifies(lead, rep):
                 lead.sql_t = now
@@ -245,9 +266,10 @@ class DevelopmentDesk:
                 self.log.leads.append(lead.record(now, LeadState.NOT_A_FIT))
         # After fill(), either no rep has a free slot or there is no work: only this rep's
         # freed slot can take the next item.
-        lead = self._next_item(rep) if rep.capacity - rep.load >= 1 else None
-        if lead is not None:
-            self._start(rep, lead)
+        if self.queue or self.orphans or self.prospects is not None:
+            lead = self._next_item(rep) if rep.capacity - rep.load >= 1 else None
+            if lead is not None:
+                self._start(rep, lead)
 
     def _count_dials(self, lead: Lead, w_now: float) -> None:
         """Add the dials a lead has had since its slot started (for leads cut short)."""

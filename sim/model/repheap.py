@@ -1,9 +1,12 @@
 """A priority queue of reps with lazy updates, so a desk finds its least-loaded rep in
 O(log n) instead of scanning every rep for every lead (cost linear in org size).
 
-Push a rep again whenever its key changes; stale entries are skipped when read. Keys are
-compared first, then the rep id (reps join in id order), which reproduces "the first rep
-in the pool with the best key" of a plain scan.
+Push a rep again whenever its key changes; stale entries are skipped when read. A rep's live
+entry is the one it holds in ``rep.heap_entry`` (a rep belongs to one desk, so to one heap):
+an entry popped from the heap is current iff it *is* that object, which needs no version
+counters or dictionaries on the hot path. Keys are compared first, then the rep id (reps
+join in id order), which reproduces "the first rep in the pool with the best key" of a plain
+scan.
 """
 
 from __future__ import annotations
@@ -13,39 +16,41 @@ from typing import Any
 
 
 class RepHeap:
-    """Reps ordered by a key (smallest first); a rep absent from the heap is not eligible."""
+    """Reps ordered by a key (smallest first); a rep absent from the heap is not eligible.
 
-    __slots__ = ("_heap", "_live", "_version")
+    Reps must have a ``heap_entry`` attribute, ``None`` while they are in no heap.
+    """
+
+    __slots__ = ("_heap", "_live")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[Any, int, int, Any]] = []
-        self._version: dict[int, int] = {}
-        self._live: dict[int, tuple[Any, int, int, Any]] = {}
+        self._heap: list[tuple[Any, int, Any]] = []
+        self._live = 0
 
     def update(self, rep: Any, key: Any) -> None:
         """(Re)insert ``rep`` with ``key``."""
-        version = self._version.get(rep.id, 0) + 1
-        self._version[rep.id] = version
-        entry = (key, rep.id, version, rep)
-        self._live[rep.id] = entry
+        if rep.heap_entry is None:
+            self._live += 1
+        entry = rep.heap_entry = (key, rep.id, rep)
         heap = self._heap
-        if len(heap) > 4 * len(self._live) + 64:  # mostly stale entries: rebuild
-            heap[:] = self._live.values()
+        if len(heap) > 4 * self._live + 64:  # mostly stale entries: keep the live ones
+            heap[:] = [e for e in heap if e[2].heap_entry is e]
             heapify(heap)
-        else:
-            heappush(heap, entry)
+        heappush(heap, entry)
 
     def remove(self, rep: Any) -> None:
         """Make ``rep`` ineligible until its next :meth:`update`."""
-        self._version[rep.id] = self._version.get(rep.id, 0) + 1
-        self._live.pop(rep.id, None)
+        if rep.heap_entry is not None:
+            rep.heap_entry = None
+            self._live -= 1
 
     def best(self) -> Any | None:
         """The rep with the smallest key, or None."""
-        heap, version = self._heap, self._version
+        heap = self._heap
         while heap:
-            _key, rep_id, v, rep = heap[0]
-            if v == version[rep_id]:
+            entry = heap[0]
+            rep = entry[2]
+            if rep.heap_entry is entry:
                 return rep
             heappop(heap)
         return None

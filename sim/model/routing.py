@@ -118,6 +118,12 @@ class Router:
         others = [t for t in candidates if t is not chosen and room(t)]
         return max(others, key=share) if others else chosen
 
+    def fixed_mql_desk(self, role: str) -> DevelopmentDesk | None:
+        """The one desk every inbound lead of ``role`` goes to — a silo, or a pooled role — or
+        None when each lead is routed (:meth:`route_mql`)."""
+        candidates = self._candidates(role, "dev")
+        return candidates[0].development[role] if len(candidates) == 1 else None
+
     def route_mql(self, role: str, lead: Lead) -> DevelopmentDesk | None:
         """The development desk that works an inbound lead (None: lost, no capacity)."""
         candidates = self._candidates(role, "dev")

@@ -41,7 +41,7 @@ class Rep:
     open opportunities or accounts)."""
 
     __slots__ = (
-        "active", "capacity", "conversion", "dial_days", "exit_t", "hire_t", "id", "items", "kind",
+        "active", "capacity", "conversion", "dial_days", "exit_t", "heap_entry", "hire_t", "id", "items", "kind",
         "load", "pool", "price_per_sql", "productivity", "prospects_left", "ramp", "ramp_level",
         "seat", "tenure0_months",
     )
@@ -67,6 +67,8 @@ class Rep:
         self.items: set = set()
         self.dial_days = 0.0
         self.prospects_left = 0.0
+        self.heap_entry = None
+        """This rep's live entry in its desk's :class:`~sim.model.repheap.RepHeap` (None: not in it)."""
 
     def is_ramping(self) -> bool:
         """Still below its ramp's final level."""

@@ -187,30 +187,34 @@ class World:
                 out.append(lo + (hi - lo) * position)
         return np.concatenate(out) if out else np.empty(0)
 
-    def arrive_mqls(self, first: bool = True) -> None:
-        """Inbound MQLs arrive and are routed to a team's inbound desk.
+    def arrive_mqls(self) -> None:
+        """Start the inbound MQL arrivals: each is routed to a team's inbound desk at its time.
 
         A chain of calls on the calendar (:meth:`~sim.model.calendar.Environment.call_at`), one
         per arrival instant: the cheapest way to put the arrivals in time order with everything else."""
-        if first:
-            self._arrival_times = self.inbound_arrival_times().tolist()
-            self._next_arrival = 0
         assert self.scenario.inbound is not None and self.mqls is not None
-        role = self.scenario.inbound.worked_by
-        env, router, factory, log = self.env, self.router, self.mqls, self.log
+        self._arrival_times = self.inbound_arrival_times().tolist()
+        self._next_arrival = 0
+        self._mql_role = self.scenario.inbound.worked_by
+        self._mql_desk = self.router.fixed_mql_desk(self._mql_role)
+        self._arrive_due()
+
+    def _arrive_due(self) -> None:
+        """The MQLs arriving now enter their desks; the chain moves on to the next arrival."""
         times, i, now = self._arrival_times, self._next_arrival, self.env.now
+        factory, fixed = self.mqls, self._mql_desk
         while i < len(times) and times[i] <= now:
             t = times[i]
             i += 1
             lead = factory.create(t)
-            desk = router.route_mql(role, lead)
+            desk = fixed if fixed is not None else self.router.route_mql(self._mql_role, lead)
             if desk is None:
-                log.leads.append(lead.record(t, LeadState.NO_CAPACITY))
+                self.log.leads.append(lead.record(t, LeadState.NO_CAPACITY))
             else:
                 desk.arrive(lead)
         self._next_arrival = i
         if i < len(times):
-            env.call_at(times[i], self.arrive_mqls, False)
+            self.env.call_at(times[i], self._arrive_due)
 
     def close_months(self) -> Generator[simpy.Event, None, None]:
         """At each month end: churn and expansion, level snapshots, new prospect lists.
