@@ -289,6 +289,7 @@ class World:
 
     def _close_month(self, month: int) -> None:
         t_end = month * DAYS_PER_MONTH
+        self.log.leads.flush()  # the month's lead records into compact columns
         self.accounts.month_step(month, t_end - DAYS_PER_MONTH, t_end)
         levels = self.log.levels
         for pool in self.pools:
