@@ -26,16 +26,20 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from sim import stats
 from sim.metrics import KPI_NAMES, kpis, monthly_series
 from sim.model.world import simulate
 from sim.scenario import Scenario
-from sim.store import ResultsStore
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas, scipy.stats (sim.stats) and the results store are imported inside the functions that
+# build tables: pool workers import this module to run replications, and those imports would
+# add ~110 MiB to every worker's memory for nothing.
 
 DEFAULT_SEED = 20_261_126
 """Seed used when none is given (recorded in every manifest)."""
@@ -113,6 +117,8 @@ def run_reps(scenario: Scenario, seed: int, reps: Sequence[int]) -> ChunkResult:
 
 def chunk_tables(chunk: ChunkResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The KPI table (rep + KPIs) and the long series table (rep, month, series, value)."""
+    import pandas as pd
+
     kpi_table = pd.DataFrame(chunk.kpis, columns=list(KPI_NAMES))
     kpi_table.insert(0, "rep", np.asarray(chunk.reps, dtype=np.int64))
     n, s, m = chunk.series.shape
@@ -253,10 +259,13 @@ class RunResult:
 
     def summary(self, metrics: Sequence[str] | None = None) -> pd.DataFrame:
         """Mean, sd, 95% CI and P10/P50/P90 of each KPI (one row per metric)."""
+        from sim import stats
+
         return stats.summarize(self.kpis, list(metrics or KPI_NAMES))
 
     def series(self, name: str) -> pd.DataFrame:
         """One monthly series as a month × rep table (e.g. ``"mrr_usd"``, ``"utilization.ae"``)."""
+
         ts = self.timeseries
         sub = ts[ts["series"] == name]
         if sub.empty:
@@ -268,6 +277,8 @@ class RunResult:
         """Per-team means per replication (None for a single-team org): leads routed, SQLs made,
         opportunities, wins and new MRR of the team's closers, leads gone stale in its queues,
         and the mean monthly utilization of each of its roles — where PODs starve or overload."""
+        import pandas as pd
+
         ts = self.timeseries
         if ts.empty:
             return None
@@ -287,6 +298,7 @@ class RunResult:
 
     def fan(self, name: str, quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
         """Quantiles of a monthly series across replications (month × quantile)."""
+
         return self.series(name).quantile(list(quantiles), axis=1).T
 
 
@@ -358,6 +370,10 @@ def run(
     RunInterrupted
         On Ctrl-C, after cancelling pending work; everything finished is saved in ``out``.
     """
+    import pandas as pd
+
+    from sim.store import ResultsStore
+
     if reps < 1:
         raise ValueError(f"reps must be at least 1 (got {reps})")
     if workers is not None and workers < 1:
@@ -473,6 +489,10 @@ def run_to_precision(
     and whether the target was reached. Other keyword arguments go to :func:`run`; with
     ``out`` every round resumes from the previous one.
     """
+    import pandas as pd
+
+    from sim import stats
+
     if metric not in KPI_NAMES:
         raise ValueError(f"unknown metric {metric!r}; choose one of: {', '.join(KPI_NAMES)}")
     if not 0 < relative_half_width < 1:
@@ -514,6 +534,8 @@ def run_to_precision(
 
 def _run_indices(scenario: Scenario, indices: range, run_kwargs: dict[str, Any]) -> RunResult:
     """Run replications ``indices`` (not starting at 0) in memory."""
+    import pandas as pd
+
     seed = run_kwargs.get("seed", DEFAULT_SEED)
     executor = run_kwargs.get("executor")
     workers = run_kwargs.get("workers") or default_workers()
