@@ -89,58 +89,60 @@ _LEAD_FLOAT_COLUMNS = frozenset(k for k, dtype in enumerate(LEAD_DTYPES) if dtyp
 
 
 class LeadRecords:
-    """The lead records of one replication: appended as tuples, stored as typed column blocks.
+    """The lead records of one replication: appended as tuples, stored as typed columns.
 
     Processes call ``append(record)`` with a tuple in ``LEAD_FIELDS`` order (the bound
     ``list.append`` of a pending buffer: as cheap as appending to a list). :meth:`flush` —
     called by the world at every month end — packs pending tuples into NumPy columns of
-    ``LEAD_DTYPES`` (about 104 bytes a lead instead of ~350 as Python tuples), so a big
-    replication's memory stays small. :meth:`columns` returns the table;
-    iterating gives the tuples back (NaN as the shared ``NAN``, so equal records compare equal).
+    ``LEAD_DTYPES`` (about 104 bytes a lead instead of ~350 as Python tuples). The columns
+    are allocated once for the number of records announced with :meth:`reserve` (and grown by
+    doubling past it), so the table is never copied or fragmented: :meth:`columns` returns
+    views. Iterating gives the tuples back (NaN as the shared ``NAN``, so equal records
+    compare equal).
     """
 
-    __slots__ = ("_blocks", "_flushed", "_pending", "append")
+    __slots__ = ("_columns", "_flushed", "_pending", "append")
 
     def __init__(self) -> None:
         self._pending: list[tuple] = []
         self.append = self._pending.append
-        self._blocks: list[list[np.ndarray]] = []
+        self._columns: list[np.ndarray] = [np.empty(0, dtype=dtype) for dtype in LEAD_DTYPES]
         self._flushed = 0
 
+    def reserve(self, n_records: int) -> None:
+        """Make room for ``n_records`` records in all (expected total; more still fit)."""
+        if n_records > len(self._columns[0]):
+            self._columns = [_grown(column, n_records, self._flushed) for column in self._columns]
+
     def flush(self) -> None:
-        """Pack the pending tuples into a column block."""
+        """Pack the pending tuples into the columns."""
         pending = self._pending
         if not pending:
             return
+        lo, hi = self._flushed, self._flushed + len(pending)
+        if hi > len(self._columns[0]):
+            self.reserve(max(hi, 2 * len(self._columns[0])))
         matrix = np.array(pending, dtype=np.float64)
-        self._blocks.append([matrix[:, k].astype(dtype) for k, dtype in enumerate(LEAD_DTYPES)])
-        self._flushed += len(pending)
+        for k, column in enumerate(self._columns):
+            column[lo:hi] = matrix[:, k]
+        self._flushed = hi
         pending.clear()
 
     def columns(self) -> dict[str, np.ndarray]:
         """All records as a dict of NumPy columns (``LEAD_FIELDS`` → array of ``LEAD_DTYPES``)."""
         self.flush()
-        blocks = self._blocks
-        if len(blocks) > 1:  # one column at a time, so only one column is ever held twice
-            merged = []
-            for k in range(len(LEAD_FIELDS)):
-                merged.append(np.concatenate([block[k] for block in blocks]))
-                for block in blocks:
-                    block[k] = None
-            self._blocks = [merged]
-        if not self._blocks:
-            return {name: np.empty(0, dtype=dtype) for name, dtype in zip(LEAD_FIELDS, LEAD_DTYPES, strict=True)}
-        return dict(zip(LEAD_FIELDS, self._blocks[0], strict=True))
+        n = self._flushed
+        return {name: column[:n] for name, column in zip(LEAD_FIELDS, self._columns, strict=True)}
 
     def __len__(self) -> int:
         return self._flushed + len(self._pending)
 
     def __iter__(self) -> Iterator[tuple]:
-        for block in self._blocks:
-            lists = [column.tolist() for column in block]
-            for k in _LEAD_FLOAT_COLUMNS:
-                lists[k] = [NAN if x != x else x for x in lists[k]]
-            yield from zip(*lists, strict=True)
+        n = self._flushed
+        lists = [column[:n].tolist() for column in self._columns]
+        for k in _LEAD_FLOAT_COLUMNS:
+            lists[k] = [NAN if x != x else x for x in lists[k]]
+        yield from zip(*lists, strict=True)
         yield from list(self._pending)
 
     def __eq__(self, other: object) -> bool:
@@ -157,6 +159,12 @@ ACCOUNT_FIELDS = ("t", "kind", "lead", "segment", "mrr_usd")
 WORKFORCE_FIELDS = ("t", "kind", "role", "rep", "seat", "monthly_cost_usd", "team", "rep_kind", "price_per_sql_usd")
 LEVEL_FIELDS = ("month", "pool", "series", "value")
 """``pool`` indexes ``EventLog.pools`` (a role in a team)."""
+
+
+def _grown(column: np.ndarray, size: int, used: int) -> np.ndarray:
+    out = np.empty(size, dtype=column.dtype)
+    out[:used] = column[:used]
+    return out
 
 
 @dataclass

@@ -191,20 +191,39 @@ class World:
         """Start the inbound MQL arrivals: each is routed to a team's inbound desk at its time.
 
         A chain of calls on the calendar (:meth:`~sim.model.calendar.Environment.call_at`), one
-        per arrival instant: the cheapest way to put the arrivals in time order with everything else."""
+        per arrival instant: the cheapest way to put the arrivals in time order with everything
+        else. Arrival times stay in NumPy and become Python floats a chunk at a time."""
         assert self.scenario.inbound is not None and self.mqls is not None
-        self._arrival_times = self.inbound_arrival_times().tolist()
+        self._arrival_times = self.inbound_arrival_times()
+        self._arrival_chunk: list[float] = []
+        self._chunk_end = 0
         self._next_arrival = 0
         self._mql_role = self.scenario.inbound.worked_by
         self._mql_desk = self.router.fixed_mql_desk(self._mql_role)
         self._arrive_due()
 
+    def _expected_prospects(self) -> int:
+        """Prospects the outbound reps would work over the horizon at full productivity."""
+        spec = self.scenario.outbound
+        if spec is None:
+            return 0
+        reps = self.scenario.roles[spec.worked_by].headcount
+        return int(spec.prospects_per_rep_month * reps * self.scenario.horizon_months)
+
     def _arrive_due(self) -> None:
         """The MQLs arriving now enter their desks; the chain moves on to the next arrival."""
-        times, i, now = self._arrival_times, self._next_arrival, self.env.now
+        chunk, i, now = self._arrival_chunk, self._next_arrival, self.env.now
         factory, fixed = self.mqls, self._mql_desk
-        while i < len(times) and times[i] <= now:
-            t = times[i]
+        while True:
+            if i == len(chunk):
+                chunk = self._arrival_chunk = self._arrival_times[self._chunk_end:self._chunk_end + 4096].tolist()
+                self._chunk_end += len(chunk)
+                i = 0
+                if not chunk:
+                    break
+            t = chunk[i]
+            if t > now:
+                break
             i += 1
             lead = factory.create(t)
             desk = fixed if fixed is not None else self.router.route_mql(self._mql_role, lead)
@@ -213,8 +232,8 @@ class World:
             else:
                 desk.arrive(lead)
         self._next_arrival = i
-        if i < len(times):
-            self.env.call_at(times[i], self._arrive_due)
+        if i < len(chunk):
+            self.env.call_at(chunk[i], self._arrive_due)
 
     def close_months(self) -> Generator[simpy.Event, None, None]:
         """At each month end: churn and expansion, level snapshots, new prospect lists.
@@ -326,6 +345,8 @@ class World:
         self._snapshot_start()
         if self.scenario.inbound is not None:
             self.arrive_mqls()
+        inbound = len(self._arrival_times) if self.scenario.inbound is not None else 0
+        self.log.leads.reserve(len(self.log.leads) + inbound + self._expected_prospects())
         self.env.process(self.close_months())
         self.env.run(until=self.horizon_days)
         self._close_month(self.scenario.horizon_months)

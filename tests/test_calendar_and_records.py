@@ -1,0 +1,144 @@
+"""The calendar's fast lane and the compact lead records (the performance machinery).
+
+Both must be invisible to the model: a call on the calendar is ordered exactly like a SimPy
+``Timeout`` scheduled at the same moment, and lead records read back exactly as appended.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.eventlog import LEAD_DTYPES, LEAD_FIELDS, NAN, LeadRecords
+from sim.model.calendar import Environment
+
+# --------------------------------------------------------------------------- calendar
+
+
+def test_calls_and_events_run_in_time_then_scheduling_order() -> None:
+    env = Environment()
+    seen: list[tuple[float, str]] = []
+
+    def note(name: str) -> None:
+        seen.append((env.now, name))
+
+    env.call_at(2.0, note, "call@2 first")
+    env.timeout(2.0).callbacks.append(lambda _e: note("timeout@2 second"))
+    env.call_at(2.0, note, "call@2 third")
+    env.call_at(1.0, note, "call@1")
+
+    def process():
+        yield env.timeout(1.5)
+        note("process@1.5")
+
+    env.process(process())
+    env.run(until=5)
+    assert seen == [(1.0, "call@1"), (1.5, "process@1.5"), (2.0, "call@2 first"),
+                    (2.0, "timeout@2 second"), (2.0, "call@2 third")]
+
+
+def test_a_call_in_the_past_runs_now_and_urgent_events_still_come_first() -> None:
+    env = Environment()
+    seen: list[tuple[float, str]] = []
+    env.timeout(3.0).callbacks.append(lambda _e: env.call_at(1.0, lambda: seen.append((env.now, "late call"))))
+    urgent = simpy.Event(env)
+    urgent._ok, urgent._value = True, None
+    env.call_at(4.0, lambda: seen.append((env.now, "call@4")))
+    env.schedule(urgent, simpy.core.URGENT, 4.0)
+    urgent.callbacks.append(lambda _e: seen.append((env.now, "urgent@4")))
+    env.run(until=10)
+    assert seen == [(3.0, "late call"), (4.0, "urgent@4"), (4.0, "call@4")]
+
+
+def test_same_order_as_plain_simpy_timeouts() -> None:
+    """A random mix of calls scheduled from calls gives the order plain SimPy timeouts give."""
+    rng = np.random.default_rng(5)
+    delays = np.round(rng.exponential(1.0, 400), 1).tolist()  # rounded: many ties
+
+    def trace(use_calls: bool) -> list[tuple[float, int]]:
+        env = Environment() if use_calls else simpy.Environment()
+        out: list[tuple[float, int]] = []
+        pending = iter(range(len(delays)))
+
+        def fire(k: int) -> None:
+            out.append((env.now, k))
+            for _ in range(2):
+                j = next(pending, None)
+                if j is None:
+                    return
+                if use_calls:
+                    env.call_at(env.now + delays[j], fire, j)
+                else:
+                    env.timeout(delays[j]).callbacks.append(lambda _e, j=j: fire(j))
+
+        fire(-1)
+        env.run()
+        return out
+
+    assert trace(True) == trace(False)
+
+
+def test_a_failed_event_still_crashes_the_run() -> None:
+    env = Environment()
+    event = env.event()
+    event.fail(RuntimeError("boom"))
+    with pytest.raises(RuntimeError, match="boom"):
+        env.run()
+
+
+# --------------------------------------------------------------------------- lead records
+
+
+def _record(i: int, t: float) -> tuple:
+    nan = float("nan")
+    return (i, i % 2, i % 3, t, t + 0.5, nan, nan, nan, nan, nan, t + 1.0, 5, 7, 2000.0 * (i % 2),
+            i % 11, -1, 0, -1, i % 4, i % 5)
+
+
+def test_records_read_back_as_appended_across_flushes_and_growth() -> None:
+    records = LeadRecords()
+    records.reserve(3)  # fewer than we write: the columns must grow
+    rows = [_record(i, 0.25 * i) for i in range(10)]
+    for k, row in enumerate(rows):
+        records.append(row)
+        if k in (1, 6):
+            records.flush()
+    assert len(records) == 10
+    back = list(records)
+    assert len(back) == 10
+    for got, want in zip(back, rows, strict=True):
+        for a, b in zip(got, want, strict=True):
+            assert a == b or (math.isnan(a) and math.isnan(b))
+    # NaN comes back as the shared constant, so equal records compare equal as tuples
+    assert back[0][5] is NAN and back == list(records) and records == back
+    table = records.columns()
+    assert list(table) == list(LEAD_FIELDS)
+    assert all(table[name].dtype == dtype for name, dtype in zip(LEAD_FIELDS, LEAD_DTYPES, strict=True))
+    np.testing.assert_array_equal(table["created_t"], [0.25 * i for i in range(10)])
+    np.testing.assert_array_equal(table["mrr_usd"], [2000.0 * (i % 2) for i in range(10)])
+
+
+def test_empty_records() -> None:
+    records = LeadRecords()
+    assert len(records) == 0 and list(records) == [] and records == []
+    assert all(len(column) == 0 for column in records.columns().values())
+
+
+@settings(deadline=None, max_examples=30)
+@given(n=st.integers(0, 300), reserve=st.integers(0, 400), flush_every=st.integers(1, 120))
+def test_columns_hold_every_record_whatever_the_reservation(n: int, reserve: int, flush_every: int) -> None:
+    records = LeadRecords()
+    records.reserve(reserve)
+    for i in range(n):
+        records.append(_record(i, float(i)))
+        if (i + 1) % flush_every == 0:
+            records.flush()
+    table = records.columns()
+    assert len(records) == n
+    np.testing.assert_array_equal(table["lead"], np.arange(n))
+    np.testing.assert_array_equal(table["end_t"], np.arange(n) + 1.0)
