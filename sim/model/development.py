@@ -288,8 +288,9 @@ class DevelopmentDesk:
         m = rep.conversion_multiplier()
         if lead.source != 1:
             assert self.inbound is not None and self.speed is not None
-            delay_hours = (lead.first_touch_t - lead.created_t) * 24.0
-            p = self.speed.qualify_probability(self.inbound.qualify_probability, delay_hours)
+            p = self.inbound.qualify_probability
+            if self.speed.points:  # a decay profile: the odds fall with the first-touch delay
+                p = self.speed.qualify_probability(p, (lead.first_touch_t - lead.created_t) * 24.0)
             return lead.u_qualify < (p if m == 1.0 else scale_odds(p, m))
         assert self.outbound is not None
         p_sql = self.outbound.sql_probability
