@@ -216,6 +216,8 @@ class World:
         factory, fixed = self.mqls, self._mql_desk
         while True:
             if i == len(chunk):
+                # Pack the lead records written since the last chunk while they are still in the CPU's cache.
+                self.log.leads.flush()
                 chunk = self._arrival_chunk = self._arrival_times[self._chunk_end:self._chunk_end + 4096].tolist()
                 self._chunk_end += len(chunk)
                 i = 0
