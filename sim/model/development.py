@@ -221,8 +221,7 @@ class DevelopmentDesk:
         if lead.first_touch_t != lead.first_touch_t:  # NaN: the lead's first touch
             touch_t = now
             if lead.source == 0 and not self._instant_response:
-                assert self.inbound is not None
-                ready = lead.created_t + max(0.0, self.inbound.response_minutes.ppf1(lead.u_response)) / 1440.0
+                ready = lead.created_t + lead.response_days  # drawn with the lead (inbound.response_minutes)
                 if ready > now:
                     touch_t = ready
             w_now = cal.to_work(touch_t)

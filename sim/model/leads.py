@@ -80,8 +80,8 @@ class Lead:
     __slots__ = (
         "churn_budget", "closer", "closer_rep", "closer_team", "connect_t", "created_t", "dev_rep",
         "dev_team", "dial_days", "dials_done", "dials_needed", "first_touch_t", "handoff_t", "id", "index",
-        "industry", "meetings", "mrr_usd", "opportunity_t", "plan", "region", "segment", "source", "sql_t",
-        "token", "u_handoff", "u_leak", "u_qualify", "u_response", "u_sql", "w_start", "win_odds",
+        "industry", "meetings", "mrr_usd", "opportunity_t", "plan", "region", "response_days", "segment", "source",
+        "sql_t", "token", "u_handoff", "u_leak", "u_qualify", "u_sql", "w_start", "win_odds",
     )
 
     def __init__(self) -> None:
@@ -142,8 +142,10 @@ class LeadFactory:
         segment_mix: dict[str, float],
         dials_to_connect: _DistBase,
         id_offset: int,
+        response_minutes: _DistBase | None = None,
     ) -> None:
         self.scenario = scenario
+        self.response_minutes = response_minutes
         self.source = int(source)
         self.prefix = {Source.INBOUND: "inbound", Source.OUTBOUND: "outbound"}.get(Source(source), "warm")
         self.streams = streams
@@ -187,7 +189,7 @@ class LeadFactory:
             self._gen("sql").random(n).tolist(),
             self._gen("handoff_leak").random(n).tolist(),
             self._gen("handoff_delay").random(n).tolist(),
-            self._gen("response").random(n).tolist(),
+            self._response_days(self._gen("response").random(n)).tolist(),
             mrr.tolist(),
             self._gen("churn_budget").exponential(1.0, n).tolist(),
             u_segment.tolist(),
@@ -205,11 +207,17 @@ class LeadFactory:
         )
         self._pos = 0
 
+    def _response_days(self, u: np.ndarray) -> np.ndarray:
+        """Days from arrival until a rep can first respond (``inbound.response_minutes``; 0 without)."""
+        if self.response_minutes is None:
+            return np.zeros_like(u)
+        return np.maximum(0.0, self.response_minutes.ppf(u)) / 1440.0
+
     def create(self, t: float, view: MarketView | None = None) -> Lead:
         """The next lead of this source, created at time ``t`` (in ``view``'s market slice)."""
         if self._pos >= len(self._block):
             self._draw_block()
-        (seg, dials, u_q, u_sql, u_leak, u_handoff, u_response, mrr, budget, u_segment, u_mrr,
+        (seg, dials, u_q, u_sql, u_leak, u_handoff, response_days, mrr, budget, u_segment, u_mrr,
          region, u_region, industry, u_industry) = self._block[self._pos]
         row = self._pos
         self._pos += 1
@@ -233,7 +241,7 @@ class LeadFactory:
         lead.u_sql = u_sql
         lead.u_leak = u_leak
         lead.u_handoff = u_handoff
-        lead.u_response = u_response
+        lead.response_days = response_days
         lead.mrr_usd = mrr
         lead.churn_budget = budget
         lead.meetings = (self._meetings, row)

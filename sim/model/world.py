@@ -91,7 +91,8 @@ class World:
         prospects: LeadFactory | None = None
         if scenario.inbound is not None:
             self.mqls = LeadFactory(scenario, self.streams, Source.INBOUND, scenario.inbound.segment_mix,
-                                    scenario.inbound.dials_to_connect, id_offset=0)
+                                    scenario.inbound.dials_to_connect, id_offset=0,
+                                    response_minutes=scenario.inbound.response_minutes)
         if scenario.outbound is not None:
             prospects = LeadFactory(scenario, self.streams, Source.OUTBOUND, scenario.outbound.segment_mix,
                                     scenario.outbound.dials_to_connect, id_offset=OUTBOUND_ID_OFFSET)
