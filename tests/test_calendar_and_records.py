@@ -83,6 +83,39 @@ def test_same_order_as_plain_simpy_timeouts() -> None:
     assert trace(True) == trace(False)
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_chain_kept_beside_the_heap_runs_in_the_same_order(seed: int) -> None:
+    """``call_next`` (one pending call kept out of the heap) orders exactly like ``call_at``."""
+    rng = np.random.default_rng(seed)
+    arrivals = np.sort(np.round(rng.uniform(0, 50, 300), 1)).tolist()  # rounded: ties with other entries
+    delays = np.round(rng.exponential(2.0, 300), 1).tolist()
+
+    def trace(beside: bool) -> list[tuple[float, str, int]]:
+        env = Environment()
+        out: list[tuple[float, str, int]] = []
+        state = {"i": 0}
+
+        def finish(k: int) -> None:
+            out.append((env.now, "finish", k))
+
+        def arrive() -> None:
+            i = state["i"]
+            out.append((env.now, "arrive", i))
+            env.call_at(env.now + delays[i], finish, i)
+            if i % 7 == 0:
+                env.timeout(delays[i]).callbacks.append(lambda _e, i=i: out.append((env.now, "event", i)))
+            state["i"] = i + 1
+            if i + 1 < len(arrivals):
+                (env.call_next if beside else env.call_at)(arrivals[i + 1], arrive)
+
+        (env.call_next if beside else env.call_at)(arrivals[0], arrive)
+        assert env.peek() == arrivals[0]
+        env.run(until=100)
+        return out
+
+    assert trace(True) == trace(False)
+
+
 def test_a_failed_event_still_crashes_the_run() -> None:
     env = Environment()
     event = env.event()

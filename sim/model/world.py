@@ -236,7 +236,7 @@ class World:
                 desk.arrive(lead)
         self._next_arrival = i
         if i < len(chunk):
-            self.env.call_at(chunk[i], self._arrive_due)
+            self.env.call_next(chunk[i], self._arrive_due)
 
     def close_months(self) -> Generator[simpy.Event, None, None]:
         """At each month end: churn and expansion, level snapshots, new prospect lists.
