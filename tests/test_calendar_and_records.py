@@ -175,3 +175,37 @@ def test_columns_hold_every_record_whatever_the_reservation(n: int, reserve: int
     assert len(records) == n
     np.testing.assert_array_equal(table["lead"], np.arange(n))
     np.testing.assert_array_equal(table["end_t"], np.arange(n) + 1.0)
+
+
+# --------------------------------------------------------------------------- running totals
+
+
+@pytest.mark.parametrize("name", ["pod", "hiring_front_loaded"])
+def test_routing_shares_from_running_totals_equal_sums_over_reps(name: str) -> None:
+    """A desk's free share (read by least-loaded routing) comes from the pool's running totals;
+    at every month end of a run with hires, exits and ramp they equal the sums over its reps."""
+    from pathlib import Path
+
+    import sim
+    from sim.model.world import World
+    from sim.workcalendar import DAYS_PER_MONTH
+
+    root = Path(__file__).resolve().parents[1]
+    scenario = sim.load_scenario(root / "scenarios" / f"{name}.yaml", overrides=["horizon_months=9"])
+    world = World(scenario, 11, 0)
+    world.workforce.start()
+    world.arrive_mqls()
+    checked = 0
+    for month in range(1, 9):
+        world.env.run(until=month * DAYS_PER_MONTH)
+        for team in world.teams:
+            for desk in team.development.values():
+                reps = desk.pool.reps
+                capacity = sum(rep.capacity for rep in reps)
+                assert desk.pool.capacity.value == capacity
+                assert desk.pool.busy.value == sum(rep.load for rep in reps)
+                if capacity > 0:
+                    want = (capacity - sum(rep.load for rep in reps) - len(desk.queue)) / capacity
+                    assert desk.free_share() == want
+                    checked += 1
+    assert checked > 0

@@ -91,11 +91,14 @@ class DevelopmentDesk:
         return not self.queue and self.free.best() is not None
 
     def free_share(self) -> float:
-        """Free slots as a share of all slots (0 with nobody staffed), minus the queue."""
-        capacity = sum(rep.capacity for rep in self.pool.reps)
+        """Free slots as a share of all slots (0 with nobody staffed), minus the queue.
+
+        Read from the pool's running totals of slots and busy slots (whole numbers, so exact):
+        constant time, where summing over the reps made routing cost grow with the org."""
+        capacity = self.pool.capacity.value
         if capacity <= 0:
             return -math.inf if self.queue else 0.0
-        return (capacity - sum(rep.load for rep in self.pool.reps) - len(self.queue)) / capacity
+        return (capacity - self.pool.busy.value - len(self.queue)) / capacity
 
     # ------------------------------------------------------------------ capacity
 
