@@ -109,6 +109,19 @@ class LeadRecords:
         self._columns: list[np.ndarray] = [np.empty(0, dtype=dtype) for dtype in LEAD_DTYPES]
         self._flushed = 0
 
+    def __getstate__(self) -> tuple:
+        return self._pending, self._columns, self._flushed
+
+    def __setstate__(self, state: tuple) -> None:  # copies and pickles append to their own buffer
+        self._pending, self._columns, self._flushed = state
+        self.append = self._pending.append
+
+    def __copy__(self) -> LeadRecords:
+        """An independent copy (records are data: a copy never shares its buffer)."""
+        clone = LeadRecords.__new__(LeadRecords)
+        clone.__setstate__((list(self._pending), [column.copy() for column in self._columns], self._flushed))
+        return clone
+
     def reserve(self, n_records: int) -> None:
         """Make room for ``n_records`` records in all (expected total; more still fit)."""
         if n_records > len(self._columns[0]):

@@ -156,6 +156,21 @@ def test_records_read_back_as_appended_across_flushes_and_growth() -> None:
     np.testing.assert_array_equal(table["mrr_usd"], [2000.0 * (i % 2) for i in range(10)])
 
 
+def test_copies_and_pickles_are_independent() -> None:
+    import copy
+    import pickle
+
+    records = LeadRecords()
+    records.append(_record(0, 0.0))
+    records.flush()
+    records.append(_record(1, 1.0))
+    for clone in (copy.deepcopy(records), pickle.loads(pickle.dumps(records)), copy.copy(records)):
+        clone.append(_record(2, 2.0))
+        assert len(clone) == 3 and len(records) == 2
+        assert [row[0] for row in clone] == [0, 1, 2]
+    assert [row[0] for row in records] == [0, 1]
+
+
 def test_empty_records() -> None:
     records = LeadRecords()
     assert len(records) == 0 and list(records) == [] and records == []
