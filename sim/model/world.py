@@ -31,6 +31,8 @@ OUTBOUND_ID_OFFSET = 1_000_000_000
 """Outbound prospects are numbered from here, inbound MQLs from zero."""
 WARM_ID_OFFSET = 2_000_000_000
 """Pipeline and customers of a warm start are numbered from here."""
+ARRIVAL_CHUNK = 4096
+"""Arrival times turned into Python floats at a time; the lead records are packed as often."""
 
 
 @contextmanager
@@ -191,9 +193,9 @@ class World:
     def arrive_mqls(self) -> None:
         """Start the inbound MQL arrivals: each is routed to a team's inbound desk at its time.
 
-        A chain of calls on the calendar (:meth:`~sim.model.calendar.Environment.call_at`), one
+        A chain of calls on the calendar (:meth:`~sim.model.calendar.Environment.call_next`), one
         per arrival instant: the cheapest way to put the arrivals in time order with everything
-        else. Arrival times stay in NumPy and become Python floats a chunk at a time."""
+        else. Arrival times stay in NumPy and become Python floats ``ARRIVAL_CHUNK`` at a time."""
         assert self.scenario.inbound is not None and self.mqls is not None
         self._arrival_times = self.inbound_arrival_times()
         self._arrival_chunk: list[float] = []
@@ -219,7 +221,7 @@ class World:
             if i == len(chunk):
                 # Pack the lead records written since the last chunk while they are still in the CPU's cache.
                 self.log.leads.flush()
-                chunk = self._arrival_chunk = self._arrival_times[self._chunk_end:self._chunk_end + 4096].tolist()
+                chunk = self._arrival_chunk = self._arrival_times[self._chunk_end:self._chunk_end + ARRIVAL_CHUNK].tolist()
                 self._chunk_end += len(chunk)
                 i = 0
                 if not chunk:
