@@ -221,8 +221,9 @@ class World:
             if i == len(chunk):
                 # Pack the lead records written since the last chunk while they are still in the CPU's cache.
                 self.log.leads.flush()
-                chunk = self._arrival_chunk = self._arrival_times[self._chunk_end:self._chunk_end + ARRIVAL_CHUNK].tolist()
-                self._chunk_end += len(chunk)
+                start = self._chunk_end
+                chunk = self._arrival_chunk = self._arrival_times[start:start + ARRIVAL_CHUNK].tolist()
+                self._chunk_end = start + len(chunk)
                 i = 0
                 if not chunk:
                     break
