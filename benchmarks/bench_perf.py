@@ -315,6 +315,72 @@ def measure_model(model: str, repeats: int, seed: int) -> dict[str, Any]:
     }
 
 
+def _grandchildren(pid: int) -> list[int]:
+    """Process ids two or more levels below ``pid`` (Linux ``/proc``): the pool workers, which the
+    forkserver (a child, like the resource tracker) forks."""
+    found, todo = [], [(pid, 0)]
+    while todo:
+        parent, depth = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as fh:
+                    kids = [int(x) for x in fh.read().split()]
+            except OSError:
+                continue
+            if depth >= 1:
+                found.extend(kids)
+            todo.extend((kid, depth + 1) for kid in kids)
+    return found
+
+
+def _peak_rss_of(pid: int) -> float | None:
+    """Peak RSS (``VmHWM``) of process ``pid`` in MiB, or None when it is gone or unreadable."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+class WorkerMemory:
+    """Samples the peak RSS (``VmHWM``) of the pool workers while a run goes on (Linux only;
+    nothing is seen elsewhere)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peaks: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.2):
+            for pid in _grandchildren(me):
+                peak = _peak_rss_of(pid)
+                if peak is not None:
+                    self.peaks[pid] = max(peak, self.peaks.get(pid, 0.0))
+
+    def largest(self) -> float:
+        """The largest peak RSS of a worker seen so far (MiB; 0 when none was seen)."""
+        return max(self.peaks.values(), default=0.0)
+
+    def __enter__(self) -> WorkerMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def measure_run(workers: int, reps: int, seed: int) -> dict[str, Any]:
     """Wall time of ``sim.run(ref, reps, workers=workers)``.
 
@@ -349,13 +415,29 @@ def measure_run(workers: int, reps: int, seed: int) -> dict[str, Any]:
         finally:
             pool.shutdown(wait=True)
         forkserver = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    result = sim.run(scenario, reps=reps, seed=seed, workers=workers, progress=False)
-    wall = time.perf_counter() - t0
+    worker_rss: dict[str, float] = {}
+    with WorkerMemory() as memory:
+        if workers > 1:
+            # the largest worker peak after a quarter of the replications and at the end
+            original, done, marks = ex.chunk_tables, 0, {max(1, reps // 4), reps}
+
+            def noting_tables(chunk: Any) -> Any:
+                nonlocal done
+                done += len(chunk.reps)
+                for m in marks:
+                    if done >= m and str(m) not in worker_rss:
+                        worker_rss[str(m)] = memory.largest()
+                return original(chunk)
+
+            ex.chunk_tables = noting_tables  # called in this process as each chunk comes back
+        t0 = time.perf_counter()
+        result = sim.run(scenario, reps=reps, seed=seed, workers=workers, progress=False)
+        wall = time.perf_counter() - t0
     if result.failures:
         raise SystemExit(f"{len(result.failures)} replications failed; first:\n{result.failures[0]['traceback']}")
     return {"workers": workers, "reps": reps, "wall": wall, "forkserver_s": forkserver,
-            "rss_after": {str(k): v for k, v in sorted(rss.items())}, "peak_rss_mb": peak_rss_mb()}
+            "rss_after": {str(k): v for k, v in sorted(rss.items())}, "peak_rss_mb": peak_rss_mb(),
+            "worker_rss_after": worker_rss, "worker_peak_rss_mb": memory.largest()}
 
 
 # =========================================================================== the report (parent process)
@@ -493,6 +575,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"peak RSS of the 1-worker run (it simulates every replication and keeps the result tables): "
               f"{rss_first:,.0f} MiB after {first} replications, {rss_last:,.0f} MiB after {last} "
               f"({rss_last - rss_first:+,.1f} MiB)")
+        worker_marks = runs[2].get("worker_rss_after") or {}
+        if len(worker_marks) == 2:
+            (first, w_first), (last, w_last) = sorted(worker_marks.items(), key=lambda kv: int(kv[0]))
+            print(f"largest peak RSS of a pool worker in the 2-worker run (sampled from /proc): {w_first:,.0f} MiB "
+                  f"after {first} replications, {w_last:,.0f} MiB after {last} ({w_last - w_first:+,.1f} MiB)")
         print()
 
     # ------------------------------------------------------------------ targets
