@@ -26,7 +26,7 @@ from heapq import heappop, heappush
 from typing import Any
 
 import simpy
-from simpy.core import NORMAL, URGENT, EmptySchedule, EventPriority, Infinity, StopSimulation
+from simpy.core import NORMAL, EmptySchedule, EventPriority, Infinity, StopSimulation
 
 __all__ = ["Environment"]
 
@@ -77,44 +77,6 @@ class Environment(simpy.Environment):
             entry[3](*entry[4])
         else:
             self._trigger(entry[3])
-
-    def run(self, until: float | simpy.Event | None = None) -> Any:
-        """As :meth:`simpy.Environment.run` (SimPy 4.1), with the stepping loop inlined."""
-        if until is not None:
-            if not isinstance(until, simpy.Event):
-                at = until if isinstance(until, int) else float(until)
-                if at <= self._now:
-                    raise ValueError(f"until ({at}) must be greater than the current simulation time")
-                until = simpy.Event(self)
-                until._ok = True
-                until._value = None
-                self.schedule(until, URGENT, at - self._now)
-            elif until.callbacks is None:
-                return until.value
-            until.callbacks.append(StopSimulation.callback)
-        queue, trigger = self._queue, self._trigger
-        try:
-            while True:
-                waiting = self._next_call
-                if waiting is not None and (not queue or waiting < queue[0]):
-                    self._next_call = None
-                    entry = waiting
-                elif queue:
-                    entry = heappop(queue)
-                else:
-                    raise EmptySchedule
-                self._now = entry[0]
-                if len(entry) == 5:
-                    entry[3](*entry[4])
-                else:
-                    trigger(entry[3])
-        except StopSimulation as exc:
-            return exc.args[0]  # the value of `until`
-        except EmptySchedule:
-            if until is not None:
-                assert not until.triggered
-                raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {until}') from None
-        return None
 
     def _trigger(self, event: simpy.Event) -> None:
         # As simpy.Environment.step (SimPy 4.1): callbacks, then a failed, undefused event crashes the run.
