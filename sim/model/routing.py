@@ -126,9 +126,10 @@ class Router:
 
     def route_mql(self, role: str, lead: Lead) -> DevelopmentDesk | None:
         """The development desk that works an inbound lead (None: lost, no capacity)."""
+        fixed = self.fixed_mql_desk(role)
+        if fixed is not None:  # a silo, or a pooled role: no choice to make
+            return fixed
         candidates = self._candidates(role, "dev")
-        if len(candidates) == 1:  # a silo, or a pooled role: no choice to make
-            return candidates[0].development[role]
 
         def share(t: Team) -> float:
             return t.development[role].free_share()
