@@ -11,7 +11,7 @@ scan.
 
 from __future__ import annotations
 
-from heapq import heapify, heappop, heappush
+from heapq import heapify, heappop, heappush, heapreplace
 from typing import Any
 
 
@@ -29,10 +29,14 @@ class RepHeap:
 
     def update(self, rep: Any, key: Any) -> None:
         """(Re)insert ``rep`` with ``key``."""
-        if rep.heap_entry is None:
+        old = rep.heap_entry
+        if old is None:
             self._live += 1
         entry = rep.heap_entry = (key, rep.id, rep)
         heap = self._heap
+        if heap and heap[0] is old:  # the rep on top (just chosen): replace its entry in one pass
+            heapreplace(heap, entry)
+            return
         if len(heap) > 4 * self._live + 64:  # mostly stale entries: keep the live ones
             heap[:] = [e for e in heap if e[2].heap_entry is e]
             heapify(heap)
