@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
+from itertools import chain
 
 import numpy as np
 
@@ -135,7 +136,9 @@ class LeadRecords:
         lo, hi = self._flushed, self._flushed + len(pending)
         if hi > len(self._columns[0]):
             self.reserve(max(hi, 2 * len(self._columns[0])))
-        matrix = np.array(pending, dtype=np.float64)
+        width = len(self._columns)
+        matrix = np.fromiter(chain.from_iterable(pending), dtype=np.float64, count=width * len(pending))
+        matrix = matrix.reshape(len(pending), width)
         for k, column in enumerate(self._columns):
             column[lo:hi] = matrix[:, k]
         self._flushed = hi
