@@ -12,7 +12,8 @@ Measured, in one run:
   memory of three models of that workload — (a) a plain SimPy model that makes every dial
   an event, (b) the same with each lead's dials in one timeout (both written here, the
   yardsticks), and salesim (:func:`sim.experiment.simulate_one`) — and of salesim on
-  ``ref×4`` and ``ref×16`` (every headcount and the lead rate multiplied);
+  ``ref×4`` and ``ref×16`` (every headcount and the lead rate multiplied); on request, of (b)
+  on the same scaled workloads, to show how plain SimPy itself scales;
 * replications per second through :func:`sim.run` with 1 and 2 workers, the parallel
   efficiency, the projected wall time of 1,000 replications, and the peak memory of a
   1-worker run after a quarter of its replications and at the end;
@@ -41,7 +42,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,19 +61,33 @@ MONTH = 365.25 / 12.0
 MODELS = {
     "a": "(a) SimPy, one event per dial",
     "b": "(b) SimPy, one timeout per lead's dials",
+    "b4": "(b) SimPy on ref×4",
+    "b16": "(b) SimPy on ref×16",
     "ref": "salesim ref",
     "ref2": "salesim ref×2",
     "ref4": "salesim ref×4",
     "ref8": "salesim ref×8",
     "ref16": "salesim ref×16",
 }
-SCALE = {"a": 1, "b": 1, "ref": 1, "ref2": 2, "ref4": 4, "ref8": 8, "ref16": 16}
+SCALE = {"a": 1, "b": 1, "b4": 4, "b16": 16, "ref": 1, "ref2": 2, "ref4": 4, "ref8": 8, "ref16": 16}
+BASELINES = {"a": "a", "b": "b", "b4": "b", "b16": "b"}
+"""The plain-SimPy models and the kind each is: (a) makes every dial an event, (b) does not."""
 DEFAULT_MODELS = ["a", "b", "ref", "ref4", "ref16"]
-"""Timed by default; ``--models`` adds ref×2 and ref×8 to see where the cost per lead bends."""
+"""Timed by default; ``--models`` adds ref×2 and ref×8 to see where the cost per lead bends, and
+(b) on ref×4 and ref×16 to see how plain SimPy itself scales (b16 adds about a minute and a half)."""
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process in MiB (``ru_maxrss`` is KiB on Linux, bytes on macOS)."""
+    """Peak resident set size of this process in MiB.
+
+    Linux: ``VmHWM`` of ``/proc/self/status``, which starts afresh at ``exec``. Not
+    ``ru_maxrss``: Linux carries it over from the parent through fork and exec, so each
+    configuration's child would report at least the parent's size (~125 MiB with pandas
+    loaded). Elsewhere ``ru_maxrss`` (KiB on Linux, bytes on macOS).
+    """
+    own = _peak_rss_of(os.getpid()) if sys.platform.startswith("linux") else None
+    if own is not None:
+        return own
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
@@ -111,6 +126,30 @@ class Workload:
 
 
 REF = Workload()
+
+
+def scaled_workload(scale: int) -> Workload:
+    """The reference workload with every headcount and the lead rate multiplied by ``scale``.
+
+    The baselines' counterpart of :func:`salesim_scenario`: SDRs, AEs and MQLs a month grow,
+    each rep's cadence and each AE's cap on open opportunities do not (CSMs are no resource
+    in the baselines).
+
+    Parameters
+    ----------
+    scale : int
+        The multiplier, at least 1.
+
+    Returns
+    -------
+    Workload
+        A new workload; :data:`REF` itself is left unchanged.
+    """
+    if scale < 1:
+        raise ValueError(f"scale must be at least 1, not {scale}")
+    return replace(REF, sdrs=REF.sdrs * scale, aes=REF.aes * scale, mqls_per_month=REF.mqls_per_month * scale)
+
+
 START_HOUR, WORK_HOURS, WORK_DAYS = 9.0, 8.0, 5  # 9–17, Monday–Friday; day 0 is a Monday, 00:00
 
 
@@ -142,13 +181,28 @@ class CountingEnvironment(simpy.Environment):
 
 
 def baseline(seed: int, rep: int, per_dial: bool, months: int | None = None,
-             env_class: type[simpy.Environment] = simpy.Environment) -> dict[str, float]:
+             env_class: type[simpy.Environment] = simpy.Environment, workload: Workload = REF) -> dict[str, float]:
     """One replication of the plain-SimPy model: (a) with ``per_dial``, else (b).
 
-    Returns MQLs, dials, wins and end-of-horizon MRR (and the event count with a
-    :class:`CountingEnvironment`).
+    Parameters
+    ----------
+    seed, rep : int
+        Root seed and replication number; the random stream is ``SeedSequence(seed, spawn_key=(rep,))``.
+    per_dial : bool
+        One timeout per dial (a), or one per lead's dials (b).
+    months : int, optional
+        Horizon in months; the workload's when None.
+    env_class : type of simpy.Environment
+        :class:`CountingEnvironment` to count the events processed.
+    workload : Workload
+        What to simulate: :data:`REF`, or :func:`scaled_workload` of it.
+
+    Returns
+    -------
+    dict of str to float
+        MQLs, dials, wins and end-of-horizon MRR (and ``events`` with a :class:`CountingEnvironment`).
     """
-    w = REF
+    w = workload
     months = months or w.months
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(rep,)))
     # The market, drawn up front: Poisson arrivals each month, uniform in working time.
@@ -281,15 +335,15 @@ def salesim_counted(scenario: Scenario, seed: int, rep: int) -> dict[str, float]
 def measure_model(model: str, repeats: int, seed: int) -> dict[str, Any]:
     """Timed replications 0..repeats-1 after a 1-month warm-up, then one counted (untimed) replication."""
     run: Callable[[int], dict[str, float]]
-    if model in ("a", "b"):
-        per_dial = model == "a"
-        baseline(seed, 0, per_dial, months=1)  # warm-up
+    if model in BASELINES:
+        per_dial, workload = BASELINES[model] == "a", scaled_workload(SCALE[model])
+        baseline(seed, 0, per_dial, months=1, workload=workload)  # warm-up
 
         def run(rep: int) -> dict[str, float]:
-            return baseline(seed, rep, per_dial)
+            return baseline(seed, rep, per_dial, workload=workload)
 
         def counted() -> dict[str, float]:
-            return baseline(seed, 0, per_dial, env_class=CountingEnvironment)
+            return baseline(seed, 0, per_dial, env_class=CountingEnvironment, workload=workload)
     else:
         scenario = salesim_scenario(SCALE[model])
         salesim_once(salesim_scenario(SCALE[model], months=1), seed, 0)  # warm-up
@@ -481,6 +535,13 @@ def note(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def repeats_of(model: str, args: argparse.Namespace) -> int:
+    """How many timed replications ``model`` gets under the command-line options ``args``."""
+    if model in BASELINES:
+        return args.repeats_baseline if SCALE[model] == 1 else args.repeats_scaled_baseline
+    return args.repeats if SCALE[model] == 1 else args.repeats_scaled
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -491,26 +552,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats-scaled", type=int, default=3,
                         help="timed replications of salesim ref×4 and ref×16 (default: %(default)s)")
     parser.add_argument("--repeats-baseline", type=int, default=3,
-                        help="timed replications of each SimPy baseline (default: %(default)s)")
+                        help="timed replications of each SimPy baseline on ref (default: %(default)s)")
+    parser.add_argument("--repeats-scaled-baseline", type=int, default=1,
+                        help="timed replications of (b) on ref×4 and ref×16, models b4 and b16 (default: %(default)s)")
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=DEFAULT_MODELS,
                         help=f"models to time (default: {' '.join(DEFAULT_MODELS)})")
     parser.add_argument("--no-throughput", action="store_true", help="skip the sim.run measurements")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
-                        help="a fast look: 2/1/1 repeats and 40 replications per sim.run")
+                        help="a fast look: 2/1/1/1 repeats and 40 replications per sim.run")
     parser.add_argument("--one", metavar="CONFIG", help=argparse.SUPPRESS)  # child mode: a model, run1 or run2
     args = parser.parse_args(argv)
     if args.quick:
-        args.repeats, args.repeats_scaled, args.repeats_baseline, args.reps = 2, 1, 1, 40
-    if min(args.reps, args.repeats, args.repeats_scaled, args.repeats_baseline) < 1:
+        args.repeats, args.repeats_scaled, args.repeats_baseline, args.repeats_scaled_baseline = 2, 1, 1, 1
+        args.reps = 40
+    if min(args.reps, args.repeats, args.repeats_scaled, args.repeats_baseline, args.repeats_scaled_baseline) < 1:
         parser.error("--reps and the repeat counts must be at least 1")
 
     if args.one is not None:  # child: measure one configuration, print JSON
         digest = sim_digest()  # the code this child imports
         if args.one in MODELS:
-            repeats = {"a": args.repeats_baseline, "b": args.repeats_baseline, "ref": args.repeats}.get(
-                args.one, args.repeats_scaled)
-            out = measure_model(args.one, repeats, args.seed)
+            out = measure_model(args.one, repeats_of(args.one, args), args.seed)
         elif args.one in ("run1", "run2"):
             out = measure_run(int(args.one[-1]), args.reps, args.seed)
         else:
@@ -521,7 +583,8 @@ def main(argv: list[str] | None = None) -> int:
     from sim.report import text_table
 
     passthrough = ["--seed", str(args.seed), "--reps", str(args.reps), "--repeats", str(args.repeats),
-                   "--repeats-scaled", str(args.repeats_scaled), "--repeats-baseline", str(args.repeats_baseline)]
+                   "--repeats-scaled", str(args.repeats_scaled), "--repeats-baseline", str(args.repeats_baseline),
+                   "--repeats-scaled-baseline", str(args.repeats_scaled_baseline)]
     digest = sim_digest()
     started = time.perf_counter()
     print(f"salesim performance benchmark: {REF_PATH.relative_to(ROOT)} (24 months; 20 SDRs, 10 AEs, 5 CSMs; "
@@ -603,6 +666,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(["time salesim ref ÷ (b)", f"{ratio:.3f}", speed, "≥ 5× faster (aim 10×)",
                          status(1 / ratio >= 5) + ("" if 1 / ratio < 5 else
                                                    " (aim met)" if 1 / ratio >= 10 else " (aim not yet)")])
+    per_unit: dict[int, list[str]] = {}  # scale -> each model's cost per unit of work against itself on ref
     for model in ("ref2", "ref4", "ref8", "ref16"):
         target = 18.0 if model == "ref16" else None
         ratio = t_of(model) / t_ref
@@ -612,6 +676,18 @@ def main(argv: list[str] | None = None) -> int:
                      f"{SCALE[model]}× the work, {ratio / SCALE[model]:.2f}× per unit; "
                      f"by CPU time {cpu_of(model) / cpu_of('ref'):.2f}",
                      f"≤ {target:g}" if target else "–", status(ratio <= target) if target else "–"])
+        per_unit.setdefault(SCALE[model], []).append(f"salesim {ratio / SCALE[model]:.2f}×")
+    scaled_baselines = False
+    for model in (m for m in MODELS if m in BASELINES and SCALE[m] > 1):
+        base = BASELINES[model]
+        ratio = t_of(model) / t_of(base)
+        if math.isnan(ratio):
+            continue
+        scaled_baselines = True
+        rows.append([f"time ({base}) on ref×{SCALE[model]} ÷ ({base})", f"{ratio:.2f}",
+                     f"{SCALE[model]}× the work, {ratio / SCALE[model]:.2f}× per unit; "
+                     f"by CPU time {cpu_of(model) / cpu_of(base):.2f}", "–", "–"])
+        per_unit.setdefault(SCALE[model], []).append(f"plain SimPy ({base}) {ratio / SCALE[model]:.2f}×")
     if runs:
         rate1, rate2 = args.reps / runs[1]["wall"], args.reps / runs[2]["wall"]
         efficiency = rate2 / (2 * rate1)
@@ -627,6 +703,9 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         print("Targets")
         print(text_table(rows, ["measure", "value", "note", "target", "status"]))
+        if scaled_baselines:
+            print("cost per unit of work, each model against itself on ref (time ratio ÷ scale; 1.00 is linear): "
+                  + "; ".join(f"×{scale}: {', '.join(costs)}" for scale, costs in sorted(per_unit.items())))
         print()
     print(f"total {time.perf_counter() - started:.0f} s; load average at the end "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
