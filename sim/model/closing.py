@@ -81,7 +81,7 @@ class ClosingDesk:
         """Open opportunities go to the least-loaded remaining closer (over capacity if need be),
         with the odds of their next meeting cut by ``reassign_win_odds_multiplier`` — or, with
         ``lose``, they are lost at the rep's exit."""
-        now = self.env.now
+        now = self.env._now
         self.pool.capacity.add(now, -rep.capacity)
         rep.capacity = 0.0
         for lead in sorted(rep.items, key=lambda x: x.id):
@@ -131,7 +131,7 @@ class ClosingDesk:
         lead.win_odds = leg.win_odds_multiplier
         self.in_transit.add(lead)
         env = self.env
-        env.call_at(env.now + delay, self._arrive, lead, leaks)
+        env.call_at(env._now + delay, self._arrive, lead, leaks)
 
     def open_warm(self, lead: Lead, age_days: float) -> None:
         """A deal already open at the start (warm start), with the least-loaded closer."""
@@ -181,7 +181,7 @@ class ClosingDesk:
     def _open(self, rep: Rep, lead: Lead, started_t: float | None = None) -> None:
         """Open an opportunity with ``rep``. A warm-start deal opened at ``started_t`` < now has
         passed its meetings before now; only the later ones can still lose it."""
-        now = self.env.now
+        now = self.env._now
         lead.opportunity_t = now if started_t is None else started_t
         lead.closer = rep
         lead.closer_rep = rep.id
@@ -227,7 +227,7 @@ class ClosingDesk:
         if m == 1.0 or lead.plan is None:
             return
         times, passes, u_pass = lead.plan
-        now = self.env.now
+        now = self.env._now
         upcoming = next((i for i, ti in enumerate(times) if ti > now), None)
         if upcoming is None:
             return
@@ -238,7 +238,7 @@ class ClosingDesk:
     def _close(self, lead: Lead, won: bool, token: int) -> None:
         if lead.token != token:
             return  # rescheduled after a reassignment, or lost at a rep's exit
-        now = self.env.now
+        now = self.env._now
         rep = lead.closer
         if rep is None:
             self.orphans.discard(lead)

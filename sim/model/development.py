@@ -104,7 +104,7 @@ class DevelopmentDesk:
 
     def _set_slots(self, rep: Rep) -> None:
         budget = (self.pool.spec.dials_per_day or 0.0) * rep.productivity
-        now = self.env.now
+        now = self.env._now
         old = rep.capacity
         if budget <= 0:
             rep.capacity, rep.dial_days = 0, 0.0
@@ -137,7 +137,7 @@ class DevelopmentDesk:
     def rep_leaving(self, rep: Rep, lose: bool = False) -> None:
         """Hand the rep's leads back (inbound to the head of the queue, prospects to others),
         or drop them as lost at exit (``workforce.exit_policy: lose``)."""
-        now = self.env.now
+        now = self.env._now
         w_now = self.calendar.to_work(now)
         for lead in sorted(rep.items, key=lambda x: x.id, reverse=True):
             self._count_dials(lead, w_now)
@@ -220,7 +220,7 @@ class DevelopmentDesk:
     def _start(self, rep: Rep, lead: Lead) -> None:
         """Give ``lead`` one of ``rep``'s free slots now; schedule the end of its cadence."""
         env, cal = self.env, self.calendar
-        now = env.now
+        now = env._now
         if lead.first_touch_t != lead.first_touch_t:  # NaN: the lead's first touch
             touch_t = now
             if lead.source == 0 and not self._instant_response:
@@ -249,7 +249,7 @@ class DevelopmentDesk:
         """The end of a lead's cadence: reached (then qualified or not) or out of attempts."""
         if lead.token != token:
             return  # the rep left and the lead was handed to someone else
-        now = self.env.now
+        now = self.env._now
         rep.load -= 1
         rep.items.discard(lead)
         self.pool.busy.add(now, -1)
