@@ -8,22 +8,31 @@ $2,000 MRR customers churning 2% a month, 5 CSMs, 24 months, working hours 9–1
 
 Measured, in one run:
 
-* seconds per replication (median of repeats), SimPy events per replication and peak
-  memory of three models of that workload — (a) a plain SimPy model that makes every dial
+* seconds per replication (median of the timed replications), SimPy events per replication
+  and peak memory of three models of that workload — (a) a plain SimPy model that makes every dial
   an event, (b) the same with each lead's dials in one timeout (both written here, the
   yardsticks), and salesim (:func:`sim.experiment.simulate_one`) — and of salesim on
   ``ref×4`` and ``ref×16`` (every headcount and the lead rate multiplied); on request, of (b)
   on the same scaled workloads, to show how plain SimPy itself scales;
 * replications per second through :func:`sim.run` with 1 and 2 workers, the parallel
   efficiency, the projected wall time of 1,000 replications, and the peak memory of a
-  1-worker run after a quarter of its replications and at the end;
+  1-worker run after a quarter of its replications and at the end (the largest over rounds);
 * the performance targets, each marked PASS or MISS.
 
 Every configuration runs in a fresh process (this script with ``--one CONFIG``), so each
-peak RSS belongs to one configuration. Run from the repository root::
+peak RSS belongs to one configuration. The measurements are interleaved in ``--rounds K``
+rounds (default 3): each model's timed replications ``0..repeats-1`` are split into K
+consecutive blocks (:func:`split_replications`), and round r runs, each in its own process,
+every model on its r-th block (in the order of ``--models``; a model whose block is empty, e.g.
+one with a single repeat, sits the round out), then ``sim.run`` with 1 worker and with 2 workers
+on the r-th share of ``--reps``. The CPU speed of the machine this was written on drifts by
+20–30% over minutes; interleaving makes a slow drift fall on both sides of every ratio about
+alike, where timing one configuration after the other would put it into the ratio. Each ratio is
+also computed within each round, and the report gives its range across the rounds. The
+untimed counted replication runs in a model's first round only. Run from the repository root::
 
     python benchmarks/bench_perf.py            # full run: a few minutes on 2 cores
-    python benchmarks/bench_perf.py --quick    # fewer repeats and replications
+    python benchmarks/bench_perf.py --quick    # fewer repeats and replications, 2 rounds
 
 See ``benchmarks/README.md`` for what each figure means.
 """
@@ -41,7 +50,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -332,8 +341,27 @@ def salesim_counted(scenario: Scenario, seed: int, rep: int) -> dict[str, float]
 # =========================================================================== one configuration (child process)
 
 
-def measure_model(model: str, repeats: int, seed: int) -> dict[str, Any]:
-    """Timed replications 0..repeats-1 after a 1-month warm-up, then one counted (untimed) replication."""
+def measure_model(model: str, reps: Sequence[int], seed: int, count: bool = True) -> dict[str, Any]:
+    """Time replications ``reps`` of ``model`` after a 1-month warm-up; optionally count one more.
+
+    Parameters
+    ----------
+    model : str
+        A key of :data:`MODELS`.
+    reps : sequence of int
+        The replication numbers to time, in this order (a round's share of ``0..repeats-1``).
+    seed : int
+        Root seed.
+    count : bool
+        Also run one untimed replication (rep 0) that counts the SimPy events (in a model's
+        first round only: the count does not depend on the round).
+
+    Returns
+    -------
+    dict of str to Any
+        ``reps``, per-replication ``wall``, ``cpu`` and ``outcomes``, ``events`` (None
+        without ``count``) and this process's ``peak_rss_mb``.
+    """
     run: Callable[[int], dict[str, float]]
     if model in BASELINES:
         per_dial, workload = BASELINES[model] == "a", scaled_workload(SCALE[model])
@@ -355,17 +383,14 @@ def measure_model(model: str, repeats: int, seed: int) -> dict[str, Any]:
             return salesim_counted(scenario, seed, 0)
 
     walls, cpus, outcomes = [], [], []
-    for rep in range(repeats):
+    for rep in reps:
         c0, t0 = time.process_time(), time.perf_counter()
         outcomes.append(run(rep))
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
-    events = counted()["events"]
-    return {
-        "model": model, "repeats": repeats, "wall": walls, "cpu": cpus, "events": events,
-        "outcome": {key: statistics.fmean(o[key] for o in outcomes) for key in outcomes[0]},
-        "peak_rss_mb": peak_rss_mb(),
-    }
+    events = counted()["events"] if count else None
+    return {"model": model, "reps": list(reps), "wall": walls, "cpu": cpus, "outcomes": outcomes,
+            "events": events, "peak_rss_mb": peak_rss_mb()}
 
 
 def _grandchildren(pid: int) -> list[int]:
@@ -435,11 +460,13 @@ class WorkerMemory:
 
 
 def measure_run(workers: int, reps: int, seed: int) -> dict[str, Any]:
-    """Wall time of ``sim.run(ref, reps, workers=workers)``.
+    """Wall time of ``sim.run(ref, reps, workers=workers)`` (one round's share: replications ``0..reps-1``).
 
     With 1 worker the replications run in this process, and its peak RSS is noted after a
     quarter of them and at the end. With more, the forkserver (a one-time cost per process)
-    is started first and timed separately; the pool start stays in the measured wall time.
+    is started first and timed separately; the pool start stays in the measured wall time,
+    and the largest peak RSS of a pool worker is noted after a quarter of the replications
+    and at the end.
     """
     import sim
     import sim.experiment as ex
@@ -448,13 +475,17 @@ def measure_run(workers: int, reps: int, seed: int) -> dict[str, Any]:
     rss: dict[int, float] = {}
     forkserver = 0.0
     if workers == 1:
-        original, done, marks = ex.run_chunk, 0, {max(1, reps // 4), reps}
+        # noted at the first chunk boundary at or past each mark, keyed by the replications done then
+        # (chunks of ceil(reps / 8) replications seldom end exactly on a quarter)
+        original, done, pending = ex.run_chunk, 0, {max(1, reps // 4), reps}
 
         def noting_chunk(data: dict[str, Any], seed_: int, chunk: list[int]) -> Any:
             nonlocal done
             result = original(data, seed_, chunk)
             done += len(chunk)
-            if done in marks:
+            reached = {m for m in pending if done >= m}
+            if reached:
+                pending.difference_update(reached)
                 rss[done] = peak_rss_mb()
             return result
 
@@ -493,7 +524,183 @@ def measure_run(workers: int, reps: int, seed: int) -> dict[str, Any]:
             "worker_rss_after": worker_rss, "worker_peak_rss_mb": memory.largest()}
 
 
-# =========================================================================== the report (parent process)
+# =========================================================================== rounds (what runs when; merging)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One child process of a round: ``model`` timing replications ``reps``, and counting events if ``count``."""
+
+    model: str
+    reps: tuple[int, ...]
+    count: bool
+
+
+def split_replications(repeats: int, rounds: int) -> list[list[int]]:
+    """Split replications ``0..repeats-1`` over ``rounds`` rounds.
+
+    Consecutive blocks whose sizes differ by at most one, the larger ones first; a round
+    gets an empty block when there are fewer replications than rounds (a single replication
+    runs in the first round only).
+
+    Parameters
+    ----------
+    repeats : int
+        Replications to split, at least 1.
+    rounds : int
+        Number of rounds, at least 1.
+
+    Returns
+    -------
+    list of list of int
+        One list per round, ``rounds`` in all; together exactly ``0..repeats-1``, each once.
+
+    Examples
+    --------
+    >>> split_replications(5, 3)
+    [[0, 1], [2, 3], [4]]
+    >>> split_replications(1, 3)
+    [[0], [], []]
+    """
+    if repeats < 1 or rounds < 1:
+        raise ValueError(f"repeats and rounds must be at least 1, not {repeats} and {rounds}")
+    size, extra = divmod(repeats, rounds)
+    blocks, start = [], 0
+    for r in range(rounds):
+        stop = start + size + (r < extra)
+        blocks.append(list(range(start, stop)))
+        start = stop
+    return blocks
+
+
+def schedule(repeats: dict[str, int], rounds: int) -> list[list[Task]]:
+    """The child processes of each round, round-robin over the models in the order given.
+
+    Parameters
+    ----------
+    repeats : dict of str to int
+        Timed replications of each model (see :func:`repeats_of`).
+    rounds : int
+        Number of rounds.
+
+    Returns
+    -------
+    list of list of Task
+        One list per round. A model appears in every round whose share of its replications
+        (:func:`split_replications`) is not empty, and counts its events in the first of them.
+    """
+    plan: list[list[Task]] = [[] for _ in range(rounds)]
+    for model, n in repeats.items():
+        first = True
+        for r, reps in enumerate(split_replications(n, rounds)):
+            if reps:
+                plan[r].append(Task(model, tuple(reps), count=first))
+                first = False
+    return plan
+
+
+def merge_model_rounds(parts: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
+    """Combine a model's child results, one per round (None where it did not run).
+
+    Returns
+    -------
+    dict of str to Any
+        ``wall``, ``cpu`` (all timed replications, in round order), ``wall_by_round`` (a list
+        per round, empty where the model did not run), ``repeats``, ``rounds`` (children run),
+        ``events`` (from the counting child; NaN if none counted), ``outcome`` (means over all
+        timed replications) and ``peak_rss_mb`` (the largest over the children).
+    """
+    ran = [p for p in parts if p is not None]
+    if not ran:
+        raise ValueError("the model ran in no round")
+    outcomes = [o for p in ran for o in p["outcomes"]]
+    return {
+        "wall": [w for p in ran for w in p["wall"]],
+        "cpu": [c for p in ran for c in p["cpu"]],
+        "wall_by_round": [list(p["wall"]) if p is not None else [] for p in parts],
+        "repeats": len(outcomes),
+        "rounds": len(ran),
+        "events": next((p["events"] for p in ran if p.get("events") is not None), math.nan),
+        "outcome": {key: statistics.fmean(o[key] for o in outcomes) for key in outcomes[0]},
+        "peak_rss_mb": max(p["peak_rss_mb"] for p in ran),
+    }
+
+
+def largest_marks(marks_by_round: Sequence[dict[str, float]]) -> list[tuple[int, float]]:
+    """The memory marks of several runs as one: the largest RSS over the rounds at each mark.
+
+    Parameters
+    ----------
+    marks_by_round : sequence of dict of str to float
+        Each run's peak RSS (MiB) by the number of replications done when it was noted
+        (a quarter of the run's replications and all of them).
+
+    Returns
+    -------
+    list of tuple of (int, float)
+        ``(replications, MiB)`` at the first mark and at the last (one pair when every run
+        had a single mark, none when there were no marks); the replications are those of the
+        largest round, the MiB the largest seen at that mark in any round.
+    """
+    marks = [sorted((int(k), v) for k, v in m.items()) for m in marks_by_round if m]
+    if not marks:
+        return []
+    first = (max(m[0][0] for m in marks), max(m[0][1] for m in marks))
+    last = (max(m[-1][0] for m in marks), max(m[-1][1] for m in marks))
+    return [first] if first[0] == last[0] else [first, last]
+
+
+def merge_run_rounds(parts: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
+    """Combine the ``sim.run`` measurements of one worker count, one per round (None where it did not run).
+
+    Returns
+    -------
+    dict of str to Any
+        ``wall`` and ``reps`` summed over the rounds; ``by_round``, each round's
+        ``(reps, wall, forkserver_s)`` or None; ``forkserver_s``, the median over the rounds;
+        ``rss_after`` and ``worker_rss_after`` as :func:`largest_marks`; ``peak_rss_mb`` and
+        ``worker_peak_rss_mb``, the largest over the rounds.
+    """
+    ran = [p for p in parts if p is not None]
+    if not ran:
+        raise ValueError("the run ran in no round")
+    return {
+        "wall": sum(p["wall"] for p in ran),
+        "reps": sum(p["reps"] for p in ran),
+        "by_round": [(p["reps"], p["wall"], p["forkserver_s"]) if p is not None else None for p in parts],
+        "forkserver_s": statistics.median(p["forkserver_s"] for p in ran),
+        "rss_after": largest_marks([p["rss_after"] for p in ran]),
+        "worker_rss_after": largest_marks([p.get("worker_rss_after") or {} for p in ran]),
+        "peak_rss_mb": max(p["peak_rss_mb"] for p in ran),
+        "worker_peak_rss_mb": max(p["worker_peak_rss_mb"] for p in ran),
+    }
+
+
+def ratios_by_round(numerator: Sequence[Sequence[float]], denominator: Sequence[Sequence[float]]) -> list[float]:
+    """Median of ``numerator`` ÷ median of ``denominator`` in each round in which both ran.
+
+    Parameters
+    ----------
+    numerator, denominator : sequence of sequence of float
+        Wall times by round (``wall_by_round`` of :func:`merge_model_rounds`).
+
+    Returns
+    -------
+    list of float
+        One ratio per round with times of both; rounds where either did not run are skipped.
+    """
+    return [statistics.median(n) / statistics.median(d)
+            for n, d in zip(numerator, denominator, strict=True) if n and d]
+
+
+def spread(values: Sequence[float], fmt: Callable[[float], str]) -> str:
+    """``"low–high in N rounds"``, or ``"–"`` for fewer than two values."""
+    if len(values) < 2:
+        return "–"
+    return f"{fmt(min(values))}–{fmt(max(values))} in {len(values)} rounds"
+
+
+# =========================================================================== child processes (parent process)
 
 
 def child(args: list[str]) -> dict[str, Any]:
@@ -542,116 +749,158 @@ def repeats_of(model: str, args: argparse.Namespace) -> int:
     return args.repeats if SCALE[model] == 1 else args.repeats_scaled
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reps", type=int, default=200,
-                        help="replications of ref per sim.run throughput measurement (default: %(default)s)")
-    parser.add_argument("--repeats", type=int, default=5,
-                        help="timed replications of salesim ref (median reported; default: %(default)s)")
-    parser.add_argument("--repeats-scaled", type=int, default=3,
-                        help="timed replications of salesim ref×4 and ref×16 (default: %(default)s)")
-    parser.add_argument("--repeats-baseline", type=int, default=3,
-                        help="timed replications of each SimPy baseline on ref (default: %(default)s)")
-    parser.add_argument("--repeats-scaled-baseline", type=int, default=1,
-                        help="timed replications of (b) on ref×4 and ref×16, models b4 and b16 (default: %(default)s)")
-    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=DEFAULT_MODELS,
-                        help=f"models to time (default: {' '.join(DEFAULT_MODELS)})")
-    parser.add_argument("--no-throughput", action="store_true", help="skip the sim.run measurements")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed (default: %(default)s)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a fast look: 2/1/1/1 repeats and 40 replications per sim.run")
-    parser.add_argument("--one", metavar="CONFIG", help=argparse.SUPPRESS)  # child mode: a model, run1 or run2
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.repeats, args.repeats_scaled, args.repeats_baseline, args.repeats_scaled_baseline = 2, 1, 1, 1
-        args.reps = 40
-    if min(args.reps, args.repeats, args.repeats_scaled, args.repeats_baseline, args.repeats_scaled_baseline) < 1:
-        parser.error("--reps and the repeat counts must be at least 1")
+def reps_text(reps: Sequence[int]) -> str:
+    """``"rep 3"`` or ``"reps 3–5"`` (consecutive replications)."""
+    return f"rep {reps[0]}" if len(reps) == 1 else f"reps {reps[0]}–{reps[-1]}"
 
-    if args.one is not None:  # child: measure one configuration, print JSON
-        digest = sim_digest()  # the code this child imports
-        if args.one in MODELS:
-            out = measure_model(args.one, repeats_of(args.one, args), args.seed)
-        elif args.one in ("run1", "run2"):
-            out = measure_run(int(args.one[-1]), args.reps, args.seed)
-        else:
-            parser.error(f"unknown configuration {args.one!r}")
-        print(json.dumps({**out, "sim_digest": digest}))
-        return 0
 
-    from sim.report import text_table
+@dataclass
+class Measurements:
+    """Everything the children measured, merged over the rounds."""
 
-    passthrough = ["--seed", str(args.seed), "--reps", str(args.reps), "--repeats", str(args.repeats),
-                   "--repeats-scaled", str(args.repeats_scaled), "--repeats-baseline", str(args.repeats_baseline),
-                   "--repeats-scaled-baseline", str(args.repeats_scaled_baseline)]
-    digest = sim_digest()
-    started = time.perf_counter()
+    results: dict[str, dict[str, Any]]
+    """Per model: :func:`merge_model_rounds`."""
+    runs: dict[int, dict[str, Any]]
+    """Per worker count (1, 2): :func:`merge_run_rounds`; empty with ``--no-throughput``."""
+    digests: list[tuple[str, str]]
+    """Each child (``model#round`` or ``runW#round``) and the digest of the ``sim/`` sources it loaded."""
+
+
+def run_rounds(args: argparse.Namespace) -> Measurements:
+    """Run every configuration's children, round after round, and merge what they measured.
+
+    Round r runs, each in a fresh process: every model with a share of its timed replications
+    in round r (in the order of ``--models``), then ``sim.run`` with 1 worker and with 2 workers
+    on round r's share of ``--reps`` (replications ``0..share-1``: ``sim.run`` always starts at 0),
+    1 worker first in odd rounds and 2 workers first in even ones.
+    """
+    rounds, seed = args.rounds, ["--seed", str(args.seed)]
+    plan = schedule({m: repeats_of(m, args) for m in args.models}, rounds)
+    shares = [] if args.no_throughput else [len(s) for s in split_replications(args.reps, rounds)]
+    model_parts: dict[str, list[dict[str, Any] | None]] = {m: [None] * rounds for m in args.models}
+    run_parts: dict[int, list[dict[str, Any] | None]] = {w: [None] * rounds for w in ((1, 2) if shares else ())}
+    digests: list[tuple[str, str]] = []
+    for r in range(rounds):
+        for task in plan[r]:
+            note(f"round {r + 1}/{rounds}: timing {MODELS[task.model]}, {reps_text(task.reps)}"
+                 f"{' (+ counted rep 0)' if task.count else ''}, in a fresh process …")
+            out = child(["--one", task.model, "--timed-reps", *map(str, task.reps),
+                         *([] if task.count else ["--no-count"]), *seed])
+            model_parts[task.model][r] = out
+            digests.append((f"{task.model}#{r + 1}", out["sim_digest"]))
+        order = sorted(run_parts, reverse=r % 2 == 1)  # 1 then 2 workers, then 2 then 1: drift falls on both
+        for workers in order if shares and shares[r] else ():
+            note(f"round {r + 1}/{rounds}: sim.run of ref, {shares[r]} replications, {workers} worker(s), "
+                 f"in a fresh process …")
+            out = child(["--one", f"run{workers}", "--reps", str(shares[r]), *seed])
+            run_parts[workers][r] = out
+            digests.append((f"run{workers}#{r + 1}", out["sim_digest"]))
+    return Measurements({m: merge_model_rounds(p) for m, p in model_parts.items()},
+                        {w: merge_run_rounds(p) for w, p in run_parts.items()}, digests)
+
+
+# =========================================================================== the report (parent process)
+
+
+def print_header(args: argparse.Namespace, digest: str) -> None:
+    """The workload, the code, the machine and the load, and how the rounds go."""
     print(f"salesim performance benchmark: {REF_PATH.relative_to(ROOT)} (24 months; 20 SDRs, 10 AEs, 5 CSMs; "
           f"2,000 MQLs/month), seed {args.seed}")
     print(f"git: {git_state()}; sim/ sources {digest}")
     print(f"Python {platform.python_version()}, SimPy {simpy.__version__}, NumPy {np.__version__}, "
           f"{len(os.sched_getaffinity(0))} usable cores, {platform.machine()} {platform.system()}, "
           f"load average {os.getloadavg()[0]:.2f}")
+    if args.rounds > 1:
+        print(f"{args.rounds} rounds: each round runs every configuration once, in turn, each in a fresh process, "
+              f"with its share of the timed replications, so that a slow drift of the CPU speed falls on all of them "
+              f"about alike")
+    else:
+        print("1 round: each configuration runs once, in turn, each in a fresh process")
     if os.getloadavg()[0] > len(os.sched_getaffinity(0)):
         print("WARNING: the load average exceeds the usable cores: other processes compete for the CPU and inflate "
               "every wall time (compare the CPU s/rep column)")
     print()
 
-    # ------------------------------------------------------------------ one replication per model
-    results: dict[str, dict[str, Any]] = {}
-    for model in args.models:
-        note(f"timing {MODELS[model]} in a fresh process …")
-        results[model] = child(["--one", model, *passthrough])
+
+def print_models(results: dict[str, dict[str, Any]]) -> None:
+    """The one-replication table: a row per model."""
+    from sim.report import text_table
+
     rows = []
     for model, r in results.items():
         t, cpu = statistics.median(r["wall"]), statistics.median(r["cpu"])
         o = r["outcome"]
         rows.append([
-            MODELS[model], f"{t:.3f}", f"{cpu:.3f}", str(r["repeats"]), f"{r['events']:,.0f}",
+            MODELS[model], f"{t:.3f}", f"{cpu:.3f}", str(r["repeats"]), str(r["rounds"]), f"{r['events']:,.0f}",
             f"{r['events'] / o['mqls']:.2f}", f"{r['events'] / t / 1000:,.0f}", f"{r['peak_rss_mb']:,.0f}",
             f"{o['mqls']:,.0f}", f"{o['dials']:,.0f}", f"{o['wins']:,.0f}", f"{o['mrr_end_usd']:,.0f}",
         ])
-    print("One replication (each model in a fresh process; outcome columns are means over the timed replications)")
-    print(text_table(rows, ["model", "s/rep", "CPU s/rep", "repeats", "SimPy events/rep", "events/MQL",
+    print("One replication (each model in a fresh process per round; s/rep and CPU s/rep are medians over all its "
+          "timed replications, outcome columns means; peak RSS the largest of its processes)")
+    print(text_table(rows, ["model", "s/rep", "CPU s/rep", "repeats", "rounds", "SimPy events/rep", "events/MQL",
                             "k events/s", "peak RSS MiB", "MQLs", "dials", "wins", "MRR end $"]))
     print()
 
-    # ------------------------------------------------------------------ throughput through sim.run
-    runs: dict[int, dict[str, Any]] = {}
-    if not args.no_throughput:
-        for workers in (1, 2):
-            note(f"sim.run of ref, {args.reps} replications, {workers} worker(s), in a fresh process …")
-            runs[workers] = child(["--one", f"run{workers}", *passthrough])
-        rate1 = args.reps / runs[1]["wall"]
-        rows = []
-        for workers, r in runs.items():
-            rate = args.reps / r["wall"]
-            rows.append([str(workers), f"{r['wall']:.2f}", f"{rate:.2f}", f"{rate / (workers * rate1):.0%}",
-                         "in process" if workers == 1 else
-                         f"pool start included; one-time forkserver start {r['forkserver_s']:.2f} s not"])
-        print(f"Throughput through sim.run (ref, {args.reps} replications, each run in a fresh process)")
-        print(text_table(rows, ["workers", "wall s", "reps/s", "efficiency", "note"]))
-        marks = runs[1]["rss_after"]
-        (first, rss_first), (last, rss_last) = next(iter(marks.items())), list(marks.items())[-1]
-        print(f"peak RSS of the 1-worker run (it simulates every replication and keeps the result tables): "
-              f"{rss_first:,.0f} MiB after {first} replications, {rss_last:,.0f} MiB after {last} "
-              f"({rss_last - rss_first:+,.1f} MiB)")
-        worker_marks = runs[2].get("worker_rss_after") or {}
-        if len(worker_marks) == 2:
-            (first, w_first), (last, w_last) = sorted(worker_marks.items(), key=lambda kv: int(kv[0]))
-            print(f"largest peak RSS of a pool worker in the 2-worker run (sampled from /proc): {w_first:,.0f} MiB "
-                  f"after {first} replications, {w_last:,.0f} MiB after {last} ({w_last - w_first:+,.1f} MiB)")
-        print()
 
-    # ------------------------------------------------------------------ targets
+def round_rates(run: dict[str, Any]) -> list[float]:
+    """Replications per second in each round of a merged run (:func:`merge_run_rounds`) that ran."""
+    return [reps / wall for reps, wall, _ in (b for b in run["by_round"] if b is not None)]
+
+
+def print_throughput(runs: dict[int, dict[str, Any]], rounds: int) -> None:
+    """The ``sim.run`` table and its memory lines."""
+    from sim.report import text_table
+
+    rate1 = runs[1]["reps"] / runs[1]["wall"]
+    shares = [b[0] for b in runs[1]["by_round"] if b is not None]
     rows = []
+    for workers, r in runs.items():
+        rate = r["reps"] / r["wall"]
+        by_round = round_rates(r)
+        rows.append([str(workers), str(r["reps"]), f"{r['wall']:.2f}", f"{rate:.2f}",
+                     f"{rate / (workers * rate1):.0%}", *([spread(by_round, "{:.2f}".format)] if rounds > 1 else []),
+                     "in process" if workers == 1 else
+                     f"pool start included (once per round); forkserver start {r['forkserver_s']:.2f} s "
+                     f"(median over rounds) not"])
+    split = "" if len(shares) == 1 else f" in {len(shares)} rounds of {'/'.join(map(str, shares))}, the same " \
+        f"replications 0, 1, … in every round (sim.run always starts at 0)"
+    print(f"Throughput through sim.run (ref, {runs[1]['reps']} replications per worker count{split}; "
+          f"each run in a fresh process; wall s and reps summed over the rounds)")
+    print(text_table(rows, ["workers", "reps", "wall s", "reps/s", "efficiency",
+                            *(["reps/s by round"] if rounds > 1 else []), "note"]))
+    over = "" if len(shares) == 1 else ", the largest over rounds"
+    marks = runs[1]["rss_after"]
+    if marks:
+        (first, rss_first), (last, rss_last) = marks[0], marks[-1]
+        print(f"peak RSS of the 1-worker run{'s' if over else ''} (simulating every replication of the run and "
+              f"keeping the result tables{over}): {rss_first:,.0f} MiB after {first} replications, "
+              f"{rss_last:,.0f} MiB after {last} ({rss_last - rss_first:+,.1f} MiB)")
+    worker_marks = runs[2]["worker_rss_after"]
+    if len(worker_marks) == 2:
+        (first, w_first), (last, w_last) = worker_marks
+        print(f"largest peak RSS of a pool worker in the 2-worker run{'s' if over else ''} (sampled from /proc"
+              f"{over}): {w_first:,.0f} MiB after {first} replications, {w_last:,.0f} MiB after {last} "
+              f"({w_last - w_first:+,.1f} MiB)")
+    print()
+
+
+def target_rows(m: Measurements, rounds: int) -> tuple[list[list[str]], dict[int, list[str]]]:
+    """The rows of the targets table (the across-rounds column last when ``rounds`` > 1), and the
+    per-unit costs by scale for the line under it."""
+    results, runs = m.results, m.runs
+    rows: list[list[str]] = []
+
+    def add(row: list[str], by_round: Sequence[float], fmt: Callable[[float], str]) -> None:
+        rows.append(row[:3] + ([spread(by_round, fmt)] if rounds > 1 else []) + row[3:])
 
     def t_of(model: str) -> float:
         return statistics.median(results[model]["wall"]) if model in results else math.nan
 
     def cpu_of(model: str) -> float:
         return statistics.median(results[model]["cpu"]) if model in results else math.nan
+
+    def ratios(num: str, den: str) -> list[float]:
+        return ratios_by_round(results[num]["wall_by_round"], results[den]["wall_by_round"])
 
     t_ref = t_of("ref")
     for model in ("a", "b"):
@@ -661,61 +910,155 @@ def main(argv: list[str] | None = None) -> int:
         speed = (f"salesim {1 / ratio:.1f}× faster" if ratio <= 1 else f"salesim {ratio:.1f}× slower") + \
             f"; by CPU time {cpu_of('ref') / cpu_of(model):.3f}"
         if model == "a":
-            rows.append(["time salesim ref ÷ (a)", f"{ratio:.3f}", speed, "–", "–"])
+            add(["time salesim ref ÷ (a)", f"{ratio:.3f}", speed, "–", "–"], ratios("ref", model), "{:.3f}".format)
         else:
-            rows.append(["time salesim ref ÷ (b)", f"{ratio:.3f}", speed, "≥ 5× faster (aim 10×)",
-                         status(1 / ratio >= 5) + ("" if 1 / ratio < 5 else
-                                                   " (aim met)" if 1 / ratio >= 10 else " (aim not yet)")])
+            add(["time salesim ref ÷ (b)", f"{ratio:.3f}", speed, "≥ 5× faster (aim 10×)",
+                 status(1 / ratio >= 5) + ("" if 1 / ratio < 5 else " (aim met)" if 1 / ratio >= 10 else
+                                           " (aim not yet)")], ratios("ref", model), "{:.3f}".format)
     per_unit: dict[int, list[str]] = {}  # scale -> each model's cost per unit of work against itself on ref
     for model in ("ref2", "ref4", "ref8", "ref16"):
         target = 18.0 if model == "ref16" else None
         ratio = t_of(model) / t_ref
         if math.isnan(ratio):
             continue
-        rows.append([f"time {MODELS[model].split()[-1]} ÷ ref", f"{ratio:.2f}",
-                     f"{SCALE[model]}× the work, {ratio / SCALE[model]:.2f}× per unit; "
-                     f"by CPU time {cpu_of(model) / cpu_of('ref'):.2f}",
-                     f"≤ {target:g}" if target else "–", status(ratio <= target) if target else "–"])
+        add([f"time {MODELS[model].split()[-1]} ÷ ref", f"{ratio:.2f}",
+             f"{SCALE[model]}× the work, {ratio / SCALE[model]:.2f}× per unit; "
+             f"by CPU time {cpu_of(model) / cpu_of('ref'):.2f}",
+             f"≤ {target:g}" if target else "–", status(ratio <= target) if target else "–"],
+            ratios(model, "ref"), "{:.2f}".format)
         per_unit.setdefault(SCALE[model], []).append(f"salesim {ratio / SCALE[model]:.2f}×")
-    scaled_baselines = False
     for model in (m for m in MODELS if m in BASELINES and SCALE[m] > 1):
         base = BASELINES[model]
         ratio = t_of(model) / t_of(base)
         if math.isnan(ratio):
             continue
-        scaled_baselines = True
-        rows.append([f"time ({base}) on ref×{SCALE[model]} ÷ ({base})", f"{ratio:.2f}",
-                     f"{SCALE[model]}× the work, {ratio / SCALE[model]:.2f}× per unit; "
-                     f"by CPU time {cpu_of(model) / cpu_of(base):.2f}", "–", "–"])
+        add([f"time ({base}) on ref×{SCALE[model]} ÷ ({base})", f"{ratio:.2f}",
+             f"{SCALE[model]}× the work, {ratio / SCALE[model]:.2f}× per unit; "
+             f"by CPU time {cpu_of(model) / cpu_of(base):.2f}", "–", "–"], ratios(model, base), "{:.2f}".format)
         per_unit.setdefault(SCALE[model], []).append(f"plain SimPy ({base}) {ratio / SCALE[model]:.2f}×")
     if runs:
-        rate1, rate2 = args.reps / runs[1]["wall"], args.reps / runs[2]["wall"]
+        rate1, rate2 = runs[1]["reps"] / runs[1]["wall"], runs[2]["reps"] / runs[2]["wall"]
         efficiency = rate2 / (2 * rate1)
         projected = runs[2]["forkserver_s"] + 1000 / rate2
-        rows.append(["parallel efficiency at 2 workers", f"{efficiency:.0%}",
-                     f"{rate1:.2f} → {rate2:.2f} reps/s", "≥ 90%", status(efficiency >= 0.9)])
-        rows.append(["1,000 reps of ref at 2 workers (s)", f"{projected:.0f}",
-                     "projected: forkserver start + 1,000 ÷ reps/s", "< 120 s", status(projected < 120)])
+        pairs = [(one, two) for one, two in zip(runs[1]["by_round"], runs[2]["by_round"], strict=True)
+                 if one is not None and two is not None]
+        add(["parallel efficiency at 2 workers", f"{efficiency:.0%}", f"{rate1:.2f} → {rate2:.2f} reps/s",
+             "≥ 90%", status(efficiency >= 0.9)],
+            [(two[0] / two[1]) / (2 * one[0] / one[1]) for one, two in pairs], "{:.0%}".format)
+        add(["1,000 reps of ref at 2 workers (s)", f"{projected:.0f}",
+             "projected: forkserver start + 1,000 ÷ reps/s", "< 120 s", status(projected < 120)],
+            [two[2] + 1000 * two[1] / two[0] for _, two in pairs], "{:.0f}".format)
     if "ref16" in results:
         rss = results["ref16"]["peak_rss_mb"]
-        rows.append(["peak RSS per worker at ref×16 (MiB)", f"{rss:,.0f}", "the ref×16 process, one replication "
-                     "at a time", "< 300 MiB", status(rss < 300)])
-    if rows:
-        print("Targets")
-        print(text_table(rows, ["measure", "value", "note", "target", "status"]))
-        if scaled_baselines:
-            print("cost per unit of work, each model against itself on ref (time ratio ÷ scale; 1.00 is linear): "
-                  + "; ".join(f"×{scale}: {', '.join(costs)}" for scale, costs in sorted(per_unit.items())))
-        print()
+        add(["peak RSS per worker at ref×16 (MiB)", f"{rss:,.0f}", "the ref×16 processes (largest), one "
+             "replication at a time", "< 300 MiB", status(rss < 300)], [], str)
+    return rows, per_unit
+
+
+def print_targets(m: Measurements, rounds: int) -> None:
+    """The targets table, with the spread of each ratio across rounds when there are several."""
+    from sim.report import text_table
+
+    rows, per_unit = target_rows(m, rounds)
+    if not rows:
+        return
+    print("Targets" + (" (across rounds: the same ratio computed within each round that ran both sides)"
+                       if rounds > 1 else ""))
+    print(text_table(rows, ["measure", "value", "note", *(["across rounds"] if rounds > 1 else []),
+                            "target", "status"]))
+    if any(model in BASELINES and SCALE[model] > 1 for model in m.results):
+        print("cost per unit of work, each model against itself on ref (time ratio ÷ scale; 1.00 is linear): "
+              + "; ".join(f"×{scale}: {', '.join(costs)}" for scale, costs in sorted(per_unit.items())))
+    print()
+
+
+def print_footer(m: Measurements, digest: str, started: float) -> None:
+    """Total time, the load, and whether the children all ran the same ``sim/`` sources."""
     print(f"total {time.perf_counter() - started:.0f} s; load average at the end "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    seen = {name: r["sim_digest"] for name, r in [*results.items(), *((f"run{w}", r) for w, r in runs.items())]}
-    if any(d != digest for d in seen.values()):
+    if any(d != digest for _, d in m.digests):
         print("WARNING: sim/ sources changed during the run, configurations ran different code; sim/ digest per "
-              "configuration: " + ", ".join(f"{name} {d}" for name, d in seen.items()))
+              "child process (configuration#round): " + ", ".join(f"{name} {d}" for name, d in m.digests))
     elif sim_digest() != digest:
-        print(f"note: sim/ sources changed after the last configuration started (now {sim_digest()}); "
-              f"every configuration ran {digest}")
+        print(f"note: sim/ sources changed after the last child process started (now {sim_digest()}); "
+              f"every child ran {digest}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (``--one``, ``--timed-reps`` and ``--no-count`` are the child mode's, hidden)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reps", type=int, default=200,
+                        help="replications of ref per worker count in the sim.run throughput measurement, split over "
+                             "the rounds (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="timed replications of salesim ref (median reported; default: %(default)s)")
+    parser.add_argument("--repeats-scaled", type=int, default=3,
+                        help="timed replications of salesim ref×4 and ref×16 (default: %(default)s)")
+    parser.add_argument("--repeats-baseline", type=int, default=3,
+                        help="timed replications of each SimPy baseline on ref (default: %(default)s)")
+    parser.add_argument("--repeats-scaled-baseline", type=int, default=1,
+                        help="timed replications of (b) on ref×4 and ref×16, models b4 and b16 (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="split each model's timed replications and the sim.run replications over K rounds; "
+                             "each round runs every configuration once, in turn, so that a drift of the CPU speed "
+                             "falls on all alike (default: 3; 2 with --quick)")
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=DEFAULT_MODELS,
+                        help=f"models to time (default: {' '.join(DEFAULT_MODELS)})")
+    parser.add_argument("--no-throughput", action="store_true", help="skip the sim.run measurements")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed (default: %(default)s)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a fast look: 2/1/1/1 repeats, 40 replications per sim.run, 2 rounds")
+    parser.add_argument("--one", metavar="CONFIG", help=argparse.SUPPRESS)  # child mode: a model, run1 or run2
+    parser.add_argument("--timed-reps", type=int, nargs="+", help=argparse.SUPPRESS)  # child: which reps to time
+    parser.add_argument("--no-count", action="store_true", help=argparse.SUPPRESS)  # child: skip the counted rep
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse and check the command line; apply ``--quick`` and the default number of rounds."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.repeats, args.repeats_scaled, args.repeats_baseline, args.repeats_scaled_baseline = 2, 1, 1, 1
+        args.reps = 40
+    if args.rounds is None:
+        args.rounds = 2 if args.quick else 3
+    if min(args.reps, args.repeats, args.repeats_scaled, args.repeats_baseline, args.repeats_scaled_baseline,
+           args.rounds) < 1:
+        parser.error("--reps, --rounds and the repeat counts must be at least 1")
+    if args.timed_reps is not None and min(args.timed_reps) < 0:
+        parser.error("--timed-reps must not be negative")
+    if args.one is not None and args.one not in MODELS and args.one not in ("run1", "run2"):
+        parser.error(f"unknown configuration {args.one!r}")
+    return args
+
+
+def run_child(args: argparse.Namespace) -> dict[str, Any]:
+    """Child mode: measure the one configuration ``args.one``; the JSON-ready result."""
+    digest = sim_digest()  # the code this child imports
+    if args.one in MODELS:
+        reps = args.timed_reps if args.timed_reps is not None else range(repeats_of(args.one, args))
+        out = measure_model(args.one, reps, args.seed, count=not args.no_count)
+    else:
+        out = measure_run(int(args.one[-1]), args.reps, args.seed)
+    return {**out, "sim_digest": digest}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.one is not None:  # child: measure one configuration, print JSON
+        print(json.dumps(run_child(args)))
+        return 0
+    digest = sim_digest()
+    started = time.perf_counter()
+    print_header(args, digest)
+    measured = run_rounds(args)
+    print_models(measured.results)
+    if measured.runs:
+        print_throughput(measured.runs, args.rounds)
+    print_targets(measured, args.rounds)
+    print_footer(measured, digest, started)
     return 0
 
 

@@ -82,6 +82,93 @@ def test_scaled_baselines_are_optional_models_with_their_own_repeats(bench_perf:
     assert [bench_perf.repeats_of(m, args) for m in ("a", "b", "b4", "b16", "ref", "ref16")] == [4, 4, 1, 1, 5, 3]
 
 
+def test_split_replications_gives_each_round_consecutive_distinct_reps(bench_perf: ModuleType) -> None:
+    split = bench_perf.split_replications
+    assert split(5, 3) == [[0, 1], [2, 3], [4]]
+    assert split(3, 3) == [[0], [1], [2]]
+    assert split(2, 3) == [[0], [1], []]
+    assert split(1, 3) == [[0], [], []]  # a single repeat (b16) runs in the first round only
+    assert split(4, 1) == [[0, 1, 2, 3]]  # one round: as without rounds
+    for repeats in range(1, 13):
+        for rounds in range(1, 7):
+            blocks = split(repeats, rounds)
+            flat = [rep for block in blocks for rep in block]
+            assert len(blocks) == rounds
+            assert flat == list(range(repeats)), (repeats, rounds)  # the union is 0..repeats-1, each once
+            sizes = [len(block) for block in blocks]
+            assert max(sizes) - min(sizes) <= 1 and sizes == sorted(sizes, reverse=True)
+    for bad in ((0, 3), (3, 0)):
+        with pytest.raises(ValueError):
+            split(*bad)
+
+
+def test_schedule_is_round_robin_and_counts_each_model_once(bench_perf: ModuleType) -> None:
+    repeats = {"a": 3, "b": 3, "ref": 5, "ref4": 2, "b16": 1}
+    plan = bench_perf.schedule(repeats, 3)
+    assert [[task.model for task in tasks] for tasks in plan] == [
+        ["a", "b", "ref", "ref4", "b16"], ["a", "b", "ref", "ref4"], ["a", "b", "ref"]]
+    assert [task.reps for task in plan[0]] == [(0,), (0,), (0, 1), (0,), (0,)]
+    assert [task.reps for task in plan[2]] == [(2,), (2,), (4,)]
+    for model, n in repeats.items():
+        tasks = [task for tasks in plan for task in tasks if task.model == model]
+        assert sorted(rep for task in tasks for rep in task.reps) == list(range(n))
+        assert [task.count for task in tasks] == [True] + [False] * (len(tasks) - 1)  # counted in its first round
+    assert [[task.model for task in tasks] for tasks in bench_perf.schedule(repeats, 1)] == [list(repeats)]
+
+
+def test_rounds_merge_into_one_model_result(bench_perf: ModuleType) -> None:
+    def part(reps: list[int], walls: list[float], events: float | None, rss: float) -> dict:
+        return {"reps": reps, "wall": walls, "cpu": [w / 2 for w in walls], "events": events, "peak_rss_mb": rss,
+                "outcomes": [{"mqls": 10.0 * (rep + 1)} for rep in reps]}
+
+    merged = bench_perf.merge_model_rounds([part([0, 1], [1.0, 3.0], 7.0, 50.0), None,
+                                            part([2], [2.0], None, 60.0)])
+    assert merged["wall"] == [1.0, 3.0, 2.0] and merged["cpu"] == [0.5, 1.5, 1.0]
+    assert merged["wall_by_round"] == [[1.0, 3.0], [], [2.0]]
+    assert (merged["repeats"], merged["rounds"], merged["events"], merged["peak_rss_mb"]) == (3, 2, 7.0, 60.0)
+    assert merged["outcome"] == {"mqls": 20.0}
+    # a round's ratio uses the rounds in which both sides ran, each side's median within the round
+    other = [[2.0], [5.0], [4.0, 4.0]]
+    assert bench_perf.ratios_by_round(merged["wall_by_round"], other) == [1.0, 0.5]
+    assert bench_perf.spread([0.5, 1.0], "{:.2f}".format) == "0.50–1.00 in 2 rounds"
+    assert bench_perf.spread([0.5], "{:.2f}".format) == "–"
+
+
+def test_run_rounds_sum_and_keep_the_largest_memory(bench_perf: ModuleType) -> None:
+    def part(reps: int, wall: float, fork: float, marks: dict[str, float], workers: dict[str, float]) -> dict:
+        return {"reps": reps, "wall": wall, "forkserver_s": fork, "rss_after": marks,
+                "peak_rss_mb": max(marks.values()), "worker_rss_after": workers,
+                "worker_peak_rss_mb": max(workers.values(), default=0.0)}
+
+    merged = bench_perf.merge_run_rounds([part(14, 7.0, 0.5, {"3": 100.0, "14": 110.0}, {"3": 60.0, "14": 61.0}),
+                                          part(13, 6.5, 0.9, {"3": 104.0, "13": 108.0}, {"3": 59.0, "13": 64.0}),
+                                          part(13, 6.5, 0.6, {"3": 99.0, "13": 107.0}, {})])
+    assert (merged["reps"], merged["wall"], merged["forkserver_s"]) == (40, 20.0, 0.6)
+    assert merged["rss_after"] == [(3, 104.0), (14, 110.0)]
+    assert merged["worker_rss_after"] == [(3, 60.0), (14, 64.0)]
+    assert bench_perf.round_rates(merged) == [2.0, 2.0, 2.0]
+    assert bench_perf.largest_marks([{"1": 5.0}, {}]) == [(1, 5.0)]
+    assert bench_perf.largest_marks([{}]) == []
+
+
+def test_rounds_option_defaults_and_quick(bench_perf: ModuleType) -> None:
+    parse = bench_perf.parse_args
+    assert parse([]).rounds == 3
+    quick = parse(["--quick"])
+    assert (quick.rounds, quick.reps, quick.repeats, quick.repeats_baseline) == (2, 40, 2, 1)
+    assert parse(["--quick", "--rounds", "1"]).rounds == 1
+    with pytest.raises(SystemExit):
+        parse(["--rounds", "0"])
+
+
+def test_a_child_times_the_reps_it_is_given_and_counts_only_when_asked(bench_perf: ModuleType) -> None:
+    args = bench_perf.parse_args(["--one", "ref", "--timed-reps", "3", "--no-count", "--seed", "3"])
+    out = bench_perf.run_child(args)
+    assert out["reps"] == [3] and len(out["wall"]) == len(out["cpu"]) == len(out["outcomes"]) == 1
+    assert out["events"] is None and out["wall"][0] > 0 and out["outcomes"][0]["mqls"] > 40_000
+    assert out["sim_digest"] == bench_perf.sim_digest()
+
+
 def test_bench_core_counts_steps_of_the_silo() -> None:
     bench_core = _load("bench_core")
     scenario = sim.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "silo.yaml",
