@@ -8,6 +8,7 @@ simulated month.
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 from argparse import Namespace
 from dataclasses import replace
@@ -188,3 +189,37 @@ def test_a_childs_peak_memory_is_its_own_not_its_parents() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert len(ballast) == 300 * 2**20
     assert float(out.stdout) < 250.0  # numpy and simpy: ~35 MiB; the parent's figure would be > 300
+
+
+# --------------------------------------------------------------------------- bench_instructions
+
+
+@pytest.fixture(scope="module")
+def bench_instructions() -> ModuleType:
+    return _load("bench_instructions")
+
+
+def test_instruction_counts_are_read_and_differenced(bench_instructions: ModuleType) -> None:
+    stderr = "==12== Events    : Ir\n==12== Collected : 2,811,308,956\n==12==\n==12== I   refs:      2,811,308,956\n"
+    long = bench_instructions.parse_count(stderr, "leads 6043\n")
+    short = bench_instructions.parse_count("==9== Collected : 2446857134\n", "leads 2039\n")
+    assert (long.instructions, long.leads) == (2_811_308_956, 6043)
+    measure = bench_instructions.difference(short, long, "here")
+    assert (measure.instructions, measure.leads) == (364_451_822, 4004)
+    assert measure.per_lead == pytest.approx(364_451_822 / 4004)
+    table = bench_instructions.report([measure, bench_instructions.Measure("there", 182_225_911, 4004)], 3, 1)
+    assert table.splitlines()[-1].endswith("0.500")
+
+
+def test_a_failed_child_is_reported_not_misread(bench_instructions: ModuleType) -> None:
+    with pytest.raises(ValueError, match="no instruction count"):
+        bench_instructions.parse_count("valgrind: command not found", "")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="needs valgrind")
+def test_instructions_per_lead_of_this_checkout(bench_instructions: ModuleType, capsys: pytest.CaptureFixture) -> None:
+    assert bench_instructions.main(["--months", "2"]) == 0
+    row = capsys.readouterr().out.splitlines()[-1].split()
+    per_lead = float(row[-2].replace(",", ""))
+    assert 20_000 < per_lead < 400_000  # ~90,000 instructions per lead at ref in 2026
