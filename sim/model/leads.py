@@ -192,14 +192,13 @@ class LeadFactory:
             self._response_days(self._gen("response").random(n)).tolist(),
             mrr.tolist(),
             self._gen("churn_budget").exponential(1.0, n).tolist(),
-            u_segment.tolist(),
-            u_mrr.tolist(),
             self.view.region.pick_array(u_region).tolist(),
-            u_region.tolist(),
             self.view.industry.pick_array(u_industry).tolist(),
-            u_industry.tolist(),
         )
         self._block = list(zip(*columns, strict=True))
+        # The uniforms behind segment, deal size, region and industry stay in NumPy: only a POD
+        # prospecting its own market slice maps them again (``create`` with a view).
+        self._slice_uniforms = (u_segment, u_mrr, u_region, u_industry)
         # Meeting draws stay in NumPy: only the few leads that become opportunities read them.
         self._meetings = (
             self._gen("meeting_pass").random((n, MAX_MEETINGS)),
@@ -217,11 +216,12 @@ class LeadFactory:
         """The next lead of this source, created at time ``t`` (in ``view``'s market slice)."""
         if self._pos >= len(self._block):
             self._draw_block()
-        (seg, dials, u_q, u_sql, u_leak, u_handoff, response_days, mrr, budget, u_segment, u_mrr,
-         region, u_region, industry, u_industry) = self._block[self._pos]
+        (seg, dials, u_q, u_sql, u_leak, u_handoff, response_days, mrr, budget, region,
+         industry) = self._block[self._pos]
         row = self._pos
         self._pos += 1
         if view is not None and view is not self.view:
+            u_segment, u_mrr, u_region, u_industry = (float(u[row]) for u in self._slice_uniforms)
             sliced = view.segment.pick(u_segment)
             if sliced != seg:
                 seg = sliced
