@@ -69,6 +69,11 @@ class ClosingDesk:
         else:
             self.room.remove(rep)
 
+    def _least_loaded(self) -> Rep | None:
+        """The closer with the lowest load relative to capacity, room or not (None without closers)."""
+        return min(self.pool.reps, key=lambda r: (r.load / r.capacity if r.capacity else math.inf, r.id),
+                   default=None)
+
     def rep_joined(self, rep: Rep) -> None:
         self._set_capacity(rep)
         self.fill()
@@ -92,8 +97,7 @@ class ClosingDesk:
                 self.log.leads.append(lead.record(now, LeadState.LOST_AT_EXIT))
                 continue
             self._reassigned(lead)
-            target = min(self.pool.reps, key=lambda r: (r.load / r.capacity if r.capacity else math.inf, r.id),
-                         default=None)
+            target = self._least_loaded()
             if target is None:
                 lead.closer = None
                 self.orphans.add(lead)
@@ -135,8 +139,7 @@ class ClosingDesk:
 
     def open_warm(self, lead: Lead, age_days: float) -> None:
         """A deal already open at the start (warm start), with the least-loaded closer."""
-        rep = min(self.pool.reps, key=lambda r: (r.load / r.capacity if r.capacity else math.inf, r.id),
-                  default=None)
+        rep = self._least_loaded()
         if rep is None:
             self.queue.append(lead)
             return

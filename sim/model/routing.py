@@ -146,8 +146,7 @@ class Router:
         home = self.teams[lead.dev_team] if lead.dev_team >= 0 else None
         if len(candidates) == 1:
             team = candidates[0]
-            within = home is not None and team is home and team.is_pod
-            return team.closing[role], (self.within if within else self.across)
+            return team.closing[role], self._leg(home, team)
 
         def share(t: Team) -> float:
             return t.closing[role].free_share()
@@ -160,8 +159,11 @@ class Router:
         team = self._overflow(chosen, candidates, room, share)
         if team is None:
             return None
-        leg = self.within if (home is not None and team is home and team.is_pod) else self.across
-        return team.closing[role], leg
+        return team.closing[role], self._leg(home, team)
+
+    def _leg(self, home: Team | None, team: Team) -> HandoffLegSpec:
+        """The hand-off within a POD (the SQL stays in its home POD) or across teams."""
+        return self.within if (home is not None and team is home and team.is_pod) else self.across
 
     def home_team(self, lead: Lead, role: str) -> Team | None:
         """The team whose market slice holds the lead among those with ``role`` (warm start)."""
