@@ -71,7 +71,9 @@ class Accounts:
 
     def _touch(self, rep: Rep) -> None:
         """Re-rank a CSM whose book or coverage changed."""
-        heap = self.books.setdefault(rep.pool.pool_index, RepHeap())
+        heap = self.books.get(rep.pool.pool_index)
+        if heap is None:
+            heap = self.books[rep.pool.pool_index] = RepHeap()
         if rep.active:
             heap.update(rep, (rep.load + 1) / rep.capacity if rep.capacity > 0 else np.inf)
         else:

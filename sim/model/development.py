@@ -135,8 +135,8 @@ class DevelopmentDesk:
         self.fill()
 
     def rep_leaving(self, rep: Rep, lose: bool = False) -> None:
-        """Hand the rep's leads back (inbound to the head of the queue, prospects to others),
-        or drop them as lost at exit (``workforce.exit_policy: lose``)."""
+        """Hand the rep's leads back — first in line for the next free slot, already in their
+        cadence — or drop them as lost at exit (``workforce.exit_policy: lose``)."""
         now = self.env._now
         w_now = self.calendar.to_work(now)
         for lead in sorted(rep.items, key=lambda x: x.id, reverse=True):
@@ -280,7 +280,7 @@ class DevelopmentDesk:
         done = math.floor((w_now - lead.w_start) / lead.dial_days + 1e-9) + 1  # first dial at the first touch
         if w_now <= lead.w_start:
             done = 0
-        cap = min(lead.dials_needed, self.cadence.max_attempts) - lead.dials_done
+        cap = min(lead.dials_needed, self.max_attempts) - lead.dials_done
         lead.dials_done += max(0, min(done, cap))
 
     def _qualifies(self, lead: Lead, rep: Rep) -> bool:

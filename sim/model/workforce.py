@@ -155,14 +155,12 @@ class Workforce:
     ----------
     pools : list of RolePool
         Every (role, team) pool; desks must be attached before :meth:`start`.
-    teams_of_role : dict
-        Role → pools that hold it, in team order (where hires without a team go: the
-        pool with the fewest seats).
+    scenario : Scenario, optional
+        Hiring plans, interns, outsourcing and the exit policy (none of them without it).
     """
 
     def __init__(self, env: simpy.Environment, streams: Streams, log: EventLog,
-                 pools: list[RolePool], horizon_days: float, scenario: Scenario | None = None,
-                 exit_policy: str = "reassign") -> None:
+                 pools: list[RolePool], horizon_days: float, scenario: Scenario | None = None) -> None:
         self.env = env
         self.streams = streams
         self.log = log
@@ -264,7 +262,7 @@ class Workforce:
         if manager is None or not pool.reps:
             return False
         managers = math.ceil(len(pool.reps) / manager.span)
-        ramping = sum(1 for r in pool.reps if r.kind != RepKind.OUTSOURCED and r.ramp_level < r.ramp[-1])
+        ramping = sum(1 for r in pool.reps if r.kind != RepKind.OUTSOURCED and r.is_ramping())
         return ramping > managers * manager.coached_per_manager
 
     # ------------------------------------------------------------------ processes

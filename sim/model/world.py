@@ -307,7 +307,8 @@ class World:
         reps = pool.reps
         i, levels = pool.pool_index, self.log.levels
         levels.append((month, i, "headcount", float(len(reps))))
-        levels.append((month, i, "ramping", float(sum(1 for r in reps if r.kind == 0 and r.is_ramping()))))
+        ramping = sum(1 for r in reps if r.kind == RepKind.EMPLOYEE and r.is_ramping())
+        levels.append((month, i, "ramping", float(ramping)))
         levels.append((month, i, "interns", float(sum(1 for r in reps if r.kind == RepKind.INTERN))))
         levels.append((month, i, "outsourced", float(sum(1 for r in reps if r.kind == RepKind.OUTSOURCED))))
         levels.append((month, i, "open_requisitions", float(pool.open_requisitions)))
