@@ -111,14 +111,15 @@ class Streams:
         key = self.spawn_key(name, *keys)
         gen = self._cache.get(key)
         if gen is None:
-            gen = self._quasi(key) if self.deterministic else np.random.Generator(
-                np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
-            self._cache[key] = gen
+            gen = self._cache[key] = self._new(key)
         return gen
 
     def fresh(self, name: str, *keys: int) -> np.random.Generator:
         """A new generator for stream ``name`` (not cached: for one-off keyed draws)."""
-        key = self.spawn_key(name, *keys)
+        return self._new(self.spawn_key(name, *keys))
+
+    def _new(self, key: tuple[int, ...]) -> np.random.Generator:
+        """A generator for ``key``: PCG64 seeded from (seed, key), or its quasi stand-in."""
         if self.deterministic:
             return self._quasi(key)
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
