@@ -140,6 +140,16 @@ def _monte_carlo(args: argparse.Namespace, work):
             client.close()
 
 
+def _overrides(args: argparse.Namespace) -> list[str]:
+    """``--set`` overrides, plus ``deterministic=true`` with ``--deterministic``."""
+    return [*args.overrides, *(["deterministic=true"] if args.deterministic else [])]
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    """The progress bar: off with ``--no-progress``, else shown when stderr is a terminal (None)."""
+    return False if args.no_progress else None
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.scenario import ScenarioError, load_scenario
 
@@ -169,9 +179,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.report import summary_table
     from sim.scenario import ScenarioError, load_scenario
 
-    overrides = [*args.overrides, *(["deterministic=true"] if args.deterministic else [])]
     try:
-        scenario = load_scenario(args.scenario, overrides)
+        scenario = load_scenario(args.scenario, _overrides(args))
     except ScenarioError as exc:
         _report_problems(args.scenario, exc.problems)
         return EXIT_BAD_INPUT
@@ -185,7 +194,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     def work(executor):
         kwargs = dict(seed=args.seed, workers=args.workers, executor=executor, out=out,
-                      overwrite=args.overwrite, progress=None if not args.no_progress else False)
+                      overwrite=args.overwrite, progress=_progress(args))
         if args.precision is not None:
             return experiment.run_to_precision(
                 scenario, metric=args.metric, relative_half_width=args.precision,
@@ -225,8 +234,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _err("compare needs at least two scenario files")
         return EXIT_BAD_INPUT
     try:
-        overrides = [*args.overrides, *(["deterministic=true"] if args.deterministic else [])]
-        scenarios, _files = load_many(args.scenarios, overrides)
+        scenarios, _files = load_many(args.scenarios, _overrides(args))
     except ScenarioError as exc:
         by_file: dict[str, list] = {}
         for problem in exc.problems:
@@ -240,7 +248,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / ("compare_" + "_".join(scenarios))
     comparison, code = _monte_carlo(args, lambda executor: compare(
         scenarios, reps=args.reps, seed=args.seed, out=out, figures=not args.no_figures, workers=args.workers,
-        executor=executor, overwrite=args.overwrite, progress=None if not args.no_progress else False))
+        executor=executor, overwrite=args.overwrite, progress=_progress(args)))
     if comparison is None:
         return code
     names = ", ".join(scenarios)
