@@ -265,7 +265,6 @@ class RunResult:
 
     def series(self, name: str) -> pd.DataFrame:
         """One monthly series as a month × rep table (e.g. ``"mrr_usd"``, ``"utilization.ae"``)."""
-
         ts = self.timeseries
         sub = ts[ts["series"] == name]
         if sub.empty:
@@ -298,7 +297,6 @@ class RunResult:
 
     def fan(self, name: str, quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
         """Quantiles of a monthly series across replications (month × quantile)."""
-
         return self.series(name).quantile(list(quantiles), axis=1).T
 
 
@@ -370,8 +368,6 @@ def run(
     RunInterrupted
         On Ctrl-C, after cancelling pending work; everything finished is saved in ``out``.
     """
-    import pandas as pd
-
     from sim.store import ResultsStore
 
     if reps < 1:
@@ -399,6 +395,16 @@ def run(
 
     n_workers = workers or default_workers()
     finished = len(done)
+
+    def stop_and_save() -> int:
+        """Stop the pool at once and mark the manifest interrupted; the replications saved."""
+        if pool is not None and own_pool:
+            _stop_now(pool)
+        saved = len(store.completed_reps() & set(range(reps))) if store else finished
+        if store is not None:
+            store.update_manifest(status="interrupted", reps_requested=reps, reps_completed=saved)
+        return saved
+
     if todo:
         bar = _progress_bar(len(todo), progress, scenario.name)
         own_pool = executor is None and n_workers > 1
@@ -419,23 +425,11 @@ def run(
                     finished += len(futures[future])
                     bar.update(len(futures[future]))
         except KeyboardInterrupt:
-            if pool is not None and own_pool:
-                _stop_now(pool)
-            if store is not None:
-                store.update_manifest(status="interrupted", reps_requested=reps,
-                                      reps_completed=len(store.completed_reps() & set(range(reps))))
-            raise RunInterrupted(
-                len(store.completed_reps() & set(range(reps))) if store else finished, reps,
-                store.folder if store else None,
-            ) from None
+            raise RunInterrupted(stop_and_save(), reps, store.folder if store else None) from None
         except Exception as exc:
             if not _lost_worker(exc):
                 raise
-            if pool is not None and own_pool:
-                _stop_now(pool)
-            saved = len(store.completed_reps() & set(range(reps))) if store else finished
-            if store is not None:
-                store.update_manifest(status="interrupted", reps_requested=reps, reps_completed=saved)
+            saved = stop_and_save()
             where = f" in {store.folder}" if store is not None else ""
             raise ExecutorError(
                 f"a worker died ({type(exc).__name__}: {exc}); {saved} of {reps} replications are saved{where}. "
@@ -449,11 +443,7 @@ def run(
     if store is not None:
         kpi_table, series_table = store.load_tables(range(reps))
     else:
-        kpi_table = pd.concat(kpi_parts, ignore_index=True).sort_values("rep").reset_index(drop=True) \
-            if kpi_parts else pd.DataFrame(columns=["rep", *KPI_NAMES])
-        series_table = pd.concat(series_parts, ignore_index=True).sort_values(
-            ["rep", "series", "month"], kind="stable").reset_index(drop=True) \
-            if series_parts else pd.DataFrame(columns=["rep", "month", "series", "value"])
+        kpi_table, series_table = _combined(kpi_parts, series_parts)
     result = RunResult(scenario, seed, kpi_table, series_table, sorted(failures, key=lambda f: f["rep"]),
                        store.folder if store else None)
     if store is not None:
@@ -532,10 +522,21 @@ def run_to_precision(
     return result
 
 
-def _run_indices(scenario: Scenario, indices: range, run_kwargs: dict[str, Any]) -> RunResult:
-    """Run replications ``indices`` (not starting at 0) in memory."""
+def _combined(kpi_parts: list[pd.DataFrame], series_parts: list[pd.DataFrame]
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Chunks' tables as one KPI table (by rep) and one series table (by rep, series, month)."""
     import pandas as pd
 
+    kpi_table = pd.concat(kpi_parts, ignore_index=True).sort_values("rep").reset_index(drop=True) \
+        if kpi_parts else pd.DataFrame(columns=["rep", *KPI_NAMES])
+    series_table = pd.concat(series_parts, ignore_index=True).sort_values(
+        ["rep", "series", "month"], kind="stable").reset_index(drop=True) \
+        if series_parts else pd.DataFrame(columns=["rep", "month", "series", "value"])
+    return kpi_table, series_table
+
+
+def _run_indices(scenario: Scenario, indices: range, run_kwargs: dict[str, Any]) -> RunResult:
+    """Run replications ``indices`` (not starting at 0) in memory."""
     seed = run_kwargs.get("seed", DEFAULT_SEED)
     executor = run_kwargs.get("executor")
     workers = run_kwargs.get("workers") or default_workers()
@@ -553,8 +554,6 @@ def _run_indices(scenario: Scenario, indices: range, run_kwargs: dict[str, Any])
         if own_pool and pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     tables = [chunk_tables(c) for c in chunks]
-    kpi_table = pd.concat([k for k, _ in tables], ignore_index=True).sort_values("rep").reset_index(drop=True)
-    series_table = pd.concat([s for _, s in tables], ignore_index=True).sort_values(
-        ["rep", "series", "month"], kind="stable").reset_index(drop=True)
+    kpi_table, series_table = _combined([k for k, _ in tables], [s for _, s in tables])
     failures = [f for c in chunks for f in c.failures]
     return RunResult(scenario, seed, kpi_table, series_table, failures)
