@@ -236,10 +236,13 @@ SMALL_SILO: tuple[str, ...] = (
 """Overrides that run the silo at a quarter of its volume: same shape, about 4× faster."""
 
 
-def small_silo_yaml(horizon_months: int, name: str = "silo_small") -> str:
-    """A scenario file extending the shipped silo with :data:`SMALL_SILO` (for CLI tests)."""
+def small_silo_yaml(horizon_months: int, name: str = "silo_small", no_attrition: bool = False) -> str:
+    """A scenario file extending the shipped silo with :data:`SMALL_SILO` (for CLI tests);
+    ``no_attrition`` keeps every rep for the whole horizon (``tenure_months: null``)."""
+    stay = ", tenure_months: null" if no_attrition else ""
     return (
         f"extends: {SILO_PATH}\nname: {name}\nhorizon_months: {horizon_months}\n"
         "inbound: {mqls_per_month: 100}\noutbound: {prospects_per_rep_month: 120}\n"
-        "roles:\n  mdr: {dials_per_day: 60}\n  sdr: {dials_per_day: 40}\n  ae: {max_open_opportunities: 7}\n"
+        f"roles:\n  mdr: {{dials_per_day: 60{stay}}}\n  sdr: {{dials_per_day: 40{stay}}}\n"
+        f"  ae: {{max_open_opportunities: 7{stay}}}\n" + ("  csm: {tenure_months: null}\n" if no_attrition else "")
     )

@@ -14,24 +14,13 @@ from pathlib import Path
 import pandas as pd
 import pandas.testing
 import pytest
+from scenario_builders import small_silo_yaml
 
 from sim import experiment, stats
 from sim.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from sim.scenario import Scenario, load_scenario
 
-SILO = Path(__file__).resolve().parents[1] / "scenarios" / "silo.yaml"
-SCENARIO = f"""\
-extends: {SILO}
-name: silo_small
-horizon_months: 6
-inbound: {{mqls_per_month: 100}}
-outbound: {{prospects_per_rep_month: 120}}
-roles:
-  mdr: {{dials_per_day: 60, tenure_months: null}}
-  sdr: {{dials_per_day: 40, tenure_months: null}}
-  ae: {{max_open_opportunities: 7, tenure_months: null}}
-  csm: {{tenure_months: null}}
-"""
+SCENARIO = small_silo_yaml(horizon_months=6, no_attrition=True)
 METRIC = "exit_arr_usd"
 TARGET = 0.05
 SEED = 23
