@@ -40,13 +40,13 @@ class Environment(simpy.Environment):
 
     def __init__(self, initial_time: float = 0) -> None:
         super().__init__(initial_time)
-        self._next_call: tuple | None = None
+        self._next_call: Any = None
         """The pending call of :meth:`call_next`, kept out of the heap."""
 
     def call_at(self, t: float, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` at time ``t`` (at least now), after what is already due then."""
         now = self._now
-        heappush(self._queue, (t if t > now else now, NORMAL, next(self._eid), fn, args))
+        heappush(self._queue, (t if t > now else now, NORMAL, next(self._eid), fn, args))  # type: ignore[misc]
 
     def call_next(self, t: float, fn: Callable[..., Any], *args: Any) -> None:
         """As :meth:`call_at`, for a chain that keeps one call pending at a time (each call
@@ -56,16 +56,18 @@ class Environment(simpy.Environment):
         if self._next_call is None:
             self._next_call = entry
         else:
-            heappush(self._queue, entry)
+            heappush(self._queue, entry)  # type: ignore[misc]
 
     def peek(self) -> float:
         """Time of the next scheduled event or call (``Infinity`` if there is none)."""
-        t = self._queue[0][0] if self._queue else Infinity
+        queue: Any = self._queue  # holds calls (5-tuples) beside SimPy's 4-tuples: not the type SimPy declares
+        t = queue[0][0] if queue else Infinity
         return min(t, self._next_call[0]) if self._next_call is not None else t
 
     def step(self) -> None:
         """Process the next entry of the calendar: a call, or an event with its callbacks."""
-        queue, entry = self._queue, self._next_call
+        queue: Any = self._queue  # as in peek
+        entry: Any = self._next_call
         if entry is not None and (not queue or entry < queue[0]):  # ids are unique: decided by (t, prio, id)
             self._next_call = None
         else:
@@ -81,7 +83,7 @@ class Environment(simpy.Environment):
 
     def _trigger(self, event: simpy.Event) -> None:
         # As simpy.Environment.step (SimPy 4.1): callbacks, then a failed, undefused event crashes the run.
-        callbacks, event.callbacks = event.callbacks, None
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
         try:
             for callback in callbacks:
                 callback(event)

@@ -107,10 +107,10 @@ class DevelopmentDesk:
         now = self.env._now
         old = rep.capacity
         if budget <= 0:
-            rep.capacity, rep.dial_days = 0, 0.0
+            rep.capacity, rep.dial_days = 0.0, 0.0
         else:
             slots = max(1, math.ceil(budget / self.cadence.attempts_per_day - 1e-9))
-            rep.capacity = slots
+            rep.capacity = float(slots)
             rep.dial_days = slots / budget  # working days of one slot per dial
         self.pool.capacity.add(now, rep.capacity - old)
         self._touch(rep)
@@ -152,7 +152,7 @@ class DevelopmentDesk:
         self.pool.capacity.add(now, -rep.capacity)
         rep.items.clear()
         rep.load = 0
-        rep.capacity = 0
+        rep.capacity = 0.0
         self.free.remove(rep)
         self.fill()  # the rep is already out of the pool
 
@@ -269,9 +269,9 @@ class DevelopmentDesk:
         # After fill(), either no rep has a free slot or there is no work: only this rep's
         # freed slot can take the next item.
         if self.queue or self.orphans or self.prospects is not None:
-            lead = self._next_item(rep) if rep.capacity - rep.load >= 1 else None
-            if lead is not None:
-                self._start(rep, lead)
+            nxt = self._next_item(rep) if rep.capacity - rep.load >= 1 else None
+            if nxt is not None:
+                self._start(rep, nxt)
 
     def _count_dials(self, lead: Lead, w_now: float) -> None:
         """Add the dials a lead has had since its slot started (for leads cut short)."""

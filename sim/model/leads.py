@@ -15,6 +15,7 @@ same uniforms through the slice's weights (:class:`MarketView`).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -83,6 +84,42 @@ class Lead:
         "industry", "meetings", "mrr_usd", "opportunity_t", "plan", "region", "response_days", "segment", "source",
         "sql_t", "token", "u_handoff", "u_leak", "u_qualify", "u_sql", "w_start", "win_odds",
     )
+    # Declared types (the compiled build stores these as C fields; see sim/_compiled.py).
+    id: int
+    index: int
+    source: int
+    segment: int
+    region: int
+    industry: int
+    created_t: float
+    first_touch_t: float
+    connect_t: float
+    sql_t: float
+    handoff_t: float
+    opportunity_t: float
+    response_days: float
+    dials_needed: int
+    dials_done: int
+    dial_days: float
+    w_start: float
+    u_qualify: float
+    u_sql: float
+    u_leak: float
+    u_handoff: float
+    mrr_usd: float
+    churn_budget: float
+    win_odds: float
+    dev_rep: int
+    closer_rep: int
+    dev_team: int
+    closer_team: int
+    token: int
+    closer: Any
+    """The closer holding the opportunity (a :class:`~sim.model.workforce.Rep`), or None."""
+    plan: Any
+    """The opportunity's (meeting times, pass probabilities, pass uniforms), once opened."""
+    meetings: Any
+    """(the block's meeting draws, this lead's row in them)."""
 
     def __init__(self) -> None:
         self.first_touch_t = NAN

@@ -7,6 +7,10 @@ an entry popped from the heap is current iff it *is* that object, which needs no
 counters or dictionaries on the hot path. Keys are compared first, then the rep id (reps
 join in id order), which reproduces "the first rep in the pool with the best key" of a plain
 scan.
+
+Entries are typed ``tuple[Any, ...]`` on purpose: the compiled build (:mod:`sim.compiled`) keeps a
+fixed-length tuple type as a C struct and boxes it into a *new* Python tuple wherever an object
+is needed, which would break the identity test; a variable-length tuple stays one object.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ class RepHeap:
     __slots__ = ("_heap", "_live")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[Any, int, Any]] = []
+        self._heap: list[tuple[Any, ...]] = []
         self._live = 0
 
     def update(self, rep: Any, key: Any) -> None:
@@ -32,7 +36,8 @@ class RepHeap:
         old = rep.heap_entry
         if old is None:
             self._live += 1
-        entry = rep.heap_entry = (key, rep.id, rep)
+        entry: tuple[Any, ...] = (key, rep.id, rep)  # variable-length type: see the module docstring
+        rep.heap_entry = entry
         heap = self._heap
         if heap and heap[0] is old:  # the rep on top (just chosen): replace its entry in one pass
             heapreplace(heap, entry)
@@ -52,7 +57,7 @@ class RepHeap:
         """The rep with the smallest key, or None."""
         heap = self._heap
         while heap:
-            entry = heap[0]
+            entry: tuple[Any, ...] = heap[0]
             rep = entry[2]
             if rep.heap_entry is entry:
                 return rep

@@ -144,6 +144,7 @@ class Router:
         role = self.closer_of_segment[lead.segment]
         candidates = self._candidates(role, "closing")
         home = self.teams[lead.dev_team] if lead.dev_team >= 0 else None
+        team: Team | None
         if len(candidates) == 1:
             team = candidates[0]
             return team.closing[role], self._leg(home, team)
@@ -152,6 +153,7 @@ class Router:
             return t.closing[role].free_share()
         def room(t: Team) -> bool:
             return t.closing[role].has_room()
+        chosen: Team | None
         if home is not None and home.is_pod and home in candidates:
             chosen = home
         else:

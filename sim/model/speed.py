@@ -41,7 +41,7 @@ class SpeedToLead:
 
     @classmethod
     def from_spec(cls, profile: str, points: list | None) -> SpeedToLead:
-        return cls(points if profile == "custom" else PROFILES[profile])
+        return cls(points if profile == "custom" else PROFILES[profile])  # type: ignore[arg-type]
 
     def odds_multiplier(self, delay_hours: float) -> float:
         """Multiplier of the qualify odds after ``delay_hours`` hours."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Generator
-from typing import Protocol
+from typing import Any, Protocol
 
 import simpy
 
@@ -67,7 +67,7 @@ class Rep:
         self.items: set = set()
         self.dial_days = 0.0
         self.prospects_left = 0.0
-        self.heap_entry = None
+        self.heap_entry: Any = None
         """This rep's live entry in its desk's :class:`~sim.model.repheap.RepHeap` (None: not in it)."""
 
     def is_ramping(self) -> bool:
@@ -167,7 +167,7 @@ class Workforce:
         self.pools = pools
         self.horizon_days = horizon_days
         self.scenario = scenario
-        self.hiring: HiringSpec = scenario.hiring if scenario is not None else HiringSpec()
+        self.hiring: HiringSpec = scenario.hiring if scenario is not None else HiringSpec()  # type: ignore[call-arg]
         self.lose_work = (scenario.workforce.exit_policy == "lose") if scenario is not None else False
         self.recruiting = Recruiting(self.hiring.hires_per_month)
         self._next_id = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import simpy
@@ -216,7 +217,8 @@ class World:
     def _arrive_due(self) -> None:
         """The MQLs arriving now enter their desks; the chain moves on to the next arrival."""
         chunk, i, now = self._arrival_chunk, self._next_arrival, self.env.now
-        factory, fixed = self.mqls, self._mql_desk
+        factory: Any = self.mqls
+        fixed = self._mql_desk
         while True:
             if i == len(chunk):
                 # Pack the lead records written since the last chunk while they are still in the CPU's cache.
@@ -273,29 +275,30 @@ class World:
                 if item.stage == "mql":
                     if scenario.inbound is None:
                         continue
-                    desk = self.router.route_mql(scenario.inbound.worked_by, lead)
-                    if desk is not None:
-                        desk.arrive(lead)
+                    mql_desk = self.router.route_mql(scenario.inbound.worked_by, lead)
+                    if mql_desk is not None:
+                        mql_desk.arrive(lead)
                     continue
                 lead.connect_t = lead.sql_t = -item.age_days
                 routed = self.router.route_sql(lead)
                 if routed is None:
                     self.log.leads.append(lead.record(0.0, LeadState.NO_CAPACITY))
                     continue
-                desk, _leg = routed
-                lead.closer_team = desk.pool.team
+                closing_desk, _leg = routed
+                lead.closer_team = closing_desk.pool.team
                 if item.stage == "sql":
-                    desk.enqueue_warm(lead, item.age_days)
+                    closing_desk.enqueue_warm(lead, item.age_days)
                 else:
-                    desk.open_warm(lead, item.age_days)
-        for i, item in enumerate(spec.customers):
-            view = factory.slice_view([item.segment], None, None)
-            mrr = item.mrr_usd.sample(self.streams.generator("warm.customers_mrr", i), item.count)
-            for k in range(item.count):
-                lead = factory.create(-item.age_months * DAYS_PER_MONTH, view)
+                    closing_desk.open_warm(lead, item.age_days)
+        csm_role = self.csm_role
+        for i, installed in enumerate(spec.customers):
+            view = factory.slice_view([installed.segment], None, None)
+            mrr = installed.mrr_usd.sample(self.streams.generator("warm.customers_mrr", i), installed.count)
+            for k in range(installed.count):
+                lead = factory.create(-installed.age_months * DAYS_PER_MONTH, view)
                 lead.mrr_usd = max(0.0, float(mrr[k]))
-                team = self.router.home_team(lead, self.csm_role) if self.csm_role else None
-                pool = team.pools[self.csm_role] if team is not None else None
+                team = self.router.home_team(lead, csm_role) if csm_role else None
+                pool = team.pools[csm_role] if team is not None and csm_role else None
                 lead.closer_team = team.index if team is not None else -1
                 # an account, not a lead of this run: no lead record, no win
                 self.accounts.add_customer(lead, 0.0, pool, signed_t=lead.created_t, installed=True)
@@ -319,7 +322,8 @@ class World:
         self.accounts.month_step(month, t_end - DAYS_PER_MONTH, t_end)
         levels = self.log.levels
         for pool in self.pools:
-            backlog = pool.desk.backlog() if hasattr(pool.desk, "backlog") else 0
+            backlog_of = getattr(pool.desk, "backlog", None)  # a desk that holds work (not a CSM pool)
+            backlog = backlog_of() if backlog_of is not None else 0
             i = pool.pool_index
             self._headcount_levels(month, pool)
             levels.append((month, i, "fte_days", pool.fte.take_area(t_end)))
