@@ -1,0 +1,121 @@
+"""The optional compiled core (``SALESIM_COMPILE=1 pip install .``, see ``sim/compiled.py``).
+
+In a pure-Python install these tests check the bookkeeping. In a compiled install (the second
+half of ``.ci/run``) they also check that the suite really runs the compiled modules and that
+they write exactly the records the Python sources write, replication by replication.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim
+from sim.compiled import COMPILED_MODULES, compile_requested, compiled_modules, describe
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECT = os.environ.get("SALESIM_EXPECT_COMPILED")
+"""Set by ``.ci/run``: "1" when the suite must run against a compiled install, "0" for a pure one."""
+
+# (scenario file, overrides): the shipped org charts and hiring plans, and the exit policy that
+# drops work, over a year; and the performance workload over six months.
+CASES: list[tuple[str, list[str]]] = [
+    *((f"scenarios/{name}.yaml", ["horizon_months=12"])
+      for name in ("silo", "pod", "hybrid", "hiring_front_loaded", "hiring_back_loaded")),
+    ("scenarios/silo.yaml", ["horizon_months=12", "workforce.exit_policy=lose"]),
+    ("benchmarks/scenarios/ref.yaml", ["horizon_months=6"]),
+]
+REPLICATIONS = (0, 1)
+SEED = 11
+
+
+def records_of_cases(root: str) -> dict[str, object]:
+    """Every record of every case, as plain Python data (run from ``root``'s scenario files)."""
+    from sim.model.world import simulate
+
+    out: dict[str, object] = {}
+    for path, overrides in CASES:
+        scenario = sim.load_scenario(f"{root}/{path}", overrides=overrides)
+        for rep in REPLICATIONS:
+            log = simulate(scenario, SEED, rep)
+            columns = log.leads.columns()
+            out[f"{path} {overrides} rep {rep}"] = (
+                {name: column.tolist() for name, column in columns.items()},
+                list(log.accounts), list(log.workforce), list(log.levels),
+            )
+    return out
+
+
+def test_the_compiled_modules_exist_and_are_reported() -> None:
+    for name in COMPILED_MODULES:
+        __import__(name)
+    compiled = compiled_modules()
+    assert set(compiled) <= set(COMPILED_MODULES)
+    assert describe() == ("pure Python" if not compiled else
+                          f"compiled ({len(compiled)} of {len(COMPILED_MODULES)} core modules)")
+
+
+@pytest.mark.parametrize(("value", "requested"), [
+    ("1", True), ("true", True), (" Yes ", True), ("on", True),
+    ("", False), ("0", False), ("no", False), ("false", False),
+])
+def test_compile_requested_reads_the_environment_variable(value: str, requested: bool) -> None:
+    assert compile_requested({"SALESIM_COMPILE": value}) is requested
+    assert compile_requested({}) is False
+
+
+@pytest.mark.skipif(EXPECT is None, reason="only when .ci/run says which build the suite runs against")
+def test_the_suite_runs_the_build_it_was_meant_to() -> None:
+    compiled = compiled_modules()
+    if EXPECT == "1":
+        assert compiled == list(COMPILED_MODULES), "a module fell back to Python: the compiled build is incomplete"
+        assert not str(Path(sim.__file__).resolve()).startswith(str(ROOT / "sim")), \
+            "the sources in the repository shadow the installed compiled build"
+    else:
+        assert compiled == []
+
+
+@pytest.mark.skipif(not compiled_modules(), reason="needs a compiled install (SALESIM_COMPILE=1 pip install .)")
+def test_compiled_and_python_write_the_same_records(tmp_path: Path) -> None:
+    """Records of the compiled core equal those of the Python sources, bit for bit (NaN = NaN)."""
+    compiled = records_of_cases(str(ROOT))
+    out = tmp_path / "python.pkl"
+    script = (
+        "import pickle, sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"  # the repository's sources, which shadow the installed build
+        f"sys.path.insert(1, {str(Path(__file__).parent)!r})\n"
+        "from sim.compiled import compiled_modules\n"
+        "assert compiled_modules() == [], compiled_modules()\n"
+        "from test_compiled import records_of_cases\n"
+        f"pickle.dump(records_of_cases({str(ROOT)!r}), open({str(out)!r}, 'wb'))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False,
+                          env={**os.environ, "MPLBACKEND": "Agg"})
+    assert proc.returncode == 0, proc.stderr
+    with out.open("rb") as f:
+        python = pickle.load(f)
+    assert python.keys() == compiled.keys()
+    for key in compiled:
+        (leads_c, *tables_c), (leads_p, *tables_p) = compiled[key], python[key]
+        assert leads_c.keys() == leads_p.keys(), key
+        for name in leads_c:
+            np.testing.assert_array_equal(np.asarray(leads_c[name]), np.asarray(leads_p[name]),
+                                          err_msg=f"{key}: lead column {name}")
+        for table_c, table_p in zip(tables_c, tables_p, strict=True):
+            assert len(table_c) == len(table_p), key
+            for row_c, row_p in zip(table_c, table_p, strict=True):
+                assert all(map(same_value, row_c, row_p)), f"{key}: {row_c} != {row_p}"
+
+
+def same_value(a: object, b: object) -> bool:
+    """Equal values (a time may be the int 0 in one build and 0.0 in the other), NaN equal to NaN."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+        return math.isnan(b)
+    return a == b
