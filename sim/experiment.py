@@ -159,13 +159,19 @@ def _ignore_sigint() -> None:
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A local process pool whose workers ignore Ctrl-C (the parent handles it)."""
+    """A local process pool whose workers ignore Ctrl-C (the parent handles it).
+
+    Workers import ``sim`` themselves, after multiprocessing has given them the parent's
+    ``sys.path``, so they run the same build as the parent. The fork server preloads only NumPy
+    and SimPy: Python 3.11's fork server starts with the working directory first on its path and
+    would import a ``sim/`` folder found there (say, the checkout's Python sources while the
+    parent runs an installed compiled build)."""
     if workers < 1:
         raise ExecutorError(f"--workers must be at least 1 (got {workers})")
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     ctx = mp.get_context(method)
     if method == "forkserver":
-        ctx.set_forkserver_preload(["sim.experiment"])
+        ctx.set_forkserver_preload(["numpy", "simpy"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
 
 

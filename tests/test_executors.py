@@ -7,6 +7,7 @@ Uses ``scenarios/silo.yaml`` scaled down to a quarter of its volume over 6 month
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -201,3 +202,29 @@ def test_a_dead_worker_is_reported_and_finished_work_is_kept(scenario, tmp_path)
     resumed = experiment.run(scenario, reps=6, seed=3, workers=1, out=out)
     fresh = experiment.run(scenario, reps=6, seed=3, workers=1)
     assert_identical(resumed.kpis, fresh.kpis)
+
+
+def test_pool_workers_import_the_parents_sim_not_a_sim_folder_in_the_working_directory(tmp_path):
+    """Started from a folder that holds another ``sim`` package (as a checkout does beside an
+    installed compiled build), the workers still run the parent's ``sim``."""
+    import sim
+
+    decoy = tmp_path / "cwd" / "sim"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text("")
+    (decoy / "experiment.py").write_text("def _ignore_sigint():\n    pass\n")  # all a worker would need of it
+    script = tmp_path / "scripts" / "run_pool.py"
+    script.parent.mkdir()
+    # Run as a script from another folder: sys.path[0] is the script's folder, not the working
+    # directory (as for the salesim console script).
+    script.write_text(
+        "from sim.experiment import process_pool\n"
+        "if __name__ == '__main__':\n"
+        "    with process_pool(1) as pool:\n"
+        "        print(pool.submit(eval, \"__import__('sim').__file__\").result())\n"
+    )
+    real_parent = str(Path(sim.__file__).resolve().parents[1])
+    proc = subprocess.run([sys.executable, str(script)], cwd=decoy.parent, capture_output=True, text=True,
+                          timeout=120, check=False, env={**os.environ, "PYTHONPATH": real_parent})
+    assert proc.returncode == 0, proc.stderr
+    assert Path(proc.stdout.strip()).resolve() == Path(sim.__file__).resolve()
