@@ -720,6 +720,14 @@ def sim_digest() -> str:
     return h.hexdigest()[:12]
 
 
+def sim_location() -> str:
+    """Where the timed ``sim`` package is loaded from (this checkout, or an installed copy)."""
+    import sim
+
+    package = Path(sim.__file__).resolve().parent
+    return "this checkout" if package == ROOT / "sim" else str(package)
+
+
 def git_state() -> str:
     """The checked-out commit, and whether ``sim/`` has uncommitted changes."""
     try:
@@ -806,7 +814,9 @@ def print_header(args: argparse.Namespace, digest: str) -> None:
     """The workload, the code, the machine and the load, and how the rounds go."""
     print(f"salesim performance benchmark: {REF_PATH.relative_to(ROOT)} (24 months; 20 SDRs, 10 AEs, 5 CSMs; "
           f"2,000 MQLs/month), seed {args.seed}")
-    print(f"git: {git_state()}; sim/ sources {digest}")
+    from sim.compiled import describe
+
+    print(f"git: {git_state()}; sim/ sources {digest}; salesim build: {describe()} ({sim_location()})")
     print(f"Python {platform.python_version()}, SimPy {simpy.__version__}, NumPy {np.__version__}, "
           f"{len(os.sched_getaffinity(0))} usable cores, {platform.machine()} {platform.system()}, "
           f"load average {os.getloadavg()[0]:.2f}")
