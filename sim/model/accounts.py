@@ -187,18 +187,21 @@ class Accounts:
             account = int(active_idx[j])
             self._churn(account, float(churn_t[j]))
         survivors = ~churn
-        for j in np.flatnonzero(survivors):
-            self.hazard[int(active_idx[j])] = float(new_hazard[j])
+        hazard_list = self.hazard
+        # Python ints and floats out of NumPy in one call each: indexing NumPy scalars one by one cost
+        # more than the month's whole vectorised hazard arithmetic.
+        for account, value in zip(active_idx[survivors].tolist(), new_hazard[survivors].tolist(), strict=True):
+            hazard_list[account] = value
         self._expand(month, active_idx[survivors], seg[survivors], float(last_instant))
 
     def _uncovered_share(self, idx: np.ndarray) -> np.ndarray:
         """Per account, the share of its CSM's book beyond the CSM's coverage (1 without a CSM)."""
-        out = np.ones(idx.size)
-        for j, account in enumerate(idx.tolist()):
-            rep = self.csm[account]
-            if rep is not None and rep.load > 0:
-                out[j] = max(0.0, 1.0 - rep.capacity / rep.load)
-        return out
+        csm = self.csm
+        shares: list[float] = []
+        for account in idx.tolist():
+            rep = csm[account]
+            shares.append(max(0.0, 1.0 - rep.capacity / rep.load) if rep is not None and rep.load > 0 else 1.0)
+        return np.array(shares, dtype=float)
 
     def _churn(self, account: int, t: float) -> None:
         self.active[account] = False
