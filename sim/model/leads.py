@@ -119,7 +119,7 @@ class Lead:
     plan: Any
     """The opportunity's (meeting times, pass probabilities, pass uniforms), once opened."""
     meetings: Any
-    """(the block's meeting draws, this lead's row in them)."""
+    """(the block's meeting draws, this lead's row in them): see :meth:`meeting_draws`."""
 
     def __init__(self) -> None:
         self.first_touch_t = NAN
@@ -140,9 +140,12 @@ class Lead:
         self.plan = None
 
     def meeting_draws(self) -> tuple[list[float], list[float]]:
-        """(pass uniforms, gap uniforms) of the lead's potential meetings, drawn at creation."""
-        (u_pass, u_gap), row = self.meetings
-        return u_pass[row].tolist(), u_gap[row].tolist()
+        """(pass uniforms, gap uniforms) of the lead's potential meetings, drawn at creation: as
+        many of each as the scenario's longest meeting chain."""
+        block, row = self.meetings
+        draws = block[row].tolist()  # [pass uniforms | gap uniforms]: one conversion, not two
+        half = len(draws) // 2
+        return draws[:half], draws[half:]
 
     def record(self, end_t: float, state: int, close_t: float = NAN, mrr_usd: float = 0.0) -> tuple:
         """The lead's record (``sim.eventlog.LEAD_FIELDS``)."""
@@ -189,6 +192,8 @@ class LeadFactory:
         self.segments = [scenario.segments[name] for name in scenario.segments]
         self.segment_mix = segment_mix
         self.view = MarketView(scenario, segment_mix)
+        self.meetings_used = max(seg.opportunity.meetings for seg in self.segments)
+        """Meeting draws a lead keeps: the longest chain of any segment (of ``MAX_MEETINGS`` drawn)."""
         self.dials_to_connect = dials_to_connect
         self.id_offset = id_offset
         self.created = 0
@@ -236,11 +241,12 @@ class LeadFactory:
         # The uniforms behind segment, deal size, region and industry stay in NumPy: only a POD
         # prospecting its own market slice maps them again (``create`` with a view).
         self._slice_uniforms = (u_segment, u_mrr, u_region, u_industry)
-        # Meeting draws stay in NumPy: only the few leads that become opportunities read them.
-        self._meetings = (
-            self._gen("meeting_pass").random((n, MAX_MEETINGS)),
-            self._gen("meeting_gaps").random((n, MAX_MEETINGS)),
-        )
+        # Meeting draws stay in NumPy (only the few leads that become opportunities read them), the
+        # pass and gap uniforms side by side in one row per lead, as many as a chain can use. All
+        # MAX_MEETINGS are drawn, so that the streams stay aligned whatever the scenario's chains.
+        used = self.meetings_used
+        self._meetings = np.concatenate((self._gen("meeting_pass").random((n, MAX_MEETINGS))[:, :used],
+                                         self._gen("meeting_gaps").random((n, MAX_MEETINGS))[:, :used]), axis=1)
         self._pos = 0
 
     def _response_days(self, u: np.ndarray) -> np.ndarray:
