@@ -198,6 +198,7 @@ class LeadFactory:
         self.id_offset = id_offset
         self.created = 0
         self._block: list[tuple] = []
+        self._generators: dict[str, np.random.Generator] = {}
         self._pos = 0
 
     def slice_view(self, segments: list[str] | None, regions: list[str] | None,
@@ -209,7 +210,11 @@ class LeadFactory:
                           None if industries is None else set(industries))
 
     def _gen(self, name: str) -> np.random.Generator:
-        return self.streams.generator(f"{self.prefix}.{name}")
+        """This source's stream ``name`` (looked up once per factory: a block asks for 13 of them)."""
+        gen = self._generators.get(name)
+        if gen is None:
+            gen = self._generators[name] = self.streams.generator(f"{self.prefix}.{name}")
+        return gen
 
     def _draw_block(self) -> None:
         n = BLOCK_SIZE
