@@ -40,4 +40,5 @@ def _compiled_core() -> dict:
     return {"setup_requires": BUILD_REQUIREMENTS, "ext_modules": mypycify(paths, opt_level="3", debug_level="0")}
 
 
-setup(**_compiled_core())
+if __name__ == "__main__":  # as setuptools runs it; tests import the helpers above
+    setup(**_compiled_core())
