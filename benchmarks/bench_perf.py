@@ -772,6 +772,8 @@ class Measurements:
     """Per worker count (1, 2): :func:`merge_run_rounds`; empty with ``--no-throughput``."""
     digests: list[tuple[str, str]]
     """Each child (``model#round`` or ``runW#round``) and the digest of the ``sim/`` sources it loaded."""
+    thousand: dict[str, Any] | None = None
+    """With ``--thousand``: :func:`measure_run` of 1,000 replications at 2 workers."""
 
 
 def run_rounds(args: argparse.Namespace) -> Measurements:
@@ -803,8 +805,13 @@ def run_rounds(args: argparse.Namespace) -> Measurements:
             out = child(["--one", f"run{workers}", "--reps", str(shares[r]), *seed])
             run_parts[workers][r] = out
             digests.append((f"run{workers}#{r + 1}", out["sim_digest"]))
+    thousand = None
+    if args.thousand:
+        note("after the rounds: sim.run of ref, 1,000 replications, 2 worker(s), in a fresh process …")
+        thousand = child(["--one", "run2", "--reps", "1000", *seed])
+        digests.append(("run2x1000", thousand["sim_digest"]))
     return Measurements({m: merge_model_rounds(p) for m, p in model_parts.items()},
-                        {w: merge_run_rounds(p) for w, p in run_parts.items()}, digests)
+                        {w: merge_run_rounds(p) for w, p in run_parts.items()}, digests, thousand)
 
 
 # =========================================================================== the report (parent process)
@@ -955,9 +962,20 @@ def target_rows(m: Measurements, rounds: int) -> tuple[list[list[str]], dict[int
         add(["parallel efficiency at 2 workers", f"{efficiency:.0%}", f"{rate1:.2f} → {rate2:.2f} reps/s",
              "≥ 90%", status(efficiency >= 0.9)],
             [(two[0] / two[1]) / (2 * one[0] / one[1]) for one, two in pairs], "{:.0%}".format)
-        add(["1,000 reps of ref at 2 workers (s)", f"{projected:.0f}",
-             "projected: forkserver start + 1,000 ÷ reps/s", "< 120 s", status(projected < 120)],
-            [two[2] + 1000 * two[1] / two[0] for _, two in pairs], "{:.0f}".format)
+        if m.thousand is None:
+            add(["1,000 reps of ref at 2 workers (s)", f"{projected:.0f}",
+                 "projected: forkserver start + 1,000 ÷ reps/s (pessimistic: each round's pool start and "
+                 "worker warm-up weigh on few replications; --thousand measures it)", "< 120 s",
+                 status(projected < 120)],
+                [two[2] + 1000 * two[1] / two[0] for _, two in pairs], "{:.0f}".format)
+    if m.thousand is not None:
+        run = m.thousand
+        measured = run["forkserver_s"] + run["wall"]
+        memory = ", ".join(f"{v:.0f} MiB after {k}" for k, v in run["worker_rss_after"].items())
+        add(["1,000 reps of ref at 2 workers (s)", f"{measured:.0f}",
+             f"measured: one sim.run of 1,000 replications, forkserver and pool start included; "
+             f"{1000 / run['wall']:.2f} reps/s; worker peak RSS {memory}", "< 120 s", status(measured < 120)],
+            [], str)
     if "ref16" in results:
         rss = results["ref16"]["peak_rss_mb"]
         add(["peak RSS per worker at ref×16 (MiB)", f"{rss:,.0f}", "the ref×16 processes (largest), one "
@@ -1016,6 +1034,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=DEFAULT_MODELS,
                         help=f"models to time (default: {' '.join(DEFAULT_MODELS)})")
     parser.add_argument("--no-throughput", action="store_true", help="skip the sim.run measurements")
+    parser.add_argument("--thousand", action="store_true",
+                        help="also time one sim.run of 1,000 replications of ref at 2 workers, after the rounds, "
+                             "and judge that target on it instead of projecting from --reps (a few minutes)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help="a fast look: 2/1/1/1 repeats, 40 replications per sim.run, 2 rounds")

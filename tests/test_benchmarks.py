@@ -152,6 +152,26 @@ def test_run_rounds_sum_and_keep_the_largest_memory(bench_perf: ModuleType) -> N
     assert bench_perf.largest_marks([{}]) == []
 
 
+def test_the_thousand_replication_target_is_projected_or_measured(bench_perf: ModuleType) -> None:
+    def part(reps: int, wall: float) -> dict:
+        return {"reps": reps, "wall": wall, "forkserver_s": 0.5, "rss_after": {str(reps): 100.0},
+                "peak_rss_mb": 100.0, "worker_rss_after": {str(reps): 60.0}, "worker_peak_rss_mb": 60.0}
+
+    runs = {1: bench_perf.merge_run_rounds([part(100, 40.0)]), 2: bench_perf.merge_run_rounds([part(100, 21.0)])}
+
+    def thousand_row(thousand: dict | None) -> list[str]:
+        rows, _ = bench_perf.target_rows(bench_perf.Measurements({}, runs, [], thousand), rounds=1)
+        (row,) = [r for r in rows if r[0].startswith("1,000 reps")]
+        return row
+
+    projected = thousand_row(None)  # 0.5 s + 1,000 ÷ (100 / 21) reps/s = 210.5 s
+    assert (projected[1], projected[-1]) == ("210", "MISS") and projected[2].startswith("projected")
+    measured = thousand_row({**part(1000, 110.0), "worker_rss_after": {"250": 61.0, "1000": 62.0}})
+    assert (measured[1], measured[-1]) == ("110", "PASS") and measured[2].startswith("measured")
+    assert "61 MiB after 250, 62 MiB after 1000" in measured[2]
+    assert bench_perf.parse_args(["--thousand"]).thousand and not bench_perf.parse_args([]).thousand
+
+
 def test_rounds_option_defaults_and_quick(bench_perf: ModuleType) -> None:
     parse = bench_perf.parse_args
     assert parse([]).rounds == 3
