@@ -3,7 +3,7 @@
 salesim is pure Python. A regular (non-editable) install made with ``SALESIM_COMPILE=1``
 (``SALESIM_COMPILE=1 pip install .``) also compiles the modules listed in
 :data:`COMPILED_MODULES` to C extensions with mypyc: the same source files, the same records
-to the last bit, about 1.4 times faster per replication (README, "Speed"). This module owns
+to the last bit, a replication in about 60–65% of the time (README, "Speed"). This module owns
 that list — the build script (``setup.py``) reads it from this file without importing the
 package — and tells at run time which of those modules were loaded from compiled extensions.
 
