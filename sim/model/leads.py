@@ -78,13 +78,7 @@ class MarketView:
 class Lead:
     """One lead (an inbound MQL or an outbound prospect) moving through the funnel."""
 
-    __slots__ = (
-        "churn_budget", "closer", "closer_rep", "closer_team", "connect_t", "created_t", "dev_rep",
-        "dev_team", "dial_days", "dials_done", "dials_needed", "first_touch_t", "handoff_t", "id", "index",
-        "industry", "meetings", "mrr_usd", "opportunity_t", "plan", "region", "response_days", "segment", "source",
-        "sql_t", "token", "u_handoff", "u_leak", "u_qualify", "u_sql", "w_start", "win_odds",
-    )
-    # Declared types (the compiled build stores these as C fields; see sim/_compiled.py).
+    # The attributes and their types: slots in Python, C fields in the compiled build (sim/compiled.py).
     id: int
     index: int
     source: int
@@ -120,6 +114,7 @@ class Lead:
     """The opportunity's (meeting times, pass probabilities, pass uniforms), once opened."""
     meetings: Any
     """(the block's meeting draws, this lead's row in them): see :meth:`meeting_draws`."""
+    __slots__ = tuple(__annotations__)
 
     def __init__(self) -> None:
         self.first_touch_t = NAN
