@@ -4,8 +4,9 @@ Measures, for one scenario:
 
 * seconds per replication (median of several in-process single-replication timings, split
   into the SimPy world and the metric computation);
-* SimPy events processed per replication (counted by wrapping ``env.step`` of the world's
-  environment — the simulator itself is not changed), lead records and account events;
+* SimPy events processed per replication (the entries the world's timeline processed, SimPy
+  events and plain calls alike, read from its counter in a separate, untimed run), lead
+  records and account events;
 * peak resident memory of this process;
 * replications per second through :func:`sim.run` for each ``--workers`` value, the
   parallel efficiency against one worker, and the overhead over the ideal wall time.
@@ -69,21 +70,14 @@ def time_replication(scenario: sim.Scenario, seed: int, rep: int) -> tuple[float
 
 
 def count_replication(scenario: sim.Scenario, seed: int, rep: int) -> dict[str, int]:
-    """SimPy events processed and records written by one replication (instrumented, not timed)."""
+    """SimPy events processed and records written by one replication (not timed).
+
+    Events are the entries the world's timeline processed — SimPy events and plain calls alike
+    (:attr:`sim.model.calendar.Timeline.processed`)."""
     world = World(scenario, seed, rep)
-    env: simpy.Environment = world.env
-    step = env.step
-    events = 0
-
-    def counting_step() -> None:
-        nonlocal events
-        events += 1
-        step()
-
-    env.step = counting_step  # Environment.run calls self.step(): the instance attribute wins
     log = world.run()
     return {
-        "events": events,
+        "events": world.timeline.processed,
         "leads": len(log.leads),
         "accounts": len(log.accounts),
         "workforce": len(log.workforce),

@@ -318,24 +318,17 @@ def salesim_once(scenario: Scenario, seed: int, rep: int) -> dict[str, float]:
 
 
 def salesim_counted(scenario: Scenario, seed: int, rep: int) -> dict[str, float]:
-    """One untimed replication with the calendar's ``step`` wrapped to count what it processes — SimPy
-    events and the plain calls of :meth:`sim.model.calendar.Environment.call_at` alike (this process only)."""
-    from sim.model.calendar import Environment
+    """One untimed replication (world + metrics, as :func:`salesim_once`) and the entries its
+    timeline processed — SimPy events and the plain calls of
+    :meth:`sim.model.calendar.Timeline.call_at` alike (:attr:`~sim.model.calendar.Timeline.processed`)."""
+    from sim.metrics import kpis, monthly_series
+    from sim.model.world import World
 
-    original = Environment.step
-    events = 0
-
-    def counting_step(env: simpy.Environment) -> None:
-        nonlocal events
-        events += 1
-        original(env)
-
-    Environment.step = counting_step
-    try:
-        out = salesim_once(scenario, seed, rep)
-    finally:
-        Environment.step = original
-    return {**out, "events": float(events)}
+    world = World(scenario, seed, rep)
+    log = world.run()
+    k = kpis(log, scenario, monthly_series(log, scenario))
+    return {"mqls": k["mqls"], "dials": k["dials"], "wins": k["wins"], "mrr_end_usd": k["mrr_end_usd"],
+            "events": float(world.timeline.processed)}
 
 
 # =========================================================================== one configuration (child process)

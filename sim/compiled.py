@@ -53,9 +53,12 @@ def compiled_modules() -> list[str]:
     list of str
         Empty for a pure-Python install; all of :data:`COMPILED_MODULES` for a compiled one.
     """
-    suffixes = tuple(EXTENSION_SUFFIXES)
-    return [name for name in COMPILED_MODULES
-            if (getattr(importlib.import_module(name), "__file__", None) or "").endswith(suffixes)]
+    return [name for name in COMPILED_MODULES if is_compiled(getattr(importlib.import_module(name), "__file__", None))]
+
+
+def is_compiled(module_file: str | None) -> bool:
+    """Whether a module whose ``__file__`` is ``module_file`` was loaded from a C extension."""
+    return (module_file or "").endswith(tuple(EXTENSION_SUFFIXES))
 
 
 def describe() -> str:

@@ -15,13 +15,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.eventlog import LEAD_DTYPES, LEAD_FIELDS, NAN, LeadRecords
-from sim.model.calendar import Environment
+from sim.model.calendar import Environment, NativeTimeline, Timeline
 
 # --------------------------------------------------------------------------- calendar
 
+TIMELINES = pytest.mark.parametrize("native", [False, True], ids=["tuple-heap", "native-entries"])
+"""Every calendar test runs on both queues: tuples on heapq (:class:`Timeline`, the pure-Python
+build's) and :class:`NativeTimeline` (the compiled build's)."""
 
-def test_calls_and_events_run_in_time_then_scheduling_order() -> None:
-    env = Environment()
+
+@TIMELINES
+def test_calls_and_events_run_in_time_then_scheduling_order(native: bool) -> None:
+    env = Environment(native=native)
     seen: list[tuple[float, str]] = []
 
     def note(name: str) -> None:
@@ -40,10 +45,12 @@ def test_calls_and_events_run_in_time_then_scheduling_order() -> None:
     env.run(until=5)
     assert seen == [(1.0, "call@1"), (1.5, "process@1.5"), (2.0, "call@2 first"),
                     (2.0, "timeout@2 second"), (2.0, "call@2 third")]
+    assert env.now == 5
 
 
-def test_a_call_in_the_past_runs_now_and_urgent_events_still_come_first() -> None:
-    env = Environment()
+@TIMELINES
+def test_a_call_in_the_past_runs_now_and_urgent_events_still_come_first(native: bool) -> None:
+    env = Environment(native=native)
     seen: list[tuple[float, str]] = []
     env.timeout(3.0).callbacks.append(lambda _e: env.call_at(1.0, lambda: seen.append((env.now, "late call"))))
     urgent = simpy.Event(env)
@@ -55,13 +62,14 @@ def test_a_call_in_the_past_runs_now_and_urgent_events_still_come_first() -> Non
     assert seen == [(3.0, "late call"), (4.0, "urgent@4"), (4.0, "call@4")]
 
 
-def test_same_order_as_plain_simpy_timeouts() -> None:
+@TIMELINES
+def test_same_order_as_plain_simpy_timeouts(native: bool) -> None:
     """A random mix of calls scheduled from calls gives the order plain SimPy timeouts give."""
     rng = np.random.default_rng(5)
     delays = np.round(rng.exponential(1.0, 400), 1).tolist()  # rounded: many ties
 
     def trace(use_calls: bool) -> list[tuple[float, int]]:
-        env = Environment() if use_calls else simpy.Environment()
+        env = Environment(native=native) if use_calls else simpy.Environment()
         out: list[tuple[float, int]] = []
         pending = iter(range(len(delays)))
 
@@ -80,18 +88,21 @@ def test_same_order_as_plain_simpy_timeouts() -> None:
         env.run()
         return out
 
-    assert trace(True) == trace(False)
+    calls, timeouts = trace(True), trace(False)
+    assert len(calls) == len(delays) + 1
+    assert calls == timeouts
 
 
+@TIMELINES
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_a_chain_kept_beside_the_heap_runs_in_the_same_order(seed: int) -> None:
+def test_a_chain_kept_beside_the_heap_runs_in_the_same_order(native: bool, seed: int) -> None:
     """``call_next`` (one pending call kept out of the heap) orders exactly like ``call_at``."""
     rng = np.random.default_rng(seed)
     arrivals = np.sort(np.round(rng.uniform(0, 50, 300), 1)).tolist()  # rounded: ties with other entries
     delays = np.round(rng.exponential(2.0, 300), 1).tolist()
 
     def trace(beside: bool) -> list[tuple[float, str, int]]:
-        env = Environment()
+        env = Environment(native=native)
         out: list[tuple[float, str, int]] = []
         state = {"i": 0}
 
@@ -116,12 +127,77 @@ def test_a_chain_kept_beside_the_heap_runs_in_the_same_order(seed: int) -> None:
     assert trace(True) == trace(False)
 
 
-def test_a_failed_event_still_crashes_the_run() -> None:
-    env = Environment()
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 7.25, math.inf]),
+                          st.sampled_from([0, 1]), st.booleans()), min_size=1, max_size=60))
+def test_both_timelines_step_in_the_order_of_sorted_keys(plan: list[tuple[float, int, bool]]) -> None:
+    """Whatever is scheduled — times with ties, urgent and normal priorities, calls and events —
+    both timelines step through it in the order of (time, priority, scheduling order)."""
+
+    def trace(native: bool) -> list[int]:
+        env = Environment(native=native)
+        timeline = env.timeline
+        out: list[int] = []
+        for k, (t, priority, is_call) in enumerate(plan):
+            if is_call and priority == 1:
+                timeline.call_at(t, out.append, k)
+            else:
+                event = simpy.Event(env)
+                event._ok, event._value = True, None
+                event.callbacks.append(lambda _e, k=k: out.append(k))
+                timeline.schedule(event, priority, t)
+        assert timeline.processed == 0
+        env.run()
+        assert timeline.processed == len(plan)
+        return out
+
+    expected = [k for _t, _p, k in sorted((t, p, k) for k, (t, p, _c) in enumerate(plan))]
+    assert trace(False) == expected
+    assert trace(True) == expected
+
+
+@TIMELINES
+def test_processed_counts_events_and_calls_but_not_what_is_pending(native: bool) -> None:
+    env = Environment(native=native)
+    for t in (1.0, 2.0, 3.0, 30.0):
+        env.call_at(t, lambda: None)
+    env.call_next(2.5, lambda: None)
+    env.timeout(4.0)
+    env.run(until=10)  # the until event is processed too
+    assert env.timeline.processed == 3 + 1 + 1 + 1
+    assert env.peek() == 10.0  # as in SimPy, the until event goes back on the queue, before the rest
+    env.run(until=40)
+    assert env.timeline.processed == 6 + 1 + 1 + 1  # the old until event, the call at 30, the new until
+
+
+@TIMELINES
+def test_a_failed_event_still_crashes_the_run(native: bool) -> None:
+    env = Environment(native=native)
     event = env.event()
     event.fail(RuntimeError("boom"))
     with pytest.raises(RuntimeError, match="boom"):
         env.run()
+
+
+@TIMELINES
+def test_run_until_an_event_returns_its_value_and_an_empty_queue_is_an_error(native: bool) -> None:
+    env = Environment(native=native)
+    done = env.timeout(2.0, value="done")
+    assert env.run(until=done) == "done"
+    assert env.now == 2.0
+    assert env.run(until=done) == "done"  # already processed
+    with pytest.raises(RuntimeError, match="not triggered"):
+        env.run(until=env.event())
+    with pytest.raises(ValueError, match="must be greater"):
+        env.run(until=1.0)
+
+
+def test_the_environment_uses_the_native_timeline_exactly_where_the_calendar_is_compiled() -> None:
+    from sim.compiled import is_compiled
+    from sim.model import calendar
+
+    expected = NativeTimeline if is_compiled(calendar.__file__) else Timeline
+    assert type(Environment().timeline) is expected
 
 
 # --------------------------------------------------------------------------- lead records

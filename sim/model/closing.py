@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 
 from sim.eventlog import EventLog, LeadState
-from sim.model.calendar import Environment
+from sim.model.calendar import Environment, Timeline
 from sim.model.leads import Lead
 from sim.model.odds import scale_odds
 from sim.model.repheap import RepHeap
@@ -40,6 +40,7 @@ class ClosingDesk:
         reassign_win_odds_multiplier: float = 1.0,
     ) -> None:
         self.env = env
+        self.timeline: Timeline = env.timeline
         self.log = log
         self.pool = pool
         self.stale_after_days = stale_after_days
@@ -58,7 +59,7 @@ class ClosingDesk:
 
     def _set_capacity(self, rep: Rep) -> None:
         new = (self.pool.spec.max_open_opportunities or 0.0) * rep.productivity
-        self.pool.capacity.add(self.env.now, new - rep.capacity)
+        self.pool.capacity.add(self.timeline.now, new - rep.capacity)
         rep.capacity = new
         self._touch(rep)
 
@@ -86,7 +87,7 @@ class ClosingDesk:
         """Open opportunities go to the least-loaded remaining closer (over capacity if need be),
         with the odds of their next meeting cut by ``reassign_win_odds_multiplier`` — or, with
         ``lose``, they are lost at the rep's exit."""
-        now = self.env._now
+        now = self.timeline.now
         self.pool.capacity.add(now, -rep.capacity)
         rep.capacity = 0.0
         for lead in sorted(rep.items, key=lambda x: x.id):
@@ -134,8 +135,8 @@ class ClosingDesk:
         leaks = lead.u_leak < leg.leakage_probability
         lead.win_odds = leg.win_odds_multiplier
         self.in_transit.add(lead)
-        env = self.env
-        env.call_at(env._now + delay, self._arrive, lead, leaks)
+        timeline = self.timeline
+        timeline.call_at(timeline.now + delay, self._arrive, lead, leaks)
 
     def open_warm(self, lead: Lead, age_days: float) -> None:
         """A deal already open at the start (warm start), with the least-loaded closer."""
@@ -154,14 +155,14 @@ class ClosingDesk:
     def _arrive(self, lead: Lead, leaks: bool) -> None:
         self.in_transit.discard(lead)
         if leaks:  # lost on the way, noticed when it should have arrived
-            self.log.leads.append(lead.record(self.env.now, LeadState.LOST_IN_HANDOFF))
+            self.log.leads.append(lead.record(self.timeline.now, LeadState.LOST_IN_HANDOFF))
             return
-        lead.handoff_t = self.env.now
+        lead.handoff_t = self.timeline.now
         self.queue.append(lead)
         self.fill()
 
     def _pop(self) -> Lead | None:
-        now, stale = self.env.now, self.stale_after_days
+        now, stale = self.timeline.now, self.stale_after_days
         while self.queue:
             lead = self.queue.popleft()
             if now - lead.handoff_t > stale:
@@ -184,7 +185,7 @@ class ClosingDesk:
     def _open(self, rep: Rep, lead: Lead, started_t: float | None = None) -> None:
         """Open an opportunity with ``rep``. A warm-start deal opened at ``started_t`` < now has
         passed its meetings before now; only the later ones can still lose it."""
-        now = self.env._now
+        now = self.timeline.now
         lead.opportunity_t = now if started_t is None else started_t
         lead.closer = rep
         lead.closer_rep = rep.id
@@ -222,7 +223,7 @@ class ClosingDesk:
         lead.plan = (times, passes, u_pass)
         lead.token += 1
         token = lead.token
-        self.env.call_at(close_t, self._close, lead, won, token)
+        self.timeline.call_at(close_t, self._close, lead, won, token)
 
     def _reassigned(self, lead: Lead) -> None:
         """A deal changing hands: the odds of its next meeting are cut (monotone in its uniform)."""
@@ -230,7 +231,7 @@ class ClosingDesk:
         if m == 1.0 or lead.plan is None:
             return
         times, passes, u_pass = lead.plan
-        now = self.env._now
+        now = self.timeline.now
         upcoming = next((i for i, ti in enumerate(times) if ti > now), None)
         if upcoming is None:
             return
@@ -241,7 +242,7 @@ class ClosingDesk:
     def _close(self, lead: Lead, won: bool, token: int) -> None:
         if lead.token != token:
             return  # rescheduled after a reassignment, or lost at a rep's exit
-        now = self.env._now
+        now = self.timeline.now
         rep = lead.closer
         if rep is None:
             self.orphans.discard(lead)

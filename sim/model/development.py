@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from sim.dists import Constant
 from sim.eventlog import EventLog, LeadState
-from sim.model.calendar import Environment
+from sim.model.calendar import Environment, Timeline
 from sim.model.leads import Lead, LeadFactory, MarketView
 from sim.model.odds import scale_odds
 from sim.model.repheap import RepHeap
@@ -51,6 +51,7 @@ class DevelopmentDesk:
         on_sql: Callable[[Lead], None],
     ) -> None:
         self.env = env
+        self.timeline: Timeline = env.timeline
         self.calendar = calendar
         self.log = log
         self.pool = pool
@@ -104,7 +105,7 @@ class DevelopmentDesk:
 
     def _set_slots(self, rep: Rep) -> None:
         budget = (self.pool.spec.dials_per_day or 0.0) * rep.productivity
-        now = self.env._now
+        now = self.timeline.now
         old = rep.capacity
         if budget <= 0:
             rep.capacity, rep.dial_days = 0.0, 0.0
@@ -126,7 +127,7 @@ class DevelopmentDesk:
     def rep_joined(self, rep: Rep) -> None:
         self._set_slots(rep)
         if self.outbound is not None:
-            month_left = 1.0 - (self.env.now / DAYS_PER_MONTH) % 1.0
+            month_left = 1.0 - (self.timeline.now / DAYS_PER_MONTH) % 1.0
             rep.prospects_left = self.outbound.prospects_per_rep_month * rep.productivity * month_left
         self.fill()
 
@@ -137,7 +138,7 @@ class DevelopmentDesk:
     def rep_leaving(self, rep: Rep, lose: bool = False) -> None:
         """Hand the rep's leads back — first in line for the next free slot, already in their
         cadence — or drop them as lost at exit (``workforce.exit_policy: lose``)."""
-        now = self.env._now
+        now = self.timeline.now
         w_now = self.calendar.to_work(now)
         for lead in sorted(rep.items, key=lambda x: x.id, reverse=True):
             self._count_dials(lead, w_now)
@@ -190,7 +191,7 @@ class DevelopmentDesk:
     def _next_item(self, rep: Rep) -> Lead | None:
         """The next lead for a free slot: leads handed back by a leaving rep first (already in
         their cadence), then the MQL queue (oldest or newest first), then a new prospect."""
-        queue, now = self.queue, self.env.now
+        queue, now = self.queue, self.timeline.now
         if self.orphans:
             return self.orphans.popleft()
         if queue:
@@ -219,8 +220,8 @@ class DevelopmentDesk:
 
     def _start(self, rep: Rep, lead: Lead) -> None:
         """Give ``lead`` one of ``rep``'s free slots now; schedule the end of its cadence."""
-        env, cal = self.env, self.calendar
-        now = env._now
+        timeline, cal = self.timeline, self.calendar
+        now = timeline.now
         if lead.first_touch_t != lead.first_touch_t:  # NaN: the lead's first touch
             touch_t = now
             if lead.source == 0 and not self._instant_response:
@@ -243,13 +244,13 @@ class DevelopmentDesk:
         rep.items.add(lead)
         self.pool.busy.add(now, 1)
         self._touch(rep)
-        env.call_at(t_end, self._finish, lead, rep, lead.token)
+        timeline.call_at(t_end, self._finish, lead, rep, lead.token)
 
     def _finish(self, lead: Lead, rep: Rep, token: int) -> None:
         """The end of a lead's cadence: reached (then qualified or not) or out of attempts."""
         if lead.token != token:
             return  # the rep left and the lead was handed to someone else
-        now = self.env._now
+        now = self.timeline.now
         rep.load -= 1
         rep.items.discard(lead)
         self.pool.busy.add(now, -1)

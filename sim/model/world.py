@@ -18,7 +18,7 @@ import simpy
 
 from sim.eventlog import EventLog, LeadState, RepKind, Source
 from sim.model.accounts import Accounts
-from sim.model.calendar import Environment
+from sim.model.calendar import Environment, Timeline
 from sim.model.closing import ClosingDesk
 from sim.model.development import DevelopmentDesk
 from sim.model.leads import Lead, LeadFactory, poisson_arrival_times
@@ -79,6 +79,7 @@ class World:
             scenario = durations_at_means(scenario)
         self.scenario = scenario
         self.env = Environment()
+        self.timeline: Timeline = self.env.timeline
         self.streams = Streams(seed, replication, deterministic=scenario.deterministic)
         cal = scenario.calendar
         self.calendar = WorkCalendar(cal.start_hour, cal.hours_per_day, cal.days_per_week)
@@ -216,7 +217,7 @@ class World:
 
     def _arrive_due(self) -> None:
         """The MQLs arriving now enter their desks; the chain moves on to the next arrival."""
-        chunk, i, now = self._arrival_chunk, self._next_arrival, self.env.now
+        chunk, i, now = self._arrival_chunk, self._next_arrival, self.timeline.now
         factory: Any = self.mqls
         fixed = self._mql_desk
         while True:
@@ -241,7 +242,7 @@ class World:
                 desk.arrive(lead)
         self._next_arrival = i
         if i < len(chunk):
-            self.env.call_next(chunk[i], self._arrive_due)
+            self.timeline.call_next(chunk[i], self._arrive_due)
 
     def close_months(self) -> Generator[simpy.Event, None, None]:
         """At each month end: churn and expansion, level snapshots, new prospect lists.
