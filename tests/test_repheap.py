@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model.repheap import RepHeap
+from sim.compiled import is_compiled
+from sim.model import repheap
+from sim.model.repheap import NativeRepHeap, RepHeap, rep_heap
 
 
 class FakeRep:
@@ -21,26 +24,29 @@ class FakeRep:
 operation = st.tuples(st.sampled_from(["update", "remove", "take"]), st.integers(0, 11), st.integers(-20, 20))
 
 
+@pytest.mark.parametrize("kind", [RepHeap, NativeRepHeap], ids=["tuple-heap", "native-entries"])
 @settings(deadline=None, max_examples=300)
 @given(st.lists(operation, max_size=400))
-def test_best_is_the_smallest_key_then_the_lowest_id(ops: list[tuple[str, int, int]]) -> None:
+def test_best_is_the_smallest_key_then_the_lowest_id(kind: type[RepHeap], ops: list[tuple[str, int, int]]) -> None:
+    """Both kinds of heap — tuples on heapq (the pure-Python build's) and :class:`NativeRepHeap`
+    (the compiled build's) — choose what a scan would."""
     reps = [FakeRep(i) for i in range(12)]
-    heap, keys = RepHeap(), {}
+    heap, keys = kind(), {}
 
     def expected() -> FakeRep | None:
         if not keys:
             return None
         return reps[min(keys, key=lambda i: (keys[i], i))]
 
-    for kind, index, key in ops:
-        if kind == "take":
+    for op, index, key in ops:
+        if op == "take":
             best = heap.best()
             assert best is expected()
             if best is None:
                 continue
             index = best.id
-            kind = "update"
-        if kind == "update":
+            op = "update"
+        if op == "update":
             heap.update(reps[index], key / 20)
             keys[index] = key / 20
         else:
@@ -49,3 +55,8 @@ def test_best_is_the_smallest_key_then_the_lowest_id(ops: list[tuple[str, int, i
         assert heap.best() is expected()
     # stale entries never outnumber live ones by much (the heap compacts itself)
     assert len(heap._heap) <= 4 * len(keys) + 65
+
+
+def test_the_desks_get_the_native_heap_exactly_where_the_module_is_compiled() -> None:
+    expected = NativeRepHeap if is_compiled(repheap.__file__) else RepHeap
+    assert type(rep_heap()) is expected

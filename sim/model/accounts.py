@@ -18,7 +18,7 @@ import simpy
 
 from sim.eventlog import AccountEvent, EventLog, Source
 from sim.model.leads import Lead
-from sim.model.repheap import RepHeap
+from sim.model.repheap import RepHeap, rep_heap
 from sim.model.workforce import Rep, RolePool
 from sim.rng import Streams
 from sim.scenario import SegmentSpec
@@ -73,7 +73,7 @@ class Accounts:
         """Re-rank a CSM whose book or coverage changed."""
         heap = self.books.get(rep.pool.pool_index)
         if heap is None:
-            heap = self.books[rep.pool.pool_index] = RepHeap()
+            heap = self.books[rep.pool.pool_index] = rep_heap()
         if rep.active:
             heap.update(rep, (rep.load + 1) / rep.capacity if rep.capacity > 0 else np.inf)
         else:

@@ -21,7 +21,7 @@ from sim.eventlog import EventLog, LeadState
 from sim.model.calendar import Environment, Timeline
 from sim.model.leads import Lead
 from sim.model.odds import scale_odds
-from sim.model.repheap import RepHeap
+from sim.model.repheap import rep_heap
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import HandoffLegSpec, SegmentSpec
 
@@ -51,7 +51,7 @@ class ClosingDesk:
         self.queue: deque[Lead] = deque()
         self.in_transit: set[Lead] = set()
         self.orphans: set[Lead] = set()
-        self.room = RepHeap()
+        self.room = rep_heap()
         """Closers who can open one more opportunity, least loaded first."""
         pool.desk = self
 

@@ -25,7 +25,7 @@ from sim.eventlog import EventLog, LeadState
 from sim.model.calendar import Environment, Timeline
 from sim.model.leads import Lead, LeadFactory, MarketView
 from sim.model.odds import scale_odds
-from sim.model.repheap import RepHeap
+from sim.model.repheap import rep_heap
 from sim.model.speed import SpeedToLead
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import CadenceSpec, InboundSpec, OutboundSpec
@@ -66,7 +66,7 @@ class DevelopmentDesk:
         self.view: MarketView | None = None
         self.orphans: deque[Lead] = deque()
         self.newest_first = False
-        self.free = RepHeap()
+        self.free = rep_heap()
         """Reps with a free slot, most free share first."""
         self._instant_response = True
         """Inbound leads are ready for a first touch as soon as they arrive (``response_minutes`` 0)."""
