@@ -49,7 +49,8 @@ class WorkCalendar:
     def to_work(self, t: float) -> float:
         """Working days elapsed at calendar time ``t`` (days)."""
         day = math.floor(t)
-        week, weekday = divmod(day, 7)
+        week = day // 7  # divmod(day, 7) without the tuple: the same integers, native in the compiled build
+        weekday = day - 7 * week
         base = week * self.days_per_week
         if weekday >= self.days_per_week:
             return float(base + self.days_per_week)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from typing import Final
 
 from sim.eventlog import EventLog, LeadState
 from sim.model.calendar import Environment, Timeline
@@ -24,6 +25,13 @@ from sim.model.odds import scale_odds
 from sim.model.repheap import rep_heap
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import HandoffLegSpec, SegmentSpec
+
+_WON: Final = int(LeadState.WON)
+_LOST_DEAL: Final = int(LeadState.LOST_DEAL)
+_LOST_IN_HANDOFF: Final = int(LeadState.LOST_IN_HANDOFF)
+_STALE: Final = int(LeadState.STALE)
+"""End states written once per opportunity, as plain module constants (a C static in the
+compiled build, where ``LeadState.X`` is a lookup on the enum class every time)."""
 
 
 class ClosingDesk:
@@ -155,7 +163,7 @@ class ClosingDesk:
     def _arrive(self, lead: Lead, leaks: bool) -> None:
         self.in_transit.discard(lead)
         if leaks:  # lost on the way, noticed when it should have arrived
-            self.log.leads.append(lead.record(self.timeline.now, LeadState.LOST_IN_HANDOFF))
+            self.log.leads.append(lead.record(self.timeline.now, _LOST_IN_HANDOFF))
             return
         lead.handoff_t = self.timeline.now
         self.queue.append(lead)
@@ -166,7 +174,7 @@ class ClosingDesk:
         while self.queue:
             lead = self.queue.popleft()
             if now - lead.handoff_t > stale:
-                self.log.leads.append(lead.record(lead.handoff_t + stale, LeadState.STALE))
+                self.log.leads.append(lead.record(lead.handoff_t + stale, _STALE))
                 continue
             return lead
         return None
@@ -252,10 +260,10 @@ class ClosingDesk:
             self.pool.busy.add(now, -1)
             self._touch(rep)
         if won:
-            self.log.leads.append(lead.record(now, LeadState.WON, close_t=now, mrr_usd=lead.mrr_usd))
+            self.log.leads.append(lead.record(now, _WON, close_t=now, mrr_usd=lead.mrr_usd))
             self.on_won(lead)
         else:
-            self.log.leads.append(lead.record(now, LeadState.LOST_DEAL, close_t=now))
+            self.log.leads.append(lead.record(now, _LOST_DEAL, close_t=now))
         if rep is not None and rep.active:
             self.fill()
 
@@ -268,7 +276,7 @@ class ClosingDesk:
         stale = self.stale_after_days
         for lead in self.queue:
             if t_end - lead.handoff_t > stale:
-                self.log.leads.append(lead.record(lead.handoff_t + stale, LeadState.STALE))
+                self.log.leads.append(lead.record(lead.handoff_t + stale, _STALE))
             else:
                 self.log.leads.append(lead.record(t_end, LeadState.OPEN))
         self.queue.clear()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from typing import Final
 
 from sim.dists import Constant
 from sim.eventlog import EventLog, LeadState
@@ -30,6 +31,12 @@ from sim.model.speed import SpeedToLead
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import CadenceSpec, InboundSpec, OutboundSpec
 from sim.workcalendar import DAYS_PER_MONTH, WorkCalendar
+
+_UNREACHABLE: Final = int(LeadState.UNREACHABLE)
+_NOT_A_FIT: Final = int(LeadState.NOT_A_FIT)
+_STALE: Final = int(LeadState.STALE)
+"""End states written once per lead, as plain module constants (a C static in the compiled build,
+where ``LeadState.X`` is a lookup on the enum class every time)."""
 
 
 class DevelopmentDesk:
@@ -70,10 +77,18 @@ class DevelopmentDesk:
         """Reps with a free slot, most free share first."""
         self._instant_response = True
         """Inbound leads are ready for a first touch as soon as they arrive (``response_minutes`` 0)."""
+        self._qualify_probability = 0.0
+        self._max_wait_days = math.inf
+        self._lead_probability = 0.0
+        self._sql_probability = 0.0
+        """The odds and limits of the inbound and outbound specs, read once (the specs are pydantic
+        models, whose attributes are dictionary lookups)."""
         pool.desk = self
 
     def serve_inbound(self, spec: InboundSpec) -> None:
         self.inbound = spec
+        self._qualify_probability = spec.qualify_probability
+        self._max_wait_days = spec.max_wait_days
         self.newest_first = spec.queue_order == "newest_first"
         self.speed = SpeedToLead.from_spec(spec.speed_to_lead.profile, spec.speed_to_lead.points)
         response = spec.response_minutes
@@ -82,6 +97,8 @@ class DevelopmentDesk:
     def serve_outbound(self, spec: OutboundSpec, factory: LeadFactory, view: MarketView | None = None) -> None:
         """Prospect from ``factory``'s lists, within ``view``'s market slice (default: all)."""
         self.outbound = spec
+        self._lead_probability = spec.lead_probability
+        self._sql_probability = spec.sql_probability
         self.prospects = factory
         self.view = view
 
@@ -183,10 +200,10 @@ class DevelopmentDesk:
     def _drop_stale(self, now: float) -> None:
         """Drop untouched MQLs older than ``max_wait_days`` from the old end of the queue."""
         queue = self.queue
-        max_wait = self.inbound.max_wait_days if self.inbound is not None else math.inf
+        max_wait = self._max_wait_days
         while queue and math.isnan(queue[0].first_touch_t) and now - queue[0].created_t > max_wait:
             lead = queue.popleft()
-            self.log.leads.append(lead.record(lead.created_t + max_wait, LeadState.STALE))
+            self.log.leads.append(lead.record(lead.created_t + max_wait, _STALE))
 
     def _next_item(self, rep: Rep) -> Lead | None:
         """The next lead for a free slot: leads handed back by a leaving rep first (already in
@@ -258,7 +275,7 @@ class DevelopmentDesk:
         max_attempts = self.max_attempts
         if lead.dials_needed > max_attempts:
             lead.dials_done = max_attempts
-            self.log.leads.append(lead.record(now, LeadState.UNREACHABLE))
+            self.log.leads.append(lead.record(now, _UNREACHABLE))
         else:
             lead.dials_done = lead.dials_needed
             lead.connect_t = now
@@ -266,7 +283,7 @@ class DevelopmentDesk:
                 lead.sql_t = now
                 self.on_sql(lead)
             else:
-                self.log.leads.append(lead.record(now, LeadState.NOT_A_FIT))
+                self.log.leads.append(lead.record(now, _NOT_A_FIT))
         # After fill(), either no rep has a free slot or there is no work: only this rep's
         # freed slot can take the next item.
         if self.queue or self.orphans or self.prospects is not None:
@@ -290,14 +307,15 @@ class DevelopmentDesk:
         ramp) scales the odds of the final step."""
         m = rep.conversion_multiplier()
         if lead.source != 1:
-            assert self.inbound is not None and self.speed is not None
-            p = self.inbound.qualify_probability
-            if self.speed.points:  # a decay profile: the odds fall with the first-touch delay
-                p = self.speed.qualify_probability(p, (lead.first_touch_t - lead.created_t) * 24.0)
+            speed = self.speed
+            assert self.inbound is not None and speed is not None
+            p = self._qualify_probability
+            if speed.points:  # a decay profile: the odds fall with the first-touch delay
+                p = speed.qualify_probability(p, (lead.first_touch_t - lead.created_t) * 24.0)
             return lead.u_qualify < (p if m == 1.0 else scale_odds(p, m))
         assert self.outbound is not None
-        p_sql = self.outbound.sql_probability
-        return lead.u_qualify < self.outbound.lead_probability and lead.u_sql < (
+        p_sql = self._sql_probability
+        return lead.u_qualify < self._lead_probability and lead.u_sql < (
             p_sql if m == 1.0 else scale_odds(p_sql, m))
 
     # ------------------------------------------------------------------ end of run

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import numpy as np
 import simpy
@@ -148,13 +147,13 @@ class World:
     def _sql(self, lead: Lead) -> None:
         routed = self.router.route_sql(lead)
         if routed is None:
-            self.log.leads.append(lead.record(self.env.now, LeadState.NO_CAPACITY))
+            self.log.leads.append(lead.record(self.timeline.now, LeadState.NO_CAPACITY))
             return
         desk, leg = routed
         desk.hand_off(lead, leg)
 
     def _won(self, lead: Lead) -> None:
-        self.accounts.add_customer(lead, self.env.now, self.router.csm_pool(self.csm_role, lead.closer_team))
+        self.accounts.add_customer(lead, self.timeline.now, self.router.csm_pool(self.csm_role, lead.closer_team))
 
     # ------------------------------------------------------------------ processes
 
@@ -218,7 +217,8 @@ class World:
     def _arrive_due(self) -> None:
         """The MQLs arriving now enter their desks; the chain moves on to the next arrival."""
         chunk, i, now = self._arrival_chunk, self._next_arrival, self.timeline.now
-        factory: Any = self.mqls
+        factory = self.mqls
+        assert factory is not None
         fixed = self._mql_desk
         while True:
             if i == len(chunk):
