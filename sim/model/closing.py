@@ -60,6 +60,9 @@ class ClosingDesk:
         self.in_transit: set[Lead] = set()
         self.orphans: set[Lead] = set()
         self.room = rep_heap()
+        self._arrive_step: Callable[[Lead, bool], None] = self._arrive
+        self._close_step: Callable[[Lead, bool, int], None] = self._close
+        """The steps bound once: the timeline gets the same objects for every SQL."""
         """Closers who can open one more opportunity, least loaded first."""
         pool.desk = self
 
@@ -144,7 +147,7 @@ class ClosingDesk:
         lead.win_odds = leg.win_odds_multiplier
         self.in_transit.add(lead)
         timeline = self.timeline
-        timeline.call_at(timeline.now + delay, self._arrive, lead, leaks)
+        timeline.call_at(timeline.now + delay, self._arrive_step, lead, leaks)
 
     def open_warm(self, lead: Lead, age_days: float) -> None:
         """A deal already open at the start (warm start), with the least-loaded closer."""
@@ -231,7 +234,7 @@ class ClosingDesk:
         lead.plan = (times, passes, u_pass)
         lead.token += 1
         token = lead.token
-        self.timeline.call_at(close_t, self._close, lead, won, token)
+        self.timeline.call_at(close_t, self._close_step, lead, won, token)
 
     def _reassigned(self, lead: Lead) -> None:
         """A deal changing hands: the odds of its next meeting are cut (monotone in its uniform)."""

@@ -75,6 +75,8 @@ class DevelopmentDesk:
         self.newest_first = False
         self.free = rep_heap()
         """Reps with a free slot, most free share first."""
+        self._finish_step: Callable[[Lead, Rep, int], None] = self._finish
+        """``_finish`` bound once: the timeline gets the same object for every lead."""
         self._instant_response = True
         """Inbound leads are ready for a first touch as soon as they arrive (``response_minutes`` 0)."""
         self._qualify_probability = 0.0
@@ -261,7 +263,7 @@ class DevelopmentDesk:
         rep.items.add(lead)
         self.pool.busy.add(now, 1)
         self._touch(rep)
-        timeline.call_at(t_end, self._finish, lead, rep, lead.token)
+        timeline.call_at(t_end, self._finish_step, lead, rep, lead.token)
 
     def _finish(self, lead: Lead, rep: Rep, token: int) -> None:
         """The end of a lead's cadence: reached (then qualified or not) or out of attempts."""

@@ -112,8 +112,10 @@ class Lead:
     """The closer holding the opportunity (a :class:`~sim.model.workforce.Rep`), or None."""
     plan: Any
     """The opportunity's (meeting times, pass probabilities, pass uniforms), once opened."""
-    meetings: Any
-    """(the block's meeting draws, this lead's row in them): see :meth:`meeting_draws`."""
+    meeting_block: Any
+    """The meeting draws of the lead's block (a NumPy array): see :meth:`meeting_draws`."""
+    meeting_row: int
+    """This lead's row in ``meeting_block``."""
     __slots__ = tuple(__annotations__)
 
     def __init__(self) -> None:
@@ -137,8 +139,7 @@ class Lead:
     def meeting_draws(self) -> tuple[list[float], list[float]]:
         """(pass uniforms, gap uniforms) of the lead's potential meetings, drawn at creation: as
         many of each as the scenario's longest meeting chain."""
-        block, row = self.meetings
-        draws = block[row].tolist()  # [pass uniforms | gap uniforms]: one conversion, not two
+        draws = self.meeting_block[self.meeting_row].tolist()  # [pass uniforms | gap uniforms]: one conversion, not two
         half = len(draws) // 2
         return draws[:half], draws[half:]
 
@@ -287,7 +288,8 @@ class LeadFactory:
         lead.response_days = response_days
         lead.mrr_usd = mrr
         lead.churn_budget = budget
-        lead.meetings = (self._meetings, row)
+        lead.meeting_block = self._meetings
+        lead.meeting_row = row
         self.created += 1
         return lead
 
