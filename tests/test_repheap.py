@@ -53,6 +53,9 @@ def test_best_is_the_smallest_key_then_the_lowest_id(kind: type[RepHeap], ops: l
             heap.remove(reps[index])
             keys.pop(index, None)
         assert heap.best() is expected()
+        if kind is NativeRepHeap:  # indexed: one entry per eligible rep, each knowing its place
+            assert len(heap._heap) == len(keys)
+            assert all(entry.pos == i for i, entry in enumerate(heap._heap))
     # stale entries never outnumber live ones by much (the heap compacts itself)
     assert len(heap._heap) <= 4 * len(keys) + 65
 

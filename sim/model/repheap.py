@@ -8,10 +8,11 @@ counters or dictionaries on the hot path. Keys are compared first, then the rep 
 join in id order), which reproduces "the first rep in the pool with the best key" of a plain
 scan.
 
-There are two kinds with the same order, and :func:`rep_heap` picks one: :class:`RepHeap` keeps
-tuples on :mod:`heapq`, the fastest under CPython; :class:`NativeRepHeap` keeps
-:class:`RepEntry` objects and sifts them itself with typed comparisons, which the compiled build
-turns into C comparisons (heapq compares tuples through Python's generic rich comparison).
+There are two kinds with the same choices, and :func:`rep_heap` picks one: :class:`RepHeap` keeps
+tuples on :mod:`heapq` with lazy updates, the fastest under CPython; :class:`NativeRepHeap` keeps
+one :class:`RepEntry` per rep and moves it in place (an indexed heap) with typed comparisons,
+which the compiled build turns into C comparisons (heapq compares tuples through Python's
+generic rich comparison).
 
 Entries of :class:`RepHeap` are typed ``tuple[Any, ...]`` on purpose: the compiled build (:mod:`sim.compiled`) keeps a
 fixed-length tuple type as a C struct and boxes it into a *new* Python tuple wherever an object
@@ -81,12 +82,13 @@ class RepHeap:
 
 
 class RepEntry:
-    """One entry of a :class:`NativeRepHeap`: a rep and its key when it was (re)inserted."""
+    """One rep's place in a :class:`NativeRepHeap`: its key and its index in the heap."""
 
-    def __init__(self, key: float, rep_id: int, rep: Any) -> None:
+    def __init__(self, key: float, rep_id: int, rep: Any, pos: int) -> None:
         self.key = key
         self.rep_id = rep_id
         self.rep = rep
+        self.pos = pos
 
 
 def _before(a: RepEntry, b: RepEntry) -> bool:
@@ -97,78 +99,86 @@ def _before(a: RepEntry, b: RepEntry) -> bool:
 
 
 class NativeRepHeap(RepHeap):
-    """A :class:`RepHeap` of :class:`RepEntry` objects, sifted by this class with typed
-    comparisons: the same order, which the compiled build turns into C comparisons (heapq
-    compares tuples through Python's generic rich comparison). In pure Python heapq is faster,
-    so :func:`rep_heap` uses this class only where this module is compiled."""
+    """A :class:`RepHeap` that keeps one :class:`RepEntry` per eligible rep and moves it when the
+    rep's key changes (an *indexed* heap: each entry knows its position), instead of pushing a new
+    entry and skipping the stale one later. (Key, rep id) is a total order over the eligible reps,
+    so :meth:`best` returns the same rep as :class:`RepHeap` does.
+
+    The comparisons are typed, and the compiled build turns them into C comparisons of doubles and
+    integers (heapq compares tuples through Python's generic rich comparison); no entry is allocated
+    or freed while a rep stays eligible. In pure Python heapq is faster, so :func:`rep_heap` uses
+    this class only where this module is compiled.
+    """
 
     def update(self, rep: Any, key: float) -> None:
-        old = rep.heap_entry
-        if old is None:
-            self._live += 1
-        entry = RepEntry(key, rep.id, rep)
-        rep.heap_entry = entry
+        entry: RepEntry | None = rep.heap_entry
         heap: list[RepEntry] = self._heap
-        if heap and heap[0] is old:  # the rep on top (just chosen): replace its entry in one pass
-            self._replace_top(entry)
+        if entry is None:
+            entry = RepEntry(key, rep.id, rep, len(heap))
+            rep.heap_entry = entry
+            heap.append(entry)
+            self._live += 1
+            self._sift_up(entry)
             return
-        if len(heap) > 4 * self._live + 64:  # mostly stale entries: keep the live ones
-            live = [e for e in heap if e.rep.heap_entry is e]
-            heap.clear()
-            for e in live:
-                self._push(e)
-        self._push(entry)
+        old_key = entry.key
+        entry.key = key
+        if key < old_key:
+            self._sift_up(entry)
+        elif key > old_key:
+            self._sift_down(entry)
+
+    def remove(self, rep: Any) -> None:
+        entry: RepEntry | None = rep.heap_entry
+        if entry is None:
+            return
+        rep.heap_entry = None
+        self._live -= 1
+        heap: list[RepEntry] = self._heap
+        last = heap.pop()
+        if last is entry:
+            return
+        last.pos = entry.pos
+        heap[entry.pos] = last
+        if _before(last, entry):
+            self._sift_up(last)
+        else:
+            self._sift_down(last)
 
     def best(self) -> Any | None:
         heap: list[RepEntry] = self._heap
-        while heap:
-            entry = heap[0]
-            rep = entry.rep
-            if rep.heap_entry is entry:
-                return rep
-            self._pop()
-        return None
+        return heap[0].rep if heap else None
 
-    def _push(self, entry: RepEntry) -> None:
+    def _sift_up(self, entry: RepEntry) -> None:
+        """Move ``entry`` towards the top while it comes before its parent."""
         heap: list[RepEntry] = self._heap
-        heap.append(entry)
-        pos = len(heap) - 1
+        pos = entry.pos
         while pos > 0:
             parent_pos = (pos - 1) >> 1
             parent = heap[parent_pos]
             if not _before(entry, parent):
                 break
             heap[pos] = parent
+            parent.pos = pos
             pos = parent_pos
         heap[pos] = entry
+        entry.pos = pos
 
-    def _pop(self) -> None:
-        heap: list[RepEntry] = self._heap
-        last = heap.pop()
-        if heap:
-            self._sift_from_top(last)
-
-    def _replace_top(self, entry: RepEntry) -> None:
-        self._sift_from_top(entry)
-
-    def _sift_from_top(self, entry: RepEntry) -> None:
-        """Put ``entry`` in the place of the top one (heapq's ``_siftup`` then ``_siftdown``)."""
+    def _sift_down(self, entry: RepEntry) -> None:
+        """Move ``entry`` towards the leaves while a child comes before it."""
         heap: list[RepEntry] = self._heap
         end = len(heap)
-        pos = 0
-        child = 1
+        pos = entry.pos
+        child = 2 * pos + 1
         while child < end:
             right = child + 1
-            if right < end and not _before(heap[child], heap[right]):
+            if right < end and _before(heap[right], heap[child]):
                 child = right
-            heap[pos] = heap[child]
+            first = heap[child]
+            if not _before(first, entry):
+                break
+            heap[pos] = first
+            first.pos = pos
             pos = child
             child = 2 * pos + 1
-        while pos > 0:
-            parent_pos = (pos - 1) >> 1
-            parent = heap[parent_pos]
-            if not _before(entry, parent):
-                break
-            heap[pos] = parent
-            pos = parent_pos
         heap[pos] = entry
+        entry.pos = pos
