@@ -22,6 +22,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "sim.eventlog",
     "sim.model.odds",
     "sim.model.speed",
+    "sim.model.sampling",
     "sim.model.repheap",
     "sim.model.calendar",
     "sim.model.leads",
@@ -62,7 +63,7 @@ def is_compiled(module_file: str | None) -> bool:
 
 
 def describe() -> str:
-    """One line for reports: ``"compiled (13 of 13 core modules)"`` or ``"pure Python"``."""
+    """One line for reports: ``"compiled (14 of 14 core modules)"`` or ``"pure Python"``."""
     compiled = compiled_modules()
     if not compiled:
         return "pure Python"

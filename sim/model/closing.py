@@ -23,6 +23,7 @@ from sim.model.calendar import Environment, Timeline
 from sim.model.leads import Lead
 from sim.model.odds import scale_odds
 from sim.model.repheap import rep_heap
+from sim.model.sampling import ScalarPpf, scalar_ppf
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import HandoffLegSpec, SegmentSpec
 
@@ -32,6 +33,17 @@ _LOST_IN_HANDOFF: Final = int(LeadState.LOST_IN_HANDOFF)
 _STALE: Final = int(LeadState.STALE)
 """End states written once per opportunity, as plain module constants (a C static in the
 compiled build, where ``LeadState.X`` is a lookup on the enum class every time)."""
+
+
+class HandoffLeg:
+    """What a hand-off leg's spec says, read once (a pydantic model's attributes are dictionary
+    lookups): its delay as a scalar inverse CDF, its leakage odds and its win-odds multiplier."""
+
+    def __init__(self, spec: HandoffLegSpec) -> None:
+        self.spec = spec
+        self.delay_days: ScalarPpf = scalar_ppf(spec.delay_days)
+        self.leakage_probability: float = spec.leakage_probability
+        self.win_odds_multiplier: float = spec.win_odds_multiplier
 
 
 class ClosingDesk:
@@ -55,7 +67,10 @@ class ClosingDesk:
         self.reassign_win_odds_multiplier = reassign_win_odds_multiplier
         self.on_won = on_won
         self.pass_probabilities = [seg.opportunity.pass_probabilities() for seg in segments]
-        self.gap_days = [seg.opportunity.gap_days for seg in segments]
+        self.gap_days = [scalar_ppf(seg.opportunity.gap_days) for seg in segments]
+        """Each segment's meeting gap distribution, as a scalar inverse CDF."""
+        self._legs: dict[int, HandoffLeg] = {}
+        """The hand-off legs seen so far, by ``id`` of their spec."""
         self.queue: deque[Lead] = deque()
         self.in_transit: set[Lead] = set()
         self.orphans: set[Lead] = set()
@@ -142,9 +157,12 @@ class ClosingDesk:
     def hand_off(self, lead: Lead, leg: HandoffLegSpec) -> None:
         """An SQL leaves its development rep for this desk's queue, by hand-off ``leg``."""
         lead.closer_team = self.pool.team
-        delay = max(0.0, leg.delay_days.ppf1(lead.u_handoff))
-        leaks = lead.u_leak < leg.leakage_probability
-        lead.win_odds = leg.win_odds_multiplier
+        fast = self._legs.get(id(leg))
+        if fast is None or fast.spec is not leg:
+            fast = self._legs[id(leg)] = HandoffLeg(leg)
+        delay = max(0.0, fast.delay_days.ppf1(lead.u_handoff))
+        leaks = lead.u_leak < fast.leakage_probability
+        lead.win_odds = fast.win_odds_multiplier
         self.in_transit.add(lead)
         timeline = self.timeline
         timeline.call_at(timeline.now + delay, self._arrive_step, lead, leaks)
@@ -206,8 +224,8 @@ class ClosingDesk:
         self._touch(rep)
         passes = list(self.pass_probabilities[lead.segment])
         u_pass, u_gap = lead.meeting_draws()
-        ppf1 = self.gap_days[lead.segment].ppf1
-        gaps = [ppf1(u) for u in u_gap[: len(passes)]]
+        gap_days = self.gap_days[lead.segment]
+        gaps = [gap_days.ppf1(u) for u in u_gap[: len(passes)]]
         # context lost in the hand-off, intern yield, ramp: odds of the first meeting
         multiplier = lead.win_odds * rep.conversion_multiplier()
         if multiplier != 1.0:
