@@ -2,20 +2,21 @@
 time-weighted levels.
 
 This module owns the *records* of one replication (DESIGN.md §2, rule 4). Processes append
-plain tuples here — nothing is computed — and :mod:`sim.metrics` turns them into KPIs and
-monthly series afterwards. To stay fast, a lead writes **one** record when it leaves the
-pipeline, holding the timestamps of every step it went through (created, first touch,
-connect, SQL, hand-off, opportunity, close) instead of one event per step.
+plain tuples here (lead records are packed straight into a binary buffer) — nothing is
+computed — and :mod:`sim.metrics` turns them into KPIs and monthly series afterwards. To stay
+fast, a lead writes **one** record when it leaves the pipeline, holding the timestamps of every
+step it went through (created, first touch, connect, SQL, hand-off, opportunity, close) instead
+of one event per step.
 
 Lead end states (``LeadState``) are exhaustive: every lead created ends in exactly one.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -93,77 +94,95 @@ LEAD_DTYPES = (
 _LEAD_FLOAT_COLUMNS = frozenset(k for k, dtype in enumerate(LEAD_DTYPES) if dtype is np.float64)
 
 
-class LeadRecords:
-    """The lead records of one replication: appended as tuples, stored as typed columns.
+_STRUCT_CODES = {np.int64: "q", np.int32: "i", np.int16: "h", np.int8: "b", np.float64: "d"}
+LEAD_STRUCT = struct.Struct("=" + "".join(_STRUCT_CODES[dtype] for dtype in LEAD_DTYPES))
+"""The packed binary layout of one lead record: ``LEAD_DTYPES`` in ``LEAD_FIELDS`` order, native
+byte order, no padding (104 bytes)."""
+LEAD_RECORD_DTYPE = np.dtype(list(zip(LEAD_FIELDS, LEAD_DTYPES, strict=True)))
+"""The same layout as a NumPy structured type, to read the records back without copying."""
+LEAD_RECORD_BYTES: int = LEAD_STRUCT.size
+assert LEAD_RECORD_DTYPE.itemsize == LEAD_RECORD_BYTES
 
-    Processes call ``append(record)`` with a tuple in ``LEAD_FIELDS`` order (the bound
-    ``list.append`` of a pending buffer: as cheap as appending to a list). :meth:`flush` —
-    called by the world at every month end — packs pending tuples into NumPy columns of
-    ``LEAD_DTYPES`` (about 104 bytes a lead instead of ~350 as Python tuples). The columns
-    are allocated once for the number of records announced with :meth:`reserve` (and grown by
-    doubling past it), so the table is never copied or fragmented: :meth:`columns` returns
-    views. Iterating gives the tuples back (NaN as the shared ``NAN``, so equal records
-    compare equal).
+
+class LeadRecords:
+    """The lead records of one replication, packed as they are written.
+
+    A lead writes its record once, when it leaves the pipeline: :meth:`sim.model.leads.Lead.record_to`
+    packs its fields straight into :attr:`buffer` with ``struct`` (``LEAD_STRUCT``: 104 bytes a
+    record, the values converted once, in C), where a tuple of Python objects per lead and a NumPy
+    conversion per field later cost more than the rest of the record's path. :meth:`append` does
+    the same for a tuple in ``LEAD_FIELDS`` order. :meth:`columns` reads the buffer back as NumPy
+    columns of ``LEAD_DTYPES`` without copying (views into one structured array); iterating gives
+    tuples (NaN as the shared ``NAN``, so equal records compare equal).
+
+    The buffer is allocated for the number of records announced with :meth:`reserve` and replaced
+    by one twice as large when full — never resized in place, so columns read earlier stay valid
+    (they keep the records written up to then).
     """
 
-    __slots__ = ("_columns", "_flushed", "_pending", "append")
+    __slots__ = ("buffer", "capacity", "end", "pack_into")
 
     def __init__(self) -> None:
-        self._pending: list[tuple] = []
-        self.append = self._pending.append
-        self._columns: list[np.ndarray] = [np.empty(0, dtype=dtype) for dtype in LEAD_DTYPES]
-        self._flushed = 0
+        self.buffer = bytearray()
+        """The packed records, ``end`` bytes of them; ``capacity`` bytes in all."""
+        self.capacity = 0
+        self.end = 0
+        self.pack_into: Any = LEAD_STRUCT.pack_into
+        """``LEAD_STRUCT.pack_into(buffer, offset, *fields)``."""
 
     def __getstate__(self) -> tuple:
-        return self._pending, self._columns, self._flushed
+        return bytes(self.buffer[:self.end]), self.end
 
-    def __setstate__(self, state: tuple) -> None:  # copies and pickles append to their own buffer
-        self._pending, self._columns, self._flushed = state
-        self.append = self._pending.append
+    def __setstate__(self, state: tuple) -> None:
+        data, self.end = state
+        self.buffer = bytearray(data)
+        self.capacity = len(self.buffer)
+        self.pack_into = LEAD_STRUCT.pack_into
 
     def __copy__(self) -> LeadRecords:
         """An independent copy (records are data: a copy never shares its buffer)."""
         clone = LeadRecords.__new__(LeadRecords)
-        clone.__setstate__((list(self._pending), [column.copy() for column in self._columns], self._flushed))
+        clone.__setstate__(self.__getstate__())
         return clone
 
     def reserve(self, n_records: int) -> None:
         """Make room for ``n_records`` records in all (expected total; more still fit)."""
-        if n_records > len(self._columns[0]):
-            self._columns = [_grown(column, n_records, self._flushed) for column in self._columns]
+        if n_records * LEAD_RECORD_BYTES > self.capacity:
+            self._reallocate(n_records * LEAD_RECORD_BYTES)
 
-    def flush(self) -> None:
-        """Pack the pending tuples into the columns."""
-        pending = self._pending
-        if not pending:
-            return
-        lo, hi = self._flushed, self._flushed + len(pending)
-        if hi > len(self._columns[0]):
-            self.reserve(max(hi, 2 * len(self._columns[0])))
-        width = len(self._columns)
-        matrix = np.fromiter(chain.from_iterable(pending), dtype=np.float64, count=width * len(pending))
-        matrix = matrix.reshape(len(pending), width)
-        for k, column in enumerate(self._columns):
-            column[lo:hi] = matrix[:, k]
-        self._flushed = hi
-        pending.clear()
+    def grow(self) -> None:
+        """Make room for at least one more record (twice the room, at least 1,024 records)."""
+        self._reallocate(max(2 * self.capacity, self.end + 1024 * LEAD_RECORD_BYTES))
+
+    def _reallocate(self, size: int) -> None:
+        buffer = bytearray(size)
+        buffer[:self.end] = memoryview(self.buffer)[:self.end]
+        self.buffer = buffer
+        self.capacity = size
+
+    def append(self, record: tuple) -> None:
+        """Write one record given as a tuple in ``LEAD_FIELDS`` order."""
+        offset = self.end
+        if offset + LEAD_RECORD_BYTES > self.capacity:
+            self.grow()
+        self.pack_into(self.buffer, offset, *record)
+        self.end = offset + LEAD_RECORD_BYTES
 
     def columns(self) -> dict[str, np.ndarray]:
-        """All records as a dict of NumPy columns (``LEAD_FIELDS`` → array of ``LEAD_DTYPES``)."""
-        self.flush()
-        n = self._flushed
-        return {name: column[:n] for name, column in zip(LEAD_FIELDS, self._columns, strict=True)}
+        """All records as a dict of NumPy columns (``LEAD_FIELDS`` → array of ``LEAD_DTYPES``),
+        views into the buffer."""
+        table = np.frombuffer(self.buffer, dtype=LEAD_RECORD_DTYPE, count=len(self))
+        return {name: table[name] for name in LEAD_FIELDS}
 
     def __len__(self) -> int:
-        return self._flushed + len(self._pending)
+        return self.end // LEAD_RECORD_BYTES
 
     def __iter__(self) -> Iterator[tuple]:
-        n = self._flushed
-        lists = [column[:n].tolist() for column in self._columns]
+        columns = self.columns()
+        lists = [columns[name].tolist() for name in LEAD_FIELDS]
         for k in _LEAD_FLOAT_COLUMNS:
             lists[k] = [NAN if x != x else x for x in lists[k]]
         yield from zip(*lists, strict=True)
-        yield from list(self._pending)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, LeadRecords | list):
@@ -179,12 +198,6 @@ ACCOUNT_FIELDS = ("t", "kind", "lead", "segment", "mrr_usd")
 WORKFORCE_FIELDS = ("t", "kind", "role", "rep", "seat", "monthly_cost_usd", "team", "rep_kind", "price_per_sql_usd")
 LEVEL_FIELDS = ("month", "pool", "series", "value")
 """``pool`` indexes ``EventLog.pools`` (a role in a team)."""
-
-
-def _grown(column: np.ndarray, size: int, used: int) -> np.ndarray:
-    out = np.empty(size, dtype=column.dtype)
-    out[:used] = column[:used]
-    return out
 
 
 @dataclass

@@ -7,6 +7,7 @@ Both must be invisible to the model: a call on the calendar is ordered exactly l
 from __future__ import annotations
 
 import math
+import struct
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.eventlog import LEAD_DTYPES, LEAD_FIELDS, NAN, LeadRecords
+from sim.eventlog import LEAD_DTYPES, LEAD_FIELDS, NAN, LeadRecords, LeadState
 from sim.model.calendar import Environment, NativeTimeline, Timeline
 
 # --------------------------------------------------------------------------- calendar
@@ -209,14 +210,12 @@ def _record(i: int, t: float) -> tuple:
             i % 11, -1, 0, -1, i % 4, i % 5)
 
 
-def test_records_read_back_as_appended_across_flushes_and_growth() -> None:
+def test_records_read_back_as_appended_across_growth() -> None:
     records = LeadRecords()
-    records.reserve(3)  # fewer than we write: the columns must grow
+    records.reserve(3)  # fewer than we write: the buffer must grow
     rows = [_record(i, 0.25 * i) for i in range(10)]
-    for k, row in enumerate(rows):
+    for row in rows:
         records.append(row)
-        if k in (1, 6):
-            records.flush()
     assert len(records) == 10
     back = list(records)
     assert len(back) == 10
@@ -232,13 +231,49 @@ def test_records_read_back_as_appended_across_flushes_and_growth() -> None:
     np.testing.assert_array_equal(table["mrr_usd"], [2000.0 * (i % 2) for i in range(10)])
 
 
+def test_a_lead_writes_the_record_its_fields_make() -> None:
+    """:meth:`Lead.record_to` packs the same record as the tuple of its fields would."""
+    from sim.model.leads import Lead
+
+    lead = Lead()
+    lead.id, lead.source, lead.segment, lead.region, lead.industry = 41, 1, 2, 3, 4
+    lead.created_t, lead.connect_t, lead.sql_t, lead.dials_done, lead.dev_rep = 1.5, 2.5, 2.5, 9, 17
+    by_lead, by_tuple = LeadRecords(), LeadRecords()
+    lead.record_to(by_lead, 30.0, int(LeadState.WON), close_t=30.0, mrr_usd=2500.0)
+    nan = float("nan")
+    by_tuple.append((41, 1, 2, 1.5, nan, 2.5, 2.5, nan, nan, 30.0, 30.0, int(LeadState.WON), 9, 2500.0,
+                     17, -1, -1, -1, 3, 4))
+    assert list(by_lead) == list(by_tuple)
+    assert by_lead.buffer[:by_lead.end] == by_tuple.buffer[:by_tuple.end]
+
+
+def test_columns_read_earlier_survive_growth() -> None:
+    """The buffer is replaced, never resized in place: columns already read stay valid (NumPy
+    views of a bytearray would otherwise forbid the resize)."""
+    records = LeadRecords()
+    records.append(_record(0, 0.0))
+    early = records.columns()
+    for i in range(1, 5000):  # several reallocations
+        records.append(_record(i, float(i)))
+    np.testing.assert_array_equal(early["lead"], [0])
+    np.testing.assert_array_equal(records.columns()["lead"], np.arange(5000))
+
+
+def test_a_value_out_of_its_column_type_is_an_error_not_a_wrap() -> None:
+    records = LeadRecords()
+    row = list(_record(0, 0.0))
+    row[LEAD_FIELDS.index("state")] = 300  # int8
+    with pytest.raises(struct.error):
+        records.append(tuple(row))
+    assert len(records) == 0
+
+
 def test_copies_and_pickles_are_independent() -> None:
     import copy
     import pickle
 
     records = LeadRecords()
     records.append(_record(0, 0.0))
-    records.flush()
     records.append(_record(1, 1.0))
     for clone in (copy.deepcopy(records), pickle.loads(pickle.dumps(records)), copy.copy(records)):
         clone.append(_record(2, 2.0))
@@ -254,14 +289,12 @@ def test_empty_records() -> None:
 
 
 @settings(deadline=None, max_examples=30)
-@given(n=st.integers(0, 300), reserve=st.integers(0, 400), flush_every=st.integers(1, 120))
-def test_columns_hold_every_record_whatever_the_reservation(n: int, reserve: int, flush_every: int) -> None:
+@given(n=st.integers(0, 300), reserve=st.integers(0, 400))
+def test_columns_hold_every_record_whatever_the_reservation(n: int, reserve: int) -> None:
     records = LeadRecords()
     records.reserve(reserve)
     for i in range(n):
         records.append(_record(i, float(i)))
-        if (i + 1) % flush_every == 0:
-            records.flush()
     table = records.columns()
     assert len(records) == n
     np.testing.assert_array_equal(table["lead"], np.arange(n))

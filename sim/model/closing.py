@@ -121,7 +121,7 @@ class ClosingDesk:
             if lose:
                 lead.token += 1  # cancels the scheduled close
                 self.pool.busy.add(now, -1)
-                self.log.leads.append(lead.record(now, LeadState.LOST_AT_EXIT))
+                lead.record_to(self.log.leads, now, LeadState.LOST_AT_EXIT)
                 continue
             self._reassigned(lead)
             target = self._least_loaded()
@@ -184,7 +184,7 @@ class ClosingDesk:
     def _arrive(self, lead: Lead, leaks: bool) -> None:
         self.in_transit.discard(lead)
         if leaks:  # lost on the way, noticed when it should have arrived
-            self.log.leads.append(lead.record(self.timeline.now, _LOST_IN_HANDOFF))
+            lead.record_to(self.log.leads, self.timeline.now, _LOST_IN_HANDOFF)
             return
         lead.handoff_t = self.timeline.now
         self.queue.append(lead)
@@ -195,7 +195,7 @@ class ClosingDesk:
         while self.queue:
             lead = self.queue.popleft()
             if now - lead.handoff_t > stale:
-                self.log.leads.append(lead.record(lead.handoff_t + stale, _STALE))
+                lead.record_to(self.log.leads, lead.handoff_t + stale, _STALE)
                 continue
             return lead
         return None
@@ -281,10 +281,10 @@ class ClosingDesk:
             self.pool.busy.add(now, -1)
             self._touch(rep)
         if won:
-            self.log.leads.append(lead.record(now, _WON, close_t=now, mrr_usd=lead.mrr_usd))
+            lead.record_to(self.log.leads, now, _WON, close_t=now, mrr_usd=lead.mrr_usd)
             self.on_won(lead)
         else:
-            self.log.leads.append(lead.record(now, _LOST_DEAL, close_t=now))
+            lead.record_to(self.log.leads, now, _LOST_DEAL, close_t=now)
         if rep is not None and rep.active:
             self.fill()
 
@@ -297,15 +297,15 @@ class ClosingDesk:
         stale = self.stale_after_days
         for lead in self.queue:
             if t_end - lead.handoff_t > stale:
-                self.log.leads.append(lead.record(lead.handoff_t + stale, _STALE))
+                lead.record_to(self.log.leads, lead.handoff_t + stale, _STALE)
             else:
-                self.log.leads.append(lead.record(t_end, LeadState.OPEN))
+                lead.record_to(self.log.leads, t_end, LeadState.OPEN)
         self.queue.clear()
         in_flight = [*self.in_transit, *self.orphans]
         for rep in self.pool.reps:
             in_flight.extend(rep.items)
             rep.items.clear()
         for lead in sorted(in_flight, key=lambda x: x.id):
-            self.log.leads.append(lead.record(t_end, LeadState.OPEN))
+            lead.record_to(self.log.leads, t_end, LeadState.OPEN)
         self.in_transit.clear()
         self.orphans.clear()

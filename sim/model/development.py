@@ -165,7 +165,7 @@ class DevelopmentDesk:
                 lead.first_touch_t = math.nan
             lead.token += 1
             if lose:
-                self.log.leads.append(lead.record(now, LeadState.LOST_AT_EXIT))
+                lead.record_to(self.log.leads, now, LeadState.LOST_AT_EXIT)
             else:
                 self.orphans.appendleft(lead)
         self.pool.busy.add(now, -rep.load)
@@ -205,7 +205,7 @@ class DevelopmentDesk:
         max_wait = self._max_wait_days
         while queue and math.isnan(queue[0].first_touch_t) and now - queue[0].created_t > max_wait:
             lead = queue.popleft()
-            self.log.leads.append(lead.record(lead.created_t + max_wait, _STALE))
+            lead.record_to(self.log.leads, lead.created_t + max_wait, _STALE)
 
     def _next_item(self, rep: Rep) -> Lead | None:
         """The next lead for a free slot: leads handed back by a leaving rep first (already in
@@ -277,7 +277,7 @@ class DevelopmentDesk:
         max_attempts = self.max_attempts
         if lead.dials_needed > max_attempts:
             lead.dials_done = max_attempts
-            self.log.leads.append(lead.record(now, _UNREACHABLE))
+            lead.record_to(self.log.leads, now, _UNREACHABLE)
         else:
             lead.dials_done = lead.dials_needed
             lead.connect_t = now
@@ -285,7 +285,7 @@ class DevelopmentDesk:
                 lead.sql_t = now
                 self.on_sql(lead)
             else:
-                self.log.leads.append(lead.record(now, _NOT_A_FIT))
+                lead.record_to(self.log.leads, now, _NOT_A_FIT)
         # After fill(), either no rep has a free slot or there is no work: only this rep's
         # freed slot can take the next item.
         if self.queue or self.orphans or self.prospects is not None:
@@ -333,13 +333,13 @@ class DevelopmentDesk:
                 self._count_dials(lead, w_end)
                 if lead.first_touch_t > t_end:  # its first touch was still ahead
                     lead.first_touch_t = math.nan
-                self.log.leads.append(lead.record(t_end, LeadState.OPEN))
+                lead.record_to(self.log.leads, t_end, LeadState.OPEN)
             rep.items.clear()
         max_wait = self.inbound.max_wait_days if self.inbound is not None else math.inf
         for lead in (*self.queue, *self.orphans):
             if math.isnan(lead.first_touch_t) and t_end - lead.created_t > max_wait:
-                self.log.leads.append(lead.record(lead.created_t + max_wait, LeadState.STALE))
+                lead.record_to(self.log.leads, lead.created_t + max_wait, LeadState.STALE)
             else:
-                self.log.leads.append(lead.record(t_end, LeadState.OPEN))
+                lead.record_to(self.log.leads, t_end, LeadState.OPEN)
         self.queue.clear()
         self.orphans.clear()

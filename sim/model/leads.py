@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sim.dists import _DistBase
-from sim.eventlog import NAN, Source
+from sim.eventlog import LEAD_RECORD_BYTES, NAN, LeadRecords, Source
 from sim.rng import Streams
 from sim.scenario import MAX_MEETINGS, Scenario
 
@@ -143,14 +143,21 @@ class Lead:
         half = len(draws) // 2
         return draws[:half], draws[half:]
 
-    def record(self, end_t: float, state: int, close_t: float = NAN, mrr_usd: float = 0.0) -> tuple:
-        """The lead's record (``sim.eventlog.LEAD_FIELDS``)."""
-        return (
+    def record_to(self, records: LeadRecords, end_t: float, state: int, close_t: float = NAN,
+                  mrr_usd: float = 0.0) -> None:
+        """Write the lead's record (``sim.eventlog.LEAD_FIELDS``) to ``records``: packed in place,
+        with no tuple in between."""
+        offset = records.end
+        if offset + LEAD_RECORD_BYTES > records.capacity:
+            records.grow()
+        records.pack_into(
+            records.buffer, offset,
             self.id, self.source, self.segment, self.created_t, self.first_touch_t,
             self.connect_t, self.sql_t, self.handoff_t, self.opportunity_t, close_t, end_t,
             state, self.dials_done, mrr_usd, self.dev_rep, self.closer_rep, self.dev_team,
             self.closer_team, self.region, self.industry,
         )
+        records.end = offset + LEAD_RECORD_BYTES
 
 
 class LeadFactory:

@@ -147,7 +147,7 @@ class World:
     def _sql(self, lead: Lead) -> None:
         routed = self.router.route_sql(lead)
         if routed is None:
-            self.log.leads.append(lead.record(self.timeline.now, LeadState.NO_CAPACITY))
+            lead.record_to(self.log.leads, self.timeline.now, LeadState.NO_CAPACITY)
             return
         desk, leg = routed
         desk.hand_off(lead, leg)
@@ -222,8 +222,6 @@ class World:
         fixed = self._mql_desk
         while True:
             if i == len(chunk):
-                # Pack the lead records written since the last chunk while they are still in the CPU's cache.
-                self.log.leads.flush()
                 start = self._chunk_end
                 chunk = self._arrival_chunk = self._arrival_times[start:start + ARRIVAL_CHUNK].tolist()
                 self._chunk_end = start + len(chunk)
@@ -237,7 +235,7 @@ class World:
             lead = factory.create(t)
             desk = fixed if fixed is not None else self.router.route_mql(self._mql_role, lead)
             if desk is None:
-                self.log.leads.append(lead.record(t, LeadState.NO_CAPACITY))
+                lead.record_to(self.log.leads, t, LeadState.NO_CAPACITY)
             else:
                 desk.arrive(lead)
         self._next_arrival = i
@@ -283,7 +281,7 @@ class World:
                 lead.connect_t = lead.sql_t = -item.age_days
                 routed = self.router.route_sql(lead)
                 if routed is None:
-                    self.log.leads.append(lead.record(0.0, LeadState.NO_CAPACITY))
+                    lead.record_to(self.log.leads, 0.0, LeadState.NO_CAPACITY)
                     continue
                 closing_desk, _leg = routed
                 lead.closer_team = closing_desk.pool.team
@@ -319,7 +317,6 @@ class World:
 
     def _close_month(self, month: int) -> None:
         t_end = month * DAYS_PER_MONTH
-        self.log.leads.flush()  # the month's lead records into compact columns
         self.accounts.month_step(month, t_end - DAYS_PER_MONTH, t_end)
         levels = self.log.levels
         for pool in self.pools:
