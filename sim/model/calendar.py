@@ -220,15 +220,7 @@ class NativeTimeline(Timeline):
         """Add ``entry`` to the heap (heapq's ``heappush``, typed)."""
         queue: list[Entry] = self.queue
         queue.append(entry)
-        pos = len(queue) - 1
-        while pos > 0:
-            parent_pos = (pos - 1) >> 1
-            parent = queue[parent_pos]
-            if not _before(entry, parent):
-                break
-            queue[pos] = parent
-            pos = parent_pos
-        queue[pos] = entry
+        self._sift_up(len(queue) - 1, entry)
 
     def _pop(self) -> Entry:
         """Remove and return the first entry (heapq's ``heappop``: the hole goes down to a leaf,
@@ -248,15 +240,20 @@ class NativeTimeline(Timeline):
             queue[pos] = queue[child]
             pos = child
             child = 2 * pos + 1
+        self._sift_up(pos, last)
+        return first
+
+    def _sift_up(self, pos: int, entry: Entry) -> None:
+        """Put ``entry`` at ``pos`` or above it, moving down the parents it comes before."""
+        queue: list[Entry] = self.queue
         while pos > 0:
             parent_pos = (pos - 1) >> 1
             parent = queue[parent_pos]
-            if not _before(last, parent):
+            if not _before(entry, parent):
                 break
             queue[pos] = parent
             pos = parent_pos
-        queue[pos] = last
-        return first
+        queue[pos] = entry
 
 
 class Environment(simpy.Environment):
