@@ -21,9 +21,16 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from scipy import special
 
 _STD_NORMAL = NormalDist()
+
+
+def _special() -> Any:
+    """``scipy.special``, imported on first use: only the lognormal, normal and gamma shapes need
+    it, and importing it costs about 80 ms — in every pool worker and command-line run."""
+    from scipy import special
+
+    return special
 _EPS = 1e-12
 
 
@@ -209,7 +216,7 @@ class Lognormal(_DistBase):
 
     def ppf(self, u):
         u = np.clip(np.asarray(u, dtype=float), _EPS, 1 - _EPS)
-        return self.median * np.exp(self.sigma * special.ndtri(u))
+        return self.median * np.exp(self.sigma * _special().ndtri(u))
 
     def ppf1(self, u: float) -> float:
         u = min(max(u, _EPS), 1 - _EPS)
@@ -221,18 +228,18 @@ class Lognormal(_DistBase):
             z = np.where(x > 0, np.log(np.maximum(x, 1e-300) / self.median), -np.inf)
         if self.sigma == 0:
             return (x >= self.median).astype(float)
-        return special.ndtr(z / self.sigma)
+        return _special().ndtr(z / self.sigma)
 
     def sf1(self, x: float) -> float:
         if x <= 0:
             return 1.0
         if self.sigma == 0:
             return 1.0 if x < self.median else 0.0
-        return float(special.ndtr(-math.log(x / self.median) / self.sigma))
+        return float(_special().ndtr(-math.log(x / self.median) / self.sigma))
 
     def isf1(self, s: float) -> float:
         s = min(max(s, 1e-300), 1.0 - _EPS)
-        return self.median * math.exp(-self.sigma * float(special.ndtri(s)))
+        return self.median * math.exp(-self.sigma * float(_special().ndtri(s)))
 
     @property
     def mean(self) -> float:
@@ -256,7 +263,7 @@ class Normal(_DistBase):
 
     def ppf(self, u):
         u = np.clip(np.asarray(u, dtype=float), _EPS, 1 - _EPS)
-        x = self.mean_ + self.sd * special.ndtri(u)
+        x = self.mean_ + self.sd * _special().ndtri(u)
         return x if self.min is None else np.maximum(x, self.min)
 
     def ppf1(self, u: float) -> float:
@@ -268,7 +275,7 @@ class Normal(_DistBase):
         x = np.asarray(x, dtype=float)
         if self.sd == 0:
             return (x >= self.mean_).astype(float)
-        c = special.ndtr((x - self.mean_) / self.sd)
+        c = _special().ndtr((x - self.mean_) / self.sd)
         return c if self.min is None else np.where(x < self.min, 0.0, c)
 
     @property
@@ -307,19 +314,19 @@ class Gamma(_DistBase):
     def ppf(self, u):
         u = np.clip(np.asarray(u, dtype=float), _EPS, 1 - _EPS)
         k = self._shape
-        return special.gammaincinv(k, u) * (self.mean_ / k)
+        return _special().gammaincinv(k, u) * (self.mean_ / k)
 
     def cdf(self, x):
         k = self._shape
-        return special.gammainc(k, np.maximum(np.asarray(x, dtype=float), 0.0) / (self.mean_ / k))
+        return _special().gammainc(k, np.maximum(np.asarray(x, dtype=float), 0.0) / (self.mean_ / k))
 
     def sf1(self, x: float) -> float:
         k = self._shape
-        return float(special.gammaincc(k, max(x, 0.0) / (self.mean_ / k)))
+        return float(_special().gammaincc(k, max(x, 0.0) / (self.mean_ / k)))
 
     def isf1(self, s: float) -> float:
         k = self._shape
-        return float(special.gammainccinv(k, min(max(s, 1e-300), 1.0))) * (self.mean_ / k)
+        return float(_special().gammainccinv(k, min(max(s, 1e-300), 1.0))) * (self.mean_ / k)
 
     @property
     def mean(self) -> float:
