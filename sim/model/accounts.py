@@ -45,8 +45,11 @@ class Accounts:
         self.won_t: list[float] = []
         self.mrr: list[float] = []
         self.budget: list[float] = []
-        self.hazard: list[float] = []
-        self.active: list[bool] = []
+        self.hazard = np.zeros(64)
+        """Accumulated churn hazard per account (NumPy, grown by doubling: the month step updates
+        it in one vectorised assignment, where a list took a new float object per account and month)."""
+        self.active = np.zeros(64, dtype=bool)
+        """Whether each account is still a customer (as ``hazard``)."""
         self.csm: list[Rep | None] = []
         self.pool_of: list[RolePool | None] = []
         self.orphans: dict[int, set[int]] = {}
@@ -142,8 +145,10 @@ class Accounts:
         self.won_t.append(t if signed_t is None else signed_t)
         self.mrr.append(lead.mrr_usd)
         self.budget.append(lead.churn_budget)
-        self.hazard.append(0.0)
-        self.active.append(True)
+        if account == len(self.active):
+            self.hazard = np.concatenate((self.hazard, np.zeros(account)))
+            self.active = np.concatenate((self.active, np.zeros(account, dtype=bool)))
+        self.active[account] = True
         self.csm.append(None)
         self.pool_of.append(pool)
         csm = self._least_loaded(pool)
@@ -156,13 +161,13 @@ class Accounts:
 
     def month_step(self, month: int, t_start: float, t_end: float) -> None:
         """Churn and expansion of month ``month`` (1-based) spanning [t_start, t_end)."""
-        active_idx = np.flatnonzero(np.asarray(self.active, dtype=bool))
+        active_idx = np.flatnonzero(self.active[:len(self.lead_ids)])
         if active_idx.size == 0:
             return
         seg = np.asarray(self.segment)[active_idx]
         won_t = np.asarray(self.won_t)[active_idx]
         budget = np.asarray(self.budget)[active_idx]
-        hazard = np.asarray(self.hazard)[active_idx]
+        hazard = self.hazard[active_idx]
 
         age_months_at_start = np.maximum(t_start - won_t, 0.0) / DAYS_PER_MONTH
         onboarding = age_months_at_start < self._onb_months[seg]
@@ -187,11 +192,7 @@ class Accounts:
             account = int(active_idx[j])
             self._churn(account, float(churn_t[j]))
         survivors = ~churn
-        hazard_list = self.hazard
-        # Python ints and floats out of NumPy in one call each: indexing NumPy scalars one by one cost
-        # more than the month's whole vectorised hazard arithmetic.
-        for account, value in zip(active_idx[survivors].tolist(), new_hazard[survivors].tolist(), strict=True):
-            hazard_list[account] = value
+        self.hazard[active_idx[survivors]] = new_hazard[survivors]
         self._expand(month, active_idx[survivors], seg[survivors], float(last_instant))
 
     def _uncovered_share(self, idx: np.ndarray) -> np.ndarray:
