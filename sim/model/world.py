@@ -194,7 +194,7 @@ class World:
     def arrive_mqls(self) -> None:
         """Start the inbound MQL arrivals: each is routed to a team's inbound desk at its time.
 
-        A chain of calls on the calendar (:meth:`~sim.model.calendar.Environment.call_next`), one
+        A chain of calls on the calendar (:meth:`~sim.model.calendar.Timeline.call_next`), one
         per arrival instant: the cheapest way to put the arrivals in time order with everything
         else. Arrival times stay in NumPy and become Python floats ``ARRIVAL_CHUNK`` at a time."""
         assert self.scenario.inbound is not None and self.mqls is not None
