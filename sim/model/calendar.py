@@ -25,6 +25,11 @@ loop that steps through it; it is a plain class of its own, so that the compiled
 double and calls :meth:`Timeline.call_at` directly. :class:`Environment` is the
 :class:`simpy.Environment` that SimPy's processes and events see; it keeps no clock or queue of
 its own but forwards ``now``, ``schedule``, ``step``, ``peek`` and ``run`` to its timeline.
+
+The queue itself comes in two variants with the same order. :class:`Timeline` keeps the entries
+as tuples on :mod:`heapq`, the fastest under CPython. Where this module is compiled,
+:class:`Environment` uses :class:`NativeTimeline`, which keeps :class:`Entry` objects and sifts
+them itself: C comparisons of doubles and integers instead of heapq's generic tuple comparison.
 """
 
 from __future__ import annotations
