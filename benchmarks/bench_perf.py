@@ -706,9 +706,14 @@ def child(args: list[str]) -> dict[str, Any]:
 
 
 def sim_digest() -> str:
-    """Digest of the simulator's sources, to notice if they change during the run."""
+    """Digest of the sources of the ``sim`` this process imports (this checkout's, or an installed
+    copy's, the sources a compiled build was made from), to notice if they change during the run."""
+    import sim
+
+    package = Path(sim.__file__).resolve().parent
     h = hashlib.sha256()
-    for path in sorted((ROOT / "sim").rglob("*.py")):
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:12]
 
