@@ -22,7 +22,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,6 +229,18 @@ def _chunks(reps: Sequence[int], size: int) -> Iterator[list[int]]:
         yield list(reps[i : i + size])
 
 
+def _tapered_chunks(reps: Sequence[int], size: int, workers: int) -> Iterator[list[int]]:
+    """Chunks of at most ``size`` replications for a pool of ``workers``, tapering at the end
+    (guided self-scheduling): each chunk is at most a ``1 / (2 × workers)`` share of what remains,
+    down to single replications, so that the workers finish together instead of one waiting on
+    another's last large chunk. Results do not depend on the chunking."""
+    i, n = 0, len(reps)
+    while i < n:
+        k = min(size, max(1, math.ceil((n - i) / (2 * workers))))
+        yield list(reps[i : i + k])
+        i += k
+
+
 def auto_chunk_size(n_reps: int, workers: int) -> int:
     """About eight tasks per worker, at most 25 replications each (resume granularity)."""
     return max(1, min(25, math.ceil(n_reps / max(1, workers * 8))))
@@ -309,10 +321,10 @@ class RunResult:
 # --------------------------------------------------------------------------- the loop
 
 
-def _submit_all(executor: Executor, scenario: Scenario, seed: int, todo: list[int],
-                chunk_size: int) -> dict[Future, list[int]]:
+def _submit_all(executor: Executor, scenario: Scenario, seed: int,
+                chunks: Iterable[list[int]]) -> dict[Future, list[int]]:
     data = scenario.resolved()
-    return {executor.submit(run_chunk, data, seed, chunk): chunk for chunk in _chunks(todo, chunk_size)}
+    return {executor.submit(run_chunk, data, seed, chunk): chunk for chunk in chunks}
 
 
 class _NoBar:
@@ -364,6 +376,10 @@ def run(
         Replace a folder that holds results of another scenario or seed.
     progress : bool or None
         Show a progress bar (None: only when stderr is a terminal).
+    chunk_size : int, optional
+        Replications per task. By default about eight tasks per worker, at most 25 replications
+        each, and on a pool the last tasks smaller, down to one replication, so that the workers
+        finish together. The numbers do not depend on the chunking.
 
     Returns
     -------
@@ -423,8 +439,9 @@ def run(
                     finished += len(chunk)
                     bar.update(len(chunk))
             else:
-                size = chunk_size or auto_chunk_size(len(todo), n_workers)
-                futures = _submit_all(pool, scenario, seed, todo, size)
+                chunks = (_chunks(todo, chunk_size) if chunk_size else
+                          _tapered_chunks(todo, auto_chunk_size(len(todo), n_workers), n_workers))
+                futures = _submit_all(pool, scenario, seed, chunks)
                 for future in as_completed(futures):
                     chunk = future.result()
                     collect(chunk)
@@ -554,7 +571,8 @@ def _run_indices(scenario: Scenario, indices: range, run_kwargs: dict[str, Any])
         if pool is None:
             chunks = [run_reps(scenario, seed, todo)]
         else:
-            futures = _submit_all(pool, scenario, seed, todo, auto_chunk_size(len(todo), workers))
+            futures = _submit_all(pool, scenario, seed,
+                                  _tapered_chunks(todo, auto_chunk_size(len(todo), workers), workers))
             chunks = [f.result() for f in as_completed(futures)]
     finally:
         if own_pool and pool is not None:

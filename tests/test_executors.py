@@ -18,6 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pandas.testing
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scenario_builders import SMALL_SILO
 
 from sim import experiment
@@ -228,3 +230,24 @@ def test_pool_workers_import_the_parents_sim_not_a_sim_folder_in_the_working_dir
                           timeout=120, check=False, env={**os.environ, "PYTHONPATH": real_parent})
     assert proc.returncode == 0, proc.stderr
     assert Path(proc.stdout.strip()).resolve() == Path(sim.__file__).resolve()
+
+
+@settings(deadline=None, max_examples=200)
+@given(n=st.integers(0, 400), size=st.integers(1, 25), workers=st.integers(1, 8))
+def test_tapered_chunks_cover_every_replication_once_and_end_small(n: int, size: int, workers: int) -> None:
+    """The pool's default chunking: the replications in order, each once; no chunk above ``size``
+    or above a 1/(2·workers) share of what remains; the last one a single replication."""
+    chunks = list(experiment._tapered_chunks(list(range(n)), size, workers))
+    assert [rep for chunk in chunks for rep in chunk] == list(range(n))
+    remaining = n
+    for chunk in chunks:
+        assert 1 <= len(chunk) <= min(size, max(1, -(-remaining // (2 * workers))))
+        remaining -= len(chunk)
+    if n:
+        assert len(chunks[-1]) == 1
+
+
+def test_a_pool_run_with_default_chunking_equals_the_in_process_run(scenario, baseline) -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        got = experiment.run(scenario, reps=REPS, seed=SEED, executor=pool, workers=2)
+    assert_same_results(got, baseline)
