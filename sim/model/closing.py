@@ -36,11 +36,11 @@ compiled build, where ``LeadState.X`` is a lookup on the enum class every time).
 
 
 class HandoffLeg:
-    """What a hand-off leg's spec says, read once (a pydantic model's attributes are dictionary
-    lookups): its delay as a scalar inverse CDF, its leakage odds and its win-odds multiplier."""
+    """What a hand-off leg's spec says, read once when the router is built (a pydantic model's
+    attributes are dictionary lookups): its delay as a scalar inverse CDF, its leakage odds and its
+    win-odds multiplier."""
 
     def __init__(self, spec: HandoffLegSpec) -> None:
-        self.spec = spec
         self.delay_days: ScalarPpf = scalar_ppf(spec.delay_days)
         self.leakage_probability: float = spec.leakage_probability
         self.win_odds_multiplier: float = spec.win_odds_multiplier
@@ -69,8 +69,6 @@ class ClosingDesk:
         self.pass_probabilities = [seg.opportunity.pass_probabilities() for seg in segments]
         self.gap_days = [scalar_ppf(seg.opportunity.gap_days) for seg in segments]
         """Each segment's meeting gap distribution, as a scalar inverse CDF."""
-        self._legs: dict[int, HandoffLeg] = {}
-        """The hand-off legs seen so far, by ``id`` of their spec."""
         self.queue: deque[Lead] = deque()
         self.in_transit: set[Lead] = set()
         self.orphans: set[Lead] = set()
@@ -154,15 +152,12 @@ class ClosingDesk:
             return -math.inf if self.queue else 0.0
         return (capacity - sum(rep.load for rep in self.pool.reps) - len(self.queue)) / capacity
 
-    def hand_off(self, lead: Lead, leg: HandoffLegSpec) -> None:
+    def hand_off(self, lead: Lead, leg: HandoffLeg) -> None:
         """An SQL leaves its development rep for this desk's queue, by hand-off ``leg``."""
         lead.closer_team = self.pool.team
-        fast = self._legs.get(id(leg))
-        if fast is None or fast.spec is not leg:
-            fast = self._legs[id(leg)] = HandoffLeg(leg)
-        delay = max(0.0, fast.delay_days.ppf1(lead.u_handoff))
-        leaks = lead.u_leak < fast.leakage_probability
-        lead.win_odds = fast.win_odds_multiplier
+        delay = max(0.0, leg.delay_days.ppf1(lead.u_handoff))
+        leaks = lead.u_leak < leg.leakage_probability
+        lead.win_odds = leg.win_odds_multiplier
         self.in_transit.add(lead)
         timeline = self.timeline
         timeline.call_at(timeline.now + delay, self._arrive_step, lead, leaks)

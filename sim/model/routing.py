@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sim.model.closing import ClosingDesk
+from sim.model.closing import ClosingDesk, HandoffLeg
 from sim.model.development import DevelopmentDesk
 from sim.model.leads import Lead
 from sim.model.workforce import RolePool
-from sim.scenario import HandoffLegSpec, OrgSpec, Scenario
+from sim.scenario import OrgSpec, Scenario
 
 
 @dataclass
@@ -84,8 +84,8 @@ class Router:
         self.teams = teams
         self.routing = org.routing
         self.overflow = org.overflow
-        self.across: HandoffLegSpec = scenario.handoff
-        self.within: HandoffLegSpec = org.pod_handoff or scenario.handoff
+        self.across = HandoffLeg(scenario.handoff)
+        self.within = self.across if org.pod_handoff is None else HandoffLeg(org.pod_handoff)
         self.closer_of_segment = [seg.closed_by for seg in scenario.segments.values()]
         self._turn: dict[str, int] = {}
         self._cache: dict[tuple[str, str], list[Team]] = {}
@@ -139,7 +139,7 @@ class Router:
         team = self._overflow(chosen, candidates, room, share)
         return None if team is None else team.development[role]
 
-    def route_sql(self, lead: Lead) -> tuple[ClosingDesk, HandoffLegSpec] | None:
+    def route_sql(self, lead: Lead) -> tuple[ClosingDesk, HandoffLeg] | None:
         """The closing desk and hand-off leg of an SQL (None: lost, no capacity)."""
         role = self.closer_of_segment[lead.segment]
         candidates = self._candidates(role, "closing")
@@ -163,7 +163,7 @@ class Router:
             return None
         return team.closing[role], self._leg(home, team)
 
-    def _leg(self, home: Team | None, team: Team) -> HandoffLegSpec:
+    def _leg(self, home: Team | None, team: Team) -> HandoffLeg:
         """The hand-off within a POD (the SQL stays in its home POD) or across teams."""
         return self.within if (home is not None and team is home and team.is_pod) else self.across
 
