@@ -160,11 +160,18 @@ class LeadRecords:
         self.buffer = buffer
         self.capacity = size
 
-    def append(self, record: tuple) -> None:
-        """Write one record given as a tuple in ``LEAD_FIELDS`` order."""
+    def next_offset(self) -> int:
+        """Where the next record goes (bytes into :attr:`buffer`), with room made for it. A writer
+        packs the record there, then sets :attr:`end` past it — so a record that fails to pack
+        is not counted."""
         offset = self.end
         if offset + LEAD_RECORD_BYTES > self.capacity:
             self.grow()
+        return offset
+
+    def append(self, record: tuple) -> None:
+        """Write one record given as a tuple in ``LEAD_FIELDS`` order."""
+        offset = self.next_offset()
         self.pack_into(self.buffer, offset, *record)
         self.end = offset + LEAD_RECORD_BYTES
 

@@ -147,9 +147,7 @@ class Lead:
                   mrr_usd: float = 0.0) -> None:
         """Write the lead's record (``sim.eventlog.LEAD_FIELDS``) to ``records``: packed in place,
         with no tuple in between."""
-        offset = records.end
-        if offset + LEAD_RECORD_BYTES > records.capacity:
-            records.grow()
+        offset = records.next_offset()
         records.pack_into(
             records.buffer, offset,
             self.id, self.source, self.segment, self.created_t, self.first_touch_t,
