@@ -229,6 +229,11 @@ def _chunks(reps: Sequence[int], size: int) -> Iterator[list[int]]:
         yield list(reps[i : i + size])
 
 
+def _pool_chunks(reps: Sequence[int], workers: int) -> Iterator[list[int]]:
+    """The default chunks of a pool run: :func:`auto_chunk_size`, tapered at the end."""
+    return _tapered_chunks(reps, auto_chunk_size(len(reps), workers), workers)
+
+
 def _tapered_chunks(reps: Sequence[int], size: int, workers: int) -> Iterator[list[int]]:
     """Chunks of at most ``size`` replications for a pool of ``workers``, tapering at the end
     (guided self-scheduling): each chunk is at most a ``1 / (2 × workers)`` share of what remains,
@@ -439,8 +444,7 @@ def run(
                     finished += len(chunk)
                     bar.update(len(chunk))
             else:
-                chunks = (_chunks(todo, chunk_size) if chunk_size else
-                          _tapered_chunks(todo, auto_chunk_size(len(todo), n_workers), n_workers))
+                chunks = _chunks(todo, chunk_size) if chunk_size else _pool_chunks(todo, n_workers)
                 futures = _submit_all(pool, scenario, seed, chunks)
                 for future in as_completed(futures):
                     chunk = future.result()
@@ -571,8 +575,7 @@ def _run_indices(scenario: Scenario, indices: range, run_kwargs: dict[str, Any])
         if pool is None:
             chunks = [run_reps(scenario, seed, todo)]
         else:
-            futures = _submit_all(pool, scenario, seed,
-                                  _tapered_chunks(todo, auto_chunk_size(len(todo), workers), workers))
+            futures = _submit_all(pool, scenario, seed, _pool_chunks(todo, workers))
             chunks = [f.result() for f in as_completed(futures)]
     finally:
         if own_pool and pool is not None:
