@@ -157,6 +157,93 @@ def test_both_timelines_step_in_the_order_of_sorted_keys(plan: list[tuple[float,
     assert trace(True) == expected
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 0.25, 0.999, 1.0, 1.5, 2.0, 3.75, 7.25, 30.0, math.inf]),
+                          st.sampled_from(["call_at", "call2", "call3", "event", "urgent"]),
+                          st.sampled_from([None, 0.0, 0.5, 1.0, 2.25, 40.0])),
+                min_size=1, max_size=50))
+def test_both_timelines_agree_when_steps_schedule_more_steps(
+        plan: list[tuple[float, str, float | None]]) -> None:
+    """Entries scheduled while the clock runs — the same instant, later the same day, days later,
+    through every kind of call — step in the same order on both timelines (the native one keeps
+    later days in buckets and reuses the entry of the call being made)."""
+
+    def trace(native: bool) -> list[tuple[float, int, str]]:
+        env = Environment(native=native)
+        timeline = env.timeline
+        out: list[tuple[float, int, str]] = []
+
+        def follow(k: int, delay: float | None) -> None:
+            if delay is not None:  # schedule a follow-up from inside the step, as the desks do
+                timeline.call3(env.now + delay, lambda a, b, c: out.append((env.now, a, b + c)), k, "follow", "-up")
+
+        def add(k: int, t: float, kind: str, delay: float | None) -> None:
+            if kind == "call_at":
+                timeline.call_at(t, lambda k=k: (out.append((env.now, k, kind)), follow(k, delay)))
+            elif kind == "call2":
+                timeline.call2(t, lambda a, b: (out.append((env.now, a, b)), follow(a, delay)), k, kind)
+            elif kind == "call3":
+                timeline.call3(t, lambda a, b, c: (out.append((env.now, a, b + c)), follow(a, delay)), k, "call", "3")
+            else:
+                event = simpy.Event(env)
+                event._ok, event._value = True, None
+                event.callbacks.append(lambda _e, k=k: (out.append((env.now, k, kind)), follow(k, delay)))
+                timeline.schedule(event, simpy.core.URGENT if kind == "urgent" else simpy.core.NORMAL, t)
+
+        for k, (t, kind, delay) in enumerate(plan):
+            add(k, t, kind, delay)
+        env.run()
+        assert timeline.processed == len(out)
+        return out
+
+    assert trace(True) == trace(False)
+
+
+def test_native_buckets_hold_later_days_and_give_them_back_in_order() -> None:
+    """Entries due from the end of the current bucket on wait outside the heap; the clock still
+    meets them in (time, priority, scheduling order), bucket bounds included, and ``peek`` and
+    ``processed`` see them."""
+    env = Environment(native=True)
+    timeline = env.timeline
+    assert isinstance(timeline, NativeTimeline)
+    out: list[tuple[float, str]] = []
+    for t, name in [(2.0, "b"), (0.999, "a"), (2.0, "c"), (1.0, "boundary"), (45.5, "late"), (1.999, "z")]:
+        timeline.call2(t, lambda t_, n: out.append((env.now, n)), t, name)
+    assert len(timeline.queue) == 1 and timeline.bucketed == 5  # only 0.999 is due in the first day
+    assert timeline.processed == 0
+    env.run(until=1.5)
+    assert out == [(0.999, "a"), (1.0, "boundary")]
+    env.run()
+    assert [n for _, n in out] == ["a", "boundary", "z", "b", "c", "late"]
+    assert timeline.bucketed == 0 and timeline.processed == 6 + 2  # and the until event, twice (as SimPy)
+
+    later = Environment(native=True)
+    later.call_at(5.0, lambda: None)
+    later.call_at(3.5, lambda: None)
+    assert later.timeline.queue == [] and later.peek() == 3.5  # every entry in a bucket
+
+
+def test_a_native_call_reuses_its_entry_for_the_next_call_it_makes() -> None:
+    """The lead-level steps allocate nothing on the calendar: the entry of the call being made is
+    the one the next :meth:`~NativeTimeline.call3` fills, and it holds no reference once used."""
+    env = Environment(native=True)
+    timeline = env.timeline
+    assert isinstance(timeline, NativeTimeline)
+    lead = object()
+    seen: list[int] = []
+
+    def step(lead_: object, n: int, _unused: None) -> None:
+        seen.append(id(timeline.spare))
+        if n < 3:
+            timeline.call3(env.now + 0.1, step, lead_, n + 1, None)
+
+    timeline.call3(0.5, step, lead, 0, None)
+    env.run()
+    assert len(seen) == 4 and len(set(seen)) == 1  # one entry, reused by each step for the next
+    spare = timeline.spare
+    assert spare is not None and spare.a is None and spare.b is None and spare.fn is None
+
+
 @TIMELINES
 def test_processed_counts_events_and_calls_but_not_what_is_pending(native: bool) -> None:
     env = Environment(native=native)

@@ -8,8 +8,10 @@ thousands of times per replication and need nothing of SimPy's event machinery (
 no failure, no process waiting on them): they are *calls* put on the same calendar with
 :meth:`Timeline.call_at`.
 
-A call is an entry ``(time, NORMAL, id, function, args)`` in the queue, next to the
-``(time, priority, id, event)`` entries of ordinary events, numbered from the same counter.
+A call is an entry ``(time, NORMAL, id, function, args)`` in the queue — or ``(time, NORMAL,
+id, function, a, b[, c])`` from :meth:`Timeline.call2` and :meth:`Timeline.call3`, which the
+desks use for their steps — next to the ``(time, priority, id, event)`` entries of ordinary
+events, numbered from the same counter.
 Ordering is therefore exactly SimPy's (time, then priority, then scheduling order) and a
 model gives the same records whether a step is a call or a ``Timeout`` with a callback, at
 about a third of the cost per step (no event object, no callback list, no closure).
@@ -30,13 +32,16 @@ The queue itself comes in two variants with the same order. :class:`Timeline` ke
 as tuples on :mod:`heapq`, the fastest under CPython. Where this module is compiled,
 :class:`Environment` uses :class:`NativeTimeline`, which keeps :class:`Entry` objects and sifts
 them itself: C comparisons of doubles and integers instead of heapq's generic tuple comparison.
+It also keeps the entries of later days in day buckets, out of the heap, and reuses the entry of
+the call being made: what makes a large org's calendar cost about as much per step as a small
+one's (see the class).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, Final
 
 import simpy
 from simpy.core import NORMAL, URGENT, EmptySchedule, EventPriority, Infinity, StopSimulation
@@ -44,6 +49,9 @@ from simpy.core import NORMAL, URGENT, EmptySchedule, EventPriority, Infinity, S
 from sim.compiled import is_compiled
 
 __all__ = ["Entry", "Environment", "NativeTimeline", "Timeline"]
+
+BUCKET_DAYS: Final = 1.0
+"""Width of a :class:`NativeTimeline` bucket (days): a power of two, so that bucket bounds are exact."""
 
 _COMPILED = is_compiled(__file__)
 """Whether this module runs compiled: then :class:`Environment` uses :class:`NativeTimeline`."""
@@ -75,6 +83,21 @@ class Timeline:
         entry_id = self.next_id
         self.next_id = entry_id + 1
         heappush(self.queue, (t if t > now else now, NORMAL, entry_id, fn, args))
+
+    def call2(self, t: float, fn: Callable[[Any, Any], Any], a: Any, b: Any) -> None:
+        """:meth:`call_at` of a function of two arguments, kept in the entry itself (no tuple of
+        arguments): the lead-level steps, hundreds of thousands per replication."""
+        now = self.now
+        entry_id = self.next_id
+        self.next_id = entry_id + 1
+        heappush(self.queue, (t if t > now else now, NORMAL, entry_id, fn, a, b))
+
+    def call3(self, t: float, fn: Callable[[Any, Any, Any], Any], a: Any, b: Any, c: Any) -> None:
+        """:meth:`call_at` of a function of three arguments (see :meth:`call2`)."""
+        now = self.now
+        entry_id = self.next_id
+        self.next_id = entry_id + 1
+        heappush(self.queue, (t if t > now else now, NORMAL, entry_id, fn, a, b, c))
 
     def call_next(self, t: float, fn: Callable[..., Any], *args: Any) -> None:
         """As :meth:`call_at`, for a chain that keeps one call pending at a time (each call
@@ -117,7 +140,12 @@ class Timeline:
                 raise EmptySchedule
             entry = heappop(queue)
         self.now = entry[0]
-        if len(entry) == 5:  # a plain call
+        size = len(entry)
+        if size == 7:  # call3
+            entry[3](entry[4], entry[5], entry[6])
+        elif size == 6:  # call2
+            entry[3](entry[4], entry[5])
+        elif size == 5:  # call_at
             entry[3](*entry[4])
         else:
             self._trigger(entry[3])
@@ -147,16 +175,26 @@ class Timeline:
             raise exc
 
 
-class Entry:
-    """One pending step of a :class:`NativeTimeline`: a call ``fn(*args)``, or, with ``fn``
-    None, the SimPy event ``args``."""
+def _bucket_end(t: float) -> float:
+    """The end of the bucket that holds time ``t``."""
+    return (t // BUCKET_DAYS + 1.0) * BUCKET_DAYS
 
-    def __init__(self, t: float, priority: int, entry_id: int, fn: Any, args: Any) -> None:
+
+class Entry:
+    """One pending step of a :class:`NativeTimeline`: a call ``fn(*args)``, ``fn(a, b)`` or
+    ``fn(a, b, c)`` (``nargs`` -1, 2 or 3), or, with ``fn`` None, the SimPy event ``args``."""
+
+    def __init__(self, t: float, priority: int, entry_id: int, fn: Any, args: Any, nargs: int = -1,
+                 a: Any = None, b: Any = None, c: Any = None) -> None:
         self.t = t
         self.priority = priority
         self.entry_id = entry_id
         self.fn = fn
         self.args = args
+        self.nargs = nargs
+        self.a = a
+        self.b = b
+        self.c = c
 
 
 def _before(a: Entry, b: Entry) -> bool:
@@ -170,20 +208,77 @@ def _before(a: Entry, b: Entry) -> bool:
 
 
 class NativeTimeline(Timeline):
-    """A :class:`Timeline` whose queue holds :class:`Entry` objects, sifted by this class.
+    """A :class:`Timeline` whose queue holds :class:`Entry` objects, sifted by this class, and
+    keeps the entries of later days in buckets.
 
     The order is the same (:func:`_before`); only the representation differs. heapq compares
     tuples through Python's generic rich comparison, field by field; here the comparison is
-    typed, and the compiled build turns it into C comparisons of doubles and integers — about a
-    tenth of a replication faster. In pure Python the hand-written sifting is slower than
-    heapq's C code, so :class:`Environment` uses this class only where this module is compiled.
+    typed, and the compiled build turns it into C comparisons of doubles and integers. In pure
+    Python the hand-written sifting is slower than heapq's C code, so :class:`Environment` uses
+    this class only where this module is compiled.
+
+    Two more things keep a large org's calendar cheap:
+
+    - **Day buckets.** Only the entries due before ``horizon`` (the end of the current bucket of
+      ``BUCKET_DAYS``) are in the heap. A later entry — a cadence ending next week, a deal closing
+      next month — is appended to the list of its bucket and joins the heap, all at once with the
+      rest of its bucket, when the clock gets there. The heap then holds one bucket's entries, not
+      everything pending, and stays small and in cache: an org 16 times larger has a heap about
+      16 times larger, but a pop reads a few levels, and no entry made days ago on the way. Every
+      heap entry comes before every bucketed one, so the order is exactly that of one heap.
+    - **Calls without a tuple.** :meth:`call2` and :meth:`call3` keep their arguments in the
+      entry, and the entry of the call being made is reused by the next call it schedules
+      (``spare``): no allocation for the lead-level steps.
     """
+
+    def __init__(self, initial_time: float = 0.0) -> None:
+        super().__init__(initial_time)
+        self.spare: Entry | None = None
+        """The entry of the call being made, free for the next :meth:`call2` or :meth:`call3`."""
+        self.horizon: float = _bucket_end(initial_time)
+        """Entries due before this time are in the heap; the others wait in ``buckets``."""
+        self.buckets: dict[int, list[Entry]] = {}
+        """Bucket number (time // BUCKET_DAYS) → its entries, in the order they were scheduled."""
+        self.bucket_numbers: list[int] = []
+        """The numbers of the buckets, a heap."""
+        self.bucketed: int = 0
+        """Entries waiting in buckets."""
+
+    @property
+    def processed(self) -> int:
+        return self.next_id - len(self.queue) - self.bucketed - (self.next_call is not None)
 
     def call_at(self, t: float, fn: Callable[..., Any], *args: Any) -> None:
         now = self.now
         entry_id = self.next_id
         self.next_id = entry_id + 1
         self._push(Entry(t if t > now else now, NORMAL, entry_id, fn, args))
+
+    def call2(self, t: float, fn: Callable[[Any, Any], Any], a: Any, b: Any) -> None:
+        self._push_call(t, fn, 2, a, b, None)
+
+    def call3(self, t: float, fn: Callable[[Any, Any, Any], Any], a: Any, b: Any, c: Any) -> None:
+        self._push_call(t, fn, 3, a, b, c)
+
+    def _push_call(self, t: float, fn: Any, nargs: int, a: Any, b: Any, c: Any) -> None:
+        now = self.now
+        if not t > now:  # as call_at: at least now (a NaN time too)
+            t = now
+        entry_id = self.next_id
+        self.next_id = entry_id + 1
+        entry = self.spare
+        if entry is None:
+            entry = Entry(t, NORMAL, entry_id, fn, None, nargs, a, b, c)
+        else:
+            self.spare = None
+            entry.t = t
+            entry.entry_id = entry_id
+            entry.fn = fn
+            entry.nargs = nargs
+            entry.a = a
+            entry.b = b
+            entry.c = c
+        self._push(entry)
 
     def call_next(self, t: float, fn: Callable[..., Any], *args: Any) -> None:
         now = self.now
@@ -201,6 +296,7 @@ class NativeTimeline(Timeline):
         self._push(Entry(self.now + delay, priority, entry_id, None, event))
 
     def peek(self) -> float:
+        self._fill()
         queue: list[Entry] = self.queue
         t = queue[0].t if queue else Infinity
         nxt: Entry | None = self.next_call
@@ -208,6 +304,8 @@ class NativeTimeline(Timeline):
 
     def step(self) -> None:
         queue: list[Entry] = self.queue
+        if self.bucketed and (not queue or not queue[0].t < self.horizon):
+            self._fill()
         entry: Entry | None = self.next_call
         if entry is not None and (not queue or _before(entry, queue[0])):
             self.next_call = None
@@ -216,20 +314,54 @@ class NativeTimeline(Timeline):
                 raise EmptySchedule
             entry = self._pop()
         self.now = entry.t
-        if entry.fn is not None:
-            entry.fn(*entry.args)
+        fn = entry.fn
+        if fn is not None:
+            nargs = entry.nargs
+            if nargs < 0:
+                fn(*entry.args)
+                return
+            a, b, c = entry.a, entry.b, entry.c
+            entry.a = entry.b = entry.c = entry.fn = None
+            self.spare = entry  # the call's own entry, still in cache, for the next call it makes
+            if nargs == 3:
+                fn(a, b, c)
+            else:
+                fn(a, b)
         else:
             self._trigger(entry.args)
 
     def _push(self, entry: Entry) -> None:
-        """Add ``entry`` to the heap (heapq's ``heappush``, typed)."""
+        """Add ``entry`` to the heap if it is due before ``horizon``, else to its bucket."""
+        t = entry.t
+        if t < self.horizon or not t < Infinity:  # an infinite (or NaN) time stays in the heap
+            queue: list[Entry] = self.queue
+            queue.append(entry)
+            self._sift_up(len(queue) - 1, entry)
+            return
+        number = int(t // BUCKET_DAYS)
+        bucket = self.buckets.get(number)
+        if bucket is None:
+            self.buckets[number] = [entry]
+            heappush(self.bucket_numbers, number)
+        else:
+            bucket.append(entry)
+        self.bucketed += 1
+
+    def _fill(self) -> None:
+        """Move the next buckets into the heap until it holds the first entry due."""
         queue: list[Entry] = self.queue
-        queue.append(entry)
-        self._sift_up(len(queue) - 1, entry)
+        while self.bucket_numbers and (not queue or not queue[0].t < self.horizon):
+            number = heappop(self.bucket_numbers)
+            bucket = self.buckets.pop(number)
+            self.bucketed -= len(bucket)
+            self.horizon = (number + 1) * BUCKET_DAYS
+            queue.extend(bucket)
+            for pos in range(len(queue) // 2 - 1, -1, -1):  # heapify
+                self._sift_down(pos, queue[pos])
 
     def _pop(self) -> Entry:
-        """Remove and return the first entry (heapq's ``heappop``: the hole goes down to a leaf,
-        the last entry comes up from there)."""
+        """Remove and return the first entry of the heap (heapq's ``heappop``: the hole goes down
+        to a leaf, the last entry comes up from there)."""
         queue: list[Entry] = self.queue
         last = queue.pop()
         if not queue:
@@ -258,6 +390,23 @@ class NativeTimeline(Timeline):
                 break
             queue[pos] = parent
             pos = parent_pos
+        queue[pos] = entry
+
+    def _sift_down(self, pos: int, entry: Entry) -> None:
+        """Put ``entry`` at ``pos`` or below it, moving up the children that come before it."""
+        queue: list[Entry] = self.queue
+        end = len(queue)
+        child = 2 * pos + 1
+        while child < end:
+            right = child + 1
+            if right < end and _before(queue[right], queue[child]):
+                child = right
+            first = queue[child]
+            if not _before(first, entry):
+                break
+            queue[pos] = first
+            pos = child
+            child = 2 * pos + 1
         queue[pos] = entry
 
 

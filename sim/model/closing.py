@@ -160,7 +160,7 @@ class ClosingDesk:
         lead.win_odds = leg.win_odds_multiplier
         self.in_transit.add(lead)
         timeline = self.timeline
-        timeline.call_at(timeline.now + delay, self._arrive_step, lead, leaks)
+        timeline.call2(timeline.now + delay, self._arrive_step, lead, leaks)
 
     def open_warm(self, lead: Lead, age_days: float) -> None:
         """A deal already open at the start (warm start), with the least-loaded closer."""
@@ -247,7 +247,7 @@ class ClosingDesk:
         lead.plan = (times, passes, u_pass)
         lead.token += 1
         token = lead.token
-        self.timeline.call_at(close_t, self._close_step, lead, won, token)
+        self.timeline.call3(close_t, self._close_step, lead, won, token)
 
     def _reassigned(self, lead: Lead) -> None:
         """A deal changing hands: the odds of its next meeting are cut (monotone in its uniform)."""

@@ -263,7 +263,7 @@ class DevelopmentDesk:
         rep.items.add(lead)
         self.pool.busy.add(now, 1)
         self._touch(rep)
-        timeline.call_at(t_end, self._finish_step, lead, rep, lead.token)
+        timeline.call3(t_end, self._finish_step, lead, rep, lead.token)
 
     def _finish(self, lead: Lead, rep: Rep, token: int) -> None:
         """The end of a lead's cadence: reached (then qualified or not) or out of attempts."""
