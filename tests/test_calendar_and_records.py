@@ -288,6 +288,28 @@ def test_the_environment_uses_the_native_timeline_exactly_where_the_calendar_is_
     assert type(Environment().timeline) is expected
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 15)), max_size=120))
+def test_held_leads_are_exactly_those_held_and_not_yet_released(ops: list[tuple[bool, int]]) -> None:
+    """``hold``/``release`` (a rep's open leads, without a set): after any sequence the list holds
+    the held leads, each at the slot it remembers."""
+    from sim.model.leads import Lead, hold, release
+
+    leads = [Lead() for _ in range(16)]
+    held: list[Lead] = []
+    expected: set[int] = set()
+    for take, k in ops:
+        if take and k not in expected:
+            hold(held, leads[k])
+            expected.add(k)
+        elif not take and k in expected:
+            release(held, leads[k])
+            expected.discard(k)
+        assert {id(lead) for lead in held} == {id(leads[i]) for i in expected}
+        assert len(held) == len(expected)
+        assert all(lead.slot == i for i, lead in enumerate(held))
+
+
 # --------------------------------------------------------------------------- lead records
 
 

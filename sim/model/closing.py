@@ -20,7 +20,7 @@ from typing import Final
 
 from sim.eventlog import EventLog, LeadState
 from sim.model.calendar import Environment, Timeline
-from sim.model.leads import Lead
+from sim.model.leads import Lead, hold, release
 from sim.model.odds import scale_odds
 from sim.model.repheap import rep_heap
 from sim.model.sampling import ScalarPpf, scalar_ppf
@@ -70,7 +70,8 @@ class ClosingDesk:
         self.gap_days = [scalar_ppf(seg.opportunity.gap_days) for seg in segments]
         """Each segment's meeting gap distribution, as a scalar inverse CDF."""
         self.queue: deque[Lead] = deque()
-        self.in_transit: set[Lead] = set()
+        self.in_transit: list[Lead] = []
+        """SQLs on their way to this desk (``hold``/``release``: constant time, any order)."""
         self.orphans: set[Lead] = set()
         self.room = rep_heap()
         self._arrive_step: Callable[[Lead, bool], None] = self._arrive
@@ -114,7 +115,7 @@ class ClosingDesk:
         now = self.timeline.now
         self.pool.capacity.add(now, -rep.capacity)
         rep.capacity = 0.0
-        for lead in sorted(rep.items, key=lambda x: x.id):
+        for lead in sorted(rep.leads, key=lambda x: x.id):
             rep.load -= 1
             if lose:
                 lead.token += 1  # cancels the scheduled close
@@ -129,11 +130,11 @@ class ClosingDesk:
                 self.pool.busy.add(now, -1)
                 continue
             target.load += 1
-            target.items.add(lead)
+            hold(target.leads, lead)
             self._touch(target)
             lead.closer = target
             lead.closer_rep = target.id
-        rep.items.clear()
+        rep.leads.clear()
         self.room.remove(rep)
         self.fill()
 
@@ -158,7 +159,7 @@ class ClosingDesk:
         delay = max(0.0, leg.delay_days.ppf1(lead.u_handoff))
         leaks = lead.u_leak < leg.leakage_probability
         lead.win_odds = leg.win_odds_multiplier
-        self.in_transit.add(lead)
+        hold(self.in_transit, lead)
         timeline = self.timeline
         timeline.call2(timeline.now + delay, self._arrive_step, lead, leaks)
 
@@ -177,7 +178,7 @@ class ClosingDesk:
         self.queue.append(lead)
 
     def _arrive(self, lead: Lead, leaks: bool) -> None:
-        self.in_transit.discard(lead)
+        release(self.in_transit, lead)
         if leaks:  # lost on the way, noticed when it should have arrived
             lead.record_to(self.log.leads, self.timeline.now, _LOST_IN_HANDOFF)
             return
@@ -214,7 +215,7 @@ class ClosingDesk:
         lead.closer = rep
         lead.closer_rep = rep.id
         rep.load += 1
-        rep.items.add(lead)
+        hold(rep.leads, lead)
         self.pool.busy.add(now, 1)
         self._touch(rep)
         passes = list(self.pass_probabilities[lead.segment])
@@ -272,7 +273,7 @@ class ClosingDesk:
             self.orphans.discard(lead)
         else:
             rep.load -= 1
-            rep.items.discard(lead)
+            release(rep.leads, lead)
             self.pool.busy.add(now, -1)
             self._touch(rep)
         if won:
@@ -298,8 +299,8 @@ class ClosingDesk:
         self.queue.clear()
         in_flight = [*self.in_transit, *self.orphans]
         for rep in self.pool.reps:
-            in_flight.extend(rep.items)
-            rep.items.clear()
+            in_flight.extend(rep.leads)
+            rep.leads.clear()
         for lead in sorted(in_flight, key=lambda x: x.id):
             lead.record_to(self.log.leads, t_end, LeadState.OPEN)
         self.in_transit.clear()

@@ -24,7 +24,7 @@ from typing import Final
 from sim.dists import Constant
 from sim.eventlog import EventLog, LeadState
 from sim.model.calendar import Environment, Timeline
-from sim.model.leads import Lead, LeadFactory, MarketView
+from sim.model.leads import Lead, LeadFactory, MarketView, hold, release
 from sim.model.odds import scale_odds
 from sim.model.repheap import rep_heap
 from sim.model.speed import SpeedToLead
@@ -159,7 +159,7 @@ class DevelopmentDesk:
         cadence — or drop them as lost at exit (``workforce.exit_policy: lose``)."""
         now = self.timeline.now
         w_now = self.calendar.to_work(now)
-        for lead in sorted(rep.items, key=lambda x: x.id, reverse=True):
+        for lead in sorted(rep.leads, key=lambda x: x.id, reverse=True):
             self._count_dials(lead, w_now)
             if lead.first_touch_t > now:  # never actually touched
                 lead.first_touch_t = math.nan
@@ -170,7 +170,7 @@ class DevelopmentDesk:
                 self.orphans.appendleft(lead)
         self.pool.busy.add(now, -rep.load)
         self.pool.capacity.add(now, -rep.capacity)
-        rep.items.clear()
+        rep.leads.clear()
         rep.load = 0
         rep.capacity = 0.0
         self.free.remove(rep)
@@ -260,7 +260,7 @@ class DevelopmentDesk:
         remaining = attempts - lead.dials_done
         t_end = cal.from_work(w_now + (remaining if remaining > 1 else 1) * dial_days)
         rep.load += 1
-        rep.items.add(lead)
+        hold(rep.leads, lead)
         self.pool.busy.add(now, 1)
         self._touch(rep)
         timeline.call3(t_end, self._finish_step, lead, rep, lead.token)
@@ -271,7 +271,7 @@ class DevelopmentDesk:
             return  # the rep left and the lead was handed to someone else
         now = self.timeline.now
         rep.load -= 1
-        rep.items.discard(lead)
+        release(rep.leads, lead)
         self.pool.busy.add(now, -1)
         self._touch(rep)
         max_attempts = self.max_attempts
@@ -329,12 +329,12 @@ class DevelopmentDesk:
         """Write records of leads still in this desk at the horizon."""
         w_end = self.calendar.to_work(t_end)
         for rep in self.pool.reps:
-            for lead in sorted(rep.items, key=lambda x: x.id):
+            for lead in sorted(rep.leads, key=lambda x: x.id):
                 self._count_dials(lead, w_end)
                 if lead.first_touch_t > t_end:  # its first touch was still ahead
                     lead.first_touch_t = math.nan
                 lead.record_to(self.log.leads, t_end, LeadState.OPEN)
-            rep.items.clear()
+            rep.leads.clear()
         max_wait = self.inbound.max_wait_days if self.inbound is not None else math.inf
         for lead in (*self.queue, *self.orphans):
             if math.isnan(lead.first_touch_t) and t_end - lead.created_t > max_wait:

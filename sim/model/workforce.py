@@ -42,7 +42,7 @@ class Rep:
 
     __slots__ = (
         "active", "capacity", "conversion", "dial_days", "exit_t", "heap_entry", "hire_t", "id", "items", "kind",
-        "load", "pool", "price_per_sql", "productivity", "prospects_left", "ramp", "ramp_level",
+        "leads", "load", "pool", "price_per_sql", "productivity", "prospects_left", "ramp", "ramp_level",
         "seat", "tenure0_months",
     )
 
@@ -65,6 +65,10 @@ class Rep:
         self.capacity = 0.0
         self.load = 0
         self.items: set = set()
+        """The accounts of a CSM (their indices)."""
+        self.leads: list = []
+        """The leads a development rep is working or the opportunities a closer holds, in no
+        particular order (:func:`~sim.model.leads.hold` and :func:`~sim.model.leads.release`)."""
         self.dial_days = 0.0
         self.prospects_left = 0.0
         self.heap_entry: Any = None
