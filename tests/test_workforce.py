@@ -964,3 +964,49 @@ def test_ramp_form_vectors() -> None:
     assert RampFormSpec(form="linear", months=1).vector() == [1.0]
     assert RampFormSpec(form="linear", months=5, start=0.2).vector() == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
     assert RampFormSpec(form="step", months=3, before=0.25).vector() == [0.25, 0.25, 0.25, 1.0]
+
+
+def _pending_calls(timeline: Any) -> list[tuple[float, tuple]]:
+    """(time, arguments) of every call waiting on a timeline, whichever kind of queue it keeps."""
+    entries = list(timeline.queue) + [e for bucket in getattr(timeline, "buckets", {}).values() for e in bucket]
+    out = []
+    for entry in entries:
+        if isinstance(entry, tuple):  # Timeline: (t, priority, id, fn, a, b[, c]) or (t, priority, id, fn, args)
+            if len(entry) >= 6:
+                out.append((entry[0], entry[4:]))
+        elif entry.fn is not None and entry.nargs > 0:  # NativeTimeline
+            out.append((entry.t, (entry.a, entry.b, entry.c)[:entry.nargs]))
+    return out
+
+
+def test_an_open_deal_rebuilt_for_a_reassignment_is_the_deal_that_was_scheduled() -> None:
+    """An open deal keeps no meeting plan (it would sit in memory for weeks); a reassignment,
+    its only reader, rebuilds it from the lead. The rebuilt plan must be the one scheduled at
+    opening: the same close time and the same outcome as the close waiting on the calendar."""
+    data = _exit_policy("reassign").model_dump()
+    data["handoff"]["win_odds_multiplier"] = 0.7  # so that the first meeting's odds are scaled at opening
+    scenario = Scenario.model_validate(data)
+    world = World(scenario, SEED, 0)
+    checked: list[int] = []
+
+    def inspect() -> None:
+        pending = {id(args[0]): (t, args[1]) for t, args in _pending_calls(world.timeline)
+                   if len(args) == 3 and isinstance(args[1], bool)}  # closes: (lead, won, token)
+        for team in world.teams:
+            for desk in team.closing.values():
+                for rep in desk.pool.reps:
+                    for lead in rep.leads:
+                        if lead.plan is not None:
+                            continue  # reassigned before: its plan is kept
+                        times, passes, u_pass = desk._plan(lead, None, lead.opportunity_t)
+                        lost = [i for i, p in enumerate(passes) if u_pass[i] >= p]
+                        close_t, won = (times[lost[0]], False) if lost else (times[-1], True)
+                        assert pending[id(lead)] == (close_t, won)
+                        checked.append(lead.id)
+
+    for month in (2, 4, 6):
+        world.timeline.call_at(month * DAYS_PER_MONTH, inspect)
+    log = world.run()
+    assert len(checked) > 20
+    # and reassignments happened, each rebuilding (then keeping) the deal's plan
+    assert any(row[1] == WorkforceEvent.EXIT and row[2] == log.roles.index("ae") for row in log.workforce)

@@ -218,12 +218,22 @@ class ClosingDesk:
         hold(rep.leads, lead)
         self.pool.busy.add(now, 1)
         self._touch(rep)
+        # context lost in the hand-off, intern yield, ramp: odds of the first meeting
+        lead.win_odds *= rep.conversion_multiplier()
+        times, passes, u_pass = self._plan(lead, started_t, now)
+        # The plan is kept only where it cannot be made again from the lead (a warm start's): a
+        # reassignment, the only reader, rebuilds it (_reassigned). Deals stay open for weeks, and
+        # a kept plan (a tuple, three lists and their floats) would be a dozen more objects each
+        # in memory until then.
+        self._schedule(lead, times, passes, u_pass, keep=started_t is not None)
+
+    def _plan(self, lead: Lead, started_t: float | None, now: float) -> tuple[list[float], list[float], list[float]]:
+        """The deal's meeting chain as opened: (meeting times, pass probabilities, pass uniforms)."""
         passes = list(self.pass_probabilities[lead.segment])
         u_pass, u_gap = lead.meeting_draws()
         gap_days = self.gap_days[lead.segment]
         gaps = [gap_days.ppf1(u) for u in u_gap[: len(passes)]]
-        # context lost in the hand-off, intern yield, ramp: odds of the first meeting
-        multiplier = lead.win_odds * rep.conversion_multiplier()
+        multiplier = lead.win_odds
         if multiplier != 1.0:
             passes[0] = scale_odds(passes[0], multiplier)
         times, t = [], lead.opportunity_t
@@ -235,17 +245,18 @@ class ClosingDesk:
             for i in past[:-1] if len(past) == len(times) else past:
                 passes[i] = 1.0  # the deal is still open, so these meetings passed
             times = [max(ti, now) for ti in times]
-        self._schedule(lead, times, passes, u_pass)
+        return times, passes, u_pass
 
-    def _schedule(self, lead: Lead, times: list[float], passes: list[float], u_pass: list[float]) -> None:
+    def _schedule(self, lead: Lead, times: list[float], passes: list[float], u_pass: list[float],
+                  keep: bool = True) -> None:
         """Schedule the close: lost at the first meeting whose uniform is not below its pass
-        probability, won after the last."""
+        probability, won after the last. ``keep``: keep the plan on the lead (``lead.plan``)."""
         close_t, won = times[-1], True
         for i, p in enumerate(passes):
             if u_pass[i] >= p:
                 close_t, won = times[i], False
                 break
-        lead.plan = (times, passes, u_pass)
+        lead.plan = (times, passes, u_pass) if keep else None
         lead.token += 1
         token = lead.token
         self.timeline.call3(close_t, self._close_step, lead, won, token)
@@ -253,9 +264,12 @@ class ClosingDesk:
     def _reassigned(self, lead: Lead) -> None:
         """A deal changing hands: the odds of its next meeting are cut (monotone in its uniform)."""
         m = self.reassign_win_odds_multiplier
-        if m == 1.0 or lead.plan is None:
+        if m == 1.0 or lead.opportunity_t != lead.opportunity_t:  # no multiplier, or no deal open (NaN)
             return
-        times, passes, u_pass = lead.plan
+        plan = lead.plan
+        if plan is None:  # as _open made it: same inputs, same arithmetic
+            plan = self._plan(lead, None, lead.opportunity_t)
+        times, passes, u_pass = plan
         now = self.timeline.now
         upcoming = next((i for i, ti in enumerate(times) if ti > now), None)
         if upcoming is None:

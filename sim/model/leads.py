@@ -103,6 +103,7 @@ class Lead:
     mrr_usd: float
     churn_budget: float
     win_odds: float
+    """Odds multiplier of the deal's first meeting: the hand-off's, then times the closer's at opening."""
     dev_rep: int
     closer_rep: int
     dev_team: int
@@ -111,7 +112,8 @@ class Lead:
     closer: Any
     """The closer holding the opportunity (a :class:`~sim.model.workforce.Rep`), or None."""
     plan: Any
-    """The opportunity's (meeting times, pass probabilities, pass uniforms), once opened."""
+    """The opportunity's (meeting times, pass probabilities, pass uniforms) where it cannot be
+    rebuilt from the lead (a warm start's, or once reassigned); None otherwise."""
     meeting_block: Any
     """The meeting draws of the lead's block (a NumPy array): see :meth:`meeting_draws`."""
     meeting_row: int
