@@ -37,19 +37,21 @@ class Accounts:
         self.log = log
         self.streams = streams
         self.segments = segments
-        # parallel per-account columns (index = account number)
+        # Parallel per-account columns (index = account number). What the month step reads for
+        # every account is in NumPy arrays, grown by doubling: read as arrays, where converting
+        # lists of Python numbers each month cost a visit to every number's object — spread over
+        # memory in a large org. What is read one account at a time stays in lists.
         self.lead_ids: list[int] = []
-        self.lead_index: list[int] = []
-        self.source: list[int] = []
-        self.segment: list[int] = []
-        self.won_t: list[float] = []
         self.mrr: list[float] = []
-        self.budget: list[float] = []
+        self.lead_index = np.zeros(64, dtype=np.int64)
+        self.source = np.zeros(64, dtype=np.int64)
+        self.segment = np.zeros(64, dtype=np.int64)
+        self.won_t = np.zeros(64)
+        self.budget = np.zeros(64)
         self.hazard = np.zeros(64)
-        """Accumulated churn hazard per account (NumPy, grown by doubling: the month step updates
-        it in one vectorised assignment, where a list took a new float object per account and month)."""
+        """Accumulated churn hazard per account (the month step updates it in one vectorised assignment)."""
         self.active = np.zeros(64, dtype=bool)
-        """Whether each account is still a customer (as ``hazard``)."""
+        """Whether each account is still a customer."""
         self.csm: list[Rep | None] = []
         self.pool_of: list[RolePool | None] = []
         self.orphans: dict[int, set[int]] = {}
@@ -138,16 +140,15 @@ class Accounts:
         """A won deal becomes an account of CSM ``pool`` (None: no CSM looks after it).
         ``installed`` marks the installed base of a warm start, signed at ``signed_t``."""
         account = len(self.lead_ids)
-        self.lead_ids.append(lead.id)
-        self.lead_index.append(lead.index)
-        self.source.append(lead.source)
-        self.segment.append(lead.segment)
-        self.won_t.append(t if signed_t is None else signed_t)
-        self.mrr.append(lead.mrr_usd)
-        self.budget.append(lead.churn_budget)
         if account == len(self.active):
-            self.hazard = np.concatenate((self.hazard, np.zeros(account)))
-            self.active = np.concatenate((self.active, np.zeros(account, dtype=bool)))
+            self._grow()
+        self.lead_ids.append(lead.id)
+        self.mrr.append(lead.mrr_usd)
+        self.lead_index[account] = lead.index
+        self.source[account] = lead.source
+        self.segment[account] = lead.segment
+        self.won_t[account] = t if signed_t is None else signed_t
+        self.budget[account] = lead.churn_budget
         self.active[account] = True
         self.csm.append(None)
         self.pool_of.append(pool)
@@ -159,14 +160,24 @@ class Accounts:
         kind = AccountEvent.INSTALLED if installed else AccountEvent.NEW
         self.log.accounts.append((t, int(kind), lead.id, lead.segment, lead.mrr_usd))
 
+    def _grow(self) -> None:
+        """Double the room of the NumPy columns."""
+        self.lead_index = np.concatenate((self.lead_index, np.zeros_like(self.lead_index)))
+        self.source = np.concatenate((self.source, np.zeros_like(self.source)))
+        self.segment = np.concatenate((self.segment, np.zeros_like(self.segment)))
+        self.won_t = np.concatenate((self.won_t, np.zeros_like(self.won_t)))
+        self.budget = np.concatenate((self.budget, np.zeros_like(self.budget)))
+        self.hazard = np.concatenate((self.hazard, np.zeros_like(self.hazard)))
+        self.active = np.concatenate((self.active, np.zeros_like(self.active)))
+
     def month_step(self, month: int, t_start: float, t_end: float) -> None:
         """Churn and expansion of month ``month`` (1-based) spanning [t_start, t_end)."""
         active_idx = np.flatnonzero(self.active[:len(self.lead_ids)])
         if active_idx.size == 0:
             return
-        seg = np.asarray(self.segment)[active_idx]
-        won_t = np.asarray(self.won_t)[active_idx]
-        budget = np.asarray(self.budget)[active_idx]
+        seg = self.segment[active_idx]
+        won_t = self.won_t[active_idx]
+        budget = self.budget[active_idx]
         hazard = self.hazard[active_idx]
 
         age_months_at_start = np.maximum(t_start - won_t, 0.0) / DAYS_PER_MONTH
@@ -207,7 +218,7 @@ class Accounts:
     def _churn(self, account: int, t: float) -> None:
         self.active[account] = False
         self.log.accounts.append(
-            (t, int(AccountEvent.CHURN), self.lead_ids[account], self.segment[account], self.mrr[account])
+            (t, int(AccountEvent.CHURN), self.lead_ids[account], int(self.segment[account]), self.mrr[account])
         )
         rep = self.csm[account]
         if rep is not None:
@@ -223,8 +234,8 @@ class Accounts:
     def _expand(self, month: int, idx: np.ndarray, seg: np.ndarray, t: float) -> None:
         if idx.size == 0 or not np.any(self._exp_p[seg] > 0):
             return
-        source = np.asarray(self.source)[idx]
-        lead_index = np.asarray(self.lead_index)[idx]
+        source = self.source[idx]
+        lead_index = self.lead_index[idx]
         u_event = np.empty(idx.size)
         u_size = np.empty(idx.size)
         for src in (Source.INBOUND, Source.OUTBOUND, Source.WARM_START):
@@ -243,5 +254,5 @@ class Accounts:
                 continue
             self.mrr[account] += amount
             self.log.accounts.append(
-                (t, int(AccountEvent.EXPANSION), self.lead_ids[account], self.segment[account], amount)
+                (t, int(AccountEvent.EXPANSION), self.lead_ids[account], int(self.segment[account]), amount)
             )
