@@ -371,10 +371,14 @@ class NativeTimeline(Timeline):
         pos = 0
         child = 1
         while child < end:
+            smaller = queue[child]  # each child read once: a list read is a call in the compiled build
             right = child + 1
-            if right < end and not _before(queue[child], queue[right]):
-                child = right
-            queue[pos] = queue[child]
+            if right < end:
+                other = queue[right]
+                if not _before(smaller, other):
+                    child = right
+                    smaller = other
+            queue[pos] = smaller
             pos = child
             child = 2 * pos + 1
         self._sift_up(pos, last)

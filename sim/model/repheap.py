@@ -164,21 +164,36 @@ class NativeRepHeap(RepHeap):
         entry.pos = pos
 
     def _sift_down(self, entry: RepEntry) -> None:
-        """Move ``entry`` towards the leaves while a child comes before it."""
+        """Move ``entry`` towards the leaves while a child comes before it.
+
+        Bottom-up, as heapq's ``heappop``: the smaller child moves up at every level, down to a
+        leaf (one comparison a level), and ``entry`` then sifts up from there. A rep that just took
+        a lead usually belongs near the bottom, so this beats comparing it at every level too.
+        """
         heap: list[RepEntry] = self._heap
         end = len(heap)
         pos = entry.pos
+        start = pos
         child = 2 * pos + 1
         while child < end:
+            smaller = heap[child]
             right = child + 1
-            if right < end and _before(heap[right], heap[child]):
-                child = right
-            first = heap[child]
-            if not _before(first, entry):
-                break
-            heap[pos] = first
-            first.pos = pos
+            if right < end:
+                other = heap[right]
+                if _before(other, smaller):
+                    child = right
+                    smaller = other
+            heap[pos] = smaller
+            smaller.pos = pos
             pos = child
             child = 2 * pos + 1
+        while pos > start:  # back up to where the entry belongs
+            parent_pos = (pos - 1) >> 1
+            parent = heap[parent_pos]
+            if not _before(entry, parent):
+                break
+            heap[pos] = parent
+            parent.pos = pos
+            pos = parent_pos
         heap[pos] = entry
         entry.pos = pos
