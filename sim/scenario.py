@@ -353,11 +353,15 @@ class OutboundSpec(Spec):
     sql_probability: Probability = Field(description="P(SQL | lead)")
 
 
+MAX_ATTEMPTS = 100_000
+"""The most dial attempts a cadence may allow (the compiled build keeps dial counts in 32 bits)."""
+
+
 class CadenceSpec(Spec):
     """How development reps work a lead: attempts per day and the most attempts before giving up."""
 
     attempts_per_day: int = Field(3, ge=1)
-    max_attempts: int = Field(30, ge=1)
+    max_attempts: int = Field(30, ge=1, le=MAX_ATTEMPTS)
 
 
 class HandoffLegSpec(Spec):

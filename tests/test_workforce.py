@@ -1010,3 +1010,19 @@ def test_an_open_deal_rebuilt_for_a_reassignment_is_the_deal_that_was_scheduled(
     assert len(checked) > 20
     # and reassignments happened, each rebuilding (then keeping) the deal's plan
     assert any(row[1] == WorkforceEvent.EXIT and row[2] == log.roles.index("ae") for row in log.workforce)
+
+
+def test_a_lead_needing_more_dials_than_any_cadence_allows_is_unreachable_not_an_overflow() -> None:
+    """Dial counts are 32-bit fields in the compiled build: an absurd dials-to-connect draw is
+    capped at creation (above every allowed ``max_attempts``), so it ends as unreachable after
+    the cadence's attempts, in both builds alike."""
+    data = base_scenario(
+        horizon_months=2,
+        inbound_spec=inbound(mqls_per_month=40.0, dials_to_connect=constant(5e12)),
+    )
+    log = simulate(build(data), SEED, 0)
+    table = log.lead_table()
+    worked = table["state"] != LeadState.OPEN
+    assert worked.sum() > 0
+    assert np.all(table["state"][worked] == LeadState.UNREACHABLE)
+    assert np.all(table["dials"][worked] == build(data).contact.max_attempts)

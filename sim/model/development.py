@@ -254,10 +254,10 @@ class DevelopmentDesk:
         lead.dev_rep = rep.id
         lead.w_start = w_now
         dial_days = lead.dial_days = rep.dial_days
-        attempts = lead.dials_needed
+        attempts: int = lead.dials_needed
         if attempts > self.max_attempts:
             attempts = self.max_attempts
-        remaining = attempts - lead.dials_done
+        remaining: int = attempts - lead.dials_done
         t_end = cal.from_work(w_now + (remaining if remaining > 1 else 1) * dial_days)
         rep.load += 1
         hold(rep.leads, lead)
