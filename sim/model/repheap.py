@@ -118,12 +118,12 @@ class NativeRepHeap(RepHeap):
             rep.heap_entry = entry
             heap.append(entry)
             self._live += 1
-            self._sift_up(entry)
+            self._sift_up(entry, entry.pos)
             return
         old_key = entry.key
         entry.key = key
         if key < old_key:
-            self._sift_up(entry)
+            self._sift_up(entry, entry.pos)
         elif key > old_key:
             self._sift_down(entry)
 
@@ -140,7 +140,7 @@ class NativeRepHeap(RepHeap):
         last.pos = entry.pos
         heap[entry.pos] = last
         if _before(last, entry):
-            self._sift_up(last)
+            self._sift_up(last, last.pos)
         else:
             self._sift_down(last)
 
@@ -148,11 +148,11 @@ class NativeRepHeap(RepHeap):
         heap: list[RepEntry] = self._heap
         return heap[0].rep if heap else None
 
-    def _sift_up(self, entry: RepEntry) -> None:
-        """Move ``entry`` towards the top while it comes before its parent."""
+    def _sift_up(self, entry: RepEntry, pos: int, top: int = 0) -> None:
+        """Put ``entry`` at ``pos`` or above it (not above ``top``), moving down the parents it
+        comes before."""
         heap: list[RepEntry] = self._heap
-        pos = entry.pos
-        while pos > 0:
+        while pos > top:
             parent_pos = (pos - 1) >> 1
             parent = heap[parent_pos]
             if not _before(entry, parent):
@@ -187,13 +187,4 @@ class NativeRepHeap(RepHeap):
             smaller.pos = pos
             pos = child
             child = 2 * pos + 1
-        while pos > start:  # back up to where the entry belongs
-            parent_pos = (pos - 1) >> 1
-            parent = heap[parent_pos]
-            if not _before(entry, parent):
-                break
-            heap[pos] = parent
-            parent.pos = pos
-            pos = parent_pos
-        heap[pos] = entry
-        entry.pos = pos
+        self._sift_up(entry, pos, start)  # back up to where the entry belongs
