@@ -233,15 +233,16 @@ def test_a_native_call_reuses_its_entry_for_the_next_call_it_makes() -> None:
     seen: list[int] = []
 
     def step(lead_: object, n: int, _unused: None) -> None:
-        seen.append(id(timeline.spare))
+        seen.append(id(timeline.spares[-1]))
         if n < 3:
             timeline.call3(env.now + 0.1, step, lead_, n + 1, None)
 
     timeline.call3(0.5, step, lead, 0, None)
     env.run()
     assert len(seen) == 4 and len(set(seen)) == 1  # one entry, reused by each step for the next
-    spare = timeline.spare
-    assert spare is not None and spare.a is None and spare.b is None and spare.fn is None
+    assert len(timeline.spares) == 1
+    spare = timeline.spares[-1]
+    assert spare.a is None and spare.b is None and spare.fn is None
 
 
 @TIMELINES

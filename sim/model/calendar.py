@@ -230,13 +230,14 @@ class NativeTimeline(Timeline):
       and cost more at small orgs.)
     - **Calls without a tuple.** :meth:`call2` and :meth:`call3` keep their arguments in the
       entry, and the entry of the call being made is reused by the next call it schedules
-      (``spare``): no allocation for the lead-level steps.
+      (``spares``): after the first days, no entry is made or freed for the lead-level steps.
     """
 
     def __init__(self, initial_time: float = 0.0) -> None:
         super().__init__(initial_time)
-        self.spare: Entry | None = None
-        """The entry of the call being made, free for the next :meth:`call2` or :meth:`call3`."""
+        self.spares: list[Entry] = []
+        """Entries of calls already made, free for the next :meth:`call2` or :meth:`call3`; the
+        last is the call being made (still in cache)."""
         self.horizon: float = _bucket_end(initial_time)
         """Entries due before this time are in the heap; the others wait in ``buckets``."""
         self.buckets: dict[int, list[Entry]] = {}
@@ -268,11 +269,11 @@ class NativeTimeline(Timeline):
             t = now
         entry_id = self.next_id
         self.next_id = entry_id + 1
-        entry = self.spare
-        if entry is None:
+        spares = self.spares
+        if not spares:
             entry = Entry(t, NORMAL, entry_id, fn, None, nargs, a, b, c)
         else:
-            self.spare = None
+            entry = spares.pop()
             entry.t = t
             entry.entry_id = entry_id
             entry.fn = fn
@@ -324,7 +325,7 @@ class NativeTimeline(Timeline):
                 return
             a, b, c = entry.a, entry.b, entry.c
             entry.a = entry.b = entry.c = entry.fn = None
-            self.spare = entry  # the call's own entry, still in cache, for the next call it makes
+            self.spares.append(entry)  # the call's own entry, still in cache, for the next call it makes
             if nargs == 3:
                 fn(a, b, c)
             else:
