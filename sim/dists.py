@@ -23,6 +23,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 _STD_NORMAL = NormalDist()
+_EPS = 1e-12
 
 
 def _special() -> Any:
@@ -31,7 +32,6 @@ def _special() -> Any:
     from scipy import special
 
     return special
-_EPS = 1e-12
 
 
 class _DistBase(BaseModel):

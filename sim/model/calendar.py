@@ -405,13 +405,16 @@ class NativeTimeline(Timeline):
         end = len(queue)
         child = 2 * pos + 1
         while child < end:
+            smaller = queue[child]
             right = child + 1
-            if right < end and _before(queue[right], queue[child]):
-                child = right
-            first = queue[child]
-            if not _before(first, entry):
+            if right < end:
+                other = queue[right]
+                if _before(other, smaller):
+                    child = right
+                    smaller = other
+            if not _before(smaller, entry):
                 break
-            queue[pos] = first
+            queue[pos] = smaller
             pos = child
             child = 2 * pos + 1
         queue[pos] = entry

@@ -74,10 +74,10 @@ class ClosingDesk:
         """SQLs on their way to this desk (``hold``/``release``: constant time, any order)."""
         self.orphans: set[Lead] = set()
         self.room = rep_heap()
+        """Closers who can open one more opportunity, least loaded first."""
         self._arrive_step: Callable[[Lead, bool], None] = self._arrive
         self._close_step: Callable[[Lead, bool, int], None] = self._close
         """The steps bound once: the timeline gets the same objects for every SQL."""
-        """Closers who can open one more opportunity, least loaded first."""
         pool.desk = self
 
     # ------------------------------------------------------------------ capacity

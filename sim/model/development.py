@@ -335,7 +335,7 @@ class DevelopmentDesk:
                     lead.first_touch_t = math.nan
                 lead.record_to(self.log.leads, t_end, LeadState.OPEN)
             rep.leads.clear()
-        max_wait = self.inbound.max_wait_days if self.inbound is not None else math.inf
+        max_wait = self._max_wait_days
         for lead in (*self.queue, *self.orphans):
             if math.isnan(lead.first_touch_t) and t_end - lead.created_t > max_wait:
                 lead.record_to(self.log.leads, lead.created_t + max_wait, LeadState.STALE)
