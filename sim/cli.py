@@ -47,6 +47,31 @@ def _fraction(text: str) -> float:
     return value
 
 
+def version_line() -> str:
+    """``salesim --version``: the version and the build of the simulation core (compiled or not)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from sim.compiled import describe
+
+    try:
+        number = version("salesim")
+    except PackageNotFoundError:  # run from a checkout that is not installed
+        number = "(not installed)"
+    return f"salesim {number}, simulation core: {describe()}"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, computed only when asked for (it imports the simulation core)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the version and whether the simulation core is compiled, and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        sys.stdout.write(version_line() + "\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from sim.experiment import DEFAULT_SEED
 
@@ -54,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="salesim",
         description="Monte Carlo simulation of a SaaS sales organization.",
     )
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run replications of a scenario and summarize its KPIs")

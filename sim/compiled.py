@@ -1,13 +1,13 @@
 """Which modules of the simulation core this installation runs compiled.
 
-salesim is pure Python. A regular (non-editable) install made with ``SALESIM_COMPILE=1``
-(``SALESIM_COMPILE=1 pip install .``) also compiles the modules listed in
-:data:`COMPILED_MODULES` to C extensions with mypyc: the same source files, the same records
-to the last bit, a replication in about a third of the time (README, "Speed"). This module owns
-that list — the build script (``setup.py``) reads it from this file without importing the
-package — and tells at run time which of those modules were loaded from compiled extensions
-(:func:`is_compiled`, which the calendar and the rep heaps also use to pick their typed
-variants).
+A regular install (``pip install .``) compiles the modules listed in :data:`COMPILED_MODULES`
+to C extensions with mypyc, when a C compiler is there: the same source files, the same
+records to the last bit, a replication in about a third of the time (README, "Speed"). An
+editable install (``pip install -e .``), a build without a compiler, or ``SALESIM_COMPILE=0``
+give the pure-Python package (:func:`compile_mode`). This module owns that list — the build
+script (``setup.py``) reads it from this file without importing the package — and tells at run
+time which of those modules were loaded from compiled extensions (:func:`is_compiled`, which the
+calendar and the rep heaps also use to pick their typed variants; :func:`describe` for people).
 
 It imports nothing but the standard library at the top, so that ``setup.py`` can run it in a
 build environment that has none of salesim's dependencies.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Mapping
 from importlib.machinery import EXTENSION_SUFFIXES
 
 COMPILED_MODULES: tuple[str, ...] = (
@@ -39,13 +40,37 @@ COMPILED_MODULES: tuple[str, ...] = (
 replication's inner loop). Everything else (scenarios, statistics, tables, the CLI) stays Python."""
 
 COMPILE_ENV_VAR = "SALESIM_COMPILE"
-"""Set to 1 during ``pip install .`` to build the compiled core."""
+"""Read by ``setup.py`` during ``pip install .``: which build to make (:func:`compile_mode`)."""
+
+_ON = frozenset({"1", "true", "yes", "on"})
+_OFF = frozenset({"0", "false", "no", "off"})
 
 
-def compile_requested(environ: dict[str, str] | None = None) -> bool:
-    """Whether the build was asked for the compiled core (``SALESIM_COMPILE`` is 1, true, yes or on)."""
-    value = (os.environ if environ is None else environ).get(COMPILE_ENV_VAR, "")
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def compile_mode(environ: Mapping[str, str] | None = None) -> str:
+    """Which build ``pip install .`` makes, from ``SALESIM_COMPILE``.
+
+    Returns
+    -------
+    str
+        ``"auto"`` when the variable is unset, empty or ``auto``: a regular install compiles the
+        core and, if that fails (no C compiler, no Python headers), installs it as pure Python;
+        an editable install is pure Python. ``"on"`` for 1, true, yes or on: compile, and fail
+        the install if compiling fails (CI uses it). ``"off"`` for 0, false, no or off: pure Python.
+
+    Raises
+    ------
+    ValueError
+        For any other value, naming the ones accepted.
+    """
+    value = (os.environ if environ is None else environ).get(COMPILE_ENV_VAR, "").strip().lower()
+    if value in ("", "auto"):
+        return "auto"
+    if value in _ON:
+        return "on"
+    if value in _OFF:
+        return "off"
+    raise ValueError(f"{COMPILE_ENV_VAR}={value!r}: expected 1 (compile, or fail), 0 (pure Python), "
+                     f"or auto / unset (compile if a C compiler is there, else pure Python)")
 
 
 def compiled_modules() -> list[str]:

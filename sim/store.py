@@ -47,13 +47,17 @@ class ResultsMismatchError(StoreError):
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that determine results."""
+    """Versions of Python and the packages that determine results, and the build of salesim's
+    simulation core (``salesim_core``: compiled or pure Python — the same records either way)."""
+    from sim.compiled import describe
+
     out = {"python": platform.python_version()}
     for name in _PACKAGES:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
+    out["salesim_core"] = describe()
     return out
 
 

@@ -19,6 +19,7 @@ from pandas.testing import assert_frame_equal
 
 import sim
 from sim.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from sim.compiled import describe
 from sim.metrics import KPI_NAMES
 from sim.store import SUMMARY_CSV_COLUMNS
 
@@ -92,6 +93,7 @@ def test_manifest(finished: tuple[Path, str], minimal_path: Path) -> None:
     assert manifest["reps_requested"] == REPS
     assert manifest["failures"] == []
     assert {"python", "salesim", "numpy", "simpy", "pandas"} <= set(manifest["versions"])
+    assert manifest["versions"]["salesim_core"] == describe()  # which build ran: compiled or pure Python
 
 
 def test_replications_table(finished: tuple[Path, str]) -> None:

@@ -1,4 +1,4 @@
-"""The optional compiled core (``SALESIM_COMPILE=1 pip install .``, see ``sim/compiled.py``).
+"""The compiled core (a regular ``pip install .``, see ``sim/compiled.py``).
 
 In a pure-Python install these tests check the bookkeeping. In a compiled install (the second
 half of ``.ci/run``) they also check that the suite really runs the compiled modules and that
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.compiled import COMPILED_MODULES, compile_requested, compiled_modules, describe
+from sim.compiled import COMPILED_MODULES, compile_mode, compiled_modules, describe
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECT = os.environ.get("SALESIM_EXPECT_COMPILED")
@@ -61,13 +61,19 @@ def test_the_compiled_modules_exist_and_are_reported() -> None:
                           f"compiled ({len(compiled)} of {len(COMPILED_MODULES)} core modules)")
 
 
-@pytest.mark.parametrize(("value", "requested"), [
-    ("1", True), ("true", True), (" Yes ", True), ("on", True),
-    ("", False), ("0", False), ("no", False), ("false", False),
+@pytest.mark.parametrize(("value", "mode"), [
+    ("1", "on"), ("true", "on"), (" Yes ", "on"), ("on", "on"),
+    ("0", "off"), ("no", "off"), ("false", "off"), ("OFF", "off"),
+    ("", "auto"), ("auto", "auto"),
 ])
-def test_compile_requested_reads_the_environment_variable(value: str, requested: bool) -> None:
-    assert compile_requested({"SALESIM_COMPILE": value}) is requested
-    assert compile_requested({}) is False
+def test_compile_mode_reads_the_environment_variable(value: str, mode: str) -> None:
+    assert compile_mode({"SALESIM_COMPILE": value}) == mode
+    assert compile_mode({}) == "auto"
+
+
+def test_compile_mode_refuses_other_values() -> None:
+    with pytest.raises(ValueError, match="SALESIM_COMPILE='2'"):
+        compile_mode({"SALESIM_COMPILE": "2"})
 
 
 @pytest.mark.skipif(EXPECT is None, reason="only when .ci/run says which build the suite runs against")
@@ -81,7 +87,7 @@ def test_the_suite_runs_the_build_it_was_meant_to() -> None:
         assert compiled == []
 
 
-@pytest.mark.skipif(not compiled_modules(), reason="needs a compiled install (SALESIM_COMPILE=1 pip install .)")
+@pytest.mark.skipif(not compiled_modules(), reason="needs a compiled install (pip install .)")
 def test_compiled_and_python_write_the_same_records(tmp_path: Path) -> None:
     """Records of the compiled core equal those of the Python sources, bit for bit (NaN = NaN)."""
     compiled = records_of_cases(str(ROOT))
@@ -111,3 +117,13 @@ def test_compiled_and_python_write_the_same_records(tmp_path: Path) -> None:
             # row by row and value by value, NaN equal to NaN (a time may be the int 0 in one build
             # and 0.0 in the other)
             np.testing.assert_equal(table_c, table_p, err_msg=key)
+
+
+def test_the_command_line_says_which_build_it_runs(capsys) -> None:
+    from sim.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("salesim ") and line.endswith(f"simulation core: {describe()}")
