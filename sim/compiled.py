@@ -62,14 +62,15 @@ def compile_mode(environ: Mapping[str, str] | None = None) -> str:
     ValueError
         For any other value, naming the ones accepted.
     """
-    value = (os.environ if environ is None else environ).get(COMPILE_ENV_VAR, "").strip().lower()
+    given = (os.environ if environ is None else environ).get(COMPILE_ENV_VAR, "")
+    value = given.strip().lower()
     if value in ("", "auto"):
         return "auto"
     if value in _ON:
         return "on"
     if value in _OFF:
         return "off"
-    raise ValueError(f"{COMPILE_ENV_VAR}={value!r}: expected 1 (compile, or fail), 0 (pure Python), "
+    raise ValueError(f"{COMPILE_ENV_VAR}={given!r}: expected 1 (compile, or fail), 0 (pure Python), "
                      f"or auto / unset (compile if a C compiler is there, else pure Python)")
 
 
