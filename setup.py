@@ -76,19 +76,17 @@ def compiled_core(argv: list[str], environ: dict[str, str] | None = None) -> dic
                      f"modules would keep running after their source files change. Unset {variable} for "
                      f"pip install -e . (an editable install is pure Python).")
         return {}
+    if any(command in argv for command in REQUIREMENT_COMMANDS):  # pip is asking what the build needs
+        return {"setup_requires": BUILD_REQUIREMENTS}  # nothing to compile yet
     try:
         from mypyc.build import mypycify
     except ImportError:
-        if any(command in argv for command in REQUIREMENT_COMMANDS):  # pip is asking what the build needs
-            return {"setup_requires": BUILD_REQUIREMENTS}
         if mode == "on":
             sys.exit(f"{variable}=1 needs mypy, which provides mypyc (with --no-build-isolation: pip install "
                      f"mypy first)")
         print(fallback_message("mypy, which provides mypyc, is not installed in the build environment"),
               file=sys.stderr)
         return {}
-    if any(command in argv for command in REQUIREMENT_COMMANDS):
-        return {"setup_requires": BUILD_REQUIREMENTS}  # nothing to compile yet
     paths = [str(Path(*name.split(".")).with_suffix(".py")) for name in _compiled["COMPILED_MODULES"]]
     try:
         extensions = mypycify(paths, opt_level="3", debug_level="0")
