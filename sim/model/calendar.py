@@ -44,6 +44,7 @@ from heapq import heappop, heappush
 from typing import Any, Final
 
 import simpy
+from mypy_extensions import mypyc_attr
 from simpy.core import NORMAL, URGENT, EmptySchedule, EventPriority, Infinity, StopSimulation
 
 from sim.compiled import is_compiled
@@ -180,9 +181,13 @@ def _bucket_end(t: float) -> float:
     return (t // BUCKET_DAYS + 1.0) * BUCKET_DAYS
 
 
+@mypyc_attr(free_list_len=1)
 class Entry:
     """One pending step of a :class:`NativeTimeline`: a call ``fn(*args)``, ``fn(a, b)`` or
-    ``fn(a, b, c)`` (``nargs`` -1, 2 or 3), or, with ``fn`` None, the SimPy event ``args``."""
+    ``fn(a, b, c)`` (``nargs`` -1, 2 or 3), or, with ``fn`` None, the SimPy event ``args``.
+
+    The compiled class keeps the last freed entry for the next one made (``free_list_len``): the
+    MQL arrivals, SimPy's events and :meth:`Timeline.call_at` make one and free it once done."""
 
     def __init__(self, t: float, priority: int, entry_id: int, fn: Any, args: Any, nargs: int = -1,
                  a: Any = None, b: Any = None, c: Any = None) -> None:

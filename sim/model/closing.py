@@ -73,6 +73,9 @@ class ClosingDesk:
         self.in_transit: list[Lead] = []
         """SQLs on their way to this desk (``hold``/``release``: constant time, any order)."""
         self.orphans: set[Lead] = set()
+        """Open deals whose closer left with nobody to take them over."""
+        self.closers: dict[int, Rep] = {}
+        """The desk's closers by id, for ``Lead.closer_rep`` (a lead keeps no reference to a rep)."""
         self.room = rep_heap()
         """Closers who can open one more opportunity, least loaded first."""
         self._arrive_step: Callable[[Lead, bool], None] = self._arrive
@@ -101,6 +104,7 @@ class ClosingDesk:
                    default=None)
 
     def rep_joined(self, rep: Rep) -> None:
+        self.closers[rep.id] = rep
         self._set_capacity(rep)
         self.fill()
 
@@ -125,14 +129,12 @@ class ClosingDesk:
             self._reassigned(lead)
             target = self._least_loaded()
             if target is None:
-                lead.closer = None
                 self.orphans.add(lead)
                 self.pool.busy.add(now, -1)
                 continue
             target.load += 1
             hold(target.leads, lead)
             self._touch(target)
-            lead.closer = target
             lead.closer_rep = target.id
         rep.leads.clear()
         self.room.remove(rep)
@@ -212,7 +214,6 @@ class ClosingDesk:
         passed its meetings before now; only the later ones can still lose it."""
         now = self.timeline.now
         lead.opportunity_t = now if started_t is None else started_t
-        lead.closer = rep
         lead.closer_rep = rep.id
         rep.load += 1
         hold(rep.leads, lead)
@@ -282,10 +283,11 @@ class ClosingDesk:
         if lead.token != token:
             return  # rescheduled after a reassignment, or lost at a rep's exit
         now = self.timeline.now
-        rep = lead.closer
-        if rep is None:
+        rep: Rep | None = None
+        if self.orphans and lead in self.orphans:
             self.orphans.discard(lead)
         else:
+            rep = self.closers[lead.closer_rep]
             rep.load -= 1
             release(rep.leads, lead)
             self.pool.busy.add(now, -1)

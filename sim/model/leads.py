@@ -18,7 +18,7 @@ import math
 from typing import Any
 
 import numpy as np
-from mypy_extensions import i16, i32
+from mypy_extensions import i16, i32, mypyc_attr
 
 from sim.dists import _DistBase
 from sim.eventlog import LEAD_RECORD_BYTES, NAN, LeadRecords, Source
@@ -76,8 +76,21 @@ class MarketView:
         self.industry = Categorical(list(market.industries), market.industries, industries)
 
 
+@mypyc_attr(acyclic=True, free_list_len=1)
 class Lead:
-    """One lead (an inbound MQL or an outbound prospect) moving through the funnel."""
+    """One lead (an inbound MQL or an outbound prospect) moving through the funnel.
+
+    A lead refers to nothing that can lead back to it — numbers, its block's meeting draws, a
+    kept meeting plan of floats; its closer by id (``closer_rep``), not by reference — so the
+    compiled build declares it *acyclic*: no header or tracking by Python's cycle collector.
+    Freeing a tracked object unlinks it from the collector's list, which writes to the objects
+    allocated just before and after it; for a lead freed weeks (of simulated time) after its
+    creation those are cold, and in a large org that was 2–3% of the run. Give ``Lead`` a field
+    that can hold a rep, a desk or a callable and that promise breaks (a leak, not a crash;
+    ``tests/test_compiled.py`` checks that a finished replication is freed). The compiled class
+    also keeps the last freed lead for the next one made (``free_list_len``): leads end about as
+    often as they are created, and the reused one is still in cache.
+    """
 
     # The attributes and their types: slots in Python, C fields in the compiled build (sim/compiled.py),
     # in that order. Small whole numbers are 32- and 16-bit fields there (i32, i16: plain ints in
@@ -102,8 +115,6 @@ class Lead:
     churn_budget: float
     win_odds: float
     """Odds multiplier of the deal's first meeting: the hand-off's, then times the closer's at opening."""
-    closer: Any
-    """The closer holding the opportunity (a :class:`~sim.model.workforce.Rep`), or None."""
     plan: Any
     """The opportunity's (meeting times, pass probabilities, pass uniforms) where it cannot be
     rebuilt from the lead (a warm start's, or once reassigned); None otherwise."""
@@ -113,6 +124,8 @@ class Lead:
     dials_done: i32
     dev_rep: i32
     closer_rep: i32
+    """The id of the closer holding the opportunity, or of its last one (-1: none yet); the
+    desk finds the rep from it (:class:`~sim.model.closing.ClosingDesk`)."""
     token: i32
     meeting_row: i32
     """This lead's row in ``meeting_block``."""
@@ -137,7 +150,6 @@ class Lead:
         self.closer_rep = -1
         self.dev_team = -1
         self.closer_team = -1
-        self.closer = None
         self.token = 0
         self.w_start = 0.0
         self.dial_days = 0.0

@@ -24,6 +24,8 @@ from __future__ import annotations
 from heapq import heapify, heappop, heappush, heapreplace
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from sim.compiled import is_compiled
 
 _COMPILED = is_compiled(__file__)
@@ -81,8 +83,10 @@ class RepHeap:
         return None
 
 
+@mypyc_attr(free_list_len=1)
 class RepEntry:
-    """One rep's place in a :class:`NativeRepHeap`: its key and its index in the heap."""
+    """One rep's place in a :class:`NativeRepHeap`: its key and its index in the heap. (Made when a
+    rep becomes eligible, freed when it stops being so; the compiled class reuses the last freed.)"""
 
     def __init__(self, key: float, rep_id: int, rep: Any, pos: int) -> None:
         self.key = key
