@@ -1026,3 +1026,31 @@ def test_a_lead_needing_more_dials_than_any_cadence_allows_is_unreachable_not_an
     assert worked.sum() > 0
     assert np.all(table["state"][worked] == LeadState.UNREACHABLE)
     assert np.all(table["dials"][worked] == build(data).contact.max_attempts)
+
+
+@pytest.mark.parametrize("replication", [0, 1, 2])
+def test_uncovered_share_by_csm_book_equals_the_per_account_rule(replication: int) -> None:
+    """``Accounts._uncovered_share`` computes the share once per CSM and gathers it per account
+    (``csm_slot``); every week, as CSMs join, leave (no backfill: their accounts wait for the next
+    hire) and accounts churn, it must give each active account what the rule gives it from the
+    account's own CSM: max(0, 1 - coverage / book), or 1 without a CSM."""
+    data = everything_on()
+    data["roles"]["csm"]["tenure_months"] = constant(4.0)  # each CSM leaves after 4 months, not replaced
+    world = World(build(data), SEED, replication)
+    accounts = world.accounts
+    seen = {"checks": 0, "with_csm": 0, "without_csm": 0}
+
+    def check() -> None:
+        idx = np.flatnonzero(accounts.active[:len(accounts.lead_ids)])
+        expected = []
+        for account in idx.tolist():
+            rep = accounts.csm[account]
+            expected.append(max(0.0, 1.0 - rep.capacity / rep.load) if rep is not None and rep.load > 0 else 1.0)
+            seen["with_csm" if rep is not None else "without_csm"] += 1
+        np.testing.assert_array_equal(accounts._uncovered_share(idx), np.array(expected, dtype=float))
+        seen["checks"] += 1
+
+    for week in range(1, int(world.horizon_days / 7)):
+        world.timeline.call_at(7.0 * week, check)
+    world.run()
+    assert seen["checks"] > 40 and seen["with_csm"] > 0 and seen["without_csm"] > 0, seen

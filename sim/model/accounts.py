@@ -53,6 +53,13 @@ class Accounts:
         self.active = np.zeros(64, dtype=bool)
         """Whether each account is still a customer."""
         self.csm: list[Rep | None] = []
+        self.csm_slot = np.full(64, -1, dtype=np.int64)
+        """Per account, its CSM's place in ``csm_reps`` (-1: no CSM): ``csm`` as an array, for
+        the month step."""
+        self.csm_reps: list[Rep] = []
+        """Every CSM that joined a pool of this desk, in order of joining."""
+        self._slot_of: dict[int, int] = {}
+        """Rep id → place in ``csm_reps``."""
         self.pool_of: list[RolePool | None] = []
         self.orphans: dict[int, set[int]] = {}
         """Accounts of a CSM pool left without a CSM (vacancy), by pool index."""
@@ -85,6 +92,8 @@ class Accounts:
             heap.remove(rep)
 
     def rep_joined(self, rep: Rep) -> None:
+        self._slot_of[rep.id] = len(self.csm_reps)
+        self.csm_reps.append(rep)
         rep.capacity = self._capacity(rep)
         rep.pool.capacity.add(self.env.now, rep.capacity)
         self._touch(rep)
@@ -111,6 +120,7 @@ class Accounts:
         for account in accounts:
             if lose:
                 self.csm[account] = None
+                self.csm_slot[account] = -1
                 self._churn(account, self.env.now)
                 continue
             target = self._least_loaded(pool)
@@ -118,10 +128,12 @@ class Accounts:
                 self._assign(account, target)
             else:
                 self.csm[account] = None
+                self.csm_slot[account] = -1
                 self.orphans.setdefault(pool.pool_index, set()).add(account)
 
     def _assign(self, account: int, rep: Rep) -> None:
         self.csm[account] = rep
+        self.csm_slot[account] = self._slot_of[rep.id]
         rep.items.add(account)
         rep.load += 1
         rep.pool.busy.add(self.env.now, 1)
@@ -169,6 +181,7 @@ class Accounts:
         self.budget = np.concatenate((self.budget, np.zeros_like(self.budget)))
         self.hazard = np.concatenate((self.hazard, np.zeros_like(self.hazard)))
         self.active = np.concatenate((self.active, np.zeros_like(self.active)))
+        self.csm_slot = np.concatenate((self.csm_slot, np.full_like(self.csm_slot, -1)))
 
     def month_step(self, month: int, t_start: float, t_end: float) -> None:
         """Churn and expansion of month ``month`` (1-based) spanning [t_start, t_end)."""
@@ -207,13 +220,15 @@ class Accounts:
         self._expand(month, active_idx[survivors], seg[survivors], float(last_instant))
 
     def _uncovered_share(self, idx: np.ndarray) -> np.ndarray:
-        """Per account, the share of its CSM's book beyond the CSM's coverage (1 without a CSM)."""
-        csm = self.csm
-        shares: list[float] = []
-        for account in idx.tolist():
-            rep = csm[account]
-            shares.append(max(0.0, 1.0 - rep.capacity / rep.load) if rep is not None and rep.load > 0 else 1.0)
-        return np.array(shares, dtype=float)
+        """Per account of ``idx``, the share of its CSM's book beyond the CSM's coverage (1
+        without a CSM).
+
+        Computed once per CSM and gathered through ``csm_slot``, not once per account: a large
+        org has tens of thousands of accounts and a few dozen CSMs, and a loop over the accounts
+        visits an object per account, spread over memory."""
+        per_csm = [max(0.0, 1.0 - rep.capacity / rep.load) if rep.load > 0 else 1.0 for rep in self.csm_reps]
+        per_csm.append(1.0)  # slot -1: no CSM
+        return np.array(per_csm)[self.csm_slot[idx]]
 
     def _churn(self, account: int, t: float) -> None:
         self.active[account] = False
