@@ -29,6 +29,12 @@ _compiled = runpy.run_path(str(HERE / "sim" / "compiled.py"))  # stdlib only: no
 BUILD_REQUIREMENTS = ["mypy>=1.20", "simpy>=4.1", "numpy>=1.26"]
 """What a compiled build needs besides setuptools: mypyc (it comes with mypy), and the libraries
 whose types the compiled modules use (the others count as untyped)."""
+LOCAL_CALLS_FLAG = "-fno-semantic-interposition"
+"""mypyc puts every compiled module and its runtime helpers in one C file, as global functions.
+Compiled as position-independent code, a call from one to another goes through the procedure
+linkage table and is never inlined, in case another library replaces the callee at load time
+(semantic interposition) — which nothing does here. Without it, the heaps' comparisons and list
+reads are inlined into their loops."""
 EDITABLE_COMMANDS = ("editable_wheel", "develop")
 REQUIREMENT_COMMANDS = ("egg_info", "dist_info")
 """What setuptools runs when pip asks what a build needs (for a wheel or an editable install alike)."""
@@ -95,6 +101,9 @@ def compiled_core(argv: list[str], environ: dict[str, str] | None = None) -> dic
             raise
         print(fallback_message(f"mypyc stopped: {error!r}"), file=sys.stderr)
         return {}
+    if sys.platform != "win32":  # GCC and Clang: see LOCAL_CALLS_FLAG
+        for extension in extensions:
+            extension.extra_compile_args = [*extension.extra_compile_args, LOCAL_CALLS_FLAG]
     arguments: dict = {"setup_requires": BUILD_REQUIREMENTS, "ext_modules": extensions}
     if mode == "auto":
         arguments["cmdclass"] = {"build_ext": OptionalBuildExt}

@@ -87,3 +87,27 @@ def test_a_default_build_that_fails_to_compile_installs_no_extension(setup_scrip
     assert not list(built.rglob("*.so")) and not list(built.rglob("*.pyd"))
     said = capsys.readouterr().err
     assert "compiled core was not built" in said and "pure-Python" in said
+
+
+def test_a_compiled_build_lets_the_c_compiler_inline_across_the_core(setup_script, monkeypatch):
+    """The extensions mypyc makes get ``-fno-semantic-interposition`` (see ``LOCAL_CALLS_FLAG``),
+    after mypyc's own flags, on GCC/Clang platforms."""
+    import types
+
+    from setuptools import Extension
+
+    made: list[Extension] = []
+
+    def mypycify(paths, **options):
+        made.extend(Extension(f"m{i}", [path], extra_compile_args=["-O3"]) for i, path in enumerate(paths))
+        return made
+
+    fake = types.ModuleType("mypyc.build")
+    fake.mypycify = mypycify
+    monkeypatch.setitem(sys.modules, "mypyc", types.ModuleType("mypyc"))
+    monkeypatch.setitem(sys.modules, "mypyc.build", fake)
+    arguments = setup_script["compiled_core"](["setup.py", "bdist_wheel"], {"SALESIM_COMPILE": "1"})
+    assert arguments["ext_modules"] == made and made
+    flag = setup_script["LOCAL_CALLS_FLAG"]
+    for extension in made:
+        assert extension.extra_compile_args == (["-O3"] if sys.platform == "win32" else ["-O3", flag])
