@@ -44,7 +44,7 @@ from heapq import heappop, heappush
 from typing import Any, Final
 
 import simpy
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 from simpy.core import NORMAL, URGENT, EmptySchedule, EventPriority, Infinity, StopSimulation
 
 from sim.compiled import is_compiled
@@ -379,9 +379,9 @@ class NativeTimeline(Timeline):
         if not queue:
             return last
         first = queue[0]
-        end = len(queue)
-        pos = 0
-        child = 1
+        end: i64 = len(queue)  # i64 (a plain int in Python): C arithmetic and list indexing where compiled
+        pos: i64 = 0
+        child: i64 = 1
         while child < end:
             smaller = queue[child]  # each child read once: a list read is a call in the compiled build
             right = child + 1
@@ -396,7 +396,7 @@ class NativeTimeline(Timeline):
         self._sift_up(pos, last)
         return first
 
-    def _sift_up(self, pos: int, entry: Entry) -> None:
+    def _sift_up(self, pos: i64, entry: Entry) -> None:
         """Put ``entry`` at ``pos`` or above it, moving down the parents it comes before."""
         queue: list[Entry] = self.queue
         while pos > 0:
@@ -408,11 +408,11 @@ class NativeTimeline(Timeline):
             pos = parent_pos
         queue[pos] = entry
 
-    def _sift_down(self, pos: int, entry: Entry) -> None:
+    def _sift_down(self, pos: i64, entry: Entry) -> None:
         """Put ``entry`` at ``pos`` or below it, moving up the children that come before it."""
         queue: list[Entry] = self.queue
-        end = len(queue)
-        child = 2 * pos + 1
+        end: i64 = len(queue)
+        child: i64 = 2 * pos + 1
         while child < end:
             smaller = queue[child]
             right = child + 1

@@ -24,7 +24,7 @@ from __future__ import annotations
 from heapq import heapify, heappop, heappush, heapreplace
 from typing import Any
 
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 
 from sim.compiled import is_compiled
 
@@ -88,7 +88,7 @@ class RepEntry:
     """One rep's place in a :class:`NativeRepHeap`: its key and its index in the heap. (Made when a
     rep becomes eligible, freed when it stops being so; the compiled class reuses the last freed.)"""
 
-    def __init__(self, key: float, rep_id: int, rep: Any, pos: int) -> None:
+    def __init__(self, key: float, rep_id: int, rep: Any, pos: i64) -> None:
         self.key = key
         self.rep_id = rep_id
         self.rep = rep
@@ -152,7 +152,7 @@ class NativeRepHeap(RepHeap):
         heap: list[RepEntry] = self._heap
         return heap[0].rep if heap else None
 
-    def _sift_up(self, entry: RepEntry, pos: int, top: int = 0) -> None:
+    def _sift_up(self, entry: RepEntry, pos: i64, top: i64 = 0) -> None:
         """Put ``entry`` at ``pos`` or above it (not above ``top``), moving down the parents it
         comes before."""
         heap: list[RepEntry] = self._heap
@@ -175,10 +175,10 @@ class NativeRepHeap(RepHeap):
         a lead usually belongs near the bottom, so this beats comparing it at every level too.
         """
         heap: list[RepEntry] = self._heap
-        end = len(heap)
-        pos = entry.pos
+        end: i64 = len(heap)  # i64 (a plain int in Python): C arithmetic and list indexing where compiled
+        pos: i64 = entry.pos
         start = pos
-        child = 2 * pos + 1
+        child: i64 = 2 * pos + 1
         while child < end:
             smaller = heap[child]
             right = child + 1
