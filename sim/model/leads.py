@@ -218,7 +218,20 @@ class LeadFactory:
         self.dials_to_connect = dials_to_connect
         self.id_offset = id_offset
         self.created = 0
-        self._block: list[tuple] = []
+        # The block's draws, one list per attribute (row = the lead's place in its block): lists of
+        # Python numbers, read one lead at a time, as they are drawn — no tuple per lead to make
+        # and free (their memory has gone cold by the time the lead is made).
+        self._segment: list[int] = []
+        self._dials: list[int] = []
+        self._u_qualify: list[float] = []
+        self._u_sql: list[float] = []
+        self._u_leak: list[float] = []
+        self._u_handoff: list[float] = []
+        self._response_days_drawn: list[float] = []
+        self._mrr: list[float] = []
+        self._churn_budget: list[float] = []
+        self._region: list[int] = []
+        self._industry: list[int] = []
         self._generators: dict[str, np.random.Generator] = {}
         self._pos = 0
 
@@ -253,20 +266,17 @@ class LeadFactory:
                 mrr[mask] = np.maximum(0.0, seg.mrr_usd.ppf(u_mrr[mask]))
         u_region = self._gen("region").random(n)
         u_industry = self._gen("industry").random(n)
-        columns = (
-            seg_idx.tolist(),
-            dials.tolist(),
-            self._gen("qualify").random(n).tolist(),
-            self._gen("sql").random(n).tolist(),
-            self._gen("handoff_leak").random(n).tolist(),
-            self._gen("handoff_delay").random(n).tolist(),
-            self._response_days(self._gen("response").random(n)).tolist(),
-            mrr.tolist(),
-            self._gen("churn_budget").exponential(1.0, n).tolist(),
-            self.view.region.pick_array(u_region).tolist(),
-            self.view.industry.pick_array(u_industry).tolist(),
-        )
-        self._block = list(zip(*columns, strict=True))
+        self._segment = seg_idx.tolist()
+        self._dials = dials.tolist()
+        self._u_qualify = self._gen("qualify").random(n).tolist()
+        self._u_sql = self._gen("sql").random(n).tolist()
+        self._u_leak = self._gen("handoff_leak").random(n).tolist()
+        self._u_handoff = self._gen("handoff_delay").random(n).tolist()
+        self._response_days_drawn = self._response_days(self._gen("response").random(n)).tolist()
+        self._mrr = mrr.tolist()
+        self._churn_budget = self._gen("churn_budget").exponential(1.0, n).tolist()
+        self._region = self.view.region.pick_array(u_region).tolist()
+        self._industry = self.view.industry.pick_array(u_industry).tolist()
         # The uniforms behind segment, deal size, region and industry stay in NumPy: only a POD
         # prospecting its own market slice maps them again (``create`` with a view).
         self._slice_uniforms = (u_segment, u_mrr, u_region, u_industry)
@@ -286,12 +296,14 @@ class LeadFactory:
 
     def create(self, t: float, view: MarketView | None = None) -> Lead:
         """The next lead of this source, created at time ``t`` (in ``view``'s market slice)."""
-        if self._pos >= len(self._block):
+        if self._pos >= len(self._segment):
             self._draw_block()
-        (seg, dials, u_q, u_sql, u_leak, u_handoff, response_days, mrr, budget, region,
-         industry) = self._block[self._pos]
         row = self._pos
-        self._pos += 1
+        self._pos = row + 1
+        seg = self._segment[row]
+        mrr = self._mrr[row]
+        region = self._region[row]
+        industry = self._industry[row]
         if view is not None and view is not self.view:
             u_segment, u_mrr, u_region, u_industry = (float(u[row]) for u in self._slice_uniforms)
             sliced = view.segment.pick(u_segment)
@@ -308,14 +320,14 @@ class LeadFactory:
         lead.region = region
         lead.industry = industry
         lead.created_t = t
-        lead.dials_needed = dials
-        lead.u_qualify = u_q
-        lead.u_sql = u_sql
-        lead.u_leak = u_leak
-        lead.u_handoff = u_handoff
-        lead.response_days = response_days
+        lead.dials_needed = self._dials[row]
+        lead.u_qualify = self._u_qualify[row]
+        lead.u_sql = self._u_sql[row]
+        lead.u_leak = self._u_leak[row]
+        lead.u_handoff = self._u_handoff[row]
+        lead.response_days = self._response_days_drawn[row]
         lead.mrr_usd = mrr
-        lead.churn_budget = budget
+        lead.churn_budget = self._churn_budget[row]
         lead.meeting_block = self._meetings
         lead.meeting_row = row
         self.created += 1
