@@ -1042,9 +1042,10 @@ def test_uncovered_share_by_csm_book_equals_the_per_account_rule(replication: in
 
     def check() -> None:
         idx = np.flatnonzero(accounts.active[:len(accounts.lead_ids)])
+        csm_of = {account: rep for rep in accounts.csm_reps for account in rep.items}  # from the CSMs' books
         expected = []
         for account in idx.tolist():
-            rep = accounts.csm[account]
+            rep = csm_of.get(account)
             expected.append(max(0.0, 1.0 - rep.capacity / rep.load) if rep is not None and rep.load > 0 else 1.0)
             seen["with_csm" if rep is not None else "without_csm"] += 1
         np.testing.assert_array_equal(accounts._uncovered_share(idx), np.array(expected, dtype=float))

@@ -52,10 +52,9 @@ class Accounts:
         """Accumulated churn hazard per account (the month step updates it in one vectorised assignment)."""
         self.active = np.zeros(64, dtype=bool)
         """Whether each account is still a customer."""
-        self.csm: list[Rep | None] = []
         self.csm_slot = np.full(64, -1, dtype=np.int64)
-        """Per account, its CSM's place in ``csm_reps`` (-1: no CSM): ``csm`` as an array, for
-        the month step."""
+        """Per account, its CSM's place in ``csm_reps`` (-1: no CSM; :meth:`_csm_of`). An array,
+        so that the month step gathers every account's CSM at once."""
         self.csm_reps: list[Rep] = []
         """Every CSM that joined a pool of this desk, in order of joining."""
         self._slot_of: dict[int, int] = {}
@@ -119,7 +118,6 @@ class Accounts:
         self._touch(rep)  # inactive: leaves the ranking
         for account in accounts:
             if lose:
-                self.csm[account] = None
                 self.csm_slot[account] = -1
                 self._churn(account, self.env.now)
                 continue
@@ -127,17 +125,20 @@ class Accounts:
             if target is not None:
                 self._assign(account, target)
             else:
-                self.csm[account] = None
                 self.csm_slot[account] = -1
                 self.orphans.setdefault(pool.pool_index, set()).add(account)
 
     def _assign(self, account: int, rep: Rep) -> None:
-        self.csm[account] = rep
         self.csm_slot[account] = self._slot_of[rep.id]
         rep.items.add(account)
         rep.load += 1
         rep.pool.busy.add(self.env.now, 1)
         self._touch(rep)
+
+    def _csm_of(self, account: int) -> Rep | None:
+        """The CSM of ``account`` (None: none)."""
+        slot = int(self.csm_slot[account])
+        return self.csm_reps[slot] if slot >= 0 else None
 
     def _least_loaded(self, pool: RolePool | None) -> Rep | None:
         if pool is None or not pool.reps:
@@ -162,7 +163,6 @@ class Accounts:
         self.won_t[account] = t if signed_t is None else signed_t
         self.budget[account] = lead.churn_budget
         self.active[account] = True
-        self.csm.append(None)
         self.pool_of.append(pool)
         csm = self._least_loaded(pool)
         if csm is not None:
@@ -235,7 +235,7 @@ class Accounts:
         self.log.accounts.append(
             (t, int(AccountEvent.CHURN), self.lead_ids[account], int(self.segment[account]), self.mrr[account])
         )
-        rep = self.csm[account]
+        rep = self._csm_of(account)
         if rep is not None:
             rep.items.discard(account)
             rep.load -= 1
