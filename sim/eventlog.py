@@ -17,7 +17,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from mypy_extensions import mypyc_attr
@@ -100,7 +100,7 @@ LEAD_STRUCT = struct.Struct("=" + "".join(_STRUCT_CODES[dtype] for dtype in LEAD
 byte order, no padding (104 bytes)."""
 LEAD_RECORD_DTYPE = np.dtype(list(zip(LEAD_FIELDS, LEAD_DTYPES, strict=True)))
 """The same layout as a NumPy structured type, to read the records back without copying."""
-LEAD_RECORD_BYTES: int = LEAD_STRUCT.size
+LEAD_RECORD_BYTES: Final[int] = LEAD_STRUCT.size
 assert LEAD_RECORD_DTYPE.itemsize == LEAD_RECORD_BYTES
 
 

@@ -51,6 +51,11 @@ from sim.compiled import is_compiled
 
 __all__ = ["Entry", "Environment", "NativeTimeline", "Timeline"]
 
+_NORMAL: Final[int] = NORMAL
+_INFINITY: Final[float] = Infinity
+"""SimPy's ``NORMAL`` priority and ``Infinity``, as final names: C statics in the compiled build,
+where an imported name is looked up in the module's dictionary at every use."""
+
 BUCKET_DAYS: Final = 1.0
 """Width of a :class:`NativeTimeline` bucket (days): a power of two, so that bucket bounds are exact."""
 
@@ -264,7 +269,7 @@ class NativeTimeline(Timeline):
         now = self.now
         entry_id = self.next_id
         self.next_id = entry_id + 1
-        self._push(Entry(t if t > now else now, NORMAL, entry_id, fn, args))
+        self._push(Entry(t if t > now else now, _NORMAL, entry_id, fn, args))
 
     def call2(self, t: float, fn: Callable[[Any, Any], Any], a: Any, b: Any) -> None:
         self._push_call(t, fn, 2, a, b, None)
@@ -280,7 +285,7 @@ class NativeTimeline(Timeline):
         self.next_id = entry_id + 1
         spares = self.spares
         if not spares:
-            entry = Entry(t, NORMAL, entry_id, fn, None, nargs, a, b, c)
+            entry = Entry(t, _NORMAL, entry_id, fn, None, nargs, a, b, c)
         else:
             entry = spares.pop()
             entry.t = t
@@ -296,7 +301,7 @@ class NativeTimeline(Timeline):
         now = self.now
         entry_id = self.next_id
         self.next_id = entry_id + 1
-        entry = Entry(t if t > now else now, NORMAL, entry_id, fn, args)
+        entry = Entry(t if t > now else now, _NORMAL, entry_id, fn, args)
         if self.next_call is None:
             self.next_call = entry
         else:
@@ -310,7 +315,7 @@ class NativeTimeline(Timeline):
     def peek(self) -> float:
         self._fill()
         queue: list[Entry] = self.queue
-        t = queue[0].t if queue else Infinity
+        t = queue[0].t if queue else _INFINITY
         nxt: Entry | None = self.next_call
         return min(t, nxt.t) if nxt is not None else t
 
@@ -345,7 +350,7 @@ class NativeTimeline(Timeline):
     def _push(self, entry: Entry) -> None:
         """Add ``entry`` to the heap if it is due before ``horizon``, else to its bucket."""
         t = entry.t
-        if t < self.horizon or not t < Infinity:  # an infinite (or NaN) time stays in the heap
+        if t < self.horizon or not t < _INFINITY:  # an infinite (or NaN) time stays in the heap
             queue: list[Entry] = self.queue
             queue.append(entry)
             self._sift_up(len(queue) - 1, entry)

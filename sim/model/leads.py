@@ -15,7 +15,7 @@ same uniforms through the slice's weights (:class:`MarketView`).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from mypy_extensions import i16, i32, mypyc_attr
@@ -24,6 +24,11 @@ from sim.dists import _DistBase
 from sim.eventlog import LEAD_RECORD_BYTES, NAN, LeadRecords, Source
 from sim.rng import Streams
 from sim.scenario import MAX_ATTEMPTS, MAX_MEETINGS, Scenario
+
+_NAN: Final[float] = NAN
+_RECORD_BYTES: Final[int] = LEAD_RECORD_BYTES
+"""``NAN`` and ``LEAD_RECORD_BYTES`` as final names: C statics in the compiled build, where an
+imported name is looked up in the module's dictionary at every use (five times per lead made)."""
 
 BLOCK_SIZE = 1024
 """Leads drawn per block; fixed so that draws never depend on how many leads a run needs."""
@@ -140,11 +145,11 @@ class Lead:
     __slots__ = tuple(__annotations__)
 
     def __init__(self) -> None:
-        self.first_touch_t = NAN
-        self.connect_t = NAN
-        self.sql_t = NAN
-        self.handoff_t = NAN
-        self.opportunity_t = NAN
+        self.first_touch_t = _NAN
+        self.connect_t = _NAN
+        self.sql_t = _NAN
+        self.handoff_t = _NAN
+        self.opportunity_t = _NAN
         self.dials_done = 0
         self.dev_rep = -1
         self.closer_rep = -1
@@ -163,7 +168,7 @@ class Lead:
         half = len(draws) // 2
         return draws[:half], draws[half:]
 
-    def record_to(self, records: LeadRecords, end_t: float, state: int, close_t: float = NAN,
+    def record_to(self, records: LeadRecords, end_t: float, state: int, close_t: float = _NAN,
                   mrr_usd: float = 0.0) -> None:
         """Write the lead's record (``sim.eventlog.LEAD_FIELDS``) to ``records``: packed in place,
         with no tuple in between."""
@@ -175,7 +180,7 @@ class Lead:
             state, self.dials_done, mrr_usd, self.dev_rep, self.closer_rep, self.dev_team,
             self.closer_team, self.region, self.industry,
         )
-        records.end = offset + LEAD_RECORD_BYTES
+        records.end = offset + _RECORD_BYTES
 
 
 class LeadFactory:
