@@ -13,11 +13,15 @@ shape is handed to its own ``ppf1``.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Final
 
 from sim.dists import Constant, Exponential
 
 __all__ = ["ScalarPpf", "scalar_ppf"]
+
+_log1p: Final = math.log1p
+"""``math.log1p`` held in a final name: the compiled build has no C primitive for it, and reading
+it from the module is a lookup by name at every call."""
 
 
 class ScalarPpf:
@@ -49,7 +53,7 @@ class ExponentialPpf(ScalarPpf):
         self.mean: float = dist.mean_
 
     def ppf1(self, u: float) -> float:
-        return -self.mean * math.log1p(-u)
+        return -self.mean * _log1p(-u)
 
 
 def scalar_ppf(dist: Any) -> ScalarPpf:

@@ -81,7 +81,7 @@ class Rep:
     def conversion_multiplier(self) -> float:
         """Odds multiplier on the rep's conversions: intern yield, outsourcing, and (when the
         role says so) the ramp."""
-        ramp = self.ramp_level if self.pool.spec.ramp_applies_to_conversion else 1.0
+        ramp = self.ramp_level if self.pool.ramp_applies_to_conversion else 1.0
         return self.conversion * ramp
 
 
@@ -108,6 +108,9 @@ class RolePool:
         self.name = name
         self.index = index
         self.spec = spec
+        self.ramp_applies_to_conversion: bool = spec.ramp_applies_to_conversion
+        """The spec's flag, read once: a connect asks for it, and a pydantic model's attribute is a
+        lookup by name (:meth:`Rep.conversion_multiplier`)."""
         self.team = team
         self.seats = list(range(spec.headcount)) if seats is None else list(seats)
         self.pool_index = pool_index
