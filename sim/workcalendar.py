@@ -63,7 +63,9 @@ class WorkCalendar:
 
         Whole numbers map to the *start* of a working day, never to the end of the previous one.
         """
-        week, rest = divmod(w, self.days_per_week)
+        per_week = float(self.days_per_week)
+        week = w // per_week  # divmod(w, days_per_week) without the tuple: the same doubles, and
+        rest = w % per_week  # native arithmetic in the compiled build (divmod is a generic call there)
         weekday = math.floor(rest)
         frac = rest - weekday
         return week * 7.0 + weekday + self._h0 + frac * self._hd

@@ -165,3 +165,21 @@ def test_seven_day_24_hour_calendar_is_the_identity(t: float) -> None:
     assert cal.to_work(t) == pytest.approx(t, abs=1e-9)
     assert cal.from_work(t) == pytest.approx(t, abs=1e-9)
     assert cal.next_working_instant(t) == pytest.approx(t, abs=1e-9)
+
+
+def _from_work_by_divmod(cal: WorkCalendar, w: float) -> float:
+    """``from_work`` as first written, with ``divmod``: the reference for the exact test below."""
+    week, rest = divmod(w, cal.days_per_week)
+    weekday = np.floor(rest)
+    return week * 7.0 + weekday + cal.start_hour / 24.0 + (rest - weekday) * (cal.hours_per_day / 24.0)
+
+
+@settings(deadline=None, max_examples=300, derandomize=True)
+@given(w=st.one_of(work_times, st.floats(min_value=-1e6, max_value=1e9, allow_nan=False),
+                   st.integers(-100, 10_000).map(float), st.sampled_from([0.0, -0.0, 5.0, 4.999999999999999])),
+       k=cal_index)
+def test_from_work_equals_the_divmod_formula_to_the_last_bit(w: float, k: int) -> None:
+    """``from_work`` splits ``w`` with ``//`` and ``%`` (native arithmetic where the module is
+    compiled); the result must be the very double that ``divmod`` gives — records depend on it."""
+    cal = CALENDARS[k]
+    assert cal.from_work(w) == _from_work_by_divmod(cal, w)
