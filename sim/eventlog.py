@@ -20,7 +20,13 @@ from enum import IntEnum
 from typing import Any, Final
 
 import numpy as np
-from mypy_extensions import mypyc_attr
+from librt.strings import BytesWriter, write_f64_le, write_i16_le, write_i32_le, write_i64_le
+from mypy_extensions import i16, i32, i64, mypyc_attr
+
+from sim.compiled import is_compiled
+
+_COMPILED: Final = is_compiled(__file__)
+"""Whether this module runs compiled: then :meth:`LeadRecords.add` writes through a ``BytesWriter``."""
 
 NAN: Any = float("nan")
 """The one NaN object of records read back (typed ``Any`` so that the compiled build keeps it one
@@ -95,23 +101,32 @@ _LEAD_FLOAT_COLUMNS = frozenset(k for k, dtype in enumerate(LEAD_DTYPES) if dtyp
 
 
 _STRUCT_CODES = {np.int64: "q", np.int32: "i", np.int16: "h", np.int8: "b", np.float64: "d"}
-LEAD_STRUCT = struct.Struct("=" + "".join(_STRUCT_CODES[dtype] for dtype in LEAD_DTYPES))
-"""The packed binary layout of one lead record: ``LEAD_DTYPES`` in ``LEAD_FIELDS`` order, native
-byte order, no padding (104 bytes)."""
-LEAD_RECORD_DTYPE = np.dtype(list(zip(LEAD_FIELDS, LEAD_DTYPES, strict=True)))
+LEAD_STRUCT = struct.Struct("<" + "".join(_STRUCT_CODES[dtype] for dtype in LEAD_DTYPES))
+"""The packed binary layout of one lead record: ``LEAD_DTYPES`` in ``LEAD_FIELDS`` order,
+little-endian, no padding (104 bytes)."""
+LEAD_RECORD_DTYPE = np.dtype([(name, np.dtype(dtype).newbyteorder("<"))
+                              for name, dtype in zip(LEAD_FIELDS, LEAD_DTYPES, strict=True)])
 """The same layout as a NumPy structured type, to read the records back without copying."""
 LEAD_RECORD_BYTES: Final[int] = LEAD_STRUCT.size
 assert LEAD_RECORD_DTYPE.itemsize == LEAD_RECORD_BYTES
+_FLUSH_BYTES: Final = 1 << 20
+"""Bytes of records a :class:`LeadRecords` writer holds before moving them into the buffer."""
 
 
 class LeadRecords:
     """The lead records of one replication, packed as they are written.
 
-    A lead writes its record once, when it leaves the pipeline: :meth:`sim.model.leads.Lead.record_to`
-    packs its fields straight into :attr:`buffer` with ``struct`` (``LEAD_STRUCT``: 104 bytes a
-    record, the values converted once, in C), where a tuple of Python objects per lead and a NumPy
-    conversion per field later cost more than the rest of the record's path. :meth:`append` does
-    the same for a tuple in ``LEAD_FIELDS`` order. :meth:`columns` reads the buffer back as NumPy
+    A lead writes its record once, when it leaves the pipeline, through :meth:`add`
+    (:meth:`sim.model.leads.Lead.record_to`): its fields go straight into binary form
+    (``LEAD_STRUCT``: 104 bytes a record, little-endian), where a tuple of Python objects per lead
+    and a NumPy conversion per field later cost more than the rest of the record's path. In
+    Python, :meth:`add` packs them into :attr:`buffer` with ``struct``. Where this module is
+    compiled it appends them to a ``librt.strings.BytesWriter`` instead, field by field, as C
+    numbers — ``struct`` would need each of the 20 as a Python object, made for the call and freed
+    after it, which was a fifth of a lead's machine instructions — and moves the writer's bytes
+    into :attr:`buffer` a megabyte at a time (:meth:`flush`; every method that reads the records
+    flushes first). The bytes are the same either way. :meth:`append` writes a tuple in
+    ``LEAD_FIELDS`` order. :meth:`columns` reads the buffer back as NumPy
     columns of ``LEAD_DTYPES`` without copying (views into one structured array); iterating gives
     tuples (NaN as the shared ``NAN``, so equal records compare equal).
 
@@ -120,17 +135,20 @@ class LeadRecords:
     (they keep the records written up to then).
     """
 
-    __slots__ = ("buffer", "capacity", "end", "pack_into")
+    __slots__ = ("buffer", "capacity", "end", "pack_into", "writer")
 
     def __init__(self) -> None:
         self.buffer = bytearray()
-        """The packed records, ``end`` bytes of them; ``capacity`` bytes in all."""
+        """The packed records, ``end`` bytes of them; ``capacity`` bytes in all (after :meth:`flush`)."""
         self.capacity = 0
         self.end = 0
         self.pack_into: Any = LEAD_STRUCT.pack_into
         """``LEAD_STRUCT.pack_into(buffer, offset, *fields)``."""
+        self.writer = BytesWriter()
+        """Records written by :meth:`add` in the compiled build and not yet in :attr:`buffer`."""
 
     def __getstate__(self) -> tuple:
+        self.flush()
         return bytes(self.buffer[:self.end]), self.end
 
     def __setstate__(self, state: tuple) -> None:
@@ -138,6 +156,7 @@ class LeadRecords:
         self.buffer = bytearray(data)
         self.capacity = len(self.buffer)
         self.pack_into = LEAD_STRUCT.pack_into
+        self.writer = BytesWriter()
 
     def __copy__(self) -> LeadRecords:
         """An independent copy (records are data: a copy never shares its buffer)."""
@@ -164,10 +183,64 @@ class LeadRecords:
         """Where the next record goes (bytes into :attr:`buffer`), with room made for it. A writer
         packs the record there, then sets :attr:`end` past it — so a record that fails to pack
         is not counted."""
+        self.flush()
         offset = self.end
         if offset + LEAD_RECORD_BYTES > self.capacity:
             self.grow()
         return offset
+
+    def add(self, lead_id: i64, source: int, segment: i16, created_t: float, first_touch_t: float,
+            connect_t: float, sql_t: float, handoff_t: float, opportunity_t: float, close_t: float,
+            end_t: float, state: int, dials: i32, mrr_usd: float, dev_rep: i32, closer_rep: i32,
+            dev_team: i16, closer_team: i16, region: i16, industry: i16) -> None:
+        """Write one record, its fields given one by one in ``LEAD_FIELDS`` order (a value that
+        does not fit its column raises before anything is written)."""
+        if _COMPILED:
+            if not (-128 <= source <= 127 and -128 <= state <= 127):
+                raise OverflowError(f"lead record: source {source} or state {state} does not fit its 8-bit column")
+            w = self.writer
+            write_i64_le(w, lead_id)
+            w.append(source & 0xFF)
+            write_i16_le(w, segment)
+            write_f64_le(w, created_t)
+            write_f64_le(w, first_touch_t)
+            write_f64_le(w, connect_t)
+            write_f64_le(w, sql_t)
+            write_f64_le(w, handoff_t)
+            write_f64_le(w, opportunity_t)
+            write_f64_le(w, close_t)
+            write_f64_le(w, end_t)
+            w.append(state & 0xFF)
+            write_i32_le(w, dials)
+            write_f64_le(w, mrr_usd)
+            write_i32_le(w, dev_rep)
+            write_i32_le(w, closer_rep)
+            write_i16_le(w, dev_team)
+            write_i16_le(w, closer_team)
+            write_i16_le(w, region)
+            write_i16_le(w, industry)
+            if len(w) >= _FLUSH_BYTES:
+                self.flush()
+            return
+        offset = self.next_offset()
+        self.pack_into(self.buffer, offset, lead_id, source, segment, created_t, first_touch_t, connect_t,
+                       sql_t, handoff_t, opportunity_t, close_t, end_t, state, dials, mrr_usd, dev_rep,
+                       closer_rep, dev_team, closer_team, region, industry)
+        self.end = offset + LEAD_RECORD_BYTES
+
+    def flush(self) -> None:
+        """Move the records held by the writer (compiled build) into :attr:`buffer`."""
+        writer = self.writer
+        size = len(writer)
+        if size == 0:
+            return
+        data = writer.getvalue()
+        writer.truncate(0)
+        end = self.end
+        if end + size > self.capacity:
+            self._reallocate(max(2 * self.capacity, end + size, end + 1024 * LEAD_RECORD_BYTES))
+        self.buffer[end:end + size] = data
+        self.end = end + size
 
     def append(self, record: tuple) -> None:
         """Write one record given as a tuple in ``LEAD_FIELDS`` order."""
@@ -178,10 +251,12 @@ class LeadRecords:
     def columns(self) -> dict[str, np.ndarray]:
         """All records as a dict of NumPy columns (``LEAD_FIELDS`` → array of ``LEAD_DTYPES``),
         views into the buffer."""
-        table = np.frombuffer(self.buffer, dtype=LEAD_RECORD_DTYPE, count=len(self))
+        self.flush()
+        table = np.frombuffer(self.buffer, dtype=LEAD_RECORD_DTYPE, count=self.end // LEAD_RECORD_BYTES)
         return {name: table[name] for name in LEAD_FIELDS}
 
     def __len__(self) -> int:
+        self.flush()
         return self.end // LEAD_RECORD_BYTES
 
     def __iter__(self) -> Iterator[tuple]:

@@ -378,6 +378,35 @@ def test_a_value_out_of_its_column_type_is_an_error_not_a_wrap() -> None:
     assert len(records) == 0
 
 
+def test_records_added_field_by_field_are_the_packed_tuples() -> None:
+    """:meth:`LeadRecords.add` — a ``BytesWriter`` where the module is compiled, ``struct`` in
+    Python — writes the bytes that :meth:`append` packs, across several moves of the writer's
+    megabyte into the buffer, and columns read in between stay valid."""
+    by_fields, by_tuple = LeadRecords(), LeadRecords()
+    early = None
+    for i in range(25_000):  # 2.6 MB of records: the writer moves them over at least twice
+        row = _record(i, 0.5 * i)
+        by_fields.add(*row)
+        by_tuple.append(row)
+        if i == 3:
+            early = by_fields.columns()
+    assert early is not None
+    np.testing.assert_array_equal(early["lead"], np.arange(4))
+    assert len(by_fields) == len(by_tuple) == 25_000
+    assert by_fields.buffer[:by_fields.end] == by_tuple.buffer[:by_tuple.end]
+    np.testing.assert_array_equal(by_fields.columns()["created_t"], 0.5 * np.arange(25_000))
+
+
+def test_a_record_added_out_of_its_column_type_is_an_error_and_not_written() -> None:
+    records = LeadRecords()
+    records.add(*_record(0, 0.0))
+    row = list(_record(1, 1.0))
+    row[LEAD_FIELDS.index("state")] = 300  # int8
+    with pytest.raises((struct.error, OverflowError)):
+        records.add(*row)
+    assert len(records) == 1 and [r[0] for r in records] == [0]
+
+
 def test_copies_and_pickles_are_independent() -> None:
     import copy
     import pickle

@@ -21,14 +21,13 @@ import numpy as np
 from mypy_extensions import i16, i32, mypyc_attr
 
 from sim.dists import _DistBase
-from sim.eventlog import LEAD_RECORD_BYTES, NAN, LeadRecords, Source
+from sim.eventlog import NAN, LeadRecords, Source
 from sim.rng import Streams
 from sim.scenario import MAX_ATTEMPTS, MAX_MEETINGS, Scenario
 
 _NAN: Final[float] = NAN
-_RECORD_BYTES: Final[int] = LEAD_RECORD_BYTES
-"""``NAN`` and ``LEAD_RECORD_BYTES`` as final names: C statics in the compiled build, where an
-imported name is looked up in the module's dictionary at every use (five times per lead made)."""
+"""``NAN`` as a final name: a C static in the compiled build, where an imported name is looked up
+in the module's dictionary at every use (five times per lead made)."""
 
 BLOCK_SIZE = 1024
 """Leads drawn per block; fixed so that draws never depend on how many leads a run needs."""
@@ -170,17 +169,15 @@ class Lead:
 
     def record_to(self, records: LeadRecords, end_t: float, state: int, close_t: float = _NAN,
                   mrr_usd: float = 0.0) -> None:
-        """Write the lead's record (``sim.eventlog.LEAD_FIELDS``) to ``records``: packed in place,
-        with no tuple in between."""
-        offset = records.next_offset()
-        records.pack_into(
-            records.buffer, offset,
+        """Write the lead's record (``sim.eventlog.LEAD_FIELDS``) to ``records``, field by field
+        (:meth:`~sim.eventlog.LeadRecords.add`: no tuple in between, and in the compiled build no
+        Python object either)."""
+        records.add(
             self.id, self.source, self.segment, self.created_t, self.first_touch_t,
             self.connect_t, self.sql_t, self.handoff_t, self.opportunity_t, close_t, end_t,
             state, self.dials_done, mrr_usd, self.dev_rep, self.closer_rep, self.dev_team,
             self.closer_team, self.region, self.industry,
         )
-        records.end = offset + _RECORD_BYTES
 
 
 class LeadFactory:
