@@ -176,10 +176,13 @@ def _from_work_by_divmod(cal: WorkCalendar, w: float) -> float:
 
 @settings(deadline=None, max_examples=300, derandomize=True)
 @given(w=st.one_of(work_times, st.floats(min_value=-1e6, max_value=1e9, allow_nan=False),
-                   st.integers(-100, 10_000).map(float), st.sampled_from([0.0, -0.0, 5.0, 4.999999999999999])),
+                   st.floats(min_value=0.0, max_value=2.0**54, allow_nan=False),
+                   st.integers(-100, 10_000).map(float),
+                   st.sampled_from([0.0, -0.0, 5.0, 4.999999999999999, 2.0**52 - 0.5, 2.0**52, 2.0**52 + 2.0])),
        k=cal_index)
 def test_from_work_equals_the_divmod_formula_to_the_last_bit(w: float, k: int) -> None:
-    """``from_work`` splits ``w`` with ``//`` and ``%`` (native arithmetic where the module is
-    compiled); the result must be the very double that ``divmod`` gives — records depend on it."""
+    """``from_work`` splits ``w`` into whole and fractional parts, or with ``//`` and ``%`` beyond
+    2**52 and below 0 (native arithmetic where the module is compiled); the result must be the
+    very double that ``divmod`` gives — records depend on it."""
     cal = CALENDARS[k]
     assert cal.from_work(w) == _from_work_by_divmod(cal, w)
