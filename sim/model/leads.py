@@ -18,8 +18,10 @@ import math
 from typing import Any, Final
 
 import numpy as np
-from mypy_extensions import i16, i32, mypyc_attr
+from librt.strings import read_f64_le
+from mypy_extensions import i16, i32, i64, mypyc_attr
 
+from sim.compiled import is_compiled
 from sim.dists import _DistBase
 from sim.eventlog import NAN, LeadRecords, Source
 from sim.rng import Streams
@@ -28,6 +30,13 @@ from sim.scenario import MAX_ATTEMPTS, MAX_MEETINGS, Scenario
 _NAN: Final[float] = NAN
 """``NAN`` as a final name: a C static in the compiled build, where an imported name is looked up
 in the module's dictionary at every use (five times per lead made)."""
+
+_COMPILED: Final = is_compiled(__file__)
+"""Whether this module runs compiled: then a block's draws are kept as bytes (:class:`LeadFactory`)."""
+
+_ROW_VALUES: Final = 11
+"""Draws per lead in a block's rows (compiled build): segment, dials, the qualify, SQL, leak and
+hand-off uniforms, response days, MRR, churn budget, region and industry."""
 
 BLOCK_SIZE = 1024
 """Leads drawn per block; fixed so that draws never depend on how many leads a run needs."""
@@ -220,9 +229,13 @@ class LeadFactory:
         self.dials_to_connect = dials_to_connect
         self.id_offset = id_offset
         self.created = 0
-        # The block's draws, one list per attribute (row = the lead's place in its block): lists of
-        # Python numbers, read one lead at a time, as they are drawn — no tuple per lead to make
-        # and free (their memory has gone cold by the time the lead is made).
+        # The block's draws (row = the lead's place in its block). Compiled: one buffer of
+        # little-endian doubles, a lead's _ROW_VALUES side by side, read as C numbers — no Python
+        # object per draw to make, read and free. In Python: one list per attribute, as NumPy's
+        # tolist makes them (a list read beats a call per value there). No tuple per lead either
+        # way: its memory would have gone cold by the time the lead is made.
+        self._rows = b""
+        self._block_len = 0
         self._segment: list[int] = []
         self._dials: list[int] = []
         self._u_qualify: list[float] = []
@@ -268,17 +281,20 @@ class LeadFactory:
                 mrr[mask] = np.maximum(0.0, seg.mrr_usd.ppf(u_mrr[mask]))
         u_region = self._gen("region").random(n)
         u_industry = self._gen("industry").random(n)
-        self._segment = seg_idx.tolist()
-        self._dials = dials.tolist()
-        self._u_qualify = self._gen("qualify").random(n).tolist()
-        self._u_sql = self._gen("sql").random(n).tolist()
-        self._u_leak = self._gen("handoff_leak").random(n).tolist()
-        self._u_handoff = self._gen("handoff_delay").random(n).tolist()
-        self._response_days_drawn = self._response_days(self._gen("response").random(n)).tolist()
-        self._mrr = mrr.tolist()
-        self._churn_budget = self._gen("churn_budget").exponential(1.0, n).tolist()
-        self._region = self.view.region.pick_array(u_region).tolist()
-        self._industry = self.view.industry.pick_array(u_industry).tolist()
+        columns = (
+            seg_idx, dials, self._gen("qualify").random(n), self._gen("sql").random(n),
+            self._gen("handoff_leak").random(n), self._gen("handoff_delay").random(n),
+            self._response_days(self._gen("response").random(n)), mrr,
+            self._gen("churn_budget").exponential(1.0, n),
+            self.view.region.pick_array(u_region), self.view.industry.pick_array(u_industry),
+        )
+        if _COMPILED:  # small whole numbers are exact as doubles
+            self._rows = np.column_stack(columns).astype("<f8").tobytes()
+        else:
+            (self._segment, self._dials, self._u_qualify, self._u_sql, self._u_leak, self._u_handoff,
+             self._response_days_drawn, self._mrr, self._churn_budget, self._region,
+             self._industry) = (column.tolist() for column in columns)
+        self._block_len = n
         # The uniforms behind segment, deal size, region and industry stay in NumPy: only a POD
         # prospecting its own market slice maps them again (``create`` with a view).
         self._slice_uniforms = (u_segment, u_mrr, u_region, u_industry)
@@ -298,14 +314,37 @@ class LeadFactory:
 
     def create(self, t: float, view: MarketView | None = None) -> Lead:
         """The next lead of this source, created at time ``t`` (in ``view``'s market slice)."""
-        if self._pos >= len(self._segment):
+        if self._pos >= self._block_len:
             self._draw_block()
         row = self._pos
         self._pos = row + 1
-        seg = self._segment[row]
-        mrr = self._mrr[row]
-        region = self._region[row]
-        industry = self._industry[row]
+        lead = Lead()
+        if _COMPILED:
+            rows = self._rows
+            at: i64 = row * (8 * _ROW_VALUES)
+            seg = int(read_f64_le(rows, at))
+            lead.dials_needed = int(read_f64_le(rows, at + 8))
+            lead.u_qualify = read_f64_le(rows, at + 16)
+            lead.u_sql = read_f64_le(rows, at + 24)
+            lead.u_leak = read_f64_le(rows, at + 32)
+            lead.u_handoff = read_f64_le(rows, at + 40)
+            lead.response_days = read_f64_le(rows, at + 48)
+            mrr = read_f64_le(rows, at + 56)
+            lead.churn_budget = read_f64_le(rows, at + 64)
+            region = int(read_f64_le(rows, at + 72))
+            industry = int(read_f64_le(rows, at + 80))
+        else:
+            seg = self._segment[row]
+            lead.dials_needed = self._dials[row]
+            lead.u_qualify = self._u_qualify[row]
+            lead.u_sql = self._u_sql[row]
+            lead.u_leak = self._u_leak[row]
+            lead.u_handoff = self._u_handoff[row]
+            lead.response_days = self._response_days_drawn[row]
+            mrr = self._mrr[row]
+            lead.churn_budget = self._churn_budget[row]
+            region = self._region[row]
+            industry = self._industry[row]
         if view is not None and view is not self.view:
             u_segment, u_mrr, u_region, u_industry = (float(u[row]) for u in self._slice_uniforms)
             sliced = view.segment.pick(u_segment)
@@ -314,7 +353,6 @@ class LeadFactory:
                 mrr = max(0.0, self.segments[seg].mrr_usd.ppf1(u_mrr))
             region = view.region.pick(u_region)
             industry = view.industry.pick(u_industry)
-        lead = Lead()
         lead.id = self.id_offset + self.created
         lead.index = self.created
         lead.source = self.source
@@ -322,14 +360,7 @@ class LeadFactory:
         lead.region = region
         lead.industry = industry
         lead.created_t = t
-        lead.dials_needed = self._dials[row]
-        lead.u_qualify = self._u_qualify[row]
-        lead.u_sql = self._u_sql[row]
-        lead.u_leak = self._u_leak[row]
-        lead.u_handoff = self._u_handoff[row]
-        lead.response_days = self._response_days_drawn[row]
         lead.mrr_usd = mrr
-        lead.churn_budget = self._churn_budget[row]
         lead.meeting_block = self._meetings
         lead.meeting_row = row
         self.created += 1
