@@ -14,6 +14,8 @@ from contextlib import contextmanager
 
 import numpy as np
 import simpy
+from librt.strings import read_f64_le
+from mypy_extensions import i64
 
 from sim.eventlog import EventLog, LeadState, RepKind, Source
 from sim.model.accounts import Accounts
@@ -31,8 +33,6 @@ OUTBOUND_ID_OFFSET = 1_000_000_000
 """Outbound prospects are numbered from here, inbound MQLs from zero."""
 WARM_ID_OFFSET = 2_000_000_000
 """Pipeline and customers of a warm start are numbered from here."""
-ARRIVAL_CHUNK = 4096
-"""Arrival times turned into Python floats at a time; the lead records are packed as often."""
 
 
 @contextmanager
@@ -196,12 +196,14 @@ class World:
 
         A chain of calls on the calendar (:meth:`~sim.model.calendar.Timeline.call_next`), one
         per arrival instant: the cheapest way to put the arrivals in time order with everything
-        else. Arrival times stay in NumPy and become Python floats ``ARRIVAL_CHUNK`` at a time."""
+        else. The arrival times are kept as little-endian doubles and read one at a time
+        (``librt.strings.read_f64_le``: a C number where compiled, no Python float per arrival)."""
         assert self.scenario.inbound is not None and self.mqls is not None
-        self._arrival_times = self.inbound_arrival_times()
-        self._arrival_chunk: list[float] = []
-        self._chunk_end = 0
+        self._arrival_times = np.ascontiguousarray(self.inbound_arrival_times(), dtype="<f8").tobytes()
+        self._arrivals = len(self._arrival_times) // 8
         self._next_arrival = 0
+        self._arrive_step = self._arrive_due
+        """``_arrive_due`` bound once: the calendar gets the same object at every arrival."""
         self._mql_role = self.scenario.inbound.worked_by
         self._mql_desk = self.router.fixed_mql_desk(self._mql_role)
         self._arrive_due()
@@ -216,19 +218,14 @@ class World:
 
     def _arrive_due(self) -> None:
         """The MQLs arriving now enter their desks; the chain moves on to the next arrival."""
-        chunk, i, now = self._arrival_chunk, self._next_arrival, self.timeline.now
+        times, now = self._arrival_times, self.timeline.now
+        i: i64 = self._next_arrival
+        arrivals: i64 = self._arrivals
         factory = self.mqls
         assert factory is not None
         fixed = self._mql_desk
-        while True:
-            if i == len(chunk):
-                start = self._chunk_end
-                chunk = self._arrival_chunk = self._arrival_times[start:start + ARRIVAL_CHUNK].tolist()
-                self._chunk_end = start + len(chunk)
-                i = 0
-                if not chunk:
-                    break
-            t = chunk[i]
+        while i < arrivals:
+            t = read_f64_le(times, 8 * i)
             if t > now:
                 break
             i += 1
@@ -239,8 +236,8 @@ class World:
             else:
                 desk.arrive(lead)
         self._next_arrival = i
-        if i < len(chunk):
-            self.timeline.call_next(chunk[i], self._arrive_due)
+        if i < arrivals:
+            self.timeline.call_next(read_f64_le(times, 8 * i), self._arrive_step)
 
     def close_months(self) -> Generator[simpy.Event, None, None]:
         """At each month end: churn and expansion, level snapshots, new prospect lists.
@@ -354,7 +351,7 @@ class World:
         self._snapshot_start()
         if self.scenario.inbound is not None:
             self.arrive_mqls()
-        inbound = len(self._arrival_times) if self.scenario.inbound is not None else 0
+        inbound = self._arrivals if self.scenario.inbound is not None else 0
         self.log.leads.reserve(len(self.log.leads) + inbound + self._expected_prospects())
         self.env.process(self.close_months())
         self.env.run(until=self.horizon_days)
