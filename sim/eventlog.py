@@ -169,9 +169,11 @@ class LeadRecords:
         if n_records * LEAD_RECORD_BYTES > self.capacity:
             self._reallocate(n_records * LEAD_RECORD_BYTES)
 
-    def grow(self) -> None:
-        """Make room for at least one more record (twice the room, at least 1,024 records)."""
-        self._reallocate(max(2 * self.capacity, self.end + 1024 * LEAD_RECORD_BYTES))
+    def grow(self, size: int = LEAD_RECORD_BYTES) -> None:
+        """Make room for ``size`` more bytes, one record by default (twice the room, and at least
+        1,024 records more)."""
+        end = self.end
+        self._reallocate(max(2 * self.capacity, end + size, end + 1024 * LEAD_RECORD_BYTES))
 
     def _reallocate(self, size: int) -> None:
         buffer = bytearray(size)
@@ -238,7 +240,7 @@ class LeadRecords:
         writer.truncate(0)
         end = self.end
         if end + size > self.capacity:
-            self._reallocate(max(2 * self.capacity, end + size, end + 1024 * LEAD_RECORD_BYTES))
+            self.grow(size)
         self.buffer[end:end + size] = data
         self.end = end + size
 
