@@ -109,87 +109,99 @@ LEAD_RECORD_DTYPE = np.dtype([(name, np.dtype(dtype).newbyteorder("<"))
 """The same layout as a NumPy structured type, to read the records back without copying."""
 LEAD_RECORD_BYTES: Final[int] = LEAD_STRUCT.size
 assert LEAD_RECORD_DTYPE.itemsize == LEAD_RECORD_BYTES
-_FLUSH_BYTES: Final = 1 << 20
-"""Bytes of records a :class:`LeadRecords` writer holds before moving them into the buffer."""
+LEAD_COLUMN_DTYPES = tuple(LEAD_RECORD_DTYPE[name] for name in LEAD_FIELDS)
+"""The little-endian NumPy type of each stored lead column, in ``LEAD_FIELDS`` order."""
+_FLUSH_RECORDS: Final = 8192
+"""Records a :class:`LeadRecords` holds back (about 850 kB) before moving them into its columns."""
 
 
 class LeadRecords:
-    """The lead records of one replication, packed as they are written.
+    """The lead records of one replication, stored column by column as they are written.
 
     A lead writes its record once, when it leaves the pipeline, through :meth:`add`
-    (:meth:`sim.model.leads.Lead.record_to`): its fields go straight into binary form
-    (``LEAD_STRUCT``: 104 bytes a record, little-endian), where a tuple of Python objects per lead
-    and a NumPy conversion per field later cost more than the rest of the record's path. In
-    Python, :meth:`add` packs them into :attr:`buffer` with ``struct``. Where this module is
-    compiled it appends them to a ``librt.strings.BytesWriter`` instead, field by field, as C
-    numbers — ``struct`` would need each of the 20 as a Python object, made for the call and freed
-    after it, which was a fifth of a lead's machine instructions — and moves the writer's bytes
-    into :attr:`buffer` a megabyte at a time (:meth:`flush`; every method that reads the records
-    flushes first). The bytes are the same either way. :meth:`append` writes a tuple in
-    ``LEAD_FIELDS`` order. :meth:`columns` reads the buffer back as NumPy
-    columns of ``LEAD_DTYPES`` without copying (views into one structured array); iterating gives
-    tuples (NaN as the shared ``NAN``, so equal records compare equal).
+    (:meth:`sim.model.leads.Lead.record_to`): its 20 fields go straight into binary form, where a
+    tuple of Python objects per lead and a NumPy conversion per field later cost more than the
+    rest of the record's path. Each field has a column of its own, a ``bytearray`` of its
+    little-endian type (``LEAD_COLUMN_DTYPES``), so :meth:`columns` hands :mod:`sim.metrics`
+    contiguous arrays without copying. (Rows of 104 bytes read as strided columns made the
+    metrics superlinear: at ref×16 the 80 MB of records fall out of the cache, and every column
+    read went through all of them again — 36 of the metrics' 80 ms.)
 
-    The buffer is allocated for the number of records announced with :meth:`reserve` and replaced
-    by one twice as large when full — never resized in place, so columns read earlier stay valid
-    (they keep the records written up to then).
+    Records wait in a small staging area and move into the columns 8,192 at a time
+    (:meth:`flush`; every method that reads the records flushes first). Where this module is
+    compiled, the staging area is one ``librt.strings.BytesWriter`` per column and :meth:`add`
+    writes each field to its own as a C number — ``struct`` would need each of the 20 as a Python
+    object, made for the call and freed after it. In Python, :meth:`add` packs the row with
+    ``struct`` (``LEAD_STRUCT``) and :meth:`flush` splits the rows into the columns with NumPy.
+    The columns hold the same bytes either way. :meth:`append` writes a tuple in ``LEAD_FIELDS``
+    order; iterating gives tuples (NaN as the shared ``NAN``, so equal records compare equal).
+
+    The columns are allocated for the number of records announced with :meth:`reserve` and
+    replaced by ones twice as large when full — never resized in place, so columns read earlier
+    stay valid (they keep the records written up to then).
     """
 
-    __slots__ = ("buffer", "capacity", "end", "pack_into", "writer")
+    __slots__ = (
+        "capacity", "close_t_w", "closer_rep_w", "closer_team_w", "connect_t_w", "count", "created_t_w", "data",
+        "dev_rep_w", "dev_team_w", "dials_w", "end_t_w", "first_touch_t_w", "handoff_t_w", "industry_w", "lead_w",
+        "mrr_usd_w", "opportunity_t_w", "pack_into", "pending", "region_w", "rows", "segment_w", "source_w",
+        "sql_t_w", "state_w", "writers",
+    )
 
     def __init__(self) -> None:
-        self.buffer = bytearray()
-        """The packed records, ``end`` bytes of them; ``capacity`` bytes in all (after :meth:`flush`)."""
+        self.data: list[bytearray] = [bytearray() for _ in LEAD_FIELDS]
+        """The columns' bytes, in ``LEAD_FIELDS`` order: ``count`` records of ``capacity``."""
         self.capacity = 0
-        self.end = 0
+        self.count = 0
+        self.pending = 0
+        """Records added but not yet in the columns (:meth:`flush`)."""
+        self.rows = bytearray()
+        """Python build: the pending records, packed rows of ``LEAD_STRUCT``."""
         self.pack_into: Any = LEAD_STRUCT.pack_into
         """``LEAD_STRUCT.pack_into(buffer, offset, *fields)``."""
-        self.writer = BytesWriter()
-        """Records written by :meth:`add` in the compiled build and not yet in :attr:`buffer`."""
+        self.writers: list[BytesWriter] = [BytesWriter() for _ in LEAD_FIELDS]
+        """Compiled build: the pending records, a writer per column (the attributes ``<field>_w``)."""
+        (self.lead_w, self.source_w, self.segment_w, self.created_t_w, self.first_touch_t_w, self.connect_t_w,
+         self.sql_t_w, self.handoff_t_w, self.opportunity_t_w, self.close_t_w, self.end_t_w, self.state_w,
+         self.dials_w, self.mrr_usd_w, self.dev_rep_w, self.closer_rep_w, self.dev_team_w, self.closer_team_w,
+         self.region_w, self.industry_w) = self.writers
 
     def __getstate__(self) -> tuple:
         self.flush()
-        return bytes(self.buffer[:self.end]), self.end
+        return self.count, tuple(bytes(column[:self.count * dtype.itemsize])
+                                 for column, dtype in zip(self.data, LEAD_COLUMN_DTYPES, strict=True))
 
     def __setstate__(self, state: tuple) -> None:
-        data, self.end = state
-        self.buffer = bytearray(data)
-        self.capacity = len(self.buffer)
-        self.pack_into = LEAD_STRUCT.pack_into
-        self.writer = BytesWriter()
+        self.__init__()  # type: ignore[misc]
+        self.count, columns = state
+        self.capacity = self.count
+        self.data = [bytearray(column) for column in columns]
 
     def __copy__(self) -> LeadRecords:
-        """An independent copy (records are data: a copy never shares its buffer)."""
+        """An independent copy (records are data: a copy never shares its columns)."""
         clone = LeadRecords.__new__(LeadRecords)
         clone.__setstate__(self.__getstate__())
         return clone
 
     def reserve(self, n_records: int) -> None:
         """Make room for ``n_records`` records in all (expected total; more still fit)."""
-        if n_records * LEAD_RECORD_BYTES > self.capacity:
-            self._reallocate(n_records * LEAD_RECORD_BYTES)
+        if n_records > self.capacity:
+            self._reallocate(n_records)
 
-    def grow(self, size: int = LEAD_RECORD_BYTES) -> None:
-        """Make room for ``size`` more bytes, one record by default (twice the room, and at least
-        1,024 records more)."""
-        end = self.end
-        self._reallocate(max(2 * self.capacity, end + size, end + 1024 * LEAD_RECORD_BYTES))
+    def _make_room(self, n_more: int) -> None:
+        """Make room for ``n_more`` records beyond ``count`` (twice the room, and at least 1,024
+        records more)."""
+        count = self.count
+        if count + n_more > self.capacity:
+            self._reallocate(max(2 * self.capacity, count + n_more, count + 1024))
 
-    def _reallocate(self, size: int) -> None:
-        buffer = bytearray(size)
-        buffer[:self.end] = memoryview(self.buffer)[:self.end]
-        self.buffer = buffer
-        self.capacity = size
-
-    def next_offset(self) -> int:
-        """Where the next record goes (bytes into :attr:`buffer`), with room made for it. A writer
-        packs the record there, then sets :attr:`end` past it — so a record that fails to pack
-        is not counted."""
-        self.flush()
-        offset = self.end
-        if offset + LEAD_RECORD_BYTES > self.capacity:
-            self.grow()
-        return offset
+    def _reallocate(self, n_records: int) -> None:
+        for k, dtype in enumerate(LEAD_COLUMN_DTYPES):
+            used = self.count * dtype.itemsize
+            column = bytearray(n_records * dtype.itemsize)
+            column[:used] = memoryview(self.data[k])[:used]
+            self.data[k] = column
+        self.capacity = n_records
 
     def add(self, lead_id: i64, source: int, segment: i16, created_t: float, first_touch_t: float,
             connect_t: float, sql_t: float, handoff_t: float, opportunity_t: float, close_t: float,
@@ -200,66 +212,71 @@ class LeadRecords:
         if _COMPILED:
             if not (-128 <= source <= 127 and -128 <= state <= 127):
                 raise OverflowError(f"lead record: source {source} or state {state} does not fit its 8-bit column")
-            w = self.writer
-            write_i64_le(w, lead_id)
-            w.append(source & 0xFF)
-            write_i16_le(w, segment)
-            write_f64_le(w, created_t)
-            write_f64_le(w, first_touch_t)
-            write_f64_le(w, connect_t)
-            write_f64_le(w, sql_t)
-            write_f64_le(w, handoff_t)
-            write_f64_le(w, opportunity_t)
-            write_f64_le(w, close_t)
-            write_f64_le(w, end_t)
-            w.append(state & 0xFF)
-            write_i32_le(w, dials)
-            write_f64_le(w, mrr_usd)
-            write_i32_le(w, dev_rep)
-            write_i32_le(w, closer_rep)
-            write_i16_le(w, dev_team)
-            write_i16_le(w, closer_team)
-            write_i16_le(w, region)
-            write_i16_le(w, industry)
-            if len(w) >= _FLUSH_BYTES:
-                self.flush()
-            return
-        offset = self.next_offset()
-        self.pack_into(self.buffer, offset, lead_id, source, segment, created_t, first_touch_t, connect_t,
-                       sql_t, handoff_t, opportunity_t, close_t, end_t, state, dials, mrr_usd, dev_rep,
-                       closer_rep, dev_team, closer_team, region, industry)
-        self.end = offset + LEAD_RECORD_BYTES
+            write_i64_le(self.lead_w, lead_id)
+            self.source_w.append(source & 0xFF)
+            write_i16_le(self.segment_w, segment)
+            write_f64_le(self.created_t_w, created_t)
+            write_f64_le(self.first_touch_t_w, first_touch_t)
+            write_f64_le(self.connect_t_w, connect_t)
+            write_f64_le(self.sql_t_w, sql_t)
+            write_f64_le(self.handoff_t_w, handoff_t)
+            write_f64_le(self.opportunity_t_w, opportunity_t)
+            write_f64_le(self.close_t_w, close_t)
+            write_f64_le(self.end_t_w, end_t)
+            self.state_w.append(state & 0xFF)
+            write_i32_le(self.dials_w, dials)
+            write_f64_le(self.mrr_usd_w, mrr_usd)
+            write_i32_le(self.dev_rep_w, dev_rep)
+            write_i32_le(self.closer_rep_w, closer_rep)
+            write_i16_le(self.dev_team_w, dev_team)
+            write_i16_le(self.closer_team_w, closer_team)
+            write_i16_le(self.region_w, region)
+            write_i16_le(self.industry_w, industry)
+        else:
+            if not self.rows:
+                self.rows = bytearray(_FLUSH_RECORDS * LEAD_RECORD_BYTES)
+            self.pack_into(self.rows, self.pending * LEAD_RECORD_BYTES, lead_id, source, segment, created_t,
+                           first_touch_t, connect_t, sql_t, handoff_t, opportunity_t, close_t, end_t, state,
+                           dials, mrr_usd, dev_rep, closer_rep, dev_team, closer_team, region, industry)
+        self.pending += 1
+        if self.pending >= _FLUSH_RECORDS:
+            self.flush()
 
     def flush(self) -> None:
-        """Move the records held by the writer (compiled build) into :attr:`buffer`."""
-        writer = self.writer
-        size = len(writer)
-        if size == 0:
+        """Move the pending records into the columns."""
+        pending = self.pending
+        if pending == 0:
             return
-        data = writer.getvalue()
-        writer.truncate(0)
-        end = self.end
-        if end + size > self.capacity:
-            self.grow(size)
-        self.buffer[end:end + size] = data
-        self.end = end + size
+        self._make_room(pending)
+        count = self.count
+        if _COMPILED:
+            for k, dtype in enumerate(LEAD_COLUMN_DTYPES):
+                writer = self.writers[k]
+                start = count * dtype.itemsize
+                data = writer.getvalue()
+                writer.truncate(0)
+                self.data[k][start:start + len(data)] = data
+        else:
+            rows = np.frombuffer(self.rows, dtype=LEAD_RECORD_DTYPE, count=pending)
+            for k, name in enumerate(LEAD_FIELDS):
+                column = np.frombuffer(self.data[k], dtype=LEAD_COLUMN_DTYPES[k], count=count + pending)
+                column[count:] = rows[name]
+        self.count = count + pending
+        self.pending = 0
 
     def append(self, record: tuple) -> None:
         """Write one record given as a tuple in ``LEAD_FIELDS`` order."""
-        offset = self.next_offset()
-        self.pack_into(self.buffer, offset, *record)
-        self.end = offset + LEAD_RECORD_BYTES
+        self.add(*record)
 
     def columns(self) -> dict[str, np.ndarray]:
-        """All records as a dict of NumPy columns (``LEAD_FIELDS`` → array of ``LEAD_DTYPES``),
-        views into the buffer."""
+        """All records as a dict of NumPy columns (``LEAD_FIELDS`` → array of ``LEAD_DTYPES``,
+        little-endian), contiguous views of the stored columns."""
         self.flush()
-        table = np.frombuffer(self.buffer, dtype=LEAD_RECORD_DTYPE, count=self.end // LEAD_RECORD_BYTES)
-        return {name: table[name] for name in LEAD_FIELDS}
+        return {name: np.frombuffer(column, dtype=dtype, count=self.count)
+                for name, column, dtype in zip(LEAD_FIELDS, self.data, LEAD_COLUMN_DTYPES, strict=True)}
 
     def __len__(self) -> int:
-        self.flush()
-        return self.end // LEAD_RECORD_BYTES
+        return self.count + self.pending
 
     def __iter__(self) -> Iterator[tuple]:
         columns = self.columns()
