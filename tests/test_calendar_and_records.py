@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.eventlog import LEAD_DTYPES, LEAD_FIELDS, LEAD_RECORD_DTYPE, LEAD_STRUCT, NAN, LeadRecords, LeadState
-from sim.model.calendar import Environment, NativeTimeline, Timeline
+from sim.model.calendar import MAX_SLOTS_PER_DAY, WHEEL_DAYS, Environment, NativeTimeline, Timeline, slots_per_day_for
 
 # --------------------------------------------------------------------------- calendar
 
@@ -157,19 +157,22 @@ def test_both_timelines_step_in_the_order_of_sorted_keys(plan: list[tuple[float,
     assert trace(True) == expected
 
 
-@settings(max_examples=80, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from([0.0, 0.25, 0.999, 1.0, 1.5, 2.0, 3.75, 7.25, 30.0, math.inf]),
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 0.25, 0.999, 1.0, 1.5, 2.0, 3.75, 7.25, 30.0, 63.999, 64.0,
+                                           100.125, 200.5, 2.0**40 - 1.0, 1e300, math.inf]),
                           st.sampled_from(["call_at", "call2", "call3", "event", "urgent"]),
-                          st.sampled_from([None, 0.0, 0.5, 1.0, 2.25, 40.0])),
-                min_size=1, max_size=50))
+                          st.sampled_from([None, 0.0, 0.01, 0.5, 1.0, 2.25, 40.0, 90.0])),
+                min_size=1, max_size=50),
+       st.sampled_from([1, 2, 8, MAX_SLOTS_PER_DAY]))
 def test_both_timelines_agree_when_steps_schedule_more_steps(
-        plan: list[tuple[float, str, float | None]]) -> None:
-    """Entries scheduled while the clock runs — the same instant, later the same day, days later,
-    through every kind of call — step in the same order on both timelines (the native one keeps
-    later days in buckets and reuses the entry of the call being made)."""
+        plan: list[tuple[float, str, float | None]], slots_per_day: int) -> None:
+    """Entries scheduled while the clock runs — the same instant, later the same slot, later the
+    same day, days later, beyond the wheel's days — through every kind of call, step in the same
+    order on both timelines, whatever the native one's slots a day (it keeps later entries in
+    its wheel and in day buckets, and reuses the entry of the call being made)."""
 
     def trace(native: bool) -> list[tuple[float, int, str]]:
-        env = Environment(native=native)
+        env = Environment(native=native, slots_per_day=slots_per_day)
         timeline = env.timeline
         out: list[tuple[float, int, str]] = []
 
@@ -221,6 +224,63 @@ def test_native_buckets_hold_later_days_and_give_them_back_in_order() -> None:
     later.call_at(5.0, lambda: None)
     later.call_at(3.5, lambda: None)
     assert later.timeline.queue == [] and later.peek() == 3.5  # every entry in a bucket
+
+
+@pytest.mark.parametrize("slots_per_day", [1, 4, 256])
+def test_native_slots_give_entries_back_in_order_at_their_exact_bounds(slots_per_day: int) -> None:
+    """An entry due exactly at a slot's start belongs to that slot, one a hair earlier to the one
+    before; entries beyond the wheel's days wait in day buckets and join it in time; with nothing
+    left in the wheel the clock jumps to the next day that holds something."""
+    env = Environment(native=True, slots_per_day=slots_per_day)
+    timeline = env.timeline
+    assert isinstance(timeline, NativeTimeline) and timeline.slots_per_day == slots_per_day
+    width = 1.0 / slots_per_day
+    times = [3 * width, math.nextafter(3 * width, 0.0), 5.0, math.nextafter(5.0, 0.0), 2 * WHEEL_DAYS + 0.5,
+             WHEEL_DAYS - width, float(WHEEL_DAYS), WHEEL_DAYS + 0.75, 10 * WHEEL_DAYS + width, 0.0]
+    out: list[float] = []
+    for t in times:
+        timeline.call2(t, lambda t_, _b: out.append(env.now), t, None)
+    assert timeline.processed == 0 and timeline.bucketed == len(times) - len(timeline.queue)
+    assert len(timeline.buckets) >= 2 and min(timeline.buckets) >= timeline.wheel_end  # days beyond the wheel
+    env.run()
+    assert out == sorted(times)
+    assert timeline.bucketed == 0 and timeline.wheeled == 0 and timeline.processed == len(times)
+
+
+def test_native_timeline_arguments_are_checked() -> None:
+    for bad in (0, 3, 2 * MAX_SLOTS_PER_DAY):
+        with pytest.raises(ValueError, match="power of two"):
+            NativeTimeline(0.0, bad)
+    with pytest.raises(ValueError, match="time 0 or later"):
+        NativeTimeline(-1.0)
+
+
+def test_slots_a_day_keep_about_the_same_entries_per_slot_at_any_rate() -> None:
+    assert [slots_per_day_for(x) for x in (0.0, 16.0, 17.0, 164.0, 2624.0, 1e9)] == [1, 1, 2, 16, 256,
+                                                                                    MAX_SLOTS_PER_DAY]
+
+
+def test_the_world_sizes_its_calendar_slots_from_its_lead_rate() -> None:
+    """ref: about 66 MQLs a day → 16 slots; ref×16 → 256 (the heap then holds about as many
+    entries at both sizes)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from bench_perf import salesim_scenario
+    finally:
+        sys.path.pop(0)
+    from sim.model.world import CALENDAR_ENTRIES_PER_LEAD, World, expected_leads_per_day
+
+    ref, ref16 = salesim_scenario(1, months=1), salesim_scenario(16, months=1)
+    assert expected_leads_per_day(ref) == pytest.approx(2000 / 30.4375, rel=1e-6)
+    assert expected_leads_per_day(ref16) == pytest.approx(16 * expected_leads_per_day(ref))
+    assert slots_per_day_for(CALENDAR_ENTRIES_PER_LEAD * expected_leads_per_day(ref)) == 16
+    assert slots_per_day_for(CALENDAR_ENTRIES_PER_LEAD * expected_leads_per_day(ref16)) == 256
+    timeline = World(ref16, 1, 0).timeline
+    if isinstance(timeline, NativeTimeline):
+        assert timeline.slots_per_day == 256
 
 
 def test_a_native_call_reuses_its_entry_for_the_next_call_it_makes() -> None:

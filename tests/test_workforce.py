@@ -969,6 +969,7 @@ def test_ramp_form_vectors() -> None:
 def _pending_calls(timeline: Any) -> list[tuple[float, tuple]]:
     """(time, arguments) of every call waiting on a timeline, whichever kind of queue it keeps."""
     entries = list(timeline.queue) + [e for bucket in getattr(timeline, "buckets", {}).values() for e in bucket]
+    entries += [e for slot in getattr(timeline, "wheel", []) if slot is not None for e in slot]
     out = []
     for entry in entries:
         if isinstance(entry, tuple):  # Timeline: (t, priority, id, fn, a, b[, c]) or (t, priority, id, fn, args)

@@ -32,9 +32,9 @@ The queue itself comes in two variants with the same order. :class:`Timeline` ke
 as tuples on :mod:`heapq`, the fastest under CPython. Where this module is compiled,
 :class:`Environment` uses :class:`NativeTimeline`, which keeps :class:`Entry` objects and sifts
 them itself: C comparisons of doubles and integers instead of heapq's generic tuple comparison.
-It also keeps the entries of later days in day buckets, out of the heap, and reuses the entry of
-the call being made: what makes a large org's calendar cost about as much per step as a small
-one's (see the class).
+It also keeps later entries out of the heap, in a wheel of time slots sized to the org's lead rate
+and, beyond the wheel, in day buckets, and reuses the entry of the call being made: what makes a
+large org's calendar cost about as much per step as a small one's (see the class).
 """
 
 from __future__ import annotations
@@ -56,8 +56,26 @@ _INFINITY: Final[float] = Infinity
 """SimPy's ``NORMAL`` priority and ``Infinity``, as final names: C statics in the compiled build,
 where an imported name is looked up in the module's dictionary at every use."""
 
-BUCKET_DAYS: Final = 1.0
-"""Width of a :class:`NativeTimeline` bucket (days): a power of two, so that bucket bounds are exact."""
+_FAR_DAYS: Final = 2.0**40
+"""Entries due this late (3 billion years) or later stay in a :class:`NativeTimeline`'s heap, like
+infinite ones: day numbers and slot numbers below it are exact in doubles and in 64-bit integers."""
+WHEEL_DAYS: Final = 64
+"""Days ahead that a :class:`NativeTimeline` keeps in its wheel of time slots; entries due later
+wait in day buckets until the wheel reaches their day."""
+SLOT_ENTRIES: Final = 16
+"""About how many entries a :class:`NativeTimeline` slot should hold (:func:`slots_per_day_for`)."""
+MAX_SLOTS_PER_DAY: Final = 1024
+"""The finest slots (about 84 s of simulated time each)."""
+
+
+def slots_per_day_for(entries_per_day: float) -> int:
+    """Slots a day for a :class:`NativeTimeline` that expects ``entries_per_day`` calendar entries:
+    the power of two (1 to ``MAX_SLOTS_PER_DAY``) that gives a slot about ``SLOT_ENTRIES`` of them,
+    so that the heap holds about as many entries in a large org as in a small one."""
+    slots = 1
+    while slots * SLOT_ENTRIES < entries_per_day and slots < MAX_SLOTS_PER_DAY:
+        slots *= 2
+    return slots
 
 _COMPILED = is_compiled(__file__)
 """Whether this module runs compiled: then :class:`Environment` uses :class:`NativeTimeline`."""
@@ -181,11 +199,6 @@ class Timeline:
             raise exc
 
 
-def _bucket_end(t: float) -> float:
-    """The end of the bucket that holds time ``t``."""
-    return (t // BUCKET_DAYS + 1.0) * BUCKET_DAYS
-
-
 @mypyc_attr(free_list_len=1)
 class Entry:
     """One pending step of a :class:`NativeTimeline`: a call ``fn(*args)``, ``fn(a, b)`` or
@@ -219,7 +232,7 @@ def _before(a: Entry, b: Entry) -> bool:
 
 class NativeTimeline(Timeline):
     """A :class:`Timeline` whose queue holds :class:`Entry` objects, sifted by this class, and
-    keeps the entries of later days in buckets.
+    keeps later entries in a wheel of time slots.
 
     The order is the same (:func:`_before`); only the representation differs. heapq compares
     tuples through Python's generic rich comparison, field by field; here the comparison is
@@ -229,37 +242,61 @@ class NativeTimeline(Timeline):
 
     Two more things keep a large org's calendar cheap:
 
-    - **Day buckets.** Only the entries due before ``horizon`` (the end of the current bucket of
-      ``BUCKET_DAYS``) are in the heap. A later entry — a cadence ending next week, a deal closing
-      next month — is appended to the list of its bucket and joins the heap, all at once with the
-      rest of its bucket, when the clock gets there. The heap then holds one day's entries, not
-      everything pending (at ref×16 about 2,600 instead of 10,000, most of them due days or weeks
-      ahead), and a pop walks through entries just put in the heap, still in cache, instead of
-      ones made days ago. Every heap entry comes before every bucketed one, so the order is
-      exactly that of one heap. (Buckets of a quarter or a sixteenth of a day gained nothing more
-      and cost more at small orgs; buckets of four days gained nothing.) In a run's first month
-      the heap holds more: the first fill comes while only the MQL arrivals (:meth:`call_next`)
-      are pending and pulls in the first bucket due, the month's end, so the month's steps go
-      straight to the heap. Holding that fill back until the clock reaches the bucket keeps the
-      heap to a day, but costs 2% more at ref×16: more entries then go through a bucket.
+    - **A wheel of time slots.** Only the entries due before ``horizon`` (the end of the current
+      slot) are in the heap. A later entry — a cadence ending this afternoon or next week — is
+      appended to the list of its slot in a wheel that covers ``WHEEL_DAYS`` days ahead, and joins
+      the heap, all at once with the rest of its slot, when the clock gets there; an entry due
+      later still (a deal closing in three months) waits in the bucket of its day until the wheel
+      reaches that day. Every heap entry comes before every waiting one, so the order is exactly
+      that of one heap. A day has ``slots_per_day`` slots, a power of two chosen for the expected
+      number of entries (:func:`slots_per_day_for`, from the org's lead rate in
+      :class:`~sim.model.world.World`), so that a slot holds about ``SLOT_ENTRIES`` of them at any
+      org size: the heap a pop sifts through stays as shallow in a large org as in a small one
+      (one heap of a day's entries, as this class kept before, was four levels deeper at ref×16
+      than at ref, a tenth of the ratio of their costs), and it holds entries just put there,
+      still in cache. Slot bounds are exact (``t * slots_per_day`` is exact for a power of two),
+      so an entry's slot and the heap's horizon always agree. In a run's first month the heap
+      holds more: the first fill comes while only the MQL arrivals (:meth:`call_next`) are
+      pending and moves on to the first slot that holds something, the month's end, so the
+      month's steps go straight to the heap.
     - **Calls without a tuple.** :meth:`call2` and :meth:`call3` keep their arguments in the
       entry, and the entry of the call being made is reused by the next call it schedules
       (``spares``): after the first days, no entry is made or freed for the lead-level steps.
     """
 
-    def __init__(self, initial_time: float = 0.0) -> None:
+    def __init__(self, initial_time: float = 0.0, slots_per_day: int = 1) -> None:
+        if not initial_time >= 0.0:
+            raise ValueError(f"a NativeTimeline starts at time 0 or later (got {initial_time})")
+        if slots_per_day < 1 or slots_per_day & (slots_per_day - 1) or slots_per_day > MAX_SLOTS_PER_DAY:
+            raise ValueError(f"slots_per_day must be a power of two from 1 to {MAX_SLOTS_PER_DAY} "
+                             f"(got {slots_per_day})")
         super().__init__(initial_time)
         self.spares: list[Entry] = []
         """Entries of calls already made, free for the next :meth:`call2` or :meth:`call3`; the
         last is the call being made (still in cache)."""
-        self.horizon: float = _bucket_end(initial_time)
-        """Entries due before this time are in the heap; the others wait in ``buckets``."""
+        self.slots_per_day: i64 = slots_per_day
+        self.slot_scale: float = float(slots_per_day)
+        """``slots_per_day`` as a float: ``int(t * slot_scale)`` is the number of the slot holding ``t``."""
+        self.wheel: list[list[Entry] | None] = [None] * (WHEEL_DAYS * slots_per_day)
+        """The entries of each slot of the next ``WHEEL_DAYS`` days (slot number modulo the wheel's
+        size; None: nothing there)."""
+        self.wheel_mask: i64 = WHEEL_DAYS * slots_per_day - 1
+        self.cursor: i64 = int(initial_time * self.slot_scale) + 1
+        """The number of the next slot to join the heap."""
+        self.horizon: float = float(self.cursor) / self.slot_scale
+        """Entries due before this time (the start of slot ``cursor``) are in the heap."""
+        self.wheel_end: float = float(self.cursor // slots_per_day + WHEEL_DAYS)
+        """Entries due from ``horizon`` to this time wait in the wheel, later ones in ``buckets``:
+        the wheel holds the ``WHEEL_DAYS`` days from the one of slot ``cursor`` on (whose slots do
+        not share a place in the wheel with any slot not yet in the heap)."""
+        self.wheeled: i64 = 0
+        """Entries waiting in the wheel."""
         self.buckets: dict[int, list[Entry]] = {}
-        """Bucket number (time // BUCKET_DAYS) → its entries, in the order they were scheduled."""
+        """Day number (time // 1) → its entries due beyond the wheel, in the order they were scheduled."""
         self.bucket_numbers: list[int] = []
         """The numbers of the buckets, a heap."""
         self.bucketed: int = 0
-        """Entries waiting in buckets."""
+        """Entries waiting outside the heap (in the wheel or in buckets)."""
 
     @property
     def processed(self) -> int:
@@ -348,33 +385,77 @@ class NativeTimeline(Timeline):
             self._trigger(entry.args)
 
     def _push(self, entry: Entry) -> None:
-        """Add ``entry`` to the heap if it is due before ``horizon``, else to its bucket."""
+        """Add ``entry`` to the heap if it is due before ``horizon``, else to its slot or its day."""
         t = entry.t
-        if t < self.horizon or not t < _INFINITY:  # an infinite (or NaN) time stays in the heap
+        if t < self.horizon or not t < _FAR_DAYS:  # an infinite, NaN or absurdly late time stays in the heap
             queue: list[Entry] = self.queue
             queue.append(entry)
             self._sift_up(len(queue) - 1, entry)
             return
-        number = int(t // BUCKET_DAYS)
+        self.bucketed += 1
+        if t < self.wheel_end:
+            self.wheeled += 1
+            k: i64 = int(t * self.slot_scale) & self.wheel_mask
+            slot = self.wheel[k]
+            if slot is None:
+                self.wheel[k] = [entry]
+            else:
+                slot.append(entry)
+            return
+        number = int(t // 1.0)
         bucket = self.buckets.get(number)
         if bucket is None:
             self.buckets[number] = [entry]
             heappush(self.bucket_numbers, number)
         else:
             bucket.append(entry)
-        self.bucketed += 1
 
     def _fill(self) -> None:
-        """Move the next buckets into the heap until it holds the first entry due."""
+        """Move the next slots into the heap until it holds the first entry due."""
         queue: list[Entry] = self.queue
-        while self.bucket_numbers and (not queue or not queue[0].t < self.horizon):
-            number = heappop(self.bucket_numbers)
-            bucket = self.buckets.pop(number)
-            self.bucketed -= len(bucket)
-            self.horizon = (number + 1) * BUCKET_DAYS
-            queue.extend(bucket)
-            for pos in range(len(queue) // 2 - 1, -1, -1):  # heapify
-                self._sift_down(pos, queue[pos])
+        slots_per_day = self.slots_per_day
+        while not queue or not queue[0].t < self.horizon:
+            if self.wheeled == 0:  # nothing in the wheel: on to the next day that holds something
+                if not self.bucket_numbers:
+                    return
+                day: i64 = self.bucket_numbers[0]
+                self.cursor = day * slots_per_day
+                self.horizon = float(day)
+                self.wheel_end = float(day + WHEEL_DAYS)
+                while self.bucket_numbers and self.bucket_numbers[0] < day + WHEEL_DAYS:
+                    self._to_wheel(heappop(self.bucket_numbers))
+                continue
+            number = self.cursor
+            self.cursor = number + 1
+            self.horizon = float(number + 1) / self.slot_scale
+            k = number & self.wheel_mask
+            part = self.wheel[k]
+            if part is not None:
+                self.wheel[k] = None
+                size = len(part)
+                self.wheeled -= size
+                self.bucketed -= size
+                queue.extend(part)
+                for pos in range(len(queue) // 2 - 1, -1, -1):  # heapify
+                    self._sift_down(pos, queue[pos])
+            if (number + 1) % slots_per_day == 0:  # a new day: the wheel reaches one day further
+                last_day = (number + 1) // slots_per_day + WHEEL_DAYS - 1
+                self.wheel_end = float(last_day + 1)
+                if self.bucket_numbers and self.bucket_numbers[0] == last_day:
+                    self._to_wheel(heappop(self.bucket_numbers))
+
+    def _to_wheel(self, day: int) -> None:
+        """Move the bucket of ``day`` (now within the wheel's days) into the wheel's slots."""
+        bucket = self.buckets.pop(day)
+        wheel, scale, mask = self.wheel, self.slot_scale, self.wheel_mask
+        for entry in bucket:
+            k: i64 = int(entry.t * scale) & mask
+            slot = wheel[k]
+            if slot is None:
+                wheel[k] = [entry]
+            else:
+                slot.append(entry)
+        self.wheeled += len(bucket)
 
     def _pop(self) -> Entry:
         """Remove and return the first entry of the heap (heapq's ``heappop``: the hole goes down
@@ -441,9 +522,10 @@ class Environment(simpy.Environment):
     (``env.timeline``), which the lead-level code uses directly.
     """
 
-    def __init__(self, initial_time: float = 0, native: bool | None = None) -> None:
+    def __init__(self, initial_time: float = 0, native: bool | None = None, slots_per_day: int = 1) -> None:
         use_native = _COMPILED if native is None else native
-        self.timeline: Timeline = (NativeTimeline if use_native else Timeline)(float(initial_time))
+        self.timeline: Timeline = (NativeTimeline(float(initial_time), slots_per_day) if use_native
+                                   else Timeline(float(initial_time)))
         super().__init__(initial_time)
 
     @property

@@ -19,7 +19,7 @@ from mypy_extensions import i64
 
 from sim.eventlog import EventLog, LeadState, RepKind, Source
 from sim.model.accounts import Accounts
-from sim.model.calendar import Environment, Timeline
+from sim.model.calendar import Environment, Timeline, slots_per_day_for
 from sim.model.closing import ClosingDesk
 from sim.model.development import DevelopmentDesk
 from sim.model.leads import Lead, LeadFactory, poisson_arrival_times
@@ -54,6 +54,29 @@ class _NoDesk:
     def productivity_changed(self, rep) -> None: ...
 
 
+CALENDAR_ENTRIES_PER_LEAD = 2.5
+"""Calendar entries (events and calls) per lead, about: 2.45 at the reference workload
+(``benchmarks/bench_perf.py``). Only sizes the calendar's time slots (:func:`expected_leads_per_day`)."""
+
+
+def expected_leads_per_day(scenario: Scenario) -> float:
+    """New leads a day over the horizon, on average (MQLs at their mean rate with its growth, plus
+    the prospects the outbound reps would work at full productivity): sizes the calendar's time
+    slots, nothing else."""
+    months = scenario.horizon_months
+    leads = 0.0
+    inbound = scenario.inbound
+    if inbound is not None:
+        if inbound.arrival_times_days is not None:
+            leads += len(inbound.arrival_times_days)
+        else:
+            leads += inbound.mqls_per_month * sum((1.0 + inbound.growth_per_month) ** m for m in range(months))
+    outbound = scenario.outbound
+    if outbound is not None:
+        leads += outbound.prospects_per_rep_month * scenario.roles[outbound.worked_by].headcount * months
+    return leads / (months * DAYS_PER_MONTH)
+
+
 def _index_set(names: list[str] | None, all_names: list[str]) -> frozenset[int] | None:
     return None if names is None else frozenset(all_names.index(n) for n in names if n in all_names)
 
@@ -77,7 +100,8 @@ class World:
 
             scenario = durations_at_means(scenario)
         self.scenario = scenario
-        self.env = Environment()
+        entries_per_day = CALENDAR_ENTRIES_PER_LEAD * expected_leads_per_day(scenario)
+        self.env = Environment(slots_per_day=slots_per_day_for(entries_per_day))
         self.timeline: Timeline = self.env.timeline
         self.streams = Streams(seed, replication, deterministic=scenario.deterministic)
         cal = scenario.calendar
