@@ -445,17 +445,12 @@ class NativeTimeline(Timeline):
                     self._to_wheel(heappop(self.bucket_numbers))
 
     def _to_wheel(self, day: int) -> None:
-        """Move the bucket of ``day`` (now within the wheel's days) into the wheel's slots."""
+        """Move the bucket of ``day`` into the wheel's slots: push its entries again, now that
+        ``wheel_end`` lies beyond their day."""
         bucket = self.buckets.pop(day)
-        wheel, scale, mask = self.wheel, self.slot_scale, self.wheel_mask
+        self.bucketed -= len(bucket)
         for entry in bucket:
-            k: i64 = int(entry.t * scale) & mask
-            slot = wheel[k]
-            if slot is None:
-                wheel[k] = [entry]
-            else:
-                slot.append(entry)
-        self.wheeled += len(bucket)
+            self._push(entry)
 
     def _pop(self) -> Entry:
         """Remove and return the first entry of the heap (heapq's ``heappop``: the hole goes down
