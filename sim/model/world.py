@@ -61,8 +61,7 @@ CALENDAR_ENTRIES_PER_LEAD = 2.5
 
 def expected_leads_per_day(scenario: Scenario) -> float:
     """New leads a day over the horizon, on average (MQLs at their mean rate with its growth, plus
-    the prospects the outbound reps would work at full productivity): sizes the calendar's time
-    slots, nothing else."""
+    :func:`expected_prospects`): sizes the calendar's time slots, nothing else."""
     months = scenario.horizon_months
     leads = 0.0
     inbound = scenario.inbound
@@ -71,10 +70,15 @@ def expected_leads_per_day(scenario: Scenario) -> float:
             leads += len(inbound.arrival_times_days)
         else:
             leads += inbound.mqls_per_month * sum((1.0 + inbound.growth_per_month) ** m for m in range(months))
-    outbound = scenario.outbound
-    if outbound is not None:
-        leads += outbound.prospects_per_rep_month * scenario.roles[outbound.worked_by].headcount * months
-    return leads / (months * DAYS_PER_MONTH)
+    return (leads + expected_prospects(scenario)) / (months * DAYS_PER_MONTH)
+
+
+def expected_prospects(scenario: Scenario) -> float:
+    """Prospects the outbound reps would work over the horizon at full productivity."""
+    spec = scenario.outbound
+    if spec is None:
+        return 0.0
+    return spec.prospects_per_rep_month * scenario.roles[spec.worked_by].headcount * scenario.horizon_months
 
 
 def _index_set(names: list[str] | None, all_names: list[str]) -> frozenset[int] | None:
@@ -232,14 +236,6 @@ class World:
         self._mql_desk = self.router.fixed_mql_desk(self._mql_role)
         self._arrive_due()
 
-    def _expected_prospects(self) -> int:
-        """Prospects the outbound reps would work over the horizon at full productivity."""
-        spec = self.scenario.outbound
-        if spec is None:
-            return 0
-        reps = self.scenario.roles[spec.worked_by].headcount
-        return int(spec.prospects_per_rep_month * reps * self.scenario.horizon_months)
-
     def _arrive_due(self) -> None:
         """The MQLs arriving now enter their desks; the chain moves on to the next arrival."""
         times, now = self._arrival_times, self.timeline.now
@@ -376,7 +372,7 @@ class World:
         if self.scenario.inbound is not None:
             self.arrive_mqls()
         inbound = self._arrivals if self.scenario.inbound is not None else 0
-        self.log.leads.reserve(len(self.log.leads) + inbound + self._expected_prospects())
+        self.log.leads.reserve(len(self.log.leads) + inbound + int(expected_prospects(self.scenario)))
         self.env.process(self.close_months())
         self.env.run(until=self.horizon_days)
         self._close_month(self.scenario.horizon_months)
