@@ -8,7 +8,8 @@ This module owns everything written to disk by a run::
     DIR/timeseries.parquet     long table: rep, month, series, value
     DIR/summary.csv            metric, mean, sd, ci95_low, ci95_high, p10, p50, p90
 
-Every file is written to a temporary name and renamed, so a crash never leaves half a file.
+Every file is written to a temporary name and renamed, so a crash never leaves half a file, and
+a Ctrl-C that comes during a write is held until the file is in place (then raised as usual).
 A chunk's KPI file is written after its series file and marks the chunk as finished; a run
 that is interrupted and started again computes only the replications that are missing. A
 folder holding results of another scenario (different hash) or seed is never reused
@@ -17,13 +18,15 @@ silently: :class:`ResultsMismatchError` says so, and only ``overwrite=True`` rep
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import platform
 import shutil
-import tempfile
-from collections.abc import Callable, Iterable
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -61,16 +64,51 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+def temporary_path(path: Path) -> Path:
+    """Where ``path`` is written before it is renamed into place: beside it, hidden, named after
+    this process (so that two processes never share one)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+@contextlib.contextmanager
+def ctrl_c_held() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT) that comes during the block, and deliver it once the block is over.
+
+    Python raises ``KeyboardInterrupt`` between any two calls, including inside the standard
+    library's locks (pyarrow converts columns on a thread pool, and an interrupt there surfaced as
+    ``RuntimeError: release unlocked lock`` instead) and between making a temporary file and
+    noting its name. So the main thread's SIGINT handler is swapped for one that only notes the
+    signal; at the end the usual handler is put back and the signal raised again, which it then
+    handles as it would have (``KeyboardInterrupt`` by default). Elsewhere than in the main
+    thread, where handlers cannot be changed, the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
     try:
-        write(tmp_path)
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            signal.raise_signal(signal.SIGINT)
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` whole or not at all: to :func:`temporary_path` first, then renamed; a
+    Ctrl-C meanwhile is held until the file is in place (:func:`ctrl_c_held`).
+
+    The temporary name is known before the file exists, so that any exception removes what was
+    made. Only a kill leaves a temporary file, which :meth:`ResultsStore.open` removes."""
+    tmp_path = temporary_path(path)
+    with ctrl_c_held():
+        try:
+            write(tmp_path)
+            os.replace(tmp_path, path)
+        except BaseException:
+            tmp_path.unlink(missing_ok=True)
+            raise
 
 
 def write_json(path: Path, data: Any) -> None:
