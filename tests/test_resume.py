@@ -241,7 +241,16 @@ def test_resume_removes_temporary_files_left_by_a_crash(tmp_path):
     assert stray_files(out) == []
 
 
-def test_ctrl_c_during_a_write_comes_after_the_file_is_in_place(tmp_path):
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as in a terminal, even when the tests run in the background
+    (where it is ignored); the handler found is put back after the test."""
+    found = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, found)
+
+
+def test_ctrl_c_during_a_write_comes_after_the_file_is_in_place(tmp_path, ctrl_c_raises):
     """Ctrl-C lands between any two calls. Send SIGINT to this process at random moments of 300
     writes of a chunk: each write ends with its whole file in place and no temporary file, and each
     Ctrl-C is raised, none lost. (Interrupted in the middle, writes had left temporary files about
@@ -282,7 +291,7 @@ def test_ctrl_c_during_a_write_comes_after_the_file_is_in_place(tmp_path):
     assert all(len(pd.read_parquet(p)) == 2000 for p in written)
 
 
-def test_ctrl_c_is_held_only_in_the_main_thread_and_put_back(tmp_path):
+def test_ctrl_c_is_held_only_in_the_main_thread_and_put_back(ctrl_c_raises):
     from sim.store import ctrl_c_held
 
     handler = signal.getsignal(signal.SIGINT)
