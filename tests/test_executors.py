@@ -220,16 +220,22 @@ def test_pool_workers_import_the_parents_sim_not_a_sim_folder_in_the_working_dir
     # Run as a script from another folder: sys.path[0] is the script's folder, not the working
     # directory (as for the salesim console script).
     script.write_text(
+        "import os\n"
         "from sim.experiment import process_pool\n"
         "if __name__ == '__main__':\n"
         "    with process_pool(1) as pool:\n"
         "        print(pool.submit(eval, \"__import__('sim').__file__\").result())\n"
+        "        print(pool.submit(os.getcwd).result())\n"
+        "        print(os.getcwd())\n"
     )
     real_parent = str(Path(sim.__file__).resolve().parents[1])
     proc = subprocess.run([sys.executable, str(script)], cwd=decoy.parent, capture_output=True, text=True,
                           timeout=120, check=False, env={**os.environ, "PYTHONPATH": real_parent})
     assert proc.returncode == 0, proc.stderr
-    assert Path(proc.stdout.strip()).resolve() == Path(sim.__file__).resolve()
+    worker_sim, worker_cwd, parent_cwd = proc.stdout.strip().splitlines()
+    assert Path(worker_sim).resolve() == Path(sim.__file__).resolve()
+    # the fork server is started from the parent's sim's folder; nobody else stays there
+    assert Path(worker_cwd) == Path(parent_cwd) == decoy.parent
 
 
 @settings(deadline=None, max_examples=200)
