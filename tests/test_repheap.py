@@ -108,6 +108,15 @@ def test_buckets_move_a_rep_across_several_keys_both_ways() -> None:
     assert heap.best() is reps[0]
 
 
-def test_buckets_refuse_a_negative_rep_id() -> None:
+def test_buckets_refuse_a_negative_rep_id_and_a_nan_key() -> None:
+    heap = BucketRepHeap()
     with pytest.raises(ValueError, match="non-negative"):
-        BucketRepHeap().update(FakeRep(-1), 0.0)
+        heap.update(FakeRep(-1), 0.0)
+    rep = FakeRep(3)
+    with pytest.raises(ValueError, match="NaN"):
+        heap.update(rep, float("nan"))
+    assert heap.best() is None and heap._live == 0 and rep.heap_entry is None
+    heap.update(rep, 0.5)
+    with pytest.raises(ValueError, match="NaN"):
+        heap.update(rep, float("nan"))
+    assert heap.best() is rep and heap._live == 1  # left where it was

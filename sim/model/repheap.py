@@ -171,13 +171,13 @@ class BucketRepHeap(RepHeap):
             rep_id: i64 = rep.id
             if rep_id < 0:
                 raise ValueError(f"rep ids must be non-negative to be kept in a bucket, not {rep_id}")
+            first = self._first
+            bucket = self._bucket_near(key, first) if first is not None else self._new_bucket(key, None, None)
             reps = self._reps
             while len(reps) <= rep_id:
                 reps.append(None)
             reps[rep_id] = rep
             self._live += 1
-            first = self._first
-            bucket = self._bucket_near(key, first) if first is not None else self._new_bucket(key, None, None)
             bucket.add(rep_id)
             rep.heap_entry = BucketEntry(rep_id, bucket)
             return
@@ -218,21 +218,18 @@ class BucketRepHeap(RepHeap):
         return bucket if bucket.key == key else self._new_bucket(key, before, bucket)
 
     def _new_bucket(self, key: float, before: KeyBucket | None, after: KeyBucket | None) -> KeyBucket:
-        """An empty bucket for ``key``, linked between ``before`` and ``after``."""
+        """An empty bucket for ``key``, linked between ``before`` and ``after``. (Every NaN key
+        gets here, equal to no bucket's: it has no place in the order, so it is refused.)"""
+        if key != key:
+            raise ValueError("a rep's key must be a number, not NaN")
         spare = self._spare
         if spare:
             bucket = spare.pop()
             bucket.key = key
         else:
             bucket = KeyBucket(key)
-        bucket.prev = before
-        bucket.next = after
-        if before is None:
-            self._first = bucket
-        else:
-            before.next = bucket
-        if after is not None:
-            after.prev = bucket
+        self._join(before, bucket)
+        self._join(bucket, after)
         return bucket
 
     def _discard(self, bucket: KeyBucket, rep_id: i64) -> None:
@@ -240,12 +237,15 @@ class BucketRepHeap(RepHeap):
         bucket.discard(rep_id)
         if bucket.count > 0:
             return
-        before, after = bucket.prev, bucket.next
-        if before is None:
-            self._first = after
-        else:
-            before.next = after
-        if after is not None:
-            after.prev = before
+        self._join(bucket.prev, bucket.next)
         bucket.prev = bucket.next = None
         self._spare.append(bucket)
+
+    def _join(self, left: KeyBucket | None, right: KeyBucket | None) -> None:
+        """Make ``right`` follow ``left`` in the list (None: its start, or its end)."""
+        if left is None:
+            self._first = right
+        else:
+            left.next = right
+        if right is not None:
+            right.prev = left
