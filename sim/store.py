@@ -80,9 +80,10 @@ def ctrl_c_held() -> Iterator[None]:
     noting its name. So the main thread's SIGINT handler is swapped for one that only notes the
     signal; at the end the usual handler is put back and the signal raised again, which it then
     handles as it would have (``KeyboardInterrupt`` by default). Elsewhere than in the main
-    thread, where handlers cannot be changed, the block runs as it is.
+    thread, where handlers cannot be changed, or under a handler that was not set from Python
+    (which could not be put back), the block runs as it is.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
         yield
         return
     received: list[int] = []

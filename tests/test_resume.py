@@ -310,3 +310,19 @@ def test_ctrl_c_is_held_only_in_the_main_thread_and_put_back(ctrl_c_raises):
     worker.start()
     worker.join()
     assert seen == [handler]
+
+
+def test_ctrl_c_is_not_held_under_a_handler_python_cannot_put_back(monkeypatch):
+    """``signal.getsignal`` is None for a handler set outside Python: it could not be restored,
+    so the block runs without swapping it."""
+    from sim.store import ctrl_c_held
+
+    def refuse(*args):
+        raise AssertionError("the handler was swapped")
+
+    monkeypatch.setattr(signal, "getsignal", lambda signum: None)
+    monkeypatch.setattr(signal, "signal", refuse)
+    ran = []
+    with ctrl_c_held():
+        ran.append(True)
+    assert ran == [True]
