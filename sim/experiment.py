@@ -190,13 +190,19 @@ def start_forkserver(ctx: Any) -> None:
     folder that holds the parent's ``sim`` package: its working directory is then where the parent's
     ``sim`` comes from. The parent's working directory is changed only for the instant of starting
     it, and workers forked from the server move to the parent's directory and path before they run
-    anything (``multiprocessing`` does that), so nothing else sees the server's folder.
+    anything (``multiprocessing`` does that), so nothing else sees the server's folder. Where
+    ``sim`` is not in a folder (imported from a zip file), the server preloads only the libraries.
     """
     import contextlib
     from multiprocessing import forkserver
 
+    root = Path(__file__).resolve().parent.parent
+    if not root.is_dir():
+        ctx.set_forkserver_preload([name for name in FORKSERVER_PRELOAD if name.split(".")[0] != "sim"])
+        forkserver.ensure_running()
+        return
     ctx.set_forkserver_preload(list(FORKSERVER_PRELOAD))
-    with contextlib.chdir(Path(__file__).resolve().parent.parent):
+    with contextlib.chdir(root):
         forkserver.ensure_running()
 
 

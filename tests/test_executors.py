@@ -257,3 +257,39 @@ def test_a_pool_run_with_default_chunking_equals_the_in_process_run(scenario, ba
     with ThreadPoolExecutor(max_workers=2) as pool:
         got = experiment.run(scenario, reps=REPS, seed=SEED, executor=pool, workers=2)
     assert_same_results(got, baseline)
+
+
+class _RecordingContext:
+    def __init__(self) -> None:
+        self.preload: list[str] = []
+
+    def set_forkserver_preload(self, names: list[str]) -> None:
+        self.preload = list(names)
+
+
+def test_the_fork_server_starts_in_the_folder_of_the_parents_sim_and_the_parent_stays_put(monkeypatch, tmp_path):
+    from multiprocessing import forkserver
+
+    import sim
+
+    seen: list[str] = []
+    monkeypatch.setattr(forkserver, "ensure_running", lambda: seen.append(os.getcwd()))
+    monkeypatch.chdir(tmp_path)
+    ctx = _RecordingContext()
+    experiment.start_forkserver(ctx)
+    assert seen == [str(Path(sim.__file__).resolve().parents[1])]
+    assert ctx.preload == list(experiment.FORKSERVER_PRELOAD) and "sim.experiment" in ctx.preload
+    assert os.getcwd() == str(tmp_path)
+
+
+def test_a_sim_imported_from_a_zip_file_is_not_preloaded(monkeypatch, tmp_path):
+    from multiprocessing import forkserver
+
+    seen: list[str] = []
+    monkeypatch.setattr(forkserver, "ensure_running", lambda: seen.append(os.getcwd()))
+    monkeypatch.setattr(experiment, "__file__", str(tmp_path / "app.zip" / "sim" / "experiment.py"))
+    monkeypatch.chdir(tmp_path)
+    ctx = _RecordingContext()
+    experiment.start_forkserver(ctx)
+    assert seen == [str(tmp_path)]
+    assert ctx.preload == ["numpy", "numpy.random", "numpy.ma", "simpy"]
