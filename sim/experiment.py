@@ -197,12 +197,9 @@ def start_forkserver(ctx: Any) -> None:
     from multiprocessing import forkserver
 
     root = Path(__file__).resolve().parent.parent
-    if not root.is_dir():
-        ctx.set_forkserver_preload([name for name in FORKSERVER_PRELOAD if name.split(".")[0] != "sim"])
-        forkserver.ensure_running()
-        return
-    ctx.set_forkserver_preload(list(FORKSERVER_PRELOAD))
-    with contextlib.chdir(root):
+    in_folder = root.is_dir()
+    ctx.set_forkserver_preload([name for name in FORKSERVER_PRELOAD if in_folder or name.split(".")[0] != "sim"])
+    with contextlib.chdir(root) if in_folder else contextlib.nullcontext():
         forkserver.ensure_running()
 
 
