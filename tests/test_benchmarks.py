@@ -36,6 +36,22 @@ def bench_perf() -> ModuleType:
     return _load("bench_perf")
 
 
+def test_the_world_sizes_its_calendar_slots_from_its_lead_rate(bench_perf: ModuleType) -> None:
+    """ref: about 66 MQLs a day → 16 slots; ref×16 → 256 (the calendar's heap then holds about
+    as many entries at both sizes)."""
+    from sim.model.calendar import NativeTimeline, slots_per_day_for
+    from sim.model.world import CALENDAR_ENTRIES_PER_LEAD, World, expected_leads_per_day
+
+    ref, ref16 = bench_perf.salesim_scenario(1, months=1), bench_perf.salesim_scenario(16, months=1)
+    assert expected_leads_per_day(ref) == pytest.approx(2000 / 30.4375, rel=1e-6)
+    assert expected_leads_per_day(ref16) == pytest.approx(16 * expected_leads_per_day(ref))
+    assert slots_per_day_for(CALENDAR_ENTRIES_PER_LEAD * expected_leads_per_day(ref)) == 16
+    assert slots_per_day_for(CALENDAR_ENTRIES_PER_LEAD * expected_leads_per_day(ref16)) == 256
+    timeline = World(ref16, 1, 0).timeline
+    if isinstance(timeline, NativeTimeline):
+        assert timeline.slots_per_day == 256
+
+
 def test_salesim_steps_are_counted_and_the_count_is_reproducible(bench_perf: ModuleType) -> None:
     scenario = bench_perf.salesim_scenario(1, months=1)
     first = bench_perf.salesim_counted(scenario, 3, 0)

@@ -260,29 +260,6 @@ def test_slots_a_day_keep_about_the_same_entries_per_slot_at_any_rate() -> None:
                                                                                     MAX_SLOTS_PER_DAY]
 
 
-def test_the_world_sizes_its_calendar_slots_from_its_lead_rate() -> None:
-    """ref: about 66 MQLs a day → 16 slots; ref×16 → 256 (the heap then holds about as many
-    entries at both sizes)."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    try:
-        from bench_perf import salesim_scenario
-    finally:
-        sys.path.pop(0)
-    from sim.model.world import CALENDAR_ENTRIES_PER_LEAD, World, expected_leads_per_day
-
-    ref, ref16 = salesim_scenario(1, months=1), salesim_scenario(16, months=1)
-    assert expected_leads_per_day(ref) == pytest.approx(2000 / 30.4375, rel=1e-6)
-    assert expected_leads_per_day(ref16) == pytest.approx(16 * expected_leads_per_day(ref))
-    assert slots_per_day_for(CALENDAR_ENTRIES_PER_LEAD * expected_leads_per_day(ref)) == 16
-    assert slots_per_day_for(CALENDAR_ENTRIES_PER_LEAD * expected_leads_per_day(ref16)) == 256
-    timeline = World(ref16, 1, 0).timeline
-    if isinstance(timeline, NativeTimeline):
-        assert timeline.slots_per_day == 256
-
-
 def test_a_native_call_reuses_its_entry_for_the_next_call_it_makes() -> None:
     """The lead-level steps allocate nothing on the calendar: the entry of the call being made is
     the one the next :meth:`~NativeTimeline.call3` fills, and it holds no reference once used."""
