@@ -35,10 +35,11 @@ from pathlib import Path
 import simpy
 
 import sim
-from sim.experiment import DEFAULT_SEED, auto_chunk_size, default_workers, process_pool
 from sim.metrics import kpis, monthly_series
 from sim.model.world import World
-from sim.report import text_table
+from sim.present.text import text_table
+from sim.runs.executors import auto_chunk_size, default_workers, process_pool
+from sim.runs.replication import DEFAULT_SEED
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,7 +74,7 @@ def count_replication(scenario: sim.Scenario, seed: int, rep: int) -> dict[str, 
     """SimPy events processed and records written by one replication (not timed).
 
     Events are the entries the world's timeline processed — SimPy events and plain calls alike
-    (:attr:`sim.model.calendar.Timeline.processed`)."""
+    (:attr:`sim.model.engine.calendar.Timeline.processed`)."""
     world = World(scenario, seed, rep)
     log = world.run()
     return {

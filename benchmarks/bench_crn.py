@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats as sps
 
-from sim import experiment, stats
+from sim.runs import executors, monte_carlo, stats
 from sim.scenario import Scenario, load_scenario
 
 SILO = Path(__file__).resolve().parents[1] / "scenarios" / "silo.yaml"
@@ -70,14 +70,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     a_scn, b_scn = scenario(5, args.full, args.horizon), scenario(6, args.full, args.horizon)
-    workers = args.workers or experiment.default_workers()
+    workers = args.workers or executors.default_workers()
     started = time.perf_counter()
-    pool = experiment.process_pool(workers) if workers > 1 else None
+    pool = executors.process_pool(workers) if workers > 1 else None
     try:
         kw = dict(reps=args.reps, executor=pool, workers=1 if pool is None else None)
-        a = experiment.run(a_scn, seed=args.seed, **kw)
-        b = experiment.run(b_scn, seed=args.seed, **kw)
-        b_indep = experiment.run(b_scn, seed=args.seed + 1, **kw)
+        a = monte_carlo.run(a_scn, seed=args.seed, **kw)
+        b = monte_carlo.run(b_scn, seed=args.seed, **kw)
+        b_indep = monte_carlo.run(b_scn, seed=args.seed + 1, **kw)
     finally:
         if pool is not None:
             pool.shutdown()

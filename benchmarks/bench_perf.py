@@ -11,7 +11,7 @@ Measured, in one run:
 * seconds per replication (median of the timed replications), SimPy events per replication
   and peak memory of three models of that workload — (a) a plain SimPy model that makes every dial
   an event, (b) the same with each lead's dials in one timeout (both written here, the
-  yardsticks), and salesim (:func:`sim.experiment.simulate_one`) — and of salesim on
+  yardsticks), and salesim (:func:`sim.runs.replication.simulate_one`) — and of salesim on
   ``ref×4`` and ``ref×16`` (every headcount and the lead rate multiplied); on request, of (b)
   on the same scaled workloads, to show how plain SimPy itself scales;
 * replications per second through :func:`sim.run` with 1 and 2 workers, the parallel
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 REF_PATH = ROOT / "benchmarks" / "scenarios" / "ref.yaml"
-DEFAULT_SEED = 20_261_126  # sim.experiment.DEFAULT_SEED (not imported: the baselines' processes stay free of sim)
+DEFAULT_SEED = 20_261_126  # sim.runs.replication.DEFAULT_SEED (not imported: the baselines' processes stay free of sim)
 MONTH = 365.25 / 12.0
 """Days in a reporting month (as in sim.workcalendar)."""
 
@@ -310,8 +310,8 @@ def salesim_scenario(scale: int, months: int | None = None) -> Scenario:
 
 
 def salesim_once(scenario: Scenario, seed: int, rep: int) -> dict[str, float]:
-    """One replication through :func:`sim.experiment.simulate_one` (world + metrics); its outcome KPIs."""
-    from sim.experiment import simulate_one
+    """One replication through :func:`sim.runs.replication.simulate_one` (world + metrics); its outcome KPIs."""
+    from sim.runs.replication import simulate_one
 
     k, _series = simulate_one(scenario, seed, rep)
     return {"mqls": k["mqls"], "dials": k["dials"], "wins": k["wins"], "mrr_end_usd": k["mrr_end_usd"]}
@@ -320,7 +320,7 @@ def salesim_once(scenario: Scenario, seed: int, rep: int) -> dict[str, float]:
 def salesim_counted(scenario: Scenario, seed: int, rep: int) -> dict[str, float]:
     """One untimed replication (world + metrics, as :func:`salesim_once`) and the entries its
     timeline processed — SimPy events and the plain calls of
-    :meth:`sim.model.calendar.Timeline.call_at` alike (:attr:`~sim.model.calendar.Timeline.processed`)."""
+    :meth:`sim.model.engine.calendar.Timeline.call_at` alike (:attr:`~sim.model.engine.calendar.Timeline.processed`)."""
     from sim.metrics import kpis, monthly_series
     from sim.model.world import World
 
@@ -463,7 +463,8 @@ def measure_run(workers: int, reps: int, seed: int) -> dict[str, Any]:
     and at the end.
     """
     import sim
-    import sim.experiment as ex
+    from sim.runs import executors
+    from sim.runs import monte_carlo as ex
 
     scenario = salesim_scenario(1)
     rss: dict[int, float] = {}
@@ -491,7 +492,7 @@ def measure_run(workers: int, reps: int, seed: int) -> dict[str, Any]:
         ex.run_chunk = noting_chunk  # sim.run looks run_chunk up at call time; this process only
     else:
         t0 = time.perf_counter()
-        pool = ex.process_pool(workers)
+        pool = executors.process_pool(workers)
         try:
             for future in [pool.submit(os.getpid) for _ in range(workers)]:
                 future.result()
@@ -845,7 +846,7 @@ def print_header(args: argparse.Namespace, digest: str) -> None:
 
 def print_models(results: dict[str, dict[str, Any]]) -> None:
     """The one-replication table: a row per model."""
-    from sim.report import text_table
+    from sim.present.text import text_table
 
     rows = []
     for model, r in results.items():
@@ -870,7 +871,7 @@ def round_rates(run: dict[str, Any]) -> list[float]:
 
 def print_throughput(runs: dict[int, dict[str, Any]], rounds: int) -> None:
     """The ``sim.run`` table and its memory lines."""
-    from sim.report import text_table
+    from sim.present.text import text_table
 
     rate1 = runs[1]["reps"] / runs[1]["wall"]
     shares = [b[0] for b in runs[1]["by_round"] if b is not None]
@@ -989,7 +990,7 @@ def target_rows(m: Measurements, rounds: int) -> tuple[list[list[str]], dict[int
 
 def print_targets(m: Measurements, rounds: int) -> None:
     """The targets table, with the spread of each ratio across rounds when there are several."""
-    from sim.report import text_table
+    from sim.present.text import text_table
 
     rows, per_unit = target_rows(m, rounds)
     if not rows:

@@ -10,28 +10,38 @@ The public API, for notebooks and scripts (nothing runs on import)::
     result.timeseries           # rep × month × series (long format)
     sim.compare({"silo": "scenarios/silo.yaml", "pod": "scenarios/pod.yaml"}, reps=200)
     sim.plan(sim.PlanTarget(annual_new_revenue_usd=2_000_000), sim.SalesModel.from_scenario(scenario))
+
+The package reads top-down as the data flows: :mod:`sim.scenario` (YAML → validated scenario)
+→ :mod:`sim.model` (the SimPy world) → :mod:`sim.eventlog` (its records) → :mod:`sim.metrics`
+(KPIs) → :mod:`sim.runs` (Monte Carlo, comparisons, results folders) → :mod:`sim.planner` (the
+analytic planner) → :mod:`sim.present` (tables, figures) → :mod:`sim.cli` (``salesim``).
 """
 
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 
 __all__ = [
     "Comparison", "PlanError", "PlanTarget", "RunResult", "SalesModel", "Scenario", "ScenarioError", "compare",
-    "load_scenario", "plan", "run", "run_to_precision", "scenario_from_dict", "simulate_one", "simulate_plan",
-    "solve_plan",
+    "load_scenario", "plan", "plots", "run", "run_to_precision", "scenario_from_dict", "simulate_one",
+    "simulate_plan", "solve_plan", "stats",
 ]
 
 _LAZY = {
-    "run": "sim.experiment", "run_to_precision": "sim.experiment", "RunResult": "sim.experiment",
-    "simulate_one": "sim.experiment", "compare": "sim.comparison", "Comparison": "sim.comparison",
-    "plan": "sim.planning", "PlanTarget": "sim.planning", "SalesModel": "sim.planning", "PlanError": "sim.planning",
-    "simulate_plan": "sim.plan_simulation", "solve_plan": "sim.plan_simulation",
+    "run": "sim.runs.monte_carlo", "run_to_precision": "sim.runs.monte_carlo", "RunResult": "sim.runs.results",
+    "simulate_one": "sim.runs.replication", "compare": "sim.runs.comparison", "Comparison": "sim.runs.comparison",
+    "plan": "sim.planner.headcount", "PlanTarget": "sim.planner.headcount", "SalesModel": "sim.planner.model",
+    "PlanError": "sim.planner.arithmetic", "simulate_plan": "sim.planner.simulation",
+    "solve_plan": "sim.planner.simulation",
 }
+_LAZY_MODULES = {"plots": "sim.present.plots", "stats": "sim.runs.stats"}
+"""Modules a notebook reaches as ``from sim import plots, stats``."""
 
 
 def __getattr__(name: str):
     # Lazy imports keep `import sim` light (the CLI's `validate` must start fast).
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _LAZY_MODULES:
+        return importlib.import_module(_LAZY_MODULES[name])
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

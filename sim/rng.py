@@ -14,7 +14,7 @@ In *deterministic mode* (``Streams(..., deterministic=True)``) every stream is r
 :class:`QuasiGenerator`: a Kronecker sequence ``frac(0.5 + k·√p)`` with its own prime ``p``
 per stream (and per column), which spreads draws evenly — the share of leads below any
 probability is that probability up to rounding — so the simulator's flows reproduce
-expected values; see :mod:`sim.deterministic`.
+expected values; see :mod:`sim.scenario.deterministic`.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def bench_perf() -> ModuleType:
 def test_the_world_sizes_its_calendar_slots_from_its_lead_rate(bench_perf: ModuleType) -> None:
     """ref: about 66 MQLs a day → 16 slots; ref×16 → 256 (the calendar's heap then holds about
     as many entries at both sizes)."""
-    from sim.model.calendar import NativeTimeline, slots_per_day_for
+    from sim.model.engine.calendar import NativeTimeline, slots_per_day_for
     from sim.model.world import CALENDAR_ENTRIES_PER_LEAD, World, expected_leads_per_day
 
     ref, ref16 = bench_perf.salesim_scenario(1, months=1), bench_perf.salesim_scenario(16, months=1)

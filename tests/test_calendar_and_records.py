@@ -16,7 +16,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.eventlog import LEAD_DTYPES, LEAD_FIELDS, LEAD_RECORD_DTYPE, LEAD_STRUCT, NAN, LeadRecords, LeadState
-from sim.model.calendar import MAX_SLOTS_PER_DAY, WHEEL_DAYS, Environment, NativeTimeline, Timeline, slots_per_day_for
+from sim.model.engine.calendar import (
+    MAX_SLOTS_PER_DAY,
+    WHEEL_DAYS,
+    Environment,
+    NativeTimeline,
+    Timeline,
+    slots_per_day_for,
+)
 
 # --------------------------------------------------------------------------- calendar
 
@@ -320,7 +327,7 @@ def test_run_until_an_event_returns_its_value_and_an_empty_queue_is_an_error(nat
 
 def test_the_environment_uses_the_native_timeline_exactly_where_the_calendar_is_compiled() -> None:
     from sim.compiled import is_compiled
-    from sim.model import calendar
+    from sim.model.engine import calendar
 
     expected = NativeTimeline if is_compiled(calendar.__file__) else Timeline
     assert type(Environment().timeline) is expected

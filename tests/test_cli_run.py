@@ -18,10 +18,11 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import sim
-from sim.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from sim.cli import main
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_OK
 from sim.compiled import describe
 from sim.metrics import KPI_NAMES
-from sim.store import SUMMARY_CSV_COLUMNS
+from sim.runs.store import SUMMARY_CSV_COLUMNS
 
 REPS = 3
 SEED = 11
@@ -166,7 +167,7 @@ def test_rerun_reuses_stored_replications(tmp_path: Path, minimal_path: Path, mo
     def must_not_simulate(*_args, **_kwargs):
         raise AssertionError("a stored replication was simulated again")
 
-    monkeypatch.setattr("sim.experiment.run_chunk", must_not_simulate)
+    monkeypatch.setattr("sim.runs.monte_carlo.run_chunk", must_not_simulate)
     code, stdout, _ = run(capsys, *args)
     assert code == EXIT_OK
     assert "revenue_first_year_usd" in stdout
@@ -180,19 +181,19 @@ def test_rerun_reuses_stored_replications(tmp_path: Path, minimal_path: Path, mo
 
 def test_more_reps_computes_only_the_missing_ones(tmp_path: Path, minimal_path: Path, monkeypatch,
                                                   capsys) -> None:
-    import sim.experiment as experiment
+    from sim.runs import monte_carlo
 
     out = tmp_path / "res"
     assert run(capsys, *run_args(minimal_path, out))[0] == EXIT_OK
     first = read_tables(out)
     computed: list[int] = []
-    real = experiment.run_chunk
+    real = monte_carlo.run_chunk
 
     def recording(data, seed, reps):
         computed.extend(reps)
         return real(data, seed, reps)
 
-    monkeypatch.setattr(experiment, "run_chunk", recording)
+    monkeypatch.setattr(monte_carlo, "run_chunk", recording)
     assert run(capsys, *run_args(minimal_path, out, reps=REPS + 2))[0] == EXIT_OK
     assert computed == [REPS, REPS + 1]
     kpis, ts = read_tables(out)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from sim.cli import main
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_OK
 
 Replacement = tuple[str, str]
 

@@ -9,8 +9,8 @@ from scipy import stats as sps
 
 import sim
 from sim.cli import main
-from sim.comparison import COMPARISON_COLUMNS, comparison_table
 from sim.metrics import KPI_NAMES
+from sim.runs.comparison import COMPARISON_COLUMNS, comparison_table
 
 SHORT = ["horizon_months=4"]
 MORE_AES = ["roles.ae.headcount=8", "roles.ae.initial_tenure_months=[6, 12, 18, 24, 30, 40, 12, 12]"]

@@ -19,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scenario_builders import SMALL_SILO
 
-from sim import experiment, stats
 from sim.eventlog import LEAD_FIELDS, LeadState
 from sim.model.world import simulate
 from sim.rng import Streams
+from sim.runs import executors, monte_carlo, results, stats
 from sim.scenario import Scenario, load_scenario
 
 SILO = Path(__file__).resolve().parents[1] / "scenarios" / "silo.yaml"
@@ -43,19 +43,19 @@ def small_silo(horizon: int = 12, **headcounts: int) -> Scenario:
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[Executor]:
-    executor = experiment.process_pool(2)
+    executor = executors.process_pool(2)
     yield executor
     executor.shutdown(wait=True, cancel_futures=True)
 
 
 @pytest.fixture(scope="module")
-def runs(pool: Executor) -> dict[str, experiment.RunResult]:
+def runs(pool: Executor) -> dict[str, results.RunResult]:
     """5 AEs and 6 AEs with the same seed, and 6 AEs with another seed."""
     five, six = small_silo(ae=5), small_silo(ae=6)
     return {
-        "a": experiment.run(five, reps=REPS, seed=SEED, executor=pool),
-        "b": experiment.run(six, reps=REPS, seed=SEED, executor=pool),
-        "b_other_seed": experiment.run(six, reps=REPS, seed=SEED + 1, executor=pool),
+        "a": monte_carlo.run(five, reps=REPS, seed=SEED, executor=pool),
+        "b": monte_carlo.run(six, reps=REPS, seed=SEED, executor=pool),
+        "b_other_seed": monte_carlo.run(six, reps=REPS, seed=SEED + 1, executor=pool),
     }
 
 

@@ -1,4 +1,4 @@
-"""Tests for :mod:`sim.dists`: inverse CDFs, CDFs and analytic moments against scipy.stats.
+"""Tests for :mod:`sim.scenario.dists`: inverse CDFs, CDFs and analytic moments against scipy.stats.
 
 Tolerances: closed forms are compared at 1e-9 relative; sample moments of ``ppf(uniforms)``
 are compared with the analytic moments within 4 standard errors (the SE of a sample variance
@@ -18,7 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 from scipy import stats as sps
 
 from sim import ScenarioError, scenario_from_dict
-from sim.dists import DIST_NAMES, Constant, Dist
+from sim.scenario.dists import DIST_NAMES, Constant, Dist
 
 ADAPTER: TypeAdapter = TypeAdapter(Dist)
 N_SAMPLE = 400_000

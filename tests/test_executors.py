@@ -22,8 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scenario_builders import SMALL_SILO
 
-from sim import experiment
-from sim.cli import EXIT_BAD_INPUT, main
+from sim.cli import main
+from sim.cli.common import EXIT_BAD_INPUT
+from sim.runs import executors, monte_carlo, results
 from sim.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,15 +56,15 @@ def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def baseline(scenario: Scenario) -> experiment.RunResult:
+def baseline(scenario: Scenario) -> results.RunResult:
     """In this process, one replication at a time."""
-    result = experiment.run(scenario, reps=REPS, seed=SEED, workers=1)
+    result = monte_carlo.run(scenario, reps=REPS, seed=SEED, workers=1)
     assert not result.failures
     assert result.reps == REPS
     return result
 
 
-def assert_same_results(got: experiment.RunResult, want: experiment.RunResult) -> None:
+def assert_same_results(got: results.RunResult, want: results.RunResult) -> None:
     assert not got.failures
     assert_identical(got.kpis, want.kpis)
     assert_identical(got.timeseries, want.timeseries)
@@ -80,19 +81,19 @@ def test_baseline_tables_are_ordered(baseline):
 
 
 def test_own_process_pool_matches_in_process(scenario, baseline):
-    assert_same_results(experiment.run(scenario, reps=REPS, seed=SEED, workers=2), baseline)
+    assert_same_results(monte_carlo.run(scenario, reps=REPS, seed=SEED, workers=2), baseline)
 
 
 def test_thread_pool_matches_in_process(scenario, baseline):
     with ThreadPoolExecutor(max_workers=2) as pool:
-        got = experiment.run(scenario, reps=REPS, seed=SEED, executor=pool, chunk_size=2)
+        got = monte_carlo.run(scenario, reps=REPS, seed=SEED, executor=pool, chunk_size=2)
     assert_same_results(got, baseline)
 
 
 @pytest.mark.parametrize("chunk_size", [1, 7])
 def test_chunk_size_does_not_change_results(scenario, baseline, chunk_size):
     with ThreadPoolExecutor(max_workers=2) as pool:
-        got = experiment.run(scenario, reps=REPS, seed=SEED, executor=pool, chunk_size=chunk_size)
+        got = monte_carlo.run(scenario, reps=REPS, seed=SEED, executor=pool, chunk_size=chunk_size)
     assert_same_results(got, baseline)
 
 
@@ -100,7 +101,7 @@ def test_chunk_size_does_not_change_results(scenario, baseline, chunk_size):
 def test_results_folder_matches_in_memory_for_any_chunk_size(scenario, baseline, tmp_path, chunk_size, files):
     """A run saved to a folder reads back equal to the in-memory run, whatever its chunking."""
     with ThreadPoolExecutor(max_workers=2) as pool:
-        got = experiment.run(scenario, reps=REPS, seed=SEED, executor=pool, chunk_size=chunk_size,
+        got = monte_carlo.run(scenario, reps=REPS, seed=SEED, executor=pool, chunk_size=chunk_size,
                              out=tmp_path)
     assert_same_results(got, baseline)
     assert len(list((tmp_path / "chunks").glob("*.kpis.parquet"))) == files
@@ -110,7 +111,7 @@ def test_results_folder_matches_in_memory_for_any_chunk_size(scenario, baseline,
 
 def test_other_seed_differs(scenario, baseline):
     """The control: equality above is not because results ignore the seed."""
-    other = experiment.run(scenario, reps=2, seed=SEED + 1, workers=1)
+    other = monte_carlo.run(scenario, reps=2, seed=SEED + 1, workers=1)
     assert not other.kpis["exit_arr_usd"].equals(baseline.kpis["exit_arr_usd"].iloc[:2])
 
 
@@ -131,7 +132,7 @@ def dask_client() -> Iterator[object]:
 
 
 def test_dask_cluster_matches_in_process(scenario, baseline, dask_client):
-    got = experiment.run(scenario, reps=REPS, seed=SEED, executor=dask_client.get_executor())
+    got = monte_carlo.run(scenario, reps=REPS, seed=SEED, executor=dask_client.get_executor())
     assert_same_results(got, baseline)
     # the work really ran on the cluster's worker processes
     assert len(dask_client.scheduler_info()["workers"]) == 2
@@ -167,10 +168,10 @@ def test_zero_workers_exits_2(scenario_file, tmp_path, capsys):
 
 
 def test_zero_workers_rejected_by_the_api(scenario):
-    with pytest.raises(experiment.ExecutorError):
-        experiment.run(scenario, reps=2, workers=0)
-    with pytest.raises(experiment.ExecutorError):
-        experiment.process_pool(0)
+    with pytest.raises(executors.ExecutorError):
+        monte_carlo.run(scenario, reps=2, workers=0)
+    with pytest.raises(executors.ExecutorError):
+        executors.process_pool(0)
 
 
 class _DyingExecutor(ThreadPoolExecutor):
@@ -196,13 +197,13 @@ def test_a_dead_worker_is_reported_and_finished_work_is_kept(scenario, tmp_path)
     import json
 
     out = tmp_path / "dead"
-    with _DyingExecutor() as executor, pytest.raises(experiment.ExecutorError, match="a worker died"):
-        experiment.run(scenario, reps=6, seed=3, executor=executor, out=out, chunk_size=2)
+    with _DyingExecutor() as executor, pytest.raises(executors.ExecutorError, match="a worker died"):
+        monte_carlo.run(scenario, reps=6, seed=3, executor=executor, out=out, chunk_size=2)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "interrupted"
     # resuming with a healthy executor completes the run and matches an uninterrupted one
-    resumed = experiment.run(scenario, reps=6, seed=3, workers=1, out=out)
-    fresh = experiment.run(scenario, reps=6, seed=3, workers=1)
+    resumed = monte_carlo.run(scenario, reps=6, seed=3, workers=1, out=out)
+    fresh = monte_carlo.run(scenario, reps=6, seed=3, workers=1)
     assert_identical(resumed.kpis, fresh.kpis)
 
 
@@ -214,14 +215,16 @@ def test_pool_workers_import_the_parents_sim_not_a_sim_folder_in_the_working_dir
     decoy = tmp_path / "cwd" / "sim"
     decoy.mkdir(parents=True)
     (decoy / "__init__.py").write_text("")
-    (decoy / "experiment.py").write_text("def _ignore_sigint():\n    pass\n")  # all a worker would need of it
+    (decoy / "runs").mkdir()
+    (decoy / "runs" / "__init__.py").write_text("")
+    (decoy / "runs" / "executors.py").write_text("def _ignore_sigint():\n    pass\n")  # all a worker would need of it
     script = tmp_path / "scripts" / "run_pool.py"
     script.parent.mkdir()
     # Run as a script from another folder: sys.path[0] is the script's folder, not the working
     # directory (as for the salesim console script).
     script.write_text(
         "import os\n"
-        "from sim.experiment import process_pool\n"
+        "from sim.runs.executors import process_pool\n"
         "if __name__ == '__main__':\n"
         "    with process_pool(1) as pool:\n"
         "        print(pool.submit(eval, \"__import__('sim').__file__\").result())\n"
@@ -243,7 +246,7 @@ def test_pool_workers_import_the_parents_sim_not_a_sim_folder_in_the_working_dir
 def test_tapered_chunks_cover_every_replication_once_and_end_small(n: int, size: int, workers: int) -> None:
     """The pool's default chunking: the replications in order, each once; no chunk above ``size``
     or above a 1/(2·workers) share of what remains; the last one a single replication."""
-    chunks = list(experiment._tapered_chunks(list(range(n)), size, workers))
+    chunks = list(executors.tapered_chunks(list(range(n)), size, workers))
     assert [rep for chunk in chunks for rep in chunk] == list(range(n))
     remaining = n
     for chunk in chunks:
@@ -255,7 +258,7 @@ def test_tapered_chunks_cover_every_replication_once_and_end_small(n: int, size:
 
 def test_a_pool_run_with_default_chunking_equals_the_in_process_run(scenario, baseline) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
-        got = experiment.run(scenario, reps=REPS, seed=SEED, executor=pool, workers=2)
+        got = monte_carlo.run(scenario, reps=REPS, seed=SEED, executor=pool, workers=2)
     assert_same_results(got, baseline)
 
 
@@ -276,9 +279,9 @@ def test_the_fork_server_starts_in_the_folder_of_the_parents_sim_and_the_parent_
     monkeypatch.setattr(forkserver, "ensure_running", lambda: seen.append(os.getcwd()))
     monkeypatch.chdir(tmp_path)
     ctx = _RecordingContext()
-    experiment.start_forkserver(ctx)
+    executors.start_forkserver(ctx)
     assert seen == [str(Path(sim.__file__).resolve().parents[1])]
-    assert ctx.preload == list(experiment.FORKSERVER_PRELOAD) and "sim.experiment" in ctx.preload
+    assert ctx.preload == list(executors.FORKSERVER_PRELOAD) and "sim.runs.replication" in ctx.preload
     assert os.getcwd() == str(tmp_path)
 
 
@@ -287,9 +290,9 @@ def test_a_sim_imported_from_a_zip_file_is_not_preloaded(monkeypatch, tmp_path):
 
     seen: list[str] = []
     monkeypatch.setattr(forkserver, "ensure_running", lambda: seen.append(os.getcwd()))
-    monkeypatch.setattr(experiment, "__file__", str(tmp_path / "app.zip" / "sim" / "experiment.py"))
+    monkeypatch.setattr(executors, "__file__", str(tmp_path / "app.zip" / "sim" / "runs" / "executors.py"))
     monkeypatch.chdir(tmp_path)
     ctx = _RecordingContext()
-    experiment.start_forkserver(ctx)
+    executors.start_forkserver(ctx)
     assert seen == [str(tmp_path)]
     assert ctx.preload == ["numpy", "numpy.random", "numpy.ma", "simpy"]

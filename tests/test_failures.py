@@ -1,7 +1,7 @@
 """A replication that raises is recorded and reported; the others are saved; rerunning fixes it.
 
-The failure is injected by patching :func:`sim.experiment.simulate_one`, which
-:func:`sim.experiment.run_chunk` calls for every replication; ``workers=1`` (or a thread
+The failure is injected by patching :func:`replication.simulate_one`, which
+:func:`monte_carlo.run_chunk` calls for every replication; ``workers=1`` (or a thread
 pool) runs the chunks in this process, so the patch applies.
 """
 
@@ -16,8 +16,9 @@ import pandas.testing
 import pytest
 from scenario_builders import small_silo_yaml
 
-from sim import experiment
-from sim.cli import EXIT_FAILED, EXIT_OK, main
+from sim.cli import main
+from sim.cli.common import EXIT_FAILED, EXIT_OK
+from sim.runs import monte_carlo, replication
 from sim.scenario import Scenario, load_scenario
 
 SCENARIO = small_silo_yaml(horizon_months=3)
@@ -47,18 +48,18 @@ def scenario(scenario_file: Path) -> Scenario:
 @pytest.fixture
 def patch_model(monkeypatch: pytest.MonkeyPatch):
     """``patch_model(bad)``: replications in ``bad`` (all if None) raise; returns those attempted."""
-    real = experiment.simulate_one
+    real = replication.simulate_one
 
     def patch(bad: set[int] | None) -> list[int]:
         attempted: list[int] = []
 
-        def simulate_one(scenario, seed=experiment.DEFAULT_SEED, replication=0):
+        def simulate_one(scenario, seed=replication.DEFAULT_SEED, replication=0):
             attempted.append(replication)
             if bad is None or replication in bad:
                 raise RuntimeError(MESSAGE)
             return real(scenario, seed, replication)
 
-        monkeypatch.setattr(experiment, "simulate_one", simulate_one)
+        monkeypatch.setattr(replication, "simulate_one", simulate_one)
         return attempted
 
     return patch
@@ -88,7 +89,7 @@ def check_failure_record(record: dict) -> None:
 
 def test_failure_is_recorded_and_the_rest_saved(scenario, failing, tmp_path):
     out = tmp_path / "out"
-    result = experiment.run(scenario, reps=REPS, seed=SEED, workers=1, out=out)
+    result = monte_carlo.run(scenario, reps=REPS, seed=SEED, workers=1, out=out)
     assert sorted(failing) == list(range(REPS))  # every replication was attempted
     assert len(result.failures) == 1
     check_failure_record(result.failures[0])
@@ -105,7 +106,7 @@ def test_failure_is_recorded_and_the_rest_saved(scenario, failing, tmp_path):
 
 def test_failure_in_memory_and_on_a_thread_pool(scenario, failing):
     with ThreadPoolExecutor(max_workers=2) as pool:
-        result = experiment.run(scenario, reps=REPS, seed=SEED, executor=pool, chunk_size=2)
+        result = monte_carlo.run(scenario, reps=REPS, seed=SEED, executor=pool, chunk_size=2)
     assert [f["rep"] for f in result.failures] == [BAD_REP]
     check_failure_record(result.failures[0])
     assert result.kpis["rep"].tolist() == [r for r in range(REPS) if r != BAD_REP]
@@ -145,7 +146,7 @@ def test_rerun_computes_only_the_failed_replication(scenario, scenario_file, tmp
     m = manifest(out)
     assert m["status"] == "complete" and m["failures"] == []
     assert m["reps_completed"] == REPS
-    clean = experiment.run(scenario, reps=REPS, seed=SEED, workers=1)
+    clean = monte_carlo.run(scenario, reps=REPS, seed=SEED, workers=1)
     assert_identical(pd.read_parquet(out / "replications.parquet"), clean.kpis)
     assert_identical(pd.read_parquet(out / "timeseries.parquet"), clean.timeseries)
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from tests.golden.cases import CASES, GOLDEN, REPLICATIONS, SEEDS, outputs
+from golden.cases import CASES, GOLDEN, REPLICATIONS, SEEDS, outputs
 
 EXPECTED = json.loads(GOLDEN.read_text(encoding="utf-8"))
 

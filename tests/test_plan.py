@@ -1,4 +1,4 @@
-"""The analytic planner (:mod:`sim.planning`) and ``salesim plan`` (:mod:`sim.cli_plan`).
+"""The analytic planner (:mod:`sim.planning`) and ``salesim plan`` (:mod:`sim.cli.plan`).
 
 The sales model derived from ``scenarios/silo.yaml`` is checked against hand arithmetic on
 the file's own figures; the plan against its funnel identities, rounding, hiring-date rules
@@ -20,24 +20,15 @@ import numpy as np
 import pytest
 
 from sim import Scenario, load_scenario, scenario_from_dict
-from sim.cli import EXIT_BAD_INPUT, EXIT_OK
-from sim.cli_plan import add_parser, cmd_plan
-from sim.dists import Geometric, Lognormal, UniformInt, Weibull
-from sim.planning import (
-    PlanError,
-    PlanTarget,
-    RoleModel,
-    SalesModel,
-    SegmentModel,
-    SourceModel,
-    dials_stats,
-    monthly_new_mrr_for,
-    plan,
-    ramp_to_full_months,
-    staffing_shares,
-)
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_OK
+from sim.cli.plan import add_parser, cmd_plan
+from sim.planner.arithmetic import PlanError, monthly_new_mrr_for
+from sim.planner.headcount import PlanTarget, plan
+from sim.planner.model import RoleModel, SalesModel, SegmentModel, SourceModel
+from sim.planner.staffing import dials_stats, ramp_to_full_months, staffing_shares
+from sim.scenario.dists import Geometric, Lognormal, UniformInt, Weibull
+from sim.scenario.yamlio import load_document
 from sim.workcalendar import DAYS_PER_MONTH
-from sim.yamlio import load_document
 
 ROOT = Path(__file__).resolve().parents[1]
 SILO = ROOT / "scenarios" / "silo.yaml"

@@ -1,4 +1,4 @@
-"""``salesim plan --simulate / --solve`` (:mod:`sim.plan_simulation`, hooked in :mod:`sim.cli_plan`).
+"""``salesim plan --simulate / --solve`` (:mod:`sim.planner.simulation`, hooked in :mod:`sim.cli.plan`).
 
 A small org (1 MDR, 1 SDR, 1 AE; about 1,000 leads a year, 0.05 s a replication) keeps the
 Monte Carlo runs fast; the checks are about bookkeeping, which holds exactly whatever the
@@ -19,9 +19,13 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from sim import experiment, load_scenario, scenario_from_dict
-from sim.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from sim.plan_simulation import (
+from sim import load_scenario, scenario_from_dict
+from sim.cli import main
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_OK
+from sim.planner.arithmetic import PlanError
+from sim.planner.headcount import PlanTarget, plan
+from sim.planner.model import SalesModel
+from sim.planner.simulation import (
     EXIT_ARR,
     FIRST_YEAR,
     TABLE_COLUMNS,
@@ -32,8 +36,8 @@ from sim.plan_simulation import (
     wilson_interval,
     with_headcount,
 )
-from sim.planning import PlanError, PlanTarget, SalesModel, plan
-from sim.yamlio import load_document, yaml_dump
+from sim.runs import monte_carlo, replication
+from sim.scenario.yamlio import load_document, yaml_dump
 
 ROOT = Path(__file__).resolve().parents[1]
 SILO = ROOT / "scenarios" / "silo.yaml"
@@ -240,13 +244,13 @@ def test_cli_exit_arr_target(capsys, tmp_path, small_path):
 
 def test_solve_uses_common_random_numbers_and_beats_the_naive_plan(monkeypatch, tmp_path, small_plan, small_path):
     calls = []
-    real_run = experiment.run
+    real_run = monte_carlo.run
 
-    def spy(scenario, reps=100, seed=experiment.DEFAULT_SEED, **kwargs):
+    def spy(scenario, reps=100, seed=replication.DEFAULT_SEED, **kwargs):
         calls.append((seed, reps))
         return real_run(scenario, reps=reps, seed=seed, **kwargs)
 
-    monkeypatch.setattr(experiment, "run", spy)
+    monkeypatch.setattr(monte_carlo, "run", spy)
     solution = solve_plan(small_plan, small_path, None, confidence=0.9, reps=12, seed=SEED, max_evaluations=6,
                           out=tmp_path / "solve", workers=1)
     assert len(calls) == solution.evaluations >= 2

@@ -1,4 +1,4 @@
-"""Tests of sim.plots: each chart returns its Axes and draws what the numbers say."""
+"""Tests of sim.present.plots: each chart returns its Axes and draws what the numbers say."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from matplotlib.axes import Axes
 
 import sim
-from sim import plots
+from sim.present import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20_240_601
@@ -157,6 +157,6 @@ def test_charts_compose_into_one_figure_and_save(result, tmp_path):
 
 
 def test_import_sets_no_backend_and_does_not_load_pyplot():
-    code = "import sys, sim.plots; print('matplotlib.pyplot' in sys.modules)"
+    code = "import sys, sim.present.plots; print('matplotlib.pyplot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"

@@ -16,8 +16,9 @@ import pandas.testing
 import pytest
 from scenario_builders import small_silo_yaml
 
-from sim import experiment, stats
-from sim.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from sim.cli import main
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_OK
+from sim.runs import monte_carlo, replication, results, stats
 from sim.scenario import Scenario, load_scenario
 
 SCENARIO = small_silo_yaml(horizon_months=6, no_attrition=True)
@@ -44,28 +45,28 @@ def scenario(scenario_file: Path) -> Scenario:
 
 
 @pytest.fixture(scope="module")
-def in_memory(scenario: Scenario) -> experiment.RunResult:
-    return experiment.run_to_precision(scenario, metric=METRIC, relative_half_width=TARGET, initial_reps=10,
+def in_memory(scenario: Scenario) -> results.RunResult:
+    return monte_carlo.run_to_precision(scenario, metric=METRIC, relative_half_width=TARGET, initial_reps=10,
                                        max_reps=200, workers=1, seed=SEED)
 
 
 @pytest.fixture(scope="module")
-def plain(scenario: Scenario, in_memory: experiment.RunResult) -> experiment.RunResult:
+def plain(scenario: Scenario, in_memory: results.RunResult) -> results.RunResult:
     """A plain run of as many replications as the precision loop took (on 2 processes)."""
-    return experiment.run(scenario, reps=in_memory.reps, seed=SEED, workers=2)
+    return monte_carlo.run(scenario, reps=in_memory.reps, seed=SEED, workers=2)
 
 
 @pytest.fixture
 def count_simulations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Replications simulated in this process (``workers=1``) from now on."""
-    real = experiment.simulate_one
+    real = replication.simulate_one
     attempted: list[int] = []
 
-    def simulate_one(scenario, seed=experiment.DEFAULT_SEED, replication=0):
+    def simulate_one(scenario, seed=replication.DEFAULT_SEED, replication=0):
         attempted.append(replication)
         return real(scenario, seed, replication)
 
-    monkeypatch.setattr(experiment, "simulate_one", simulate_one)
+    monkeypatch.setattr(replication, "simulate_one", simulate_one)
     return attempted
 
 
@@ -95,7 +96,7 @@ def test_in_memory_timeseries_equals_a_plain_run(in_memory, plain):
 
 
 def test_stops_at_the_cap(scenario):
-    result = experiment.run_to_precision(scenario, metric=METRIC, relative_half_width=0.001, initial_reps=3,
+    result = monte_carlo.run_to_precision(scenario, metric=METRIC, relative_half_width=0.001, initial_reps=3,
                                          max_reps=5, workers=1, seed=SEED)
     assert result.reps == 5
     assert result.precision["reps"] == 5
@@ -105,15 +106,15 @@ def test_stops_at_the_cap(scenario):
 
 def test_bad_metric_or_target_rejected(scenario):
     with pytest.raises(ValueError, match="nonsense"):
-        experiment.run_to_precision(scenario, metric="nonsense", workers=1)
+        monte_carlo.run_to_precision(scenario, metric="nonsense", workers=1)
     for bad in (0.0, 1.0, -0.1):
         with pytest.raises(ValueError):
-            experiment.run_to_precision(scenario, relative_half_width=bad, workers=1)
+            monte_carlo.run_to_precision(scenario, relative_half_width=bad, workers=1)
 
 
 def test_with_out_resumes_from_stored_chunks(scenario, in_memory, plain, tmp_path, count_simulations):
     out = tmp_path / "out"
-    result = experiment.run_to_precision(scenario, metric=METRIC, relative_half_width=TARGET, initial_reps=10,
+    result = monte_carlo.run_to_precision(scenario, metric=METRIC, relative_half_width=TARGET, initial_reps=10,
                                          max_reps=200, workers=1, seed=SEED, out=out)
     # every round computed only its new replications: each was simulated exactly once
     assert sorted(count_simulations) == list(range(result.reps))
@@ -124,7 +125,7 @@ def test_with_out_resumes_from_stored_chunks(scenario, in_memory, plain, tmp_pat
     assert_identical(pd.read_parquet(out / "timeseries.parquet"), plain.timeseries)
 
     count_simulations.clear()  # the same call again: everything is already stored
-    again = experiment.run_to_precision(scenario, metric=METRIC, relative_half_width=TARGET, initial_reps=10,
+    again = monte_carlo.run_to_precision(scenario, metric=METRIC, relative_half_width=TARGET, initial_reps=10,
                                         max_reps=200, workers=1, seed=SEED, out=out)
     assert count_simulations == []
     assert_identical(again.kpis, result.kpis)

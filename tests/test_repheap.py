@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.compiled import is_compiled
-from sim.model import repheap
-from sim.model.repheap import BucketRepHeap, RepHeap, rep_heap
+from sim.model.engine import repheap
+from sim.model.engine.repheap import BucketRepHeap, RepHeap, rep_heap
 
 
 class FakeRep:

@@ -26,7 +26,7 @@ import pandas.testing
 import pytest
 from scenario_builders import small_silo_yaml
 
-from sim.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 
 SCENARIO = small_silo_yaml(horizon_months=12)
 REPS = 96  # 16 chunks of 6 on 2 workers, ~2.5 s of work: the run is stopped once 2 chunks are saved
@@ -227,17 +227,17 @@ def test_other_seed_into_same_folder_exits_2_and_changes_nothing(scenario_file, 
 
 def test_resume_removes_temporary_files_left_by_a_crash(tmp_path):
     """A kill -9 during a write leaves ``.NAME.PID.tmp`` (from ``_atomic_write``); resuming cleans up."""
-    from sim import experiment
+    from sim.runs import monte_carlo
     from sim.scenario import load_scenario
 
     path = tmp_path / "silo_small.yaml"
     path.write_text(SCENARIO.replace("horizon_months: 12", "horizon_months: 2"), encoding="utf-8")
     scenario = load_scenario(path)
     out = tmp_path / "out"
-    experiment.run(scenario, reps=1, seed=SEED, workers=1, out=out)
+    monte_carlo.run(scenario, reps=1, seed=SEED, workers=1, out=out)
     for stale in (out / "chunks" / ".chunk-0000001-0000001-1.kpis.parquet.k2j4.tmp", out / ".manifest.json.x9.tmp"):
         stale.write_bytes(b"PAR1 half a file")
-    experiment.run(scenario, reps=2, seed=SEED, workers=1, out=out)
+    monte_carlo.run(scenario, reps=2, seed=SEED, workers=1, out=out)
     assert stray_files(out) == []
 
 
@@ -257,7 +257,7 @@ def test_ctrl_c_during_a_write_comes_after_the_file_is_in_place(tmp_path, ctrl_c
     one time in six, and once an interrupt inside a lock surfaced as a RuntimeError.)"""
     import random
 
-    from sim.store import write_parquet
+    from sim.runs.store import write_parquet
 
     frame = pd.DataFrame({"rep": range(2000), "value": [0.5] * 2000})
     durations = []
@@ -292,7 +292,7 @@ def test_ctrl_c_during_a_write_comes_after_the_file_is_in_place(tmp_path, ctrl_c
 
 
 def test_ctrl_c_is_held_only_in_the_main_thread_and_put_back(ctrl_c_raises):
-    from sim.store import ctrl_c_held
+    from sim.runs.store import ctrl_c_held
 
     handler = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt), ctrl_c_held():
@@ -315,7 +315,7 @@ def test_ctrl_c_is_held_only_in_the_main_thread_and_put_back(ctrl_c_raises):
 def test_ctrl_c_is_not_held_under_a_handler_python_cannot_put_back(monkeypatch):
     """``signal.getsignal`` is None for a handler set outside Python: it could not be restored,
     so the block runs without swapping it."""
-    from sim.store import ctrl_c_held
+    from sim.runs.store import ctrl_c_held
 
     def refuse(*args):
         raise AssertionError("the handler was swapped")

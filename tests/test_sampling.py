@@ -1,4 +1,4 @@
-"""The scalar inverse CDFs of the hot path (:mod:`sim.model.sampling`) give exactly what the
+"""The scalar inverse CDFs of the hot path (:mod:`sim.model.engine.sampling`) give exactly what the
 distributions' own ``ppf1`` gives — the records must not depend on which one a desk calls."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_dists import CASES
 
-from sim.model.sampling import ConstantPpf, ExponentialPpf, ScalarPpf, scalar_ppf
+from sim.model.engine.sampling import ConstantPpf, ExponentialPpf, ScalarPpf, scalar_ppf
 
 UNIFORMS = st.floats(min_value=0.0, max_value=1.0, exclude_max=True, allow_nan=False)
 

@@ -1,4 +1,4 @@
-"""Tests for :mod:`sim.model.speed`: speed-to-lead decay profiles and their effect in a run.
+"""Tests for :mod:`sim.model.speed_to_lead`: speed-to-lead decay profiles and their effect in a run.
 
 Published anchors (PARAMETERS.md, "Speed to lead"):
 
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from scenario_builders import CALENDAR_24_7, base_scenario, build, constant, inbound, role
 
 from sim.eventlog import LeadState
-from sim.model.speed import PROFILES, SpeedToLead
+from sim.model.speed_to_lead import PROFILES, SpeedToLead
 from sim.model.world import simulate
 
 MINUTE = 1.0 / 60.0  # hours

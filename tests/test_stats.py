@@ -1,4 +1,4 @@
-"""Tests for :mod:`sim.stats`, checked against scipy and numpy references."""
+"""Tests for :mod:`sim.runs.stats`, checked against scipy and numpy references."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from sim import stats
-from sim.stats import (
+from sim.runs import stats
+from sim.runs.stats import (
     LOWER_IS_BETTER,
     SUMMARY_COLUMNS,
     PairedDifference,

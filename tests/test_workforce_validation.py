@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import EXIT_BAD_INPUT, main
+from sim.cli import main
+from sim.cli.common import EXIT_BAD_INPUT
 
 REPO = Path(__file__).resolve().parents[1]
 SILO = REPO / "scenarios" / "silo.yaml"

@@ -1,4 +1,4 @@
-"""Tests for :mod:`sim.yamlio`: line tracking, extends, overrides and error messages."""
+"""Tests for :mod:`sim.scenario.yamlio`: line tracking, extends, overrides and error messages."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.yamlio import (
+from sim.scenario.yamlio import (
     Document,
     Problem,
     ScenarioError,

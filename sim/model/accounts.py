@@ -17,8 +17,8 @@ import numpy as np
 import simpy
 
 from sim.eventlog import AccountEvent, EventLog, Source
+from sim.model.engine.repheap import RepHeap, rep_heap
 from sim.model.leads import Lead
-from sim.model.repheap import RepHeap, rep_heap
 from sim.model.workforce import Rep, RolePool
 from sim.rng import Streams
 from sim.scenario import SegmentSpec

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from typing import Final
 
 from sim.eventlog import EventLog, LeadState
-from sim.model.calendar import Environment, Timeline
+from sim.model.engine.calendar import Environment, Timeline
+from sim.model.engine.odds import scale_odds
+from sim.model.engine.repheap import rep_heap
+from sim.model.engine.sampling import ScalarPpf, scalar_ppf
 from sim.model.leads import Lead, hold, release
-from sim.model.odds import scale_odds
-from sim.model.repheap import rep_heap
-from sim.model.sampling import ScalarPpf, scalar_ppf
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import HandoffLegSpec, SegmentSpec
 

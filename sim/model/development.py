@@ -11,7 +11,7 @@ Inbound MQLs wait in the role's queue — oldest first, or newest first (``queue
 speed-to-lead policy that serves fresh leads while they are still worth calling) — and are
 dropped as *stale* when untouched after ``max_wait_days``. Outbound reps fill free slots from their monthly
 prospect list. Reached leads qualify against their latent uniforms: inbound odds fall with
-the first-touch delay (:mod:`sim.model.speed`).
+the first-touch delay (:mod:`sim.model.speed_to_lead`).
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ from collections import deque
 from collections.abc import Callable
 from typing import Final
 
-from sim.dists import Constant
 from sim.eventlog import EventLog, LeadState
-from sim.model.calendar import Environment, Timeline
+from sim.model.engine.calendar import Environment, Timeline
+from sim.model.engine.odds import scale_odds
+from sim.model.engine.repheap import rep_heap
 from sim.model.leads import Lead, LeadFactory, MarketView, hold, release
-from sim.model.odds import scale_odds
-from sim.model.repheap import rep_heap
-from sim.model.speed import SpeedToLead
+from sim.model.speed_to_lead import SpeedToLead
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import CadenceSpec, InboundSpec, OutboundSpec
+from sim.scenario.dists import Constant
 from sim.workcalendar import DAYS_PER_MONTH, WorkCalendar
 
 _UNREACHABLE: Final = int(LeadState.UNREACHABLE)

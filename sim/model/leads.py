@@ -22,10 +22,10 @@ from librt.strings import read_f64_le
 from mypy_extensions import i16, i32, i64, mypyc_attr
 
 from sim.compiled import is_compiled
-from sim.dists import _DistBase
 from sim.eventlog import NAN, LeadRecords, Source
 from sim.rng import Streams
 from sim.scenario import MAX_ATTEMPTS, MAX_MEETINGS, Scenario
+from sim.scenario.dists import DistributionBase
 
 _NAN: Final[float] = NAN
 """``NAN`` as a final name: a C static in the compiled build, where an imported name is looked up
@@ -212,9 +212,9 @@ class LeadFactory:
         streams: Streams,
         source: Source,
         segment_mix: dict[str, float],
-        dials_to_connect: _DistBase,
+        dials_to_connect: DistributionBase,
         id_offset: int,
-        response_minutes: _DistBase | None = None,
+        response_minutes: DistributionBase | None = None,
     ) -> None:
         self.scenario = scenario
         self.response_minutes = response_minutes

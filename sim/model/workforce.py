@@ -72,7 +72,7 @@ class Rep:
         self.dial_days = 0.0
         self.prospects_left = 0.0
         self.heap_entry: Any = None
-        """This rep's live entry in its desk's :class:`~sim.model.repheap.RepHeap` (None: not in it)."""
+        """This rep's live entry in its desk's :class:`~sim.model.engine.repheap.RepHeap` (None: not in it)."""
 
     def is_ramping(self) -> bool:
         """Still below its ramp's final level."""

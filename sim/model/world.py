@@ -19,9 +19,9 @@ from mypy_extensions import i64
 
 from sim.eventlog import EventLog, LeadState, RepKind, Source
 from sim.model.accounts import Accounts
-from sim.model.calendar import Environment, Timeline, slots_per_day_for
 from sim.model.closing import ClosingDesk
 from sim.model.development import DevelopmentDesk
+from sim.model.engine.calendar import Environment, Timeline, slots_per_day_for
 from sim.model.leads import Lead, LeadFactory, poisson_arrival_times
 from sim.model.routing import Router, Team, team_layout
 from sim.model.workforce import RolePool, Workforce
@@ -36,7 +36,7 @@ WARM_ID_OFFSET = 2_000_000_000
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -100,7 +100,7 @@ class World:
 
     def __init__(self, scenario: Scenario, seed: int, replication: int) -> None:
         if scenario.deterministic:
-            from sim.deterministic import durations_at_means
+            from sim.scenario.deterministic import durations_at_means
 
             scenario = durations_at_means(scenario)
         self.scenario = scenario
@@ -222,7 +222,7 @@ class World:
     def arrive_mqls(self) -> None:
         """Start the inbound MQL arrivals: each is routed to a team's inbound desk at its time.
 
-        A chain of calls on the calendar (:meth:`~sim.model.calendar.Timeline.call_next`), one
+        A chain of calls on the calendar (:meth:`~sim.model.engine.calendar.Timeline.call_next`), one
         per arrival instant: the cheapest way to put the arrivals in time order with everything
         else. The arrival times are kept as little-endian doubles and read one at a time
         (``librt.strings.read_f64_le``: a C number where compiled, no Python float per arrival)."""
@@ -362,7 +362,7 @@ class World:
         the world allocates hundreds of thousands of short-lived objects without cycles, and
         the collector's repeated scans of the growing record lists made run time superlinear
         in org size (a third of the time at 4× the reference workload)."""
-        with _collector_paused():
+        with collector_paused():
             return self._run()
 
     def _run(self) -> EventLog:

@@ -17,18 +17,9 @@ import math
 
 import pytest
 
-from sim.planning import (
-    PlanTarget,
-    RoleModel,
-    SalesModel,
-    SegmentModel,
-    SourceModel,
-    exit_arr_factor,
-    first_year_factor,
-    monthly_new_mrr_for,
-    plan,
-    retention_sum,
-)
+from sim.planner.arithmetic import exit_arr_factor, first_year_factor, monthly_new_mrr_for, retention_sum
+from sim.planner.headcount import PlanTarget, plan
+from sim.planner.model import RoleModel, SalesModel, SegmentModel, SourceModel
 
 ROUNDOFF = 1e-12
 

@@ -26,7 +26,7 @@ Two comparisons follow:
    revenue is Σ_k (MRR at the end of planner month k − MRR before month 1), which the 78 rule
    gives as 78 × $20,000.
 
-**Tolerance ("within rounding").** Deterministic mode (:mod:`sim.deterministic`) makes counts
+**Tolerance ("within rounding").** Deterministic mode (:mod:`sim.scenario.deterministic`) makes counts
 whole leads: MQL arrivals per month are the rounded expected count (exactly 360) and each
 conversion is an evenly spread (Kronecker) sequence, so a share p of leads converts "up to
 rounding". Following the issue's definition, rounding is one lead (or deal) per month of flow:
@@ -59,10 +59,12 @@ import pytest
 
 from sim import scenario_from_dict
 from sim.eventlog import LeadState, Source
-from sim.experiment import run
 from sim.metrics import monthly_series
 from sim.model.world import simulate
-from sim.planning import PlanTarget, SalesModel, first_year_factor, plan
+from sim.planner.arithmetic import first_year_factor
+from sim.planner.headcount import PlanTarget, plan
+from sim.planner.model import SalesModel
+from sim.runs.monte_carlo import run
 from sim.workcalendar import DAYS_PER_MONTH
 
 D = DAYS_PER_MONTH

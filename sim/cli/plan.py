@@ -1,7 +1,7 @@
 """``salesim plan``: a revenue target worked back to a funnel, a headcount and a hiring plan.
 
 This module owns the ``plan`` subcommand: its arguments, what it prints and its exit codes
-(those of :mod:`sim.cli`: 0 ok, 2 bad input). The arithmetic lives in :mod:`sim.planning`; this
+(those of :mod:`sim.cli`: 0 ok, 2 bad input). The arithmetic lives in :mod:`sim.planner`; this
 is a thin front end over it. The sales model comes from a scenario file::
 
     salesim plan --scenario scenarios/silo.yaml --annual-revenue 1560000
@@ -14,7 +14,7 @@ is a thin front end over it. The sales model comes from a scenario file::
 by Monte Carlo into ``OUT/runs`` and reports P(hit target) and the gap between the spreadsheet
 and the simulation; ``--solve`` searches the cheapest headcount whose P(hit) reaches
 ``--confidence`` under common random numbers and writes ``OUT/solved_scenario.yaml`` (both in
-:mod:`sim.plan_simulation`). Exit codes: 0 ok, 1 some replications failed, 2 bad input, 130
+:mod:`sim.planner.simulation`). Exit codes: 0 ok, 1 some replications failed, 2 bad input, 130
 interrupted.
 
 :func:`add_parser` adds the subcommand; :func:`cmd_plan` prints the plan, then runs
@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.cli import _err, _report_problems
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, err, report_problems
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.planning import Plan
+    from sim.planner.headcount import Plan
     from sim.scenario import Scenario
 
 
@@ -136,9 +136,10 @@ def build_plan(args: argparse.Namespace) -> PlanContext:
     ------
     ScenarioError, PlanError
     """
-    from sim.planning import PlanTarget, SalesModel, plan
+    from sim.planner.headcount import PlanTarget, plan
+    from sim.planner.model import SalesModel
     from sim.scenario import load_scenario
-    from sim.yamlio import apply_overrides, load_document
+    from sim.scenario.yamlio import apply_overrides, load_document
 
     scenario = load_scenario(args.scenario, args.overrides)
     doc = load_document(args.scenario)
@@ -146,7 +147,7 @@ def build_plan(args: argparse.Namespace) -> PlanContext:
         doc = apply_overrides(doc, list(args.overrides))
     monthly = args.monthly_new_mrr
     if getattr(args, "exit_arr", None) is not None:
-        from sim.planning import monthly_new_mrr_for
+        from sim.planner.arithmetic import monthly_new_mrr_for
 
         monthly = monthly_new_mrr_for(exit_arr_usd=args.exit_arr, monthly_churn=args.churn)
     target = PlanTarget(
@@ -158,99 +159,34 @@ def build_plan(args: argparse.Namespace) -> PlanContext:
     return PlanContext(scenario=scenario, base_data=doc.data, plan=plan(target, model))
 
 
-def plan_text(p: Plan) -> str:
-    """The plan as readable text: revenue, funnel, roles, hiring plan, warnings."""
-    from sim.report import format_value, text_table
-
-    t = p.target
-    lines = [
-        f"sales model: {p.model.name!r}; churn {100 * t.monthly_churn:.1f}%/month, invoice lag "
-        f"{t.invoice_lag_months} month{'s' if t.invoice_lag_months != 1 else ''}, horizon {t.horizon_months} months",
-        f"new MRR ${format_value('x_usd', p.monthly_new_mrr_usd)} a month × {p.first_year_factor:.2f} = "
-        f"${format_value('x_usd', p.first_year_revenue_usd)} first-year revenue; month-12 MRR "
-        f"${format_value('x_usd', p.year_end_mrr_usd)}, exit ARR ${format_value('x_usd', p.exit_arr_usd)}",
-        "",
-        "funnel (per month)",
-    ]
-    table = p.table()
-    funnel = table[table["kind"] == "funnel"]
-    rows = []
-    for rec in funnel.to_dict("records"):
-        metric = "x_usd" if rec["stage"].endswith("(USD)") else "count"
-        rate = "" if rec["rate"] != rec["rate"] else f"{100 * rec['rate']:.1f}%"
-        rows.append([rec["stage"], format_value(metric, rec["per_month"]), rate, rec["note"]])
-    lines.append(_indent(text_table(rows, ["stage", "per month", "→ next", "note"])))
-    lines += ["", "headcount"]
-    rows = []
-    for r in p.roles.values():
-        if not r.jobs:
-            rows.append([r.name, "–", "–", "–", "no job in the sales model: not planned"])
-            continue
-        rows.append([r.name, f"{r.headcount_exact:.2f}", str(r.headcount),
-                     format_value("cost_usd", r.cost_per_month_usd),
-                     table.loc[table["stage"] == r.name, "note"].iloc[0]])
-    rows.append(["total", f"{sum(r.headcount_exact for r in p.roles.values()):.2f}",
-                 str(sum(p.headcount.values())), format_value("cost_usd", p.cost_per_month_usd), "people cost a month"])
-    lines.append(_indent(text_table(rows, ["role", "exact", "reps", "cost/month", "how"])))
-    if p.marketing_cost_per_month_usd > 0:
-        lines.append(f"  marketing: ${format_value('x_usd', p.marketing_cost_per_month_usd)} a month "
-                     f"({format_value('count', p.mqls_per_month or 0.0)} MQLs)")
-    lines += ["", "hiring plan (months are 1-based; ≤ 0 means before month 1)"]
-    rows = []
-    for r in p.roles.values():
-        if not r.reps:
-            continue
-        first = min(rep.start_month for rep in r.reps)
-        rows.append([r.name, str(r.on_staff), str(first),
-                     f"ramp {r.ramp_to_full_months} + lead {r.lead_months} months; fill {r.time_to_fill_months}"])
-    lines.append(_indent(text_table(rows, ["role", "on staff at month 0", "earliest start", "rule"])))
-    hires = p.hires
-    if hires:
-        rows = [[rep.role, str(rep.number), _month(rep.requisition_month), _month(rep.start_month),
-                 str(rep.need_month)] for rep in hires]
-        lines += ["", _indent(text_table(rows, ["hire", "rep", "open requisition", "start", "needed from"]))]
-    else:
-        lines.append("  no hires after month 0: every planned rep must already be on staff")
-    for warning in p.warnings:
-        lines.append(f"\nwarning: {warning}")
-    return "\n".join(lines)
-
-
-def _month(m: int) -> str:
-    return f"month {m}" if m >= 1 else f"before month 1 ({m})"
-
-
-def _indent(text: str) -> str:
-    return "\n".join("  " + line for line in text.splitlines())
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Run ``salesim plan``; return the exit code."""
-    from sim.cli import EXIT_BAD_INPUT, EXIT_OK
-    from sim.planning import PlanError
-    from sim.yamlio import ScenarioError, yaml_dump
+    from sim.planner.arithmetic import PlanError
+    from sim.scenario.yamlio import ScenarioError, yaml_dump
 
     problem = check_simulation_args(args)
     if problem is not None:
-        _err(f"plan: {problem}")
+        err(f"plan: {problem}")
         return EXIT_BAD_INPUT
     try:
         ctx = build_plan(args)
     except ScenarioError as exc:
-        _report_problems(args.scenario, exc.problems)
+        report_problems(args.scenario, exc.problems)
         return EXIT_BAD_INPUT
     except PlanError as exc:
-        _err(f"plan: {exc}")
+        err(f"plan: {exc}")
         return EXIT_BAD_INPUT
     out = args.write_scenario
     if out is not None:
         if out.exists() and not args.overwrite:
-            _err(f"plan: {out} exists; use --overwrite to replace it")
+            err(f"plan: {out} exists; use --overwrite to replace it")
             return EXIT_BAD_INPUT
         try:
             data = ctx.plan.to_scenario_dict(ctx.base_data, include_hiring=False)
         except PlanError as exc:
-            _err(f"plan: {exc}")
+            err(f"plan: {exc}")
             return EXIT_BAD_INPUT
         header = (f"# written by salesim plan from {args.scenario}: every planned rep on staff from month 0\n"
                   f"# target: ${ctx.plan.first_year_revenue_usd:,.0f} first-year revenue "
@@ -258,13 +194,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
         try:
             out.write_text(header + yaml_dump(data), encoding="utf-8")
         except OSError as exc:
-            _err(f"plan: cannot write {out}: {exc.strerror or exc}")
+            err(f"plan: cannot write {out}: {exc.strerror or exc}")
             return EXIT_BAD_INPUT
     if args.json and _simulating(args):
         pass  # one JSON document, printed by the simulation hook with the plan in it
     elif args.json:
         print(json.dumps(ctx.plan.to_dict(), indent=2))
     else:
+        from sim.present.plan_text import plan_text
+
         print(plan_text(ctx.plan))
         if out is not None:
             print(f"\nwrote {out}")
@@ -318,18 +256,20 @@ def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
     """``--simulate`` / ``--solve``: run the plan by Monte Carlo and report (None: neither asked)."""
     if not _simulating(args):
         return None
-    from sim import experiment
-    from sim.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
-    from sim.plan_simulation import HitTarget, simulate_plan, solve_plan
-    from sim.planning import PlanError
-    from sim.store import StoreError
-    from sim.yamlio import ScenarioError
+    from sim.planner.arithmetic import PlanError
+    from sim.planner.simulation import HitTarget, simulate_plan, solve_plan
+    from sim.present.plan_text import simulation_text, solution_text
+    from sim.runs.executors import ExecutorError
+    from sim.runs.monte_carlo import RunInterrupted
+    from sim.runs.replication import DEFAULT_SEED
+    from sim.runs.store import StoreError
+    from sim.scenario.yamlio import ScenarioError
 
     plan = ctx.plan
     target = HitTarget.from_plan(plan, exit_arr_usd=getattr(args, "exit_arr", None))
     out = args.out or Path("results") / f"plan_{ctx.scenario.name}"
     reps = args.reps or DEFAULT_REPS
-    seed = args.seed if args.seed is not None else experiment.DEFAULT_SEED
+    seed = args.seed if args.seed is not None else DEFAULT_SEED
     horizon = max(12, args.horizon)
     kwargs: dict[str, Any] = dict(workers=args.workers, overwrite=args.overwrite,
                                   progress=None if not args.json else False, horizon_months=horizon)
@@ -340,7 +280,7 @@ def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
             simulation = simulate_plan(plan, ctx.base_data, target, reps, seed, out=out, **kwargs)
             document["simulation"] = simulation.to_dict()
             if not args.json:
-                print("\n" + simulation.text())
+                print("\n" + simulation_text(simulation))
         if args.solve:
             confidence = args.confidence if args.confidence is not None else DEFAULT_CONFIDENCE
             solution = solve_plan(
@@ -349,24 +289,24 @@ def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
                 on_evaluation=None if args.json else _progress, **kwargs)
             document["solution"] = solution.to_dict()
             if not args.json:
-                print("\n" + solution.text())
+                print("\n" + solution_text(solution))
     except ScenarioError as exc:
-        _report_problems("the plan's scenario", exc.problems)
+        report_problems("the plan's scenario", exc.problems)
         return EXIT_BAD_INPUT
-    except (PlanError, StoreError, experiment.ExecutorError) as exc:
-        _err(f"plan: {exc}")
+    except (PlanError, StoreError, ExecutorError) as exc:
+        err(f"plan: {exc}")
         return EXIT_BAD_INPUT
-    except experiment.RunInterrupted as exc:
-        _err(f"plan: {exc}. Run the same command again to resume; only the missing replications will run.")
+    except RunInterrupted as exc:
+        err(f"plan: {exc}. Run the same command again to resume; only the missing replications will run.")
         return EXIT_INTERRUPTED
     except OSError as exc:
-        _err(f"plan: cannot write to {out}: {exc.strerror or exc}")
+        err(f"plan: cannot write to {out}: {exc.strerror or exc}")
         return EXIT_BAD_INPUT
     if args.json:
         print(json.dumps(document, indent=2))
     failures = (simulation.failures if simulation else []) + (solution.simulation.failures if solution else [])
     if failures:
-        _err(f"plan: {len(failures)} replication(s) failed and were left out; first error: {failures[0]['error']}")
+        err(f"plan: {len(failures)} replication(s) failed and were left out; first error: {failures[0]['error']}")
         return EXIT_FAILED
     return EXIT_OK
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 
-from sim.model.odds import scale_odds
+from sim.model.engine.odds import scale_odds
 
 PROFILES: dict[str, tuple[tuple[float, float], ...]] = {
     "none": (),

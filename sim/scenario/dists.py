@@ -34,7 +34,10 @@ def _special() -> Any:
     return special
 
 
-class _DistBase(BaseModel):
+class DistributionBase(BaseModel):
+    """What every distribution of a scenario field offers: sampling, the inverse CDF (vectorised and
+    scalar), the CDF, moments, survival and conditional draws (tenure given time already served)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -75,7 +78,7 @@ class _DistBase(BaseModel):
         return max(above, self.isf1(s0 * (1.0 - u)))
 
 
-class Constant(_DistBase):
+class Constant(DistributionBase):
     """Always ``value``."""
 
     dist: Literal["constant"] = "constant"
@@ -102,7 +105,7 @@ class Constant(_DistBase):
         return 0.0
 
 
-class Uniform(_DistBase):
+class Uniform(DistributionBase):
     """Continuous uniform on [low, high]."""
 
     dist: Literal["uniform"]
@@ -137,7 +140,7 @@ class Uniform(_DistBase):
         return (self.high - self.low) ** 2 / 12.0
 
 
-class UniformInt(_DistBase):
+class UniformInt(DistributionBase):
     """Discrete uniform on the integers low..high (both included)."""
 
     dist: Literal["uniform_int"]
@@ -174,7 +177,7 @@ class UniformInt(_DistBase):
         return (n * n - 1) / 12.0
 
 
-class Exponential(_DistBase):
+class Exponential(DistributionBase):
     """Exponential with the given mean."""
 
     dist: Literal["exponential"]
@@ -207,7 +210,7 @@ class Exponential(_DistBase):
         return self.mean_**2
 
 
-class Lognormal(_DistBase):
+class Lognormal(DistributionBase):
     """Lognormal given by its median and the sd ``sigma`` of the underlying normal."""
 
     dist: Literal["lognormal"]
@@ -251,7 +254,7 @@ class Lognormal(_DistBase):
         return (math.exp(s2) - 1.0) * self.median**2 * math.exp(s2)
 
 
-class Normal(_DistBase):
+class Normal(DistributionBase):
     """Normal, truncated below at ``min`` by clipping (default: no clipping)."""
 
     dist: Literal["normal"]
@@ -298,7 +301,7 @@ class Normal(_DistBase):
         return max(0.0, second - self.mean**2)
 
 
-class Gamma(_DistBase):
+class Gamma(DistributionBase):
     """Gamma given by its mean and coefficient of variation ``cv`` (sd / mean)."""
 
     dist: Literal["gamma"]
@@ -337,7 +340,7 @@ class Gamma(_DistBase):
         return (self.cv * self.mean_) ** 2
 
 
-class Weibull(_DistBase):
+class Weibull(DistributionBase):
     """Weibull with ``scale`` and ``shape`` (shape < 1: early exits; > 1: wear-out)."""
 
     dist: Literal["weibull"]
@@ -372,7 +375,7 @@ class Weibull(_DistBase):
         return self.scale**2 * (g2 - g1 * g1)
 
 
-class Triangular(_DistBase):
+class Triangular(DistributionBase):
     """Triangular on [low, high] with the given mode."""
 
     dist: Literal["triangular"]
@@ -417,7 +420,7 @@ class Triangular(_DistBase):
         return (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
 
 
-class Geometric(_DistBase):
+class Geometric(DistributionBase):
     """Number of trials up to and including the first success, with the given mean (>= 1).
 
     A natural model of dials per connect: each dial connects with probability 1 / mean.
@@ -457,7 +460,7 @@ class Geometric(_DistBase):
         return (1 - p) / (p * p)
 
 
-class Empirical(_DistBase):
+class Empirical(DistributionBase):
     """A discrete distribution over ``values`` with optional ``weights``."""
 
     dist: Literal["empirical"]
@@ -473,31 +476,31 @@ class Empirical(_DistBase):
                 raise ValueError("weights must be non-negative and not all zero")
         return self
 
-    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+    def table(self) -> tuple[np.ndarray, np.ndarray]:
         order = np.argsort(self.values, kind="stable")
         vals = np.asarray(self.values, dtype=float)[order]
         w = np.ones(len(vals)) if self.weights is None else np.asarray(self.weights)[order]
         return vals, np.cumsum(w) / np.sum(w)
 
     def ppf(self, u):
-        vals, cum = self._table()
+        vals, cum = self.table()
         idx = np.searchsorted(cum, np.asarray(u, dtype=float), side="right")
         return vals[np.minimum(idx, len(vals) - 1)]
 
     def cdf(self, x):
-        vals, cum = self._table()
+        vals, cum = self.table()
         idx = np.searchsorted(vals, np.asarray(x, dtype=float), side="right") - 1
         return np.where(idx < 0, 0.0, cum[np.maximum(idx, 0)])
 
     @property
     def mean(self) -> float:
-        vals, cum = self._table()
+        vals, cum = self.table()
         p = np.diff(np.concatenate([[0.0], cum]))
         return float(np.sum(vals * p))
 
     @property
     def var(self) -> float:
-        vals, cum = self._table()
+        vals, cum = self.table()
         p = np.diff(np.concatenate([[0.0], cum]))
         m = float(np.sum(vals * p))
         return float(np.sum(p * (vals - m) ** 2))

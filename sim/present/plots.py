@@ -1,11 +1,11 @@
-"""Matplotlib charts of a :class:`~sim.experiment.RunResult`.
+"""Matplotlib charts of a :class:`~sim.runs.results.RunResult`.
 
 This module owns how results look as pictures: fan charts of monthly series across
 replications, KPI histograms, the mean funnel and role utilization. Every function takes an
 optional ``ax`` (a new figure is made when it is None), draws on it and returns it, so charts
 can be combined into any figure layout. Nothing here computes a metric (that is
 :mod:`sim.metrics`), calls ``plt.show()``, selects a backend or keeps state between calls;
-matplotlib is imported lazily, so ``import sim.plots`` stays cheap.
+matplotlib is imported lazily, so ``import sim.present.plots`` stays cheap.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from matplotlib.axes import Axes
 
-    from sim.comparison import Comparison
-    from sim.experiment import RunResult
+    from sim.runs.comparison import Comparison
+    from sim.runs.results import RunResult
 
 __all__ = [
     "FAN_QUANTILES", "FUNNEL_STAGES", "capacity_vs_demand", "comparison_fans", "difference_fan", "fan_chart",
@@ -142,7 +142,7 @@ def _integer_ticks(axis: Any) -> None:
 
 
 def _value_text(name: str, value: float) -> str:
-    from sim.report import format_value
+    from sim.present.text import format_value
 
     return format_value(name, value)
 

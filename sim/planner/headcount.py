@@ -70,800 +70,32 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.planner.arithmetic import (
+    YEAR_MONTHS,
+    PlanError,
+    ceil_clean,
+    check_churn,
+    check_lag,
+    check_number,
+    exit_arr_factor,
+    first_year_factor,
+    money,
+    monthly_new_mrr_for,
+    retention_sum,
+)
+from sim.planner.model import SalesModel, source_rates
+from sim.planner.staffing import DEFAULT_INITIAL_TENURE_MONTHS
 from sim.workcalendar import DAYS_PER_MONTH
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from sim.dists import _DistBase
-    from sim.scenario import HandoffLegSpec, Scenario
-
-YEAR_MONTHS = 12
-"""Months of the "first year" in the revenue arithmetic."""
-DEFAULT_INBOUND_SQL_SHARE = 0.6
-"""Inbound share of SQLs when it cannot be derived (PARAMETERS.md: 60 : 40)."""
-DEFAULT_INITIAL_TENURE_MONTHS = 12.0
-"""Tenure given to reps put on staff at month 0 by :meth:`Plan.to_scenario_dict`."""
 _TOL = 1e-9
-_GRID = 20_000  # quantile grid for continuous distributions
-_STEPS_PER_MONTH = 400  # survival-function integration
-
-
-class PlanError(ValueError):
-    """A target or sales model the planner cannot work with; the message says why and what to change."""
-
-
-# --------------------------------------------------------------------------- small helpers
-
-
-def _ceil(x: float) -> int:
-    """Round up, ignoring floating-point noise (60.000000000001 → 60)."""
-    return math.ceil(x - _TOL * max(1.0, abs(x)))
-
-
-def _money(x: float) -> str:
-    return f"${x:,.0f}"
-
-
-def _check_number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise PlanError(f"{name} must be a finite number (got {value!r})")
-    return float(value)
-
-
-def _check_churn(monthly_churn: Any) -> float:
-    c = _check_number("monthly churn", monthly_churn)
-    if c < 0:
-        raise PlanError(f"monthly churn must be at least 0 (got {c:g}); e.g. 0.03 for 3% of MRR a month")
-    if c >= 1:
-        raise PlanError(
-            f"monthly churn must be below 1 (got {c:g}): at 100% every customer leaves within the month; "
-            "give it as a fraction, e.g. 0.03 for 3%"
-        )
-    return c
-
-
-def _check_lag(invoice_lag_months: Any, months: int) -> int:
-    if isinstance(invoice_lag_months, bool) or not isinstance(invoice_lag_months, int | np.integer):
-        raise PlanError(f"the invoice lag must be a whole number of months (got {invoice_lag_months!r})")
-    lag = int(invoice_lag_months)
-    if lag < 0:
-        raise PlanError(f"the invoice lag cannot be negative (got {lag} months)")
-    if lag >= months:
-        raise PlanError(
-            f"an invoice lag of {lag} months leaves no revenue in the first {months} months; use 0–{months - 1}"
-        )
-    return lag
-
-
-def _check_probability(name: str, value: Any) -> float:
-    p = _check_number(name, value)
-    if not 0.0 <= p <= 1.0:
-        raise PlanError(f"{name} must be a probability between 0 and 1 (got {p:g})")
-    return p
-
-
-# --------------------------------------------------------------------------- revenue arithmetic
-
-
-def retention_sum(months: int, monthly_churn: float = 0.0) -> float:
-    """``R(n; c) = Σ_{i=0..n-1} (1-c)^i``: MRR at the end of month ``n`` per $1 of monthly new MRR.
-
-    Parameters
-    ----------
-    months : int
-        Months of constant bookings (``n >= 0``).
-    monthly_churn : float
-        Monthly churn ``c`` in [0, 1).
-
-    Returns
-    -------
-    float
-        ``n`` without churn; ``(1 - (1-c)^n) / c`` otherwise (summed term by term, exact at c = 0).
-    """
-    c = _check_churn(monthly_churn)
-    total, survive = 0.0, 1.0
-    for _ in range(max(0, int(months))):
-        total += survive
-        survive *= 1.0 - c
-    return total
-
-
-def first_year_factor(monthly_churn: float = 0.0, invoice_lag_months: int = 0, *, months: int = YEAR_MONTHS) -> float:
-    """First-year revenue per $1 of constant monthly new MRR booked evenly (the "78 rule").
-
-    A deal signed in month *k* bills from month *k + L*; the revenue of month *m* is the billed
-    MRR at the end of month *m*; churn runs from signing. Then
-
-    ``F(c, L) = (1-c)^L × Σ_{k=1..12-L} R(k; c)``,  ``R(k; c) = Σ_{i=0..k-1} (1-c)^i``.
-
-    No churn: 78 (= 12+11+…+1); a one-month invoice lag: 66 (= 11+…+1); lag *L*:
-    ``Σ_{k=1..12-L} k``; monthly churn *c*: ``Σ_{k=1..12} (1-(1-c)^k)/c`` (→ 78 as c → 0).
-
-    Parameters
-    ----------
-    monthly_churn : float
-        Monthly churn of MRR, in [0, 1).
-    invoice_lag_months : int
-        Whole months between signing and the first invoice (0 ≤ L < ``months``).
-    months : int
-        Length of the "year" (12).
-
-    Returns
-    -------
-    float
-    """
-    c = _check_churn(monthly_churn)
-    lag = _check_lag(invoice_lag_months, months)
-    total = sum(retention_sum(k, c) for k in range(1, months - lag + 1))
-    return (1.0 - c) ** lag * total
-
-
-def exit_arr_factor(monthly_churn: float = 0.0, *, months: int = YEAR_MONTHS) -> float:
-    """Exit ARR per $1 of constant monthly new MRR: ``12 × R(12; c)`` (144 without churn).
-
-    Parameters
-    ----------
-    monthly_churn : float
-        Monthly churn of MRR, in [0, 1).
-    months : int
-        Months of bookings before the exit (12).
-    """
-    return 12.0 * retention_sum(months, monthly_churn)
-
-
-def monthly_new_mrr_for(
-    first_year_revenue_usd: float | None = None,
-    exit_arr_usd: float | None = None,
-    monthly_churn: float = 0.0,
-    invoice_lag_months: int = 0,
-) -> float:
-    """The constant monthly new MRR that yields a first-year revenue *or* an exit ARR.
-
-    Parameters
-    ----------
-    first_year_revenue_usd : float, optional
-        First-year revenue from new business (÷ :func:`first_year_factor`).
-    exit_arr_usd : float, optional
-        ARR at the end of month 12 (÷ :func:`exit_arr_factor`; the invoice lag does not matter).
-    monthly_churn, invoice_lag_months
-        As for :func:`first_year_factor`.
-
-    Returns
-    -------
-    float
-        Monthly new MRR in USD. Book anchor: $1,560,000 first-year revenue → $20,000.
-    """
-    if (first_year_revenue_usd is None) == (exit_arr_usd is None):
-        raise PlanError("give exactly one target: first_year_revenue_usd or exit_arr_usd")
-    if first_year_revenue_usd is not None:
-        value = _check_number("the first-year revenue target", first_year_revenue_usd)
-        if value <= 0:
-            raise PlanError(f"the first-year revenue target must be a positive number of dollars (got {value:g})")
-        return value / first_year_factor(monthly_churn, invoice_lag_months)
-    value = _check_number("the exit ARR target", exit_arr_usd)
-    if value <= 0:
-        raise PlanError(f"the exit ARR target must be a positive number of dollars (got {value:g})")
-    return value / exit_arr_factor(monthly_churn)
-
-
-# --------------------------------------------------------------------------- distributions
-
-
-def _discrete_support(dist: _DistBase, cap: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
-    """(values, probabilities) of a discrete distribution, or None for a continuous one.
-
-    A geometric's infinite tail is lumped at ``cap + 1`` (enough for capped means and P(X ≤ cap)).
-    """
-    from sim.dists import Constant, Empirical, Geometric, UniformInt
-
-    if isinstance(dist, Constant):
-        return np.array([dist.value], dtype=float), np.array([1.0])
-    if isinstance(dist, UniformInt):
-        values = np.arange(dist.low, dist.high + 1, dtype=float)
-        return values, np.full(len(values), 1.0 / len(values))
-    if isinstance(dist, Empirical):
-        vals, cum = dist._table()
-        return vals, np.diff(np.concatenate([[0.0], cum]))
-    if isinstance(dist, Geometric):
-        p = 1.0 / dist.mean
-        top = max(1, int(cap) if cap is not None else math.ceil(50 * dist.mean))
-        k = np.arange(1, top + 1, dtype=float)
-        probs = (1.0 - p) ** (k - 1) * p
-        tail = max(0.0, 1.0 - float(probs.sum()))
-        return np.append(k, top + 1.0), np.append(probs, tail)
-    return None
-
-
-def _quantile_grid(dist: _DistBase) -> np.ndarray:
-    u = (np.arange(_GRID) + 0.5) / _GRID
-    return np.asarray(dist.ppf(u), dtype=float)
-
-
-def dials_stats(dist: _DistBase, max_attempts: int) -> tuple[float, float]:
-    """(P(reached), mean dials used per lead) of a ``dials_to_connect`` distribution.
-
-    The simulator draws ``d = max(1, round(X))`` dials per lead; the lead is reached iff
-    ``d <= max_attempts`` and holds a cadence slot for ``min(d, max_attempts)`` dials. Discrete
-    distributions are summed over their support; others are evaluated on a fine quantile grid.
-    """
-    support = _discrete_support(dist, cap=max_attempts)
-    if support is not None:
-        values, probs = support
-    else:
-        values = _quantile_grid(dist)
-        probs = np.full(len(values), 1.0 / len(values))
-    dials = np.maximum(1.0, np.rint(values))
-    reach = float(np.sum(probs[dials <= max_attempts]))
-    used = float(np.sum(probs * np.minimum(dials, max_attempts)))
-    return reach, used
-
-
-def mean_nonnegative(dist: _DistBase) -> float:
-    """``E[max(0, X)]`` — the mean of a duration or amount the simulator clips at zero."""
-    support = _discrete_support(dist)
-    if support is not None:
-        values, probs = support
-        return float(np.sum(probs * np.maximum(values, 0.0)))
-    if float(np.asarray(dist.cdf(np.asarray([-1e-9])))[0]) == 0.0:
-        return float(dist.mean)
-    return float(np.mean(np.maximum(_quantile_grid(dist), 0.0)))
-
-
-def _survival(tenure: _DistBase | float, t: np.ndarray) -> np.ndarray:
-    if isinstance(tenure, int | float):
-        return (t < tenure).astype(float)
-    return 1.0 - np.asarray(tenure.cdf(t), dtype=float)
-
-
-def _integral(f, a: float, b: float) -> float:
-    """Midpoint rule of a vectorised function on [a, b] (``_STEPS_PER_MONTH`` points a month)."""
-    if b <= a:
-        return 0.0
-    n = max(50, math.ceil((b - a) * _STEPS_PER_MONTH))
-    t = a + (np.arange(n) + 0.5) * (b - a) / n
-    return float(np.sum(f(t)) * (b - a) / n)
-
-
-def _ramp_at(ramp: tuple[float, ...] | list[float], t: np.ndarray) -> np.ndarray:
-    idx = np.minimum(np.maximum(np.floor(t), 0).astype(int), len(ramp) - 1)
-    return np.asarray(ramp, dtype=float)[idx]
-
-
-def staffing_shares(
-    ramp: tuple[float, ...] | list[float],
-    tenure_months: _DistBase | float | None,
-    time_to_fill_months: float = 0.0,
-    *,
-    backfill: bool = True,
-    horizon_months: int = YEAR_MONTHS,
-    initial_tenure_months: float = DEFAULT_INITIAL_TENURE_MONTHS,
-) -> tuple[float, float]:
-    """(vacancy share, ramp-loss share) of one seat of a role, as fractions of the seat's time.
-
-    Parameters
-    ----------
-    ramp : sequence of float
-        Productivity by tenure month (the last value holds after).
-    tenure_months : Dist, float or None
-        A rep's total tenure: a distribution, a fixed number of months, or None (nobody leaves).
-    time_to_fill_months : float
-        Mean months from a rep's exit to the replacement's start.
-    backfill : bool
-        Whether leavers are replaced.
-    horizon_months, initial_tenure_months : int, float
-        Only without backfill: the shares are averages over the horizon for a seat whose rep
-        is on staff at ``initial_tenure_months``.
-
-    Returns
-    -------
-    tuple of float
-        With backfill, renewal–reward: ``E[F] / (E[T] + E[F])`` and
-        ``E[∫_0^T (1 - ramp(t)) dt] / (E[T] + E[F])``. Without attrition: ``(0, 1 - ramp[-1])``.
-    """
-    ramp = tuple(float(r) for r in ramp)
-    if not ramp:
-        raise PlanError("a ramp needs at least one productivity value")
-    if tenure_months is None:
-        return 0.0, 1.0 - ramp[-1]
-    from sim.dists import Constant
-
-    if isinstance(tenure_months, Constant):
-        tenure_months = tenure_months.value
-    fill = max(0.0, float(time_to_fill_months))
-    if not backfill:
-        t0 = float(initial_tenure_months)
-        s0 = float(_survival(tenure_months, np.asarray([t0]))[0])
-        if s0 <= 0.0:
-            return 1.0, 0.0
-        staffed = _integral(lambda t: _survival(tenure_months, t0 + t) / s0, 0.0, horizon_months) / horizon_months
-        productive = _integral(
-            lambda t: _survival(tenure_months, t0 + t) / s0 * _ramp_at(ramp, t0 + t), 0.0, horizon_months
-        ) / horizon_months
-        return 1.0 - staffed, staffed - productive
-    mean_tenure = (max(0.0, float(tenure_months)) if isinstance(tenure_months, int | float)
-                   else mean_nonnegative(tenure_months))
-    if mean_tenure <= 0.0:
-        return 1.0, 0.0
-    last = len(ramp) - 1
-    productive = 0.0
-    for k in range(last):
-        productive += ramp[k] * _integral(lambda t: _survival(tenure_months, t), k, k + 1)
-    head = _integral(lambda t: _survival(tenure_months, t), 0.0, last)
-    productive += ramp[-1] * max(0.0, mean_tenure - head)
-    cycle = mean_tenure + fill
-    return fill / cycle, (mean_tenure - productive) / cycle
-
-
-def ramp_to_full_months(ramp: tuple[float, ...] | list[float]) -> int:
-    """Whole months before a new rep reaches the ramp's plateau (0 for ``[1.0]``; 3 for 25/50/75/100%)."""
-    top = ramp[-1]
-    for k, r in enumerate(ramp):
-        if r >= top - _TOL:
-            return k
-    return len(ramp) - 1  # pragma: no cover - the last value always qualifies
-
-
-# --------------------------------------------------------------------------- the sales model
-
-
-@dataclass(frozen=True)
-class Handoff:
-    """A hand-off of SQLs from a development role to a closer role.
-
-    Attributes
-    ----------
-    leakage_probability : float
-        Share of SQLs lost in the hand-off.
-    win_odds_multiplier : float
-        Multiplies the odds of passing an opportunity's first meeting (context loss).
-    delay_days : float
-        Mean calendar days of the hand-off.
-    """
-
-    leakage_probability: float = 0.0
-    win_odds_multiplier: float = 1.0
-    delay_days: float = 0.0
-
-    def __post_init__(self) -> None:
-        _check_probability("a hand-off's leakage_probability", self.leakage_probability)
-        if _check_number("win_odds_multiplier", self.win_odds_multiplier) <= 0:
-            raise PlanError(f"win_odds_multiplier must be positive (got {self.win_odds_multiplier:g})")
-
-
-@dataclass(frozen=True)
-class SegmentModel:
-    """A market tier: deal size and the meeting chain of its opportunities.
-
-    Attributes
-    ----------
-    name : str
-    mean_deal_mrr_usd : float
-        Mean new MRR of a won deal.
-    pass_probabilities : tuple of float
-        Probability each meeting passes; the deal is won after the last one.
-    mean_gap_days : float
-        Mean calendar days before each meeting.
-    closed_by : str
-        The closer role.
-    """
-
-    name: str
-    mean_deal_mrr_usd: float
-    pass_probabilities: tuple[float, ...] = (1.0,)
-    mean_gap_days: float = 0.0
-    closed_by: str = "ae"
-
-    def __post_init__(self) -> None:
-        if _check_number(f"segment {self.name!r}: mean_deal_mrr_usd", self.mean_deal_mrr_usd) < 0:
-            raise PlanError(f"segment {self.name!r}: the mean deal size cannot be negative")
-        if not self.pass_probabilities:
-            raise PlanError(f"segment {self.name!r}: an opportunity needs at least one meeting")
-        for p in self.pass_probabilities:
-            _check_probability(f"segment {self.name!r}: a meeting pass probability", p)
-        if _check_number(f"segment {self.name!r}: mean_gap_days", self.mean_gap_days) < 0:
-            raise PlanError(f"segment {self.name!r}: mean_gap_days cannot be negative")
-
-    @classmethod
-    def simple(cls, name: str, mean_deal_mrr_usd: float, win_rate: float, cycle_days: float = 0.0,
-               closed_by: str = "ae") -> SegmentModel:
-        """A segment with one decisive meeting after ``cycle_days`` (the book's figures)."""
-        return cls(name, mean_deal_mrr_usd, (win_rate,), cycle_days, closed_by)
-
-    def passes(self, win_odds_multiplier: float = 1.0) -> tuple[float, ...]:
-        """Pass probabilities with the first meeting's odds multiplied by ``win_odds_multiplier``."""
-        p = self.pass_probabilities
-        if win_odds_multiplier == 1.0 or p[0] >= 1.0:
-            return p
-        odds = p[0] / (1.0 - p[0]) * win_odds_multiplier
-        return (odds / (1.0 + odds), *p[1:])
-
-    def win_rate(self, win_odds_multiplier: float = 1.0) -> float:
-        """P(won | opportunity opened)."""
-        return math.prod(self.passes(win_odds_multiplier))
-
-    def opportunity_days(self, win_odds_multiplier: float = 1.0) -> float:
-        """Expected days an opportunity stays open, won or lost."""
-        reach, total = 1.0, 0.0
-        for p in self.passes(win_odds_multiplier):
-            total += reach
-            reach *= p
-        return self.mean_gap_days * total
-
-    def won_cycle_days(self) -> float:
-        """Expected days from acceptance to a win (every gap is passed)."""
-        return self.mean_gap_days * len(self.pass_probabilities)
-
-
-@dataclass(frozen=True)
-class SourceModel:
-    """A lead source (inbound MQLs or outbound prospects) and its conversion to SQLs.
-
-    Attributes
-    ----------
-    role : str
-        The development role that works it.
-    sql_rate : float
-        P(a lead becomes an SQL) before the hand-off (inbound: qualify × reached; outbound:
-        reached × lead × SQL). Hand-off leakage is applied per closer.
-    segment_mix : mapping
-        Relative weight of each segment among this source's leads.
-    handoffs : mapping
-        Hand-off to each closer role; closers not listed use ``default_handoff``.
-    dials_per_lead : float, optional
-        Mean dials a lead takes (for the dial count).
-    work_days : float
-        Mean calendar days from a lead's arrival to its SQL (for hiring lead times).
-    """
-
-    role: str
-    sql_rate: float
-    segment_mix: Mapping[str, float]
-    handoffs: Mapping[str, Handoff] = field(default_factory=dict)
-    default_handoff: Handoff = field(default_factory=Handoff)
-    dials_per_lead: float | None = None
-    work_days: float = 0.0
-
-    def __post_init__(self) -> None:
-        _check_probability(f"the {self.role} source's sql_rate", self.sql_rate)
-        if not self.segment_mix or any(_check_number("a segment weight", w) < 0 for w in self.segment_mix.values()):
-            raise PlanError(f"the source worked by {self.role!r} needs non-negative segment weights")
-        if sum(self.segment_mix.values()) <= 0:
-            raise PlanError(f"the segment weights of the source worked by {self.role!r} are all zero")
-
-    def handoff(self, closer: str) -> Handoff:
-        return self.handoffs.get(closer, self.default_handoff)
-
-    def mix(self) -> dict[str, float]:
-        total = sum(self.segment_mix.values())
-        return {s: w / total for s, w in self.segment_mix.items()}
-
-
-@dataclass(frozen=True)
-class RoleModel:
-    """One role's capacity, cost and staffing dynamics.
-
-    Capacity is per fully ramped rep and month, in the units of the role's jobs: inbound MQLs
-    worked, outbound prospects worked, SQLs taken on (``sqls_per_month``, or Little's law with
-    ``max_open_opportunities`` and each segment's opportunity duration), accounts covered.
-
-    Attributes
-    ----------
-    vacancy_share, ramp_loss_share : float
-        Shares of a seat's time empty (attrition, time to fill) and lost to ramping
-        (:func:`staffing_shares`).
-    time_to_fill_months : float
-        Mean months from an opened requisition to the rep's start.
-    """
-
-    name: str
-    mqls_per_month: float | None = None
-    prospects_per_month: float | None = None
-    sqls_per_month: float | None = None
-    max_open_opportunities: float | None = None
-    accounts_covered: float | None = None
-    monthly_cost_usd: float = 0.0
-    ramp: tuple[float, ...] = (1.0,)
-    vacancy_share: float = 0.0
-    ramp_loss_share: float = 0.0
-    time_to_fill_months: float = 0.0
-    mean_tenure_months: float | None = None
-    recruiting_load_fte: float = 0.0
-
-    def __post_init__(self) -> None:
-        for attr in ("mqls_per_month", "prospects_per_month", "sqls_per_month", "max_open_opportunities",
-                     "accounts_covered"):
-            value = getattr(self, attr)
-            if value is not None and _check_number(f"role {self.name!r}: {attr}", value) < 0:
-                raise PlanError(f"role {self.name!r}: {attr} cannot be negative (got {value:g})")
-        if _check_number(f"role {self.name!r}: monthly_cost_usd", self.monthly_cost_usd) < 0:
-            raise PlanError(f"role {self.name!r}: monthly_cost_usd cannot be negative")
-        if not self.ramp:
-            raise PlanError(f"role {self.name!r}: the ramp needs at least one productivity value")
-        if _check_number(f"role {self.name!r}: time_to_fill_months", self.time_to_fill_months) < 0:
-            raise PlanError(f"role {self.name!r}: time_to_fill_months cannot be negative")
-
-    @property
-    def recruiting_factor(self) -> float:
-        """Share of the staffed reps' time left after interviewing: ``1 - load × vacancy / (1 - vacancy)``
-        (each seat has a requisition open ``vacancy`` of the time, shared by ``1 - vacancy`` staffed reps)."""
-        v = self.vacancy_share
-        if self.recruiting_load_fte <= 0 or v <= 0:
-            return 1.0
-        if v >= 1:
-            return 0.0
-        return max(0.0, 1.0 - self.recruiting_load_fte * v / (1.0 - v))
-
-    @property
-    def productive_share(self) -> float:
-        """Share of a seat's time that is staffed and productive:
-        ``(1 - vacancy - ramp loss) × recruiting factor``."""
-        return (1.0 - self.vacancy_share - self.ramp_loss_share) * self.recruiting_factor
-
-    @property
-    def recruiting_loss_share(self) -> float:
-        """Share of a seat's time spent interviewing for open requisitions."""
-        return (1.0 - self.vacancy_share - self.ramp_loss_share) * (1.0 - self.recruiting_factor)
-
-    @property
-    def ramp_to_full_months(self) -> int:
-        return ramp_to_full_months(self.ramp)
-
-    @property
-    def first_year_productivity(self) -> float:
-        """Mean productivity over the first 12 months of a rep hired at month 0 (for reports)."""
-        return sum(self.ramp[min(k, len(self.ramp) - 1)] for k in range(YEAR_MONTHS)) / YEAR_MONTHS
-
-
-@dataclass(frozen=True)
-class SalesModel:
-    """The sales model the planner inverts: segments, lead sources, roles.
-
-    Attributes
-    ----------
-    segments : mapping of str to SegmentModel
-    roles : mapping of str to RoleModel
-    inbound, outbound : SourceModel, optional
-    inbound_sql_share : float, optional
-        Share of SQLs from inbound; None: 60% with both sources (PARAMETERS.md), else 100% / 0%.
-    customer_role : str, optional
-        Role that covers customer accounts (CSM).
-    cost_per_mql_usd : float
-        Marketing cost of an MQL.
-    name : str
-    """
-
-    segments: Mapping[str, SegmentModel]
-    roles: Mapping[str, RoleModel]
-    inbound: SourceModel | None = None
-    outbound: SourceModel | None = None
-    inbound_sql_share: float | None = None
-    customer_role: str | None = None
-    cost_per_mql_usd: float = 0.0
-    name: str = "model"
-
-    def __post_init__(self) -> None:
-        if not self.segments:
-            raise PlanError("the sales model needs at least one segment")
-        if self.inbound is None and self.outbound is None:
-            raise PlanError("the sales model needs a lead source: inbound MQLs, outbound prospects or both")
-        known = ", ".join(self.roles) or "none"
-        for flow, source in (("inbound", self.inbound), ("outbound", self.outbound)):
-            if source is None:
-                continue
-            if source.role not in self.roles:
-                raise PlanError(f"{flow} leads are worked by role {source.role!r}, which is not defined "
-                                f"(roles: {known})")
-            for seg in source.segment_mix:
-                if seg not in self.segments:
-                    raise PlanError(f"the {flow} segment mix names segment {seg!r}, which is not defined "
-                                    f"(segments: {', '.join(self.segments)})")
-        for seg in self.segments.values():
-            if seg.closed_by not in self.roles:
-                raise PlanError(f"segment {seg.name!r} is closed by role {seg.closed_by!r}, which is not defined "
-                                f"(roles: {known})")
-        if self.customer_role is not None and self.customer_role not in self.roles:
-            raise PlanError(f"customers are managed by role {self.customer_role!r}, which is not defined "
-                            f"(roles: {known})")
-        if self.inbound_sql_share is not None:
-            share = _check_probability("the inbound share of SQLs", self.inbound_sql_share)
-            if share > 0 and self.inbound is None:
-                raise PlanError(f"the inbound share of SQLs is {share:.0%} but the model has no inbound source")
-            if share < 1 and self.outbound is None:
-                raise PlanError(f"the outbound share of SQLs is {1 - share:.0%} but the model has no outbound source")
-
-    def sql_share(self) -> float:
-        """Share of SQLs that come from inbound."""
-        if self.inbound_sql_share is not None:
-            return float(self.inbound_sql_share)
-        if self.inbound is not None and self.outbound is not None:
-            return DEFAULT_INBOUND_SQL_SHARE
-        return 1.0 if self.inbound is not None else 0.0
-
-    def sources(self) -> dict[str, SourceModel]:
-        return {k: s for k, s in (("inbound", self.inbound), ("outbound", self.outbound)) if s is not None}
-
-    def jobs(self, role: str) -> tuple[str, ...]:
-        """What ``role`` does in the model: inbound, outbound, closing, customers."""
-        out = []
-        if self.inbound is not None and self.inbound.role == role:
-            out.append("inbound")
-        if self.outbound is not None and self.outbound.role == role:
-            out.append("outbound")
-        if any(seg.closed_by == role for seg in self.segments.values()):
-            out.append("closing")
-        if self.customer_role == role:
-            out.append("customers")
-        return tuple(out)
-
-    # ------------------------------------------------------------------ from a scenario
-
-    @classmethod
-    def from_scenario(cls, scenario: Scenario, *, inbound_sql_share: float | None = None,
-                      horizon_months: int = YEAR_MONTHS) -> SalesModel:
-        """The sales model a scenario implies (see the module docstring for each formula).
-
-        Parameters
-        ----------
-        scenario : Scenario
-            A validated scenario.
-        inbound_sql_share : float, optional
-            Share of SQLs from inbound; by default derived from the scenario's volumes (its
-            MQL rate of month 1 worked by its MDRs, its SDRs' prospects) — 60% when those give
-            nothing with both flows defined.
-        horizon_months : int
-            Horizon of the plan (only used for roles that do not backfill).
-        """
-        cal = scenario.calendar
-        work_days_per_month = DAYS_PER_MONTH * cal.days_per_week / 7.0
-        calendar_per_work_day = 7.0 / cal.days_per_week
-        cadence = scenario.contact
-        segments = {
-            name: SegmentModel(
-                name=name,
-                mean_deal_mrr_usd=mean_nonnegative(seg.mrr_usd),
-                pass_probabilities=tuple(seg.opportunity.pass_probabilities()),
-                mean_gap_days=mean_nonnegative(seg.opportunity.gap_days),
-                closed_by=seg.closed_by,
-            )
-            for name, seg in scenario.segments.items()
-        }
-        closers = scenario.closer_roles()
-
-        def slot_dials_per_day(role: str) -> float:
-            budget = scenario.roles[role].dials_per_day or 0.0
-            if budget <= 0:
-                return float(cadence.attempts_per_day)
-            return budget / max(1, math.ceil(budget / cadence.attempts_per_day - 1e-9))
-
-        def handoffs(dev_role: str) -> dict[str, Handoff]:
-            out = {}
-            for closer in closers:
-                leg = _handoff_leg(scenario, dev_role, closer)
-                out[closer] = Handoff(leg.leakage_probability, leg.win_odds_multiplier,
-                                      mean_nonnegative(leg.delay_days))
-            return out
-
-        inbound = outbound = None
-        dials_in = dials_out = None
-        if scenario.inbound is not None:
-            spec = scenario.inbound
-            reach, dials_in = dials_stats(spec.dials_to_connect, cadence.max_attempts)
-            work = (dials_in / slot_dials_per_day(spec.worked_by) * calendar_per_work_day
-                    + mean_nonnegative(spec.response_minutes) / 1440.0)
-            inbound = SourceModel(role=spec.worked_by, sql_rate=spec.qualify_probability * reach,
-                                  segment_mix=dict(spec.segment_mix), handoffs=handoffs(spec.worked_by),
-                                  dials_per_lead=dials_in, work_days=work)
-        if scenario.outbound is not None:
-            spec = scenario.outbound
-            reach, dials_out = dials_stats(spec.dials_to_connect, cadence.max_attempts)
-            work = dials_out / slot_dials_per_day(spec.worked_by) * calendar_per_work_day
-            outbound = SourceModel(role=spec.worked_by,
-                                   sql_rate=reach * spec.lead_probability * spec.sql_probability,
-                                   segment_mix=dict(spec.segment_mix), handoffs=handoffs(spec.worked_by),
-                                   dials_per_lead=dials_out, work_days=work)
-
-        customer_role = scenario.customers.managed_by
-        hiring = getattr(scenario, "hiring", None)  # schemas with a hiring section: interviewing takes time
-        recruiting_load = float(getattr(hiring, "recruiting_load_fte", 0.0) or 0.0)
-        roles = {}
-        for name, spec in scenario.roles.items():
-            dial_capacity = (spec.dials_per_day or 0.0) * work_days_per_month
-            mqls = prospects = None
-            if inbound is not None and inbound.role == name:
-                mqls = dial_capacity / dials_in if dials_in else 0.0
-            if outbound is not None and outbound.role == name:
-                prospects = min(dial_capacity / dials_out if dials_out else 0.0,
-                                scenario.outbound.prospects_per_rep_month)
-            fill_months = mean_nonnegative(spec.time_to_fill_days) / DAYS_PER_MONTH
-            ramp = _ramp_of(spec)
-            vacancy, ramp_loss = staffing_shares(
-                ramp, spec.tenure_months, fill_months, backfill=spec.backfill, horizon_months=horizon_months,
-            )
-            roles[name] = RoleModel(
-                name=name,
-                mqls_per_month=mqls,
-                prospects_per_month=prospects,
-                max_open_opportunities=spec.max_open_opportunities if name in closers else None,
-                accounts_covered=spec.accounts_covered if name == customer_role else None,
-                monthly_cost_usd=spec.monthly_cost_usd,
-                ramp=tuple(ramp),
-                vacancy_share=vacancy,
-                ramp_loss_share=ramp_loss,
-                time_to_fill_months=fill_months,
-                mean_tenure_months=None if spec.tenure_months is None else mean_nonnegative(spec.tenure_months),
-                recruiting_load_fte=recruiting_load if spec.backfill else 0.0,
-            )
-        cost_per_mql = scenario.inbound.cost_per_mql_usd if scenario.inbound is not None else 0.0
-        model = cls(segments=segments, roles=roles, inbound=inbound, outbound=outbound,
-                    inbound_sql_share=inbound_sql_share, customer_role=customer_role,
-                    cost_per_mql_usd=cost_per_mql, name=scenario.name)
-        if inbound_sql_share is None and inbound is not None and outbound is not None:
-            derived = _derived_inbound_share(scenario, model)
-            if derived is not None:
-                model = replace(model, inbound_sql_share=derived)
-        return model
-
-
-def _ramp_of(spec: Any) -> list[float]:
-    """A role's ramp as productivity by tenure month (a list, or a ramp formula's vector)."""
-    vector = getattr(spec, "ramp_vector", None)
-    return [float(x) for x in (vector() if callable(vector) else spec.ramp)]
-
-
-def _handoff_leg(scenario: Scenario, dev_role: str, closer_role: str) -> HandoffLegSpec:
-    """The hand-off an SQL from ``dev_role`` to ``closer_role`` takes (as routed by the simulator)."""
-    org = scenario.org
-    if org.structure == "silo":
-        return scenario.handoff
-    pooled = set(org.pooled_roles)
-    if dev_role not in pooled and closer_role not in pooled:
-        return org.pod_handoff or scenario.handoff  # an SQL stays in its POD
-    return scenario.handoff
-
-
-def _derived_inbound_share(scenario: Scenario, model: SalesModel) -> float | None:
-    """Inbound share of the SQLs the scenario's own volumes and headcounts produce (None: none)."""
-    assert model.inbound is not None and model.outbound is not None and scenario.inbound is not None
-    rates = {k: _source_rates(model, k)[0] for k in ("inbound", "outbound")}
-    inbound_role = model.roles[model.inbound.role]
-    outbound_role = model.roles[model.outbound.role]
-    in_capacity = scenario.roles[model.inbound.role].headcount * (inbound_role.mqls_per_month or 0.0)
-    mqls = min(scenario.inbound.mqls_per_month, in_capacity)
-    out_heads = scenario.roles[model.outbound.role].headcount
-    if model.outbound.role == model.inbound.role and in_capacity > 0:
-        out_heads *= max(0.0, 1.0 - mqls / in_capacity)  # MDR desks serve the inbound queue first
-    prospects = out_heads * (outbound_role.prospects_per_month or 0.0)
-    sql_in, sql_out = mqls * rates["inbound"], prospects * rates["outbound"]
-    if sql_in + sql_out <= 0:
-        return None
-    return sql_in / (sql_in + sql_out)
-
-
-def _source_rates(model: SalesModel, kind: str) -> tuple[float, dict[str, float], dict[str, float]]:
-    """(SQLs reaching a closer per lead, segment shares of those SQLs, win rate per segment) of a source."""
-    source = model.sources()[kind]
-    mix = source.mix()
-    delivered = {}
-    wins = {}
-    for seg_name, share in mix.items():
-        seg = model.segments[seg_name]
-        handoff = source.handoff(seg.closed_by)
-        delivered[seg_name] = source.sql_rate * share * (1.0 - handoff.leakage_probability)
-        wins[seg_name] = seg.win_rate(handoff.win_odds_multiplier)
-    total = sum(delivered.values())
-    if total > 0:
-        composition = {s: v / total for s, v in delivered.items()}
-    else:  # nothing converts: keep the mix (net of leakage) for the composition of a forced volume
-        net = {s: mix[s] * (1.0 - source.handoff(model.segments[s].closed_by).leakage_probability) for s in mix}
-        norm = sum(net.values()) or 1.0
-        composition = {s: v / norm for s, v in net.items()}
-    return total, composition, wins
 
 
 # --------------------------------------------------------------------------- target and plan
@@ -901,14 +133,14 @@ class PlanTarget:
             raise PlanError("give exactly one target: an annual (first-year) new revenue or a monthly new MRR")
         for label, value in (("the annual revenue target", self.annual_new_revenue_usd),
                              ("the monthly new MRR target", self.monthly_new_mrr_usd)):
-            if value is not None and _check_number(label, value) <= 0:
+            if value is not None and check_number(label, value) <= 0:
                 raise PlanError(f"{label} must be a positive number of dollars (got {value:g})")
-        _check_churn(self.monthly_churn)
-        _check_lag(self.invoice_lag_months, YEAR_MONTHS)
+        check_churn(self.monthly_churn)
+        check_lag(self.invoice_lag_months, YEAR_MONTHS)
         h = self.horizon_months
         if isinstance(h, bool) or not isinstance(h, int | np.integer) or not 1 <= h <= 120:
             raise PlanError(f"the plan's horizon must be 1–120 whole months (got {h!r})")
-        if self.mqls_per_month is not None and _check_number("the MQL volume", self.mqls_per_month) <= 0:
+        if self.mqls_per_month is not None and check_number("the MQL volume", self.mqls_per_month) <= 0:
             raise PlanError(f"a fixed MQL volume must be positive (got {self.mqls_per_month:g} a month)")
 
     def monthly_new_mrr(self) -> float:
@@ -1063,11 +295,11 @@ class Plan:
         if len(self.deals_by_segment) > 1:
             for seg, deals in self.deals_by_segment.items():
                 add(f"deals: {seg}", "funnel", deals, None,
-                    f"{_money(m.segments[seg].mean_deal_mrr_usd)} MRR a deal")
-        add("deals", "funnel", self.deals_per_month, None, f"{_money(self.blended_deal_mrr_usd)} MRR a deal (blended)")
+                    f"{money(m.segments[seg].mean_deal_mrr_usd)} MRR a deal")
+        add("deals", "funnel", self.deals_per_month, None, f"{money(self.blended_deal_mrr_usd)} MRR a deal (blended)")
         add("new MRR (USD)", "funnel", self.monthly_new_mrr_usd, None,
-            f"× {self.first_year_factor:.2f} = {_money(self.first_year_revenue_usd)} first-year revenue; "
-            f"exit ARR {_money(self.exit_arr_usd)}")
+            f"× {self.first_year_factor:.2f} = {money(self.first_year_revenue_usd)} first-year revenue; "
+            f"exit ARR {money(self.exit_arr_usd)}")
         for r in self.roles.values():
             add(r.name, "role", _main_workload(r), None, _role_note(r), r.headcount_exact, r.headcount,
                 r.cost_per_month_usd)
@@ -1089,7 +321,7 @@ class Plan:
         """The plan as JSON-serialisable data (``salesim plan --json``)."""
         t = self.target
         m = self.model
-        return _plain({
+        return plain({
             "target": {
                 "annual_new_revenue_usd": t.annual_new_revenue_usd, "monthly_new_mrr_usd": t.monthly_new_mrr_usd,
                 "monthly_churn": t.monthly_churn, "invoice_lag_months": t.invoice_lag_months,
@@ -1246,12 +478,12 @@ def _spread_over_pods(pods: dict[str, Any], role: str, total: int) -> None:
         pods[name].setdefault("composition", {})[role] = count
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Python scalars for JSON (NaN and inf → None)."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, int | np.integer):
@@ -1321,7 +553,7 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
     share_in = model.sql_share()
     shares = {"inbound": share_in, "outbound": 1.0 - share_in}
     rates: dict[str, tuple[float, dict[str, float], dict[str, float]]] = {
-        kind: _source_rates(model, kind) for kind in model.sources()
+        kind: source_rates(model, kind) for kind in model.sources()
     }
     # new MRR per SQL reaching a closer, blended over sources and segments
     value_per_sql = 0.0
@@ -1434,9 +666,9 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
                             f"(vacancy {role.vacancy_share:.0%}, ramp loss {role.ramp_loss_share:.0%}); "
                             "check its tenure, time to fill, backfill and ramp")
         exact = fte / productive if fte > 0 else 0.0
-        heads = _ceil(exact) if exact > 0 else 0
-        lead = _ceil(lead_days / DAYS_PER_MONTH) if lead_days > 0 else 0
-        fill = _ceil(role.time_to_fill_months) if role.time_to_fill_months > 0 else 0
+        heads = ceil_clean(exact) if exact > 0 else 0
+        lead = ceil_clean(lead_days / DAYS_PER_MONTH) if lead_days > 0 else 0
+        fill = ceil_clean(role.time_to_fill_months) if role.time_to_fill_months > 0 else 0
         ramp_full = role.ramp_to_full_months
         reps = []
         for k in range(1, heads + 1):

@@ -7,26 +7,28 @@ taken replication by replication against the baseline (the first scenario), whic
 most of the noise. For each KPI and scenario the comparison table gives the means, the mean
 paired difference with its 95% confidence interval, and ``p_better``: the share of paired
 replications in which the scenario beats the baseline (ties count half), in the metric's own
-direction (more revenue is better, more cost is worse; :func:`sim.stats.higher_is_better`).
+direction (more revenue is better, more cost is worse; :func:`sim.runs.stats.higher_is_better`).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim import stats
-from sim.experiment import DEFAULT_SEED, RunResult, run
 from sim.metrics import KPI_NAMES
+from sim.runs import stats
+from sim.runs.monte_carlo import run
+from sim.runs.replication import DEFAULT_SEED
+from sim.runs.results import RunResult
+from sim.runs.store import write_csv
 from sim.scenario import Scenario, load_scenario
-from sim.store import write_csv
-from sim.yamlio import Problem, ScenarioError, load_document, lookup_line
+from sim.scenario.yamlio import Problem, ScenarioError, load_document, lookup_line
 
 COMPARISON_COLUMNS = (
     "metric", "scenario", "baseline", "mean", "baseline_mean", "diff_mean", "diff_ci95_low",
@@ -41,7 +43,7 @@ class Comparison:
     Attributes
     ----------
     results : dict
-        Scenario name → :class:`~sim.experiment.RunResult`, in the order given.
+        Scenario name → :class:`~sim.runs.results.RunResult`, in the order given.
     baseline : str
         The scenario the others are compared with.
     table : DataFrame
@@ -52,7 +54,6 @@ class Comparison:
     baseline: str
     table: pd.DataFrame
     out: Path | None = None
-    figures: list[Path] = field(default_factory=list)
 
     def difference(self, scenario: str, metric: str) -> stats.PairedDifference:
         """Paired difference ``scenario − baseline`` of one KPI."""
@@ -152,7 +153,6 @@ def compare(
     seed: int = DEFAULT_SEED,
     baseline: str | None = None,
     out: str | os.PathLike[str] | None = None,
-    figures: bool = False,
     **run_kwargs: Any,
 ) -> Comparison:
     """Run scenarios under common random numbers and compare them with a baseline.
@@ -166,9 +166,8 @@ def compare(
     baseline : str, optional
         Name of the baseline (default: the first scenario).
     out : path, optional
-        Folder for ``comparison.csv``, figures and one results folder per scenario (resumable).
-    figures : bool
-        Save figures in ``out`` (MRR fans, fan of the paired difference, funnel, KPI distributions).
+        Folder for ``comparison.csv`` and one results folder per scenario (resumable). Figures are
+        drawn from the returned :class:`Comparison` (:func:`sim.present.plots.save_comparison_figures`).
     **run_kwargs
         Passed to :func:`sim.run` (``workers``, ``executor``, ``overwrite``, ``progress``).
     """
@@ -195,8 +194,4 @@ def compare(
     comparison = Comparison(results, baseline, table, out_path)
     if out_path is not None:
         write_csv(out_path / "comparison.csv", table)
-        if figures:
-            from sim.plots import save_comparison_figures
-
-            comparison.figures = save_comparison_figures(comparison, out_path)
     return comparison

@@ -1,7 +1,7 @@
 """The spreadsheet plan against the simulator: P(hit target), the gap, and the cheapest plan that is likely enough.
 
 This module owns ``salesim plan --simulate`` and ``salesim plan --solve`` (the CLI is in
-:mod:`sim.cli_plan`). The analytic planner (:mod:`sim.planning`) answers "what org do I need
+:mod:`sim.cli.plan`). The analytic planner (:mod:`sim.planner.headcount`) answers "what org do I need
 for this number?" with expected values; here that org — its headcount and its dated hiring
 waves — is written back as a scenario and run by Monte Carlo, to answer the questions a
 spreadsheet cannot:
@@ -44,12 +44,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim import stats
-from sim.planning import YEAR_MONTHS, PlanError, PlanTarget, RepPlan, _plain
+from sim.planner.arithmetic import YEAR_MONTHS, PlanError
+from sim.planner.headcount import PlanTarget, RepPlan, plain
+from sim.runs import stats
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.experiment import RunResult
-    from sim.planning import Plan
+    from sim.planner.headcount import Plan
+    from sim.runs.results import RunResult
     from sim.scenario import Scenario
 
 Z95 = 1.959963984540054
@@ -177,7 +178,7 @@ def as_hit_target(target: HitTarget | PlanTarget | float | None, plan: Plan) -> 
     if isinstance(target, HitTarget):
         return target
     if isinstance(target, PlanTarget):
-        from sim.planning import plan as make_plan
+        from sim.planner.headcount import plan as make_plan
 
         if target == plan.target:
             return HitTarget.from_plan(plan)
@@ -195,7 +196,7 @@ def as_hit_target(target: HitTarget | PlanTarget | float | None, plan: Plan) -> 
 
 def _base_data(base_scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
     from sim.scenario import Scenario
-    from sim.yamlio import load_document
+    from sim.scenario.yamlio import load_document
 
     if isinstance(base_scenario, Scenario):
         return base_scenario.resolved()
@@ -422,7 +423,7 @@ class PlanSimulation:
         metrics = {}
         for rec in table.to_dict("records"):
             metrics[rec["metric"]] = {k: rec[k] for k in TABLE_COLUMNS if k not in ("metric",)}
-        return _plain({
+        return plain({
             "target": {"first_year_revenue_usd": self.target.first_year_revenue_usd,
                        "exit_arr_usd": self.target.exit_arr_usd,
                        "monthly_new_mrr_usd": self.target.monthly_new_mrr_usd},
@@ -439,62 +440,14 @@ class PlanSimulation:
             "runs": None if self.runs is None else str(self.runs),
         })
 
-    def text(self) -> str:
-        """A readable report: P(hit), plan against simulation, and what the gap means."""
-        from sim.report import format_value, text_table
-
-        low, high = self.p_hit_ci95
-        where = f" → {self.runs}" if self.runs is not None else ""
-        lines = [
-            f"simulation of the plan: {self.reps} replications, seed {self.seed}{where}",
-            f"  P(hit target) = {_pc(self.p_hit)} (95% CI {_pc(low)}–{_pc(high)}, Wilson): "
-            f"{self.hit.hits} of {self.hit.n} replications reach {self.target.describe()}",
-        ]
-        if len(self.criteria) > 1:
-            for c in self.criteria:
-                lo, hi = c.ci95
-                lines.append(f"    {METRIC_LABELS[c.metric]} ≥ ${c.threshold:,.0f}: {_pc(c.p)} "
-                             f"({_pc(lo)}–{_pc(hi)})")
-        rows = []
-        for rec in self.table().to_dict("records"):
-            money = rec["kind"] == "revenue"
-            fmt = (lambda v: format_value("x_usd", v)) if money else (lambda v: format_value("count", v))
-            rows.append([
-                rec["label"], fmt(rec["plan"]), fmt(rec["mean"]), f"{fmt(rec['ci95_low'])} … {fmt(rec['ci95_high'])}",
-                fmt(rec["p10"]), fmt(rec["p50"]), fmt(rec["p90"]),
-                f"{_signed(fmt, rec['gap_mean'])} ({_signed_pct(rec['gap_mean_pct'])})",
-                f"{_signed(fmt, rec['gap_median'])} ({_signed_pct(rec['gap_median_pct'])})",
-            ])
-        lines += ["", _indent(text_table(rows, ["", "plan (spreadsheet)", "simulated mean", "95% CI of mean",
-                                                "P10", "P50", "P90", "gap of mean", "gap of median"]))]
-        lines.append("  (revenue in USD; funnel per month over months 1–12; gap = simulated − plan; SQLs are "
-                     "created SQLs, before hand-off losses)")
-        if self.scenario_file is not None:
-            lines.append(f"  plan scenario: {self.scenario_file}")
-        if self.failures:
-            lines.append(f"  warning: {len(self.failures)} replication(s) failed and are left out")
-        return "\n".join(lines)
-
-
 def _pct(gap: float, base: float) -> float:
     return gap / base if base else float("nan")
 
 
-def _pc(p: float) -> str:
+def pct_text(p: float) -> str:
     return "–" if p != p else f"{100 * p:.0f}%"
 
 
-def _signed(fmt: Callable[[float], str], value: float) -> str:
-    text = fmt(value)
-    return text if text.startswith("-") or text == "–" else "+" + text
-
-
-def _signed_pct(value: float) -> str:
-    return "–" if value != value else f"{100 * value:+.1f}%"
-
-
-def _indent(text: str) -> str:
-    return "\n".join("  " + line for line in text.splitlines())
 
 
 # --------------------------------------------------------------------------- simulate
@@ -523,7 +476,7 @@ def simulate_plan(
     target : HitTarget, PlanTarget, float or None
         What counts as a hit (a float: a first-year revenue in USD; None: the plan's target).
     reps, seed : int
-        Replications and root seed (``None``: :data:`sim.experiment.DEFAULT_SEED`).
+        Replications and root seed (``None``: :data:`sim.runs.replication.DEFAULT_SEED`).
     out : path, optional
         Folder: ``plan_scenario.yaml`` and the results folder ``runs/`` (resumable).
     horizon_months : int, optional
@@ -542,12 +495,12 @@ def simulate_plan(
     ScenarioError
         The plan's scenario is not valid.
     """
-    from sim import experiment
+    from sim.runs import monte_carlo, replication
     from sim.scenario import scenario_from_dict
-    from sim.yamlio import yaml_dump
+    from sim.scenario.yamlio import yaml_dump
 
     hit_target = as_hit_target(target, plan)
-    seed = experiment.DEFAULT_SEED if seed is None else int(seed)
+    seed = replication.DEFAULT_SEED if seed is None else int(seed)
     data = plan_scenario_data(plan, base_scenario, horizon_months)
     scenario = scenario_from_dict(data)
     folder = Path(out) if out is not None else None
@@ -562,7 +515,7 @@ def simulate_plan(
         folder.mkdir(parents=True, exist_ok=True)
         scenario_file.write_text(text, encoding="utf-8")
         runs = folder / "runs"
-    result = experiment.run(scenario, reps=reps, seed=seed, out=runs, **run_kwargs)
+    result = monte_carlo.run(scenario, reps=reps, seed=seed, out=runs, **run_kwargs)
     return summarize_run(plan, hit_target, data, result, seed, scenario_file=scenario_file, runs=runs)
 
 
@@ -692,7 +645,7 @@ class Solution:
     def to_dict(self) -> dict[str, Any]:
         low, high = self.p_hit_ci95
         slow, shigh = self.start.ci95
-        return _plain({
+        return plain({
             "reached": self.reached, "confidence": self.confidence, "reason": self.reason,
             "headcount": self.headcount, "cost_per_month_usd": self.cost_per_month_usd,
             "p_hit": {"estimate": self.p_hit, "ci95_low": low, "ci95_high": high, "hits": self.best.hits,
@@ -707,31 +660,6 @@ class Solution:
                          "mean_first_year_revenue_usd": c.mean_first_year_revenue_usd} for c in self.history],
             "scenario_file": None if self.scenario_file is None else str(self.scenario_file),
         })
-
-    def text(self) -> str:
-        from sim.report import text_table
-
-        low, high = self.p_hit_ci95
-        roles = [name for name, _ in self.best.headcount]
-        verdict = (f"P(hit) ≥ {_pc(self.confidence)} reached" if self.reached
-                   else f"P(hit) ≥ {_pc(self.confidence)} NOT reached")
-        lines = [
-            f"solve (cheapest headcount with P(hit) ≥ {_pc(self.confidence)}): {verdict} after "
-            f"{self.evaluations} of {self.max_evaluations} evaluations ({self.reps} replications each, seed "
-            f"{self.seed}, common random numbers)",
-            f"  {self.reason}",
-            "",
-        ]
-        rows = [["analytic plan", *(str(self.start.counts[r]) for r in roles),
-                 f"{self.start.cost_per_month_usd:,.0f}", _pc(self.start.p_hit),
-                 f"{_pc(self.start.ci95[0])}–{_pc(self.start.ci95[1])}"],
-                ["solved" if self.reached else "best found", *(str(self.best.counts[r]) for r in roles),
-                 f"{self.cost_per_month_usd:,.0f}", _pc(self.p_hit), f"{_pc(low)}–{_pc(high)}"]]
-        lines.append(_indent(text_table(rows, ["", *roles, "people cost/month", "P(hit)", "95% CI"])))
-        if self.scenario_file is not None:
-            lines.append(f"\n  solved scenario: {self.scenario_file}")
-        return "\n".join(lines)
-
 
 def _key(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
     return tuple((name, int(n)) for name, n in counts.items())
@@ -795,14 +723,14 @@ def solve_plan(
     -------
     Solution
     """
-    from sim import experiment
+    from sim.runs import executors, replication
 
     if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 < confidence < 1:
         raise PlanError(f"the confidence must be a probability strictly between 0 and 1, e.g. 0.8 (got {confidence!r})")
     if isinstance(max_evaluations, bool) or not isinstance(max_evaluations, int) or max_evaluations < 1:
         raise PlanError(f"max_evaluations must be a whole number ≥ 1 (got {max_evaluations!r})")
     hit_target = as_hit_target(target, plan)
-    seed = experiment.DEFAULT_SEED if seed is None else int(seed)
+    seed = replication.DEFAULT_SEED if seed is None else int(seed)
     adjustable = [name for name, r in plan.roles.items() if r.jobs and r.headcount_exact > 0]
     if roles is not None:
         unknown = [r for r in roles if r not in adjustable]
@@ -815,16 +743,16 @@ def solve_plan(
     folder = Path(out) if out is not None else None
     pool = None
     if run_kwargs.get("executor") is None:
-        workers = run_kwargs.get("workers") or experiment.default_workers()
+        workers = run_kwargs.get("workers") or executors.default_workers()
         if workers > 1:  # one process pool for every candidate (a pool per run costs a second to start)
-            pool = experiment.process_pool(workers)
+            pool = executors.process_pool(workers)
             run_kwargs = {**run_kwargs, "executor": pool}
     try:
         return _search(plan, base_scenario, hit_target, float(confidence), reps, seed, max_evaluations, adjustable,
                        folder, horizon_months, initial, on_evaluation, run_kwargs)
     except BaseException:
         if pool is not None:
-            experiment._stop_now(pool)  # cancel queued chunks and stop running ones at once
+            executors.stop_now(pool)  # cancel queued chunks and stop running ones at once
             pool = None
         raise
     finally:
@@ -837,7 +765,7 @@ def _search(plan: Plan, base_scenario: Any, hit_target: HitTarget, confidence: f
             initial: PlanSimulation | None, on_evaluation: Callable[[Candidate], None] | None,
             run_kwargs: dict[str, Any]) -> Solution:
     """The greedy-then-prune search of :func:`solve_plan` (arguments already checked)."""
-    from sim.yamlio import yaml_dump
+    from sim.scenario.yamlio import yaml_dump
 
     unit_cost = {name: float(plan.roles[name].monthly_cost_usd) for name in adjustable}
     cache: dict[tuple[tuple[str, int], ...], tuple[Candidate, PlanSimulation]] = {}
@@ -892,11 +820,11 @@ def _search(plan: Plan, base_scenario: Any, hit_target: HitTarget, confidence: f
                           (c.mean_first_year_revenue_usd - current.mean_first_year_revenue_usd) / per_dollar,
                           -c.cost_per_month_usd, c))
         if not moves:
-            reason = f"the budget of {max_evaluations} evaluations ran out before P(hit) reached {_pc(confidence)}"
+            reason = f"the budget of {max_evaluations} evaluations ran out before P(hit) reached {pct_text(confidence)}"
             break
         best = max(moves, key=lambda m: m[:3])
         if best[0] <= 0 and best[1] <= 0 and len(moves) < len(adjustable):
-            reason = f"the budget of {max_evaluations} evaluations ran out before P(hit) reached {_pc(confidence)}"
+            reason = f"the budget of {max_evaluations} evaluations ran out before P(hit) reached {pct_text(confidence)}"
             break
         if best[0] <= 0 and best[1] <= 0:
             reason = ("one more rep in any role raises neither P(hit) nor the mean first-year revenue: the target "
@@ -924,12 +852,12 @@ def _search(plan: Plan, base_scenario: Any, hit_target: HitTarget, confidence: f
                 if ok(c) and c.cost_per_month_usd <= current.cost_per_month_usd:
                     current = c
                     improved = True
-        reason = (f"P(hit) {_pc(current.p_hit)} ≥ {_pc(confidence)}: no single rep can be removed without "
+        reason = (f"P(hit) {pct_text(current.p_hit)} ≥ {pct_text(confidence)}: no single rep can be removed without "
                   "falling below it" if not cut_short else
-                  f"P(hit) {_pc(current.p_hit)} ≥ {_pc(confidence)}; the budget of {max_evaluations} evaluations "
-                  "ran out while removing reps, so a cheaper headcount may exist")
+                  f"P(hit) {pct_text(current.p_hit)} ≥ {pct_text(confidence)}; the budget of {max_evaluations} "
+                  "evaluations ran out while removing reps, so a cheaper headcount may exist")
     elif not reason:
-        reason = f"the budget of {max_evaluations} evaluations ran out before P(hit) reached {_pc(confidence)}"
+        reason = f"the budget of {max_evaluations} evaluations ran out before P(hit) reached {pct_text(confidence)}"
     best = current
     if not reached:
         # report the most likely candidate (then the cheapest)
@@ -939,8 +867,8 @@ def _search(plan: Plan, base_scenario: Any, hit_target: HitTarget, confidence: f
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         scenario_file = folder / "solved_scenario.yaml"
-        what = (f"the solved plan, P(hit) {_pc(best.p_hit)} ≥ {_pc(confidence)}" if reached
-                else f"the best plan found, P(hit) {_pc(best.p_hit)} < {_pc(confidence)}")
+        what = (f"the solved plan, P(hit) {pct_text(best.p_hit)} ≥ {pct_text(confidence)}" if reached
+                else f"the best plan found, P(hit) {pct_text(best.p_hit)} < {pct_text(confidence)}")
         scenario_file.write_text(scenario_header(simulation.plan, hit_target, what)
                                  + yaml_dump(simulation.scenario_data), encoding="utf-8")
     return Solution(reached=reached, confidence=float(confidence), plan=simulation.plan, best=best, start=start,

@@ -2,7 +2,7 @@
 
 This module owns what "all variance off" means (``deterministic: true`` in a scenario, or
 ``--deterministic`` on the command line), so that the simulator's funnel volumes can be set
-against the analytic planner (:mod:`sim.planning`):
+against the analytic planner (:mod:`sim.planner`):
 
 * **durations at their means** — meeting gaps, hand-off delays, response times, time to fill
   and tenures become constants (``dist: constant`` at the distribution's mean);
@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sim.dists import Constant, _DistBase
+from sim.scenario.dists import Constant, DistributionBase
 
 DURATION_FIELDS = frozenset({"gap_days", "delay_days", "response_minutes", "time_to_fill_days", "tenure_months"})
 """Distribution fields that are durations (held at their mean in deterministic mode)."""
@@ -33,7 +33,7 @@ def _at_means(model: BaseModel) -> BaseModel:
     updates: dict[str, Any] = {}
     for name in type(model).model_fields:
         value = getattr(model, name)
-        if isinstance(value, _DistBase):
+        if isinstance(value, DistributionBase):
             if name in DURATION_FIELDS and not isinstance(value, Constant):
                 updates[name] = Constant(value=value.mean)
         elif isinstance(value, BaseModel):

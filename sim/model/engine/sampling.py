@@ -1,7 +1,7 @@
 """Scalar inverse CDFs of the scenario's distributions, for the lead-level hot path.
 
 This module owns the one-uniform-at-a-time sampling that the desks do per lead (a meeting gap,
-a hand-off delay). The distributions of :mod:`sim.dists` are pydantic models and stay plain
+a hand-off delay). The distributions of :mod:`sim.scenario.dists` are pydantic models and stay plain
 Python; calling their ``ppf1`` from the compiled core (:mod:`sim.compiled`) costs an interpreted
 call and a dictionary lookup per attribute. :func:`scalar_ppf` wraps a distribution in a small
 class of this module instead, which the compiled build makes native: the common shapes
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any, Final
 
-from sim.dists import Constant, Exponential
+from sim.scenario.dists import Constant, Exponential
 
 __all__ = ["ScalarPpf", "scalar_ppf"]
 
@@ -35,7 +35,7 @@ class ScalarPpf:
 
 
 class ConstantPpf(ScalarPpf):
-    """:meth:`sim.dists.Constant.ppf1`: always the value."""
+    """:meth:`sim.scenario.dists.Constant.ppf1`: always the value."""
 
     def __init__(self, dist: Constant) -> None:
         super().__init__(dist)
@@ -46,7 +46,7 @@ class ConstantPpf(ScalarPpf):
 
 
 class ExponentialPpf(ScalarPpf):
-    """:meth:`sim.dists.Exponential.ppf1`: ``-mean * log1p(-u)``."""
+    """:meth:`sim.scenario.dists.Exponential.ppf1`: ``-mean * log1p(-u)``."""
 
     def __init__(self, dist: Exponential) -> None:
         super().__init__(dist)
@@ -57,7 +57,7 @@ class ExponentialPpf(ScalarPpf):
 
 
 def scalar_ppf(dist: Any) -> ScalarPpf:
-    """A :class:`ScalarPpf` for ``dist`` (a distribution of :mod:`sim.dists`)."""
+    """A :class:`ScalarPpf` for ``dist`` (a distribution of :mod:`sim.scenario.dists`)."""
     if type(dist) is Constant:
         return ConstantPpf(dist)
     if type(dist) is Exponential:

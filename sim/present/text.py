@@ -52,7 +52,7 @@ def summary_table(summary: pd.DataFrame) -> str:
 
 
 def comparison_text(table: pd.DataFrame) -> str:
-    """The comparison table (``sim.comparison.COMPARISON_COLUMNS``) as text."""
+    """The comparison table (``sim.runs.comparison.COMPARISON_COLUMNS``) as text."""
     rows = []
     for rec in table.to_dict("records"):
         m = rec["metric"]

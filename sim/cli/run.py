@@ -1,0 +1,150 @@
+"""``salesim validate``, ``schema``, ``run`` and ``compare``: scenarios in, tables and folders out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from sim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    err,
+    monte_carlo,
+    overrides_of,
+    progress_of,
+    report_problems,
+)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.scenario import ScenarioError, load_scenario
+
+    status = EXIT_OK
+    for file in args.files:
+        try:
+            scenario = load_scenario(file, args.overrides)
+        except ScenarioError as exc:
+            status = EXIT_BAD_INPUT
+            report_problems(file, exc.problems)
+            continue
+        print(f"{file}: ok (scenario {scenario.name!r}, {scenario.horizon_months} months, "
+              f"{sum(r.headcount for r in scenario.roles.values())} reps)")
+    return status
+
+
+def cmd_schema(_args: argparse.Namespace) -> int:
+    from sim.scenario import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.metrics import KPI_NAMES
+    from sim.present.text import summary_table
+    from sim.runs.monte_carlo import run, run_to_precision
+    from sim.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario, overrides_of(args))
+    except ScenarioError as exc:
+        report_problems(args.scenario, exc.problems)
+        return EXIT_BAD_INPUT
+    if args.workers is not None and args.workers < 1:
+        err(f"--workers must be at least 1 (got {args.workers})")
+        return EXIT_BAD_INPUT
+    if args.precision is not None and args.metric not in KPI_NAMES:
+        err(f"--metric {args.metric!r} is not a KPI; choose one of: {', '.join(KPI_NAMES)}")
+        return EXIT_BAD_INPUT
+    out = args.out or Path("results") / scenario.name
+
+    def work(executor):
+        kwargs = dict(seed=args.seed, workers=args.workers, executor=executor, out=out,
+                      overwrite=args.overwrite, progress=progress_of(args))
+        if args.precision is not None:
+            return run_to_precision(
+                scenario, metric=args.metric, relative_half_width=args.precision,
+                initial_reps=min(args.reps, args.max_reps), max_reps=args.max_reps, **kwargs)
+        return run(scenario, reps=args.reps, **kwargs)
+
+    result, code = monte_carlo(args, work)
+    if result is None:
+        return code
+
+    print(f"scenario {scenario.name!r}: {result.reps} replications, seed {args.seed} → {out}")
+    print(summary_table(result.summary()))
+    teams = result.teams()
+    if teams is not None:
+        print("\nteams (means per replication):")
+        print(team_text(teams))
+    if result.precision is not None:
+        p = result.precision
+        verdict = "reached" if p["reached"] else "NOT reached (hit --max-reps)"
+        print(f"\nprecision on {p['metric']}: ±{100 * p['relative_half_width']:.2f}% of the mean after "
+              f"{p['reps']} replications (target ±{100 * p['target']:.2f}%: {verdict})")
+    if result.failures:
+        reps = ", ".join(str(f["rep"]) for f in result.failures[:10])
+        more = "…" if len(result.failures) > 10 else ""
+        err(f"{len(result.failures)} replication(s) failed (reps {reps}{more}); first error: "
+             f"{result.failures[0]['error']}. Tracebacks are in {out / 'manifest.json'}.")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sim.present.text import comparison_text
+    from sim.runs.comparison import compare, load_many
+    from sim.scenario import ScenarioError
+
+    if len(args.scenarios) < 2:
+        err("compare needs at least two scenario files")
+        return EXIT_BAD_INPUT
+    try:
+        scenarios, _files = load_many(args.scenarios, overrides_of(args))
+    except ScenarioError as exc:
+        by_file: dict[str, list] = {}
+        for problem in exc.problems:
+            by_file.setdefault(problem.file, []).append(problem)
+        for file, problems in by_file.items():
+            report_problems(file, problems)
+        return EXIT_BAD_INPUT
+    if args.workers is not None and args.workers < 1:
+        err(f"--workers must be at least 1 (got {args.workers})")
+        return EXIT_BAD_INPUT
+    out = args.out or Path("results") / ("compare_" + "_".join(scenarios))
+    comparison, code = monte_carlo(args, lambda executor: compare(
+        scenarios, reps=args.reps, seed=args.seed, out=out, workers=args.workers,
+        executor=executor, overwrite=args.overwrite, progress=progress_of(args)))
+    if comparison is None:
+        return code
+    names = ", ".join(scenarios)
+    print(f"compared {names}: {args.reps} replications each, seed {args.seed}, common random numbers → {out}")
+    print(f"baseline: {comparison.baseline}; differences are paired (scenario − baseline), "
+          "P(better) = share of replications in which the scenario beats the baseline\n")
+    print(comparison_text(comparison.table))
+    for name, result in comparison.results.items():
+        teams = result.teams()
+        if teams is not None:
+            print(f"\nteams of {name!r} (means per replication):")
+            print(team_text(teams))
+    if not args.no_figures:
+        from sim.present.plots import save_comparison_figures
+
+        figures = save_comparison_figures(comparison, out)
+        print("\nfigures: " + ", ".join(str(p) for p in figures))
+    failures = [f for r in comparison.results.values() for f in r.failures]
+    if failures:
+        err(f"{len(failures)} replication(s) failed; see the manifest.json of each scenario folder in {out}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def team_text(teams) -> str:
+    from sim.present.text import format_value, text_table
+
+    rows = [[str(idx), *(format_value(col, teams.loc[idx, col]) for col in teams.columns)] for idx in teams.index]
+    return text_table(rows, ["team", *teams.columns])
+
+

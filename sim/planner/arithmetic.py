@@ -1,0 +1,182 @@
+"""Revenue arithmetic of the planner: the "78" rule and its relatives, and checked inputs.
+
+New MRR booked evenly, month by month, is counted as salesim counts it: the revenue of month *m*
+is the MRR at the end of month *m*, and a deal signed in month *k* bills from month *k*. A
+constant monthly new MRR of $1 therefore yields ``12 + 11 + … + 1 = 78`` dollars of first-year
+revenue (:func:`first_year_factor`) and ``12 × 12 = 144`` dollars of exit ARR
+(:func:`exit_arr_factor`); churn and an invoice lag shrink the first-year factor. The formulas
+are in :mod:`sim.planner.headcount`'s docstring.
+
+Bad input raises :class:`PlanError` (a ``ValueError``) with a message for a person.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+YEAR_MONTHS = 12
+"""Months of the "first year" in the revenue arithmetic."""
+_TOL = 1e-9
+
+
+class PlanError(ValueError):
+    """A target or sales model the planner cannot work with; the message says why and what to change."""
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def ceil_clean(x: float) -> int:
+    """Round up, ignoring floating-point noise (60.000000000001 → 60)."""
+    return math.ceil(x - _TOL * max(1.0, abs(x)))
+
+
+def money(x: float) -> str:
+    return f"${x:,.0f}"
+
+
+def check_number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise PlanError(f"{name} must be a finite number (got {value!r})")
+    return float(value)
+
+
+def check_churn(monthly_churn: Any) -> float:
+    c = check_number("monthly churn", monthly_churn)
+    if c < 0:
+        raise PlanError(f"monthly churn must be at least 0 (got {c:g}); e.g. 0.03 for 3% of MRR a month")
+    if c >= 1:
+        raise PlanError(
+            f"monthly churn must be below 1 (got {c:g}): at 100% every customer leaves within the month; "
+            "give it as a fraction, e.g. 0.03 for 3%"
+        )
+    return c
+
+
+def check_lag(invoice_lag_months: Any, months: int) -> int:
+    if isinstance(invoice_lag_months, bool) or not isinstance(invoice_lag_months, int | np.integer):
+        raise PlanError(f"the invoice lag must be a whole number of months (got {invoice_lag_months!r})")
+    lag = int(invoice_lag_months)
+    if lag < 0:
+        raise PlanError(f"the invoice lag cannot be negative (got {lag} months)")
+    if lag >= months:
+        raise PlanError(
+            f"an invoice lag of {lag} months leaves no revenue in the first {months} months; use 0–{months - 1}"
+        )
+    return lag
+
+
+def check_probability(name: str, value: Any) -> float:
+    p = check_number(name, value)
+    if not 0.0 <= p <= 1.0:
+        raise PlanError(f"{name} must be a probability between 0 and 1 (got {p:g})")
+    return p
+
+
+# --------------------------------------------------------------------------- revenue arithmetic
+
+
+def retention_sum(months: int, monthly_churn: float = 0.0) -> float:
+    """``R(n; c) = Σ_{i=0..n-1} (1-c)^i``: MRR at the end of month ``n`` per $1 of monthly new MRR.
+
+    Parameters
+    ----------
+    months : int
+        Months of constant bookings (``n >= 0``).
+    monthly_churn : float
+        Monthly churn ``c`` in [0, 1).
+
+    Returns
+    -------
+    float
+        ``n`` without churn; ``(1 - (1-c)^n) / c`` otherwise (summed term by term, exact at c = 0).
+    """
+    c = check_churn(monthly_churn)
+    total, survive = 0.0, 1.0
+    for _ in range(max(0, int(months))):
+        total += survive
+        survive *= 1.0 - c
+    return total
+
+
+def first_year_factor(monthly_churn: float = 0.0, invoice_lag_months: int = 0, *, months: int = YEAR_MONTHS) -> float:
+    """First-year revenue per $1 of constant monthly new MRR booked evenly (the "78 rule").
+
+    A deal signed in month *k* bills from month *k + L*; the revenue of month *m* is the billed
+    MRR at the end of month *m*; churn runs from signing. Then
+
+    ``F(c, L) = (1-c)^L × Σ_{k=1..12-L} R(k; c)``,  ``R(k; c) = Σ_{i=0..k-1} (1-c)^i``.
+
+    No churn: 78 (= 12+11+…+1); a one-month invoice lag: 66 (= 11+…+1); lag *L*:
+    ``Σ_{k=1..12-L} k``; monthly churn *c*: ``Σ_{k=1..12} (1-(1-c)^k)/c`` (→ 78 as c → 0).
+
+    Parameters
+    ----------
+    monthly_churn : float
+        Monthly churn of MRR, in [0, 1).
+    invoice_lag_months : int
+        Whole months between signing and the first invoice (0 ≤ L < ``months``).
+    months : int
+        Length of the "year" (12).
+
+    Returns
+    -------
+    float
+    """
+    c = check_churn(monthly_churn)
+    lag = check_lag(invoice_lag_months, months)
+    total = sum(retention_sum(k, c) for k in range(1, months - lag + 1))
+    return (1.0 - c) ** lag * total
+
+
+def exit_arr_factor(monthly_churn: float = 0.0, *, months: int = YEAR_MONTHS) -> float:
+    """Exit ARR per $1 of constant monthly new MRR: ``12 × R(12; c)`` (144 without churn).
+
+    Parameters
+    ----------
+    monthly_churn : float
+        Monthly churn of MRR, in [0, 1).
+    months : int
+        Months of bookings before the exit (12).
+    """
+    return 12.0 * retention_sum(months, monthly_churn)
+
+
+def monthly_new_mrr_for(
+    first_year_revenue_usd: float | None = None,
+    exit_arr_usd: float | None = None,
+    monthly_churn: float = 0.0,
+    invoice_lag_months: int = 0,
+) -> float:
+    """The constant monthly new MRR that yields a first-year revenue *or* an exit ARR.
+
+    Parameters
+    ----------
+    first_year_revenue_usd : float, optional
+        First-year revenue from new business (÷ :func:`first_year_factor`).
+    exit_arr_usd : float, optional
+        ARR at the end of month 12 (÷ :func:`exit_arr_factor`; the invoice lag does not matter).
+    monthly_churn, invoice_lag_months
+        As for :func:`first_year_factor`.
+
+    Returns
+    -------
+    float
+        Monthly new MRR in USD. Book anchor: $1,560,000 first-year revenue → $20,000.
+    """
+    if (first_year_revenue_usd is None) == (exit_arr_usd is None):
+        raise PlanError("give exactly one target: first_year_revenue_usd or exit_arr_usd")
+    if first_year_revenue_usd is not None:
+        value = check_number("the first-year revenue target", first_year_revenue_usd)
+        if value <= 0:
+            raise PlanError(f"the first-year revenue target must be a positive number of dollars (got {value:g})")
+        return value / first_year_factor(monthly_churn, invoice_lag_months)
+    value = check_number("the exit ARR target", exit_arr_usd)
+    if value <= 0:
+        raise PlanError(f"the exit ARR target must be a positive number of dollars (got {value:g})")
+    return value / exit_arr_factor(monthly_churn)
+
+

@@ -1,0 +1,299 @@
+"""The Monte Carlo loop: run a scenario many times, on any executor, into a resumable results folder.
+
+This module owns :func:`run` and :func:`run_to_precision` (rules: named random streams,
+determinism across workers). Replications go to an executor in chunks
+(:mod:`sim.runs.executors`, :mod:`sim.runs.replication`); finished chunks are written to the
+results folder as they arrive (:mod:`sim.runs.store`), so an interrupted run keeps them and
+running the same command again computes only what is missing.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Iterable
+from concurrent.futures import Executor, Future, as_completed
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.metrics import KPI_NAMES
+from sim.runs.executors import (
+    ExecutorError,
+    auto_chunk_size,
+    chunks_of,
+    default_workers,
+    lost_worker,
+    pool_chunks,
+    process_pool,
+    stop_now,
+)
+from sim.runs.replication import DEFAULT_SEED, ChunkResult, chunk_tables, run_chunk, run_reps
+from sim.runs.results import RunResult, combined_tables
+from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas, scipy.stats (sim.runs.stats) and the results store are imported inside the functions
+# that build tables (see sim.runs.replication).
+
+
+class RunInterrupted(Exception):  # noqa: N818 - an outcome, not an error
+    """Raised when a run is stopped by Ctrl-C; finished replications are kept."""
+
+    def __init__(self, done: int, total: int, out: Path | None) -> None:
+        self.done, self.total, self.out = done, total, out
+        where = f" in {out}" if out is not None else ""
+        super().__init__(f"interrupted: {done} of {total} replications are saved{where}")
+
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def _submit_all(executor: Executor, scenario: Scenario, seed: int,
+                chunks: Iterable[list[int]]) -> dict[Future, list[int]]:
+    data = scenario.resolved()
+    return {executor.submit(run_chunk, data, seed, chunk): chunk for chunk in chunks}
+
+
+class _NoBar:
+    """Stands in for a progress bar that is off (tqdm is not even imported)."""
+
+    def update(self, _n: int = 1) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress_bar(total: int, enabled: bool | None, desc: str):
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="rep", leave=False)
+
+
+def run(
+    scenario: Scenario,
+    reps: int = 100,
+    seed: int = DEFAULT_SEED,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    out: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+    progress: bool | None = False,
+    chunk_size: int | None = None,
+) -> RunResult:
+    """Run ``reps`` replications of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`sim.load_scenario` or :func:`sim.scenario_from_dict`.
+    reps : int
+        Number of replications (indices ``0 .. reps-1``).
+    seed : int
+        Root seed; the same seed gives the same numbers for any ``workers`` or executor.
+    workers : int, optional
+        Size of the local process pool (default: all cores; 1 runs in this process).
+    executor : concurrent.futures.Executor, optional
+        Run on this executor instead (e.g. ``distributed.Client(...).get_executor()``).
+    out : path, optional
+        Results folder. Finished chunks are saved as they arrive; replications already
+        there (same scenario and seed) are reused, so an interrupted run resumes.
+    overwrite : bool
+        Replace a folder that holds results of another scenario or seed.
+    progress : bool or None
+        Show a progress bar (None: only when stderr is a terminal).
+    chunk_size : int, optional
+        Replications per task. By default about eight tasks per worker, at most 25 replications
+        each, and on a pool the last tasks smaller, down to one replication, so that the workers
+        finish together. The numbers do not depend on the chunking.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    RunInterrupted
+        On Ctrl-C, after cancelling pending work; everything finished is saved in ``out``.
+    """
+    from sim.runs.store import ResultsStore
+
+    if reps < 1:
+        raise ValueError(f"reps must be at least 1 (got {reps})")
+    if workers is not None and workers < 1:
+        raise ExecutorError(f"--workers must be at least 1 (got {workers})")
+    store = ResultsStore(out) if out is not None else None
+    done: set[int] = set()
+    if store is not None:
+        store.open(scenario, seed, overwrite=overwrite)
+        done = store.completed_reps() & set(range(reps))
+    todo = [r for r in range(reps) if r not in done]
+    kpi_parts: list[pd.DataFrame] = []
+    series_parts: list[pd.DataFrame] = []
+    failures: list[dict[str, Any]] = []
+
+    def collect(chunk: ChunkResult) -> None:
+        failures.extend(chunk.failures)
+        k, s = chunk_tables(chunk)
+        if store is not None:
+            store.write_chunk(k, s)
+        else:
+            kpi_parts.append(k)
+            series_parts.append(s)
+
+    n_workers = workers or default_workers()
+    finished = len(done)
+
+    def stop_and_save() -> int:
+        """Stop the pool at once and mark the manifest interrupted; the replications saved."""
+        if pool is not None and own_pool:
+            stop_now(pool)
+        saved = len(store.completed_reps() & set(range(reps))) if store else finished
+        if store is not None:
+            store.update_manifest(status="interrupted", reps_requested=reps, reps_completed=saved)
+        return saved
+
+    if todo:
+        bar = _progress_bar(len(todo), progress, scenario.name)
+        own_pool = executor is None and n_workers > 1
+        pool = process_pool(n_workers) if own_pool else executor
+        try:
+            if pool is None:
+                data = scenario.resolved()
+                for chunk in chunks_of(todo, chunk_size or auto_chunk_size(len(todo), 1)):
+                    collect(run_chunk(data, seed, chunk))
+                    finished += len(chunk)
+                    bar.update(len(chunk))
+            else:
+                chunks = chunks_of(todo, chunk_size) if chunk_size else pool_chunks(todo, n_workers)
+                futures = _submit_all(pool, scenario, seed, chunks)
+                for future in as_completed(futures):
+                    chunk = future.result()
+                    collect(chunk)
+                    finished += len(futures[future])
+                    bar.update(len(futures[future]))
+        except KeyboardInterrupt:
+            raise RunInterrupted(stop_and_save(), reps, store.folder if store else None) from None
+        except Exception as exc:
+            if not lost_worker(exc):
+                raise
+            saved = stop_and_save()
+            where = f" in {store.folder}" if store is not None else ""
+            raise ExecutorError(
+                f"a worker died ({type(exc).__name__}: {exc}); {saved} of {reps} replications are saved{where}. "
+                "Run the same command again to resume."
+            ) from None
+        finally:
+            bar.close()
+            if own_pool and pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    if store is not None:
+        kpi_table, series_table = store.load_tables(range(reps))
+    else:
+        kpi_table, series_table = combined_tables(kpi_parts, series_parts)
+    result = RunResult(scenario, seed, kpi_table, series_table, sorted(failures, key=lambda f: f["rep"]),
+                       store.folder if store else None)
+    if store is not None:
+        manifest = store.read_manifest() or {}
+        recomputed = {f["rep"] for f in failures} | set(todo)
+        old = [f for f in manifest.get("failures", []) if f["rep"] not in recomputed and f["rep"] < reps]
+        result.failures = sorted(old + failures, key=lambda f: f["rep"])
+        if not kpi_table.empty:
+            store.write_tables(kpi_table, series_table, result.summary())
+        store.update_manifest(
+            status="failed" if result.failures else "complete",
+            reps_requested=reps,
+            reps_completed=len(kpi_table),
+            failures=result.failures,
+        )
+    return result
+
+
+def run_to_precision(
+    scenario: Scenario,
+    metric: str = "exit_arr_usd",
+    relative_half_width: float = 0.02,
+    initial_reps: int = 30,
+    max_reps: int = 2000,
+    **run_kwargs: Any,
+) -> RunResult:
+    """Add replications until the 95% CI half-width of ``metric`` is at most
+    ``relative_half_width`` × |mean|, or ``max_reps`` is reached.
+
+    Each round projects the replications needed from the current relative half-width
+    (it shrinks as 1/√n) with a 10% margin, so a run takes a few rounds. The result's
+    ``precision`` holds the metric, target, achieved relative half-width, replications
+    and whether the target was reached. Other keyword arguments go to :func:`run`; with
+    ``out`` every round resumes from the previous one.
+    """
+    import pandas as pd
+
+    from sim.runs import stats
+
+    if metric not in KPI_NAMES:
+        raise ValueError(f"unknown metric {metric!r}; choose one of: {', '.join(KPI_NAMES)}")
+    if not 0 < relative_half_width < 1:
+        raise ValueError("relative_half_width must be between 0 and 1")
+    reps = max(2, min(initial_reps, max_reps))
+    kpi_parts: list[pd.DataFrame] = []
+    series_parts: list[pd.DataFrame] = []
+    failures: list[dict[str, Any]] = []
+    done = 0
+    while True:
+        if run_kwargs.get("out") is not None:
+            result = run(scenario, reps=reps, **run_kwargs)
+        else:  # in memory: run only the new replications, as a slice of indices
+            part = _run_indices(scenario, range(done, reps), run_kwargs)
+            kpi_parts.append(part.kpis)
+            series_parts.append(part.timeseries)
+            failures.extend(part.failures)
+            result = RunResult(scenario, part.seed, pd.concat(kpi_parts, ignore_index=True),
+                               pd.concat(series_parts, ignore_index=True), failures)
+        done = reps
+        rhw = stats.relative_half_width(result.kpis[metric])
+        if rhw <= relative_half_width or reps >= max_reps:
+            break
+        if math.isfinite(rhw):
+            # the half-width shrinks as t(n-1)/sqrt(n): project with the normal quantile
+            from scipy.stats import norm, t
+
+            z_over_t = norm.ppf(0.975) / t.ppf(0.975, max(1, result.reps - 1))
+            needed = math.ceil(reps * (rhw * z_over_t / relative_half_width) ** 2 * 1.1)
+        else:
+            needed = 2 * reps
+        reps = min(max_reps, max(needed, reps + 2))
+    result.precision = {
+        "metric": metric, "target": relative_half_width, "relative_half_width": rhw,
+        "reps": result.reps, "reached": bool(rhw <= relative_half_width),
+    }
+    return result
+
+
+def _run_indices(scenario: Scenario, indices: range, run_kwargs: dict[str, Any]) -> RunResult:
+    """Run replications ``indices`` (not starting at 0) in memory."""
+    seed = run_kwargs.get("seed", DEFAULT_SEED)
+    executor = run_kwargs.get("executor")
+    workers = run_kwargs.get("workers") or default_workers()
+    todo = list(indices)
+    chunks: list[ChunkResult] = []
+    own_pool = executor is None and workers > 1
+    pool = process_pool(workers) if own_pool else executor
+    try:
+        if pool is None:
+            chunks = [run_reps(scenario, seed, todo)]
+        else:
+            futures = _submit_all(pool, scenario, seed, pool_chunks(todo, workers))
+            chunks = [f.result() for f in as_completed(futures)]
+    finally:
+        if own_pool and pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    tables = [chunk_tables(c) for c in chunks]
+    kpi_table, series_table = combined_tables([k for k, _ in tables], [s for _, s in tables])
+    failures = [f for c in chunks for f in c.failures]
+    return RunResult(scenario, seed, kpi_table, series_table, failures)

@@ -1,0 +1,102 @@
+"""The replications of one scenario as tables: :class:`RunResult`.
+
+This module owns what a finished run hands back to notebooks and the CLI — the KPI table (one
+row per replication), the long table of monthly series, failures — and the summaries read from
+them (KPI statistics, one series as a month × replication table, per-team means, fans).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.metrics import KPI_NAMES
+from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+
+@dataclass
+class RunResult:
+    """The replications of one scenario.
+
+    Attributes
+    ----------
+    kpis : DataFrame
+        One row per replication: ``rep`` and the KPIs of :data:`sim.metrics.KPI_NAMES`.
+    timeseries : DataFrame
+        Long table ``rep, month, series, value`` (month 0 is the start; flows begin at 1).
+    failures : list of dict
+        Replications that raised: ``rep``, ``seed``, ``error``, ``traceback``.
+    """
+
+    scenario: Scenario
+    seed: int
+    kpis: pd.DataFrame
+    timeseries: pd.DataFrame
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    out: Path | None = None
+    precision: dict[str, Any] | None = None
+
+    @property
+    def reps(self) -> int:
+        return len(self.kpis)
+
+    def summary(self, metrics: Sequence[str] | None = None) -> pd.DataFrame:
+        """Mean, sd, 95% CI and P10/P50/P90 of each KPI (one row per metric)."""
+        from sim.runs import stats
+
+        return stats.summarize(self.kpis, list(metrics or KPI_NAMES))
+
+    def series(self, name: str) -> pd.DataFrame:
+        """One monthly series as a month × rep table (e.g. ``"mrr_usd"``, ``"utilization.ae"``)."""
+        ts = self.timeseries
+        sub = ts[ts["series"] == name]
+        if sub.empty:
+            known = ", ".join(sorted(ts["series"].unique())) if not ts.empty else "none"
+            raise KeyError(f"no series {name!r}; known series: {known}")
+        return sub.pivot(index="month", columns="rep", values="value")
+
+    def teams(self) -> pd.DataFrame | None:
+        """Per-team means per replication (None for a single-team org): leads routed, SQLs made,
+        opportunities, wins and new MRR of the team's closers, leads gone stale in its queues,
+        and the mean monthly utilization of each of its roles — where PODs starve or overload."""
+        import pandas as pd
+
+        ts = self.timeseries
+        if ts.empty:
+            return None
+        team_rows = ts[ts["series"].str.contains("@", regex=False)]
+        if team_rows.empty:
+            return None
+        parts = team_rows["series"].str.split("@", n=1, expand=True)
+        frame = team_rows.assign(name=parts[0], team=parts[1])
+        flow_names = ["mqls", "sqls", "opportunities", "wins", "new_mrr_usd", "stale", "no_capacity"]
+        flows = frame[frame["name"].isin(flow_names)]
+        totals = flows.groupby(["team", "name", "rep"])["value"].sum().groupby(["team", "name"]).mean().unstack()
+        util = frame[frame["name"].str.startswith("utilization.") & (frame["month"] > 0)]
+        util_mean = util.groupby(["team", "name"])["value"].mean().unstack()
+        table = pd.concat([totals, util_mean], axis=1)
+        order = [c for c in flow_names if c in table]
+        return table[order + sorted(c for c in table.columns if c not in order)]
+
+    def fan(self, name: str, quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
+        """Quantiles of a monthly series across replications (month × quantile)."""
+        return self.series(name).quantile(list(quantiles), axis=1).T
+
+
+def combined_tables(kpi_parts: list[pd.DataFrame], series_parts: list[pd.DataFrame]
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Chunks' tables as one KPI table (by rep) and one series table (by rep, series, month)."""
+    import pandas as pd
+
+    kpi_table = pd.concat(kpi_parts, ignore_index=True).sort_values("rep").reset_index(drop=True) \
+        if kpi_parts else pd.DataFrame(columns=["rep", *KPI_NAMES])
+    series_table = pd.concat(series_parts, ignore_index=True).sort_values(
+        ["rep", "series", "month"], kind="stable").reset_index(drop=True) \
+        if series_parts else pd.DataFrame(columns=["rep", "month", "series", "value"])
+    return kpi_table, series_table

@@ -1,0 +1,206 @@
+"""Cross-reference checks: problems that span fields of a scenario.
+
+This module owns what field validation cannot see: names of roles, segments and PODs that do
+not exist, roles lacking the capacity their job needs, ladders with cycles, PODs whose seats do
+not add up. The checks work on raw data, so they run even when field validation failed and a
+scenario's problems are reported all at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+# --------------------------------------------------------------------------- cross-references
+
+
+def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems that span fields: names of roles and segments that do not exist, roles
+    lacking the capacity their job needs, flows that cannot work.
+
+    Works on raw data so it can run even when field validation failed (all problems at once).
+    """
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    roles = data.get("roles") if isinstance(data.get("roles"), dict) else {}
+    segments = data.get("segments") if isinstance(data.get("segments"), dict) else {}
+
+    def unknown(kind: str, name: Any, known: Iterable[str]) -> str:
+        known = list(known)
+        msg = f"{kind} {name!r} does not exist; defined {kind}s: {', '.join(known) or 'none'}"
+        close = difflib.get_close_matches(str(name), known, n=1)
+        return msg + (f"; did you mean {close[0]!r}?" if close else "")
+
+    def need_role(path: tuple[str | int, ...], name: Any, capacity_field: str, job: str) -> None:
+        if not isinstance(name, str):
+            return
+        if name not in roles:
+            problems.append((path, unknown("role", name, roles)))
+        elif isinstance(roles[name], dict) and roles[name].get(capacity_field) is None:
+            problems.append(((*("roles", name),), f"role {name!r} {job} and needs {capacity_field}"))
+
+    for flow in ("inbound", "outbound"):
+        spec = data.get(flow)
+        if not isinstance(spec, dict):
+            continue
+        default_role = "mdr" if flow == "inbound" else "sdr"
+        need_role((flow, "worked_by"), spec.get("worked_by", default_role), "dials_per_day",
+                  f"works {flow} leads")
+        mix = spec.get("segment_mix")
+        if isinstance(mix, dict):
+            for seg in mix:
+                if seg not in segments:
+                    problems.append(((flow, "segment_mix", seg), unknown("segment", seg, segments)))
+            weights = [w for w in mix.values() if isinstance(w, int | float)]
+            if weights and len(weights) == len(mix) and sum(weights) <= 0:
+                problems.append(((flow, "segment_mix"), "segment weights must not all be zero"))
+    for name, seg in segments.items():
+        if isinstance(seg, dict):
+            need_role(("segments", name, "closed_by"), seg.get("closed_by", "ae"),
+                      "max_open_opportunities", "closes deals")
+    customers = data.get("customers") if isinstance(data.get("customers"), dict) else {}
+    managed_by = customers.get("managed_by", "csm") if "customers" in data else (
+        "csm" if "csm" in roles else None
+    )
+    if managed_by is not None:
+        need_role(("customers", "managed_by"), managed_by, "accounts_covered", "looks after customers")
+    if data.get("inbound") is None and data.get("outbound") is None and "name" in data:
+        problems.append(((), "the scenario has neither inbound nor outbound leads: nothing would happen"))
+    problems.extend(_check_org(data, roles, segments, unknown))
+    problems.extend(_check_workforce(data, roles, segments, unknown))
+    return problems
+
+
+def _check_workforce(data: dict[str, Any], roles: dict, segments: dict, unknown) -> list[tuple[tuple, str]]:
+    """Hiring waves and targets, promotions, warm start: names that must exist, ladders without cycles."""
+    problems: list[tuple[tuple, str]] = []
+    org = data.get("org") if isinstance(data.get("org"), dict) else {}
+    pods = org.get("pods") if isinstance(org.get("pods"), dict) else {}
+    hiring = data.get("hiring") if isinstance(data.get("hiring"), dict) else {}
+    waves = hiring.get("waves") if isinstance(hiring.get("waves"), list) else []
+    for i, wave in enumerate(waves):
+        if not isinstance(wave, dict):
+            continue
+        role = wave.get("role")
+        if isinstance(role, str) and role not in roles:
+            problems.append((("hiring", "waves", i, "role"), unknown("role", role, roles)))
+        team = wave.get("team")
+        if isinstance(team, str):
+            if team not in pods:
+                problems.append((("hiring", "waves", i, "team"), unknown("POD", team, pods)))
+            elif role in (org.get("pooled_roles") or []):
+                problems.append((("hiring", "waves", i, "team"), f"role {role!r} is pooled: its hires join the pool"))
+    targets = hiring.get("targets") if isinstance(hiring.get("targets"), dict) else {}
+    for role in targets:
+        if role not in roles:
+            problems.append((("hiring", "targets", role), unknown("role", role, roles)))
+    cycles: set[frozenset[str]] = set()
+    for name, spec in roles.items():
+        if not isinstance(spec, dict):
+            continue
+        promotion = spec.get("promotion")
+        if isinstance(promotion, dict) and isinstance(promotion.get("to"), str):
+            target = promotion["to"]
+            if target not in roles:
+                problems.append((("roles", name, "promotion", "to"), unknown("role", target, roles)))
+            else:
+                chain, current = [name], target
+                while current is not None and current not in chain:
+                    chain.append(current)
+                    nxt = roles.get(current, {}).get("promotion") if isinstance(roles.get(current), dict) else None
+                    current = nxt.get("to") if isinstance(nxt, dict) else None
+                if current is not None and current == name and frozenset(chain) not in cycles:
+                    cycles.add(frozenset(chain))
+                    problems.append((("roles", name, "promotion", "to"),
+                                     "promotion cycle: " + " → ".join([*chain, name])))
+        if isinstance(spec.get("outsourced"), dict) and spec.get("dials_per_day") is None:
+            problems.append((("roles", name, "outsourced"),
+                             "outsourced capacity is for development roles (MDR/SDR): the role needs dials_per_day"))
+    warm = data.get("warm_start") if isinstance(data.get("warm_start"), dict) else {}
+    for section in ("pipeline", "customers"):
+        items = warm.get(section) if isinstance(warm.get(section), list) else []
+        for i, item in enumerate(items):
+            if isinstance(item, dict) and isinstance(item.get("segment"), str) and item["segment"] not in segments:
+                problems.append((("warm_start", section, i, "segment"), unknown("segment", item["segment"], segments)))
+    return problems
+
+
+def _positive_names(*weights: Any) -> set[str]:
+    """Names with a positive weight in any of the given maps."""
+    out: set[str] = set()
+    for mapping in weights:
+        if isinstance(mapping, dict):
+            out.update(k for k, w in mapping.items() if isinstance(w, int | float) and w > 0)
+    return out
+
+
+def _check_org(data: dict[str, Any], roles: dict, segments: dict, unknown) -> list[tuple[tuple, str]]:
+    """PODs, pooled roles and market slices against roles, headcounts and the market."""
+    problems: list[tuple[tuple, str]] = []
+    org = data.get("org") if isinstance(data.get("org"), dict) else {}
+    structure = org.get("structure", "silo")
+    pods = org.get("pods") if isinstance(org.get("pods"), dict) else {}
+    pooled = org.get("pooled_roles") if isinstance(org.get("pooled_roles"), list) else []
+    if structure == "silo":
+        if pods:
+            problems.append((("org", "pods"), "pods are only used with structure: pod or hybrid"))
+        if pooled:
+            problems.append((("org", "pooled_roles"), "pooled_roles are only used with structure: hybrid"))
+        return problems
+    if structure not in ("pod", "hybrid"):
+        return problems
+    if not pods:
+        problems.append((("org", "structure"), f"structure {structure!r} needs at least one POD under org.pods"))
+        return problems
+    if structure == "pod" and pooled:
+        problems.append((("org", "pooled_roles"), "pooled roles make a hybrid: use structure: hybrid"))
+    if structure == "hybrid" and not pooled:
+        problems.append((("org", "pooled_roles"), "structure 'hybrid' needs pooled_roles (e.g. [mdr] or [csm])"))
+    for i, role in enumerate(pooled):
+        if role not in roles:
+            problems.append((("org", "pooled_roles", i), unknown("role", role, roles)))
+
+    market = data.get("market") if isinstance(data.get("market"), dict) else {}
+    inbound = data.get("inbound") if isinstance(data.get("inbound"), dict) else {}
+    outbound = data.get("outbound") if isinstance(data.get("outbound"), dict) else {}
+    live_segments = _positive_names(inbound.get("segment_mix"), outbound.get("segment_mix"))
+    slices = {
+        "segments": (segments, live_segments, "segment"),
+        "regions": (market.get("regions") or {}, _positive_names(market.get("regions")), "region"),
+        "industries": (market.get("industries") or {}, _positive_names(market.get("industries")), "industry"),
+    }
+    seats: dict[str, int] = {}
+    for pod_name, pod in pods.items():
+        if not isinstance(pod, dict):
+            continue
+        composition = pod.get("composition") if isinstance(pod.get("composition"), dict) else {}
+        for role, count in composition.items():
+            path = ("org", "pods", pod_name, "composition", role)
+            if role not in roles:
+                problems.append((path, unknown("role", role, roles)))
+            elif role in pooled:
+                problems.append((path, f"role {role!r} is pooled (org.pooled_roles) and cannot also sit in a POD"))
+            elif isinstance(count, int):
+                seats[role] = seats.get(role, 0) + count
+        for field, (defined, live, kind) in slices.items():
+            chosen = pod.get(field)
+            if not isinstance(chosen, list):
+                continue
+            for j, name in enumerate(chosen):
+                if name not in defined:
+                    problems.append((("org", "pods", pod_name, field, j), unknown(kind, name, defined)))
+            if chosen and all(name in defined for name in chosen) and not any(n in live for n in chosen):
+                problems.append((("org", "pods", pod_name, field),
+                                 f"no lead can have these {field} (their weights are zero or they are in no mix): "
+                                 f"this POD's market slice is empty"))
+    for role, spec in roles.items():
+        if not isinstance(spec, dict) or role in pooled or not isinstance(spec.get("headcount"), int):
+            continue
+        have = seats.get(role, 0)
+        if have != spec["headcount"]:
+            problems.append((("roles", role, "headcount"),
+                             f"headcount is {spec['headcount']} but the PODs' compositions hold {have} {role} "
+                             f"seat(s); make them match{' or pool the role' if structure == 'hybrid' else ''}"))
+    return problems
+
+
