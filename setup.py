@@ -7,7 +7,7 @@ C compiler and Python's headers (about a minute). ``SALESIM_COMPILE`` chooses
 (:func:`sim.compiled.compile_mode`):
 
 * unset or ``auto`` — compile if possible: when compiling fails, say why and install the pure
-  Python package instead (the same package, about three times slower);
+  Python package instead (the same package, five to six times slower);
 * ``1`` — compile or fail the install (CI uses it, so that a broken build cannot pass as pure);
 * ``0`` — pure Python.
 
@@ -44,7 +44,7 @@ def fallback_message(reason: str) -> str:
     """What an ``auto`` build says when it installs the pure-Python package instead."""
     variable = _compiled["COMPILE_ENV_VAR"]
     return (f"salesim: the compiled core was not built ({reason}); installing the pure-Python package, "
-            f"which gives the same results about three times slower. Install a C compiler and Python's "
+            f"which gives the same results five to six times slower. Install a C compiler and Python's "
             f"headers and reinstall to compile it, or set {variable}=1 to make this an error.")
 
 

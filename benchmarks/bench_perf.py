@@ -104,9 +104,9 @@ def peak_rss_mb() -> float:
 # =========================================================================== the plain-SimPy baselines
 #
 # The yardsticks: the reference workload written the obvious way on SimPy, with no help from
-# salesim. Behaviour as in salesim (DESIGN.md §1): a lead holds one of its SDR's cadence slots
-# from first touch for min(dials, 30) dials spaced 1/3 of a working day, is reached iff its
-# dials-to-connect <= 30, qualifies with probability 0.25, is handed off after 1 day, waits
+# salesim. Behaviour as in salesim (docs/background/domain-model.md#contact): a lead holds one of
+# its SDR's cadence slots from first touch for min(dials, 30) dials spaced 1/3 of a working day,
+# is reached iff its dials-to-connect <= 30, qualifies with probability 0.25, is handed off after 1 day, waits
 # for a free AE slot (stale after 60 days), then meets 4 times; won deals become customers
 # that a monthly check-in churns with probability 2% a month (pro rata in the first month).
 

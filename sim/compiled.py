@@ -2,7 +2,7 @@
 
 A regular install (``pip install .``) compiles the modules listed in :data:`COMPILED_MODULES`
 to C extensions with mypyc, when a C compiler is there: the same source files, the same
-records to the last bit, a replication in about a third of the time (README, "Speed"). An
+records to the last bit, a replication in a fifth to a sixth of the time (docs/developer/compiled-core.md). An
 editable install (``pip install -e .``), a build without a compiler, or ``SALESIM_COMPILE=0``
 give the pure-Python package (:func:`compile_mode`). This module owns that list — the build
 script (``setup.py``) reads it from this file without importing the package — and tells at run

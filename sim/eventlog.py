@@ -1,9 +1,10 @@
 """Facts emitted by a running world: lead records, account events, workforce events and
 time-weighted levels.
 
-This module owns the *records* of one replication (DESIGN.md §2, rule 4). Processes append
-plain tuples here (lead records are packed straight into a binary buffer) — nothing is
-computed — and :mod:`sim.metrics` turns them into KPIs and monthly series afterwards. To stay
+This module owns the *records* of one replication
+(docs/developer/architecture.md#spec-runtime-records). Processes append plain tuples here
+(lead records are packed straight into a binary buffer) — nothing is computed — and
+:mod:`sim.metrics` turns them into KPIs and monthly series afterwards. To stay
 fast, a lead writes **one** record when it leaves the pipeline, holding the timestamps of every
 step it went through (created, first touch, connect, SQL, hand-off, opportunity, close) instead
 of one event per step.

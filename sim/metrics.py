@@ -1,7 +1,7 @@
 """KPIs and monthly series: pure functions of one replication's event log.
 
-This module owns every metric formula (DESIGN.md §2, rule 4); nothing here touches SimPy.
-Conventions, documented where users look (README "Metrics"):
+This module owns every metric formula (docs/developer/architecture.md#spec-runtime-records); nothing here touches SimPy.
+Conventions, documented where users look (docs/reference/kpis.md):
 
 * Month m (1-based) spans ``[(m-1), m) × 365.25/12`` days; stocks are read at its end.
 * Revenue of month m is the MRR at the end of month m (a deal signed in a month bills that

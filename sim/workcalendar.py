@@ -1,6 +1,6 @@
 """Calendar time and working time.
 
-This module owns the clock conventions (DESIGN.md §2, rule 6): simulation time is a float
+This module owns the clock conventions (docs/developer/architecture.md#time-and-units): simulation time is a float
 in days, day 0 is a Monday starting at midnight, months are 365.25 / 12 days long, and reps
 work Monday to Friday (or ``days_per_week`` days from Monday) from ``start_hour`` for ``hours_per_day`` hours.
 

@@ -1,4 +1,4 @@
-"""The analytic planner (:mod:`sim.planning`) and ``salesim plan`` (:mod:`sim.cli.plan`).
+"""The analytic planner (:mod:`sim.planner`) and ``salesim plan`` (:mod:`sim.cli.plan`).
 
 The sales model derived from ``scenarios/silo.yaml`` is checked against hand arithmetic on
 the file's own figures; the plan against its funnel identities, rounding, hiring-date rules

@@ -1,6 +1,6 @@
 """Tests for :mod:`sim.model.speed_to_lead`: speed-to-lead decay profiles and their effect in a run.
 
-Published anchors (PARAMETERS.md, "Speed to lead"):
+Published anchors (docs/background/default-figures.md#speed-to-lead):
 
 * ``mit_2007`` — Oldroyd, MIT Lead Response Management study (2007): odds of qualifying are
   21× higher at 5 minutes than at 30 minutes;

@@ -6,8 +6,8 @@ accumulates hazard H += -ln(1 - h) × exposure, where the monthly churn probabil
 segment's rate × the onboarding multiplier (during the first ``onboarding_months``) × a
 coverage multiplier (the share of its CSM's book beyond the CSM's ramped coverage raises the
 hazard up to ``uncovered_multiplier``). The account churns when H reaches E, at the exact
-instant inside the month where the piecewise-constant hazard crosses it (DESIGN.md §3: no
-event per account per month). Expansion draws come from month-keyed streams indexed by the
+instant inside the month where the piecewise-constant hazard crosses it (no event per
+account per month: docs/developer/performance.md#fewer-events). Expansion draws come from month-keyed streams indexed by the
 lead, so the same account makes the same draw in every scenario.
 """
 

@@ -1,7 +1,7 @@
 """Development desks (MDR, SDR/BDR): contact cadence, speed to lead and qualification.
 
 This module owns how development reps turn MQLs and prospects into SQLs. It is built for
-speed (DESIGN.md §3): there is no event per dial. A rep's daily dial budget
+speed (docs/developer/performance.md#fewer-events): there is no event per dial. A rep's daily dial budget
 (``dials_per_day`` × ramp) is split into *cadence slots* of at most ``attempts_per_day``
 dials a day each; a lead holds one slot from its first touch until it is reached or its
 attempts run out. Because each lead's dials-to-connect was drawn at creation, the moment it

@@ -7,7 +7,7 @@ lead's base qualify probability are multiplied, so a later touch maps the same l
 uniform to a "no" monotonically (common random numbers across orgs that respond faster or
 slower).
 
-Published calibrations (see PARAMETERS.md):
+Published calibrations (see docs/background/default-figures.md#speed-to-lead):
 
 * ``mit_2007`` — Oldroyd, MIT Lead Response Management study: odds of qualifying 21× higher
   when called within 5 minutes than at 30 minutes.

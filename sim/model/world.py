@@ -1,6 +1,6 @@
 """The world of one replication: built from a scenario, run on SimPy, returning its records.
 
-This module owns the wiring (DESIGN.md §2): scenario (inert data) → teams, pools, desks and
+This module owns the wiring (docs/developer/architecture.md#data-flow): scenario (inert data) → teams, pools, desks and
 processes in a ``simpy.Environment`` → an :class:`~sim.eventlog.EventLog`. It holds no
 metric formulas. Everything the replication needs hangs off the :class:`World`; there is no
 global state.

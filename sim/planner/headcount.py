@@ -1,8 +1,8 @@
 """The analytic Blueprint sales model: revenue target → funnel → headcount → dated hiring plan.
 
 This module owns the *planner*: deterministic arithmetic, no simulation and no randomness.
-It answers the book's question "what org do I need for this number?" (DESIGN.md §1,
-"Revenue arithmetic"; PARAMETERS.md) in four steps:
+It answers the book's question "what org do I need for this number?"
+(docs/background/domain-model.md#revenue-arithmetic) in four steps:
 
 1. **Revenue arithmetic** — new MRR booked evenly, month by month, is counted as salesim
    counts it: the revenue of month *m* is the MRR at the end of month *m*, and a deal signed

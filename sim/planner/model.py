@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.scenario import HandoffLegSpec, Scenario
 
 DEFAULT_INBOUND_SQL_SHARE = 0.6
-"""Inbound share of SQLs when it cannot be derived (60 : 40, docs/background/default-figures.md)."""
+"""Inbound share of SQLs when it cannot be derived (60 : 40, docs/background/default-figures.md#funnel-and-capacity)."""
 
 
 # --------------------------------------------------------------------------- the sales model
@@ -245,7 +245,7 @@ class SalesModel:
     roles : mapping of str to RoleModel
     inbound, outbound : SourceModel, optional
     inbound_sql_share : float, optional
-        Share of SQLs from inbound; None: 60% with both sources (PARAMETERS.md), else 100% / 0%.
+        Share of SQLs from inbound; None: 60% with both sources (docs/background/default-figures.md#funnel-and-capacity), else 100% / 0%.
     customer_role : str, optional
         Role that covers customer accounts (CSM).
     cost_per_mql_usd : float

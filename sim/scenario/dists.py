@@ -10,7 +10,7 @@ spec is a frozen pydantic model with
 
 Sampling goes through inverse transforms of uniforms drawn when an entity is created, so a
 value is a monotone function of that entity's latent uniform: the core of common random
-numbers (DESIGN.md §2, rule 3). A bare number in a scenario file means a constant.
+numbers (docs/developer/architecture.md#common-random-numbers). A bare number in a scenario file means a constant.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Analytic anchors for the simulator (DESIGN.md §4).
+"""Analytic anchors for the simulator (docs/developer/testing.md#analytic-anchors).
 
 * exact event timelines worked out by hand with every distribution fixed;
 * with no capacity limit, wins are Poisson with mean arrivals × product of conversions;

@@ -1,6 +1,6 @@
-"""The book's revenue arithmetic and POD example, reproduced exactly by :mod:`sim.planning`.
+"""The book's revenue arithmetic and POD example, reproduced exactly by :mod:`sim.planner`.
 
-Anchors (PARAMETERS.md, "Revenue arithmetic"; the POD chapter of *Blueprints for a SaaS Sales
+Anchors (docs/background/default-figures.md#revenue-arithmetic; the POD chapter of *Blueprints for a SaaS Sales
 Organization*): $20,000 of new MRR booked every month gives $1,560,000 of first-year revenue
 (the "78 rule"), $240,000 of December MRR and $2,880,000 of exit ARR; a one-month invoice lag
 turns 78 into 66. One MDR turns 360 MQLs into 36 SQLs a month, one SDR makes 24, and three
