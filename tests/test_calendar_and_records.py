@@ -24,6 +24,7 @@ from sim.model.engine.calendar import (
     Timeline,
     slots_per_day_for,
 )
+from sim.scenario.jobs import Desk
 
 # --------------------------------------------------------------------------- calendar
 
@@ -513,7 +514,7 @@ def test_routing_shares_from_running_totals_equal_sums_over_reps(name: str) -> N
     for month in range(1, 9):
         world.env.run(until=month * DAYS_PER_MONTH)
         for team in world.teams:
-            for desk in team.development.values():
+            for desk in team.desks[Desk.DEVELOPMENT].values():
                 reps = desk.pool.reps
                 capacity = sum(rep.capacity for rep in reps)
                 assert desk.pool.capacity.value == capacity

@@ -205,7 +205,7 @@ def test_silo_hiring_dates(model):
                 assert rep.requisition_month < rep.start_month  # every silo role takes time to fill
                 assert rep.start_month == rep.need_month - r.ramp_to_full_months - r.lead_months
                 assert 1 <= rep.need_month <= 12
-            if r.jobs != ("customers",):
+            if r.jobs != ("manage_accounts",):
                 assert all(rep.on_staff for rep in r.reps)  # needed from month 1: already on staff
         keys = [(h.requisition_month, h.start_month) for h in p.hires]
         assert keys == sorted(keys)

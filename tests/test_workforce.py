@@ -37,6 +37,7 @@ from sim.eventlog import AccountEvent, EventLog, LeadState, Level, RepKind, Sour
 from sim.metrics import kpis, monthly_series
 from sim.model.world import World, simulate
 from sim.scenario import RampFormSpec, Scenario
+from sim.scenario.jobs import Desk
 from sim.workcalendar import DAYS_PER_MONTH
 
 SEED = 4242
@@ -994,7 +995,7 @@ def test_an_open_deal_rebuilt_for_a_reassignment_is_the_deal_that_was_scheduled(
         pending = {id(args[0]): (t, args[1]) for t, args in _pending_calls(world.timeline)
                    if len(args) == 3 and isinstance(args[1], bool)}  # closes: (lead, won, token)
         for team in world.teams:
-            for desk in team.closing.values():
+            for desk in team.desks[Desk.CLOSING].values():
                 for rep in desk.pool.reps:
                     for lead in rep.leads:
                         if lead.plan is not None:
@@ -1032,7 +1033,7 @@ def test_a_lead_needing_more_dials_than_any_cadence_allows_is_unreachable_not_an
 @pytest.mark.parametrize("replication", [0, 1, 2])
 def test_uncovered_share_by_csm_book_equals_the_per_account_rule(replication: int) -> None:
     """``Accounts._uncovered_share`` computes the share once per CSM and gathers it per account
-    (``csm_slot``); every week, as CSMs join, leave (no backfill: their accounts wait for the next
+    (``owner_slot``); every week, as CSMs join, leave (no backfill: their accounts wait for the next
     hire) and accounts churn, it must give each active account what the rule gives it from the
     account's own CSM: max(0, 1 - coverage / book), or 1 without a CSM."""
     data = everything_on()
@@ -1043,7 +1044,7 @@ def test_uncovered_share_by_csm_book_equals_the_per_account_rule(replication: in
 
     def check() -> None:
         idx = np.flatnonzero(accounts.active[:len(accounts.lead_ids)])
-        csm_of = {account: rep for rep in accounts.csm_reps for account in rep.items}  # from the CSMs' books
+        csm_of = {account: rep for rep in accounts.owners for account in rep.items}  # from the CSMs' books
         expected = []
         for account in idx.tolist():
             rep = csm_of.get(account)

@@ -1,14 +1,15 @@
-"""Customers: CSM books, churn and expansion, handled a month at a time with NumPy.
+"""Customers: account books, churn and expansion, handled a month at a time with NumPy.
 
 This module owns the installed base. A won deal becomes a customer with the MRR drawn at
 the lead's creation and a latent churn budget E ~ Exp(1). Each month, every active account
 accumulates hazard H += -ln(1 - h) × exposure, where the monthly churn probability h is the
 segment's rate × the onboarding multiplier (during the first ``onboarding_months``) × a
-coverage multiplier (the share of its CSM's book beyond the CSM's ramped coverage raises the
+coverage multiplier (the share of its owner's book beyond the owner's ramped coverage raises the
 hazard up to ``uncovered_multiplier``). The account churns when H reaches E, at the exact
 instant inside the month where the piecewise-constant hazard crosses it (no event per
-account per month: docs/developer/performance.md#fewer-events). Expansion draws come from month-keyed streams indexed by the
-lead, so the same account makes the same draw in every scenario.
+account per month: docs/developer/performance.md#fewer-events). Expansion draws come from
+month-keyed streams indexed by the lead, so the same account makes the same draw in every
+scenario.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from sim.workcalendar import DAYS_PER_MONTH
 
 
 class Accounts:
-    """The customers of one replication and the CSM pools that look after them.
+    """The customers of one replication and the pools of the role that manages accounts.
 
-    The object is the desk of every CSM pool (one per team that has CSMs); an account stays
-    with the pool it was given at signing (its POD's CSMs, or the pooled CSM team).
+    The role that manages accounts (``customers.managed_by``: CSMs by default; its reps are the
+    accounts' *owners*) may be any role with ``accounts_covered``. This object is the desk of each
+    of its pools (one per team that has the role); an account stays with the pool it was given at
+    signing (its POD's owners, or the pooled team).
     """
 
     def __init__(self, env: simpy.Environment, log: EventLog, streams: Streams, segments: list[SegmentSpec]) -> None:
@@ -52,18 +55,18 @@ class Accounts:
         """Accumulated churn hazard per account (the month step updates it in one vectorised assignment)."""
         self.active = np.zeros(64, dtype=bool)
         """Whether each account is still a customer."""
-        self.csm_slot = np.full(64, -1, dtype=np.int64)
-        """Per account, its CSM's place in ``csm_reps`` (-1: no CSM; :meth:`_csm_of`). An array,
-        so that the month step gathers every account's CSM at once."""
-        self.csm_reps: list[Rep] = []
-        """Every CSM that joined a pool of this desk, in order of joining."""
+        self.owner_slot = np.full(64, -1, dtype=np.int64)
+        """Per account, its owner's place in ``owners`` (-1: none; :meth:`_owner_of`). An array,
+        so that the month step gathers every account's owner at once."""
+        self.owners: list[Rep] = []
+        """Every owner (a rep of the role that manages accounts) that joined a pool of this desk, in order."""
         self._slot_of: dict[int, int] = {}
-        """Rep id → place in ``csm_reps``."""
+        """Rep id → place in ``owners``."""
         self.pool_of: list[RolePool | None] = []
         self.orphans: dict[int, set[int]] = {}
-        """Accounts of a CSM pool left without a CSM (vacancy), by pool index."""
+        """Accounts of a pool left without an owner (vacancy), by pool index."""
         self.books: dict[int, RepHeap] = {}
-        """CSMs of each pool (by pool index), least loaded relative to coverage first."""
+        """Owners of each pool (by pool index), least loaded relative to coverage first."""
         seg = segments
         self._rate = np.array([s.churn.monthly_rate for s in seg])
         self._onb_months = np.array([s.churn.onboarding_months for s in seg], dtype=float)
@@ -71,17 +74,17 @@ class Accounts:
         self._unc_mult = np.array([s.churn.uncovered_multiplier for s in seg])
         self._exp_p = np.array([s.expansion.monthly_probability for s in seg])
 
-    # ------------------------------------------------------------------ CSM desk protocol
+    # ------------------------------------------------------------------ desk protocol
 
     def attach(self, pool: RolePool) -> None:
-        """Look after the accounts given to ``pool`` (a CSM role in one team)."""
+        """Look after the accounts given to ``pool`` (the role that manages accounts, in one team)."""
         pool.desk = self
 
     def _capacity(self, rep: Rep) -> float:
         return (rep.pool.spec.accounts_covered or 0.0) * rep.productivity
 
     def _touch(self, rep: Rep) -> None:
-        """Re-rank a CSM whose book or coverage changed."""
+        """Re-rank an owner whose book or coverage changed."""
         heap = self.books.get(rep.pool.pool_index)
         if heap is None:
             heap = self.books[rep.pool.pool_index] = rep_heap()
@@ -91,13 +94,13 @@ class Accounts:
             heap.remove(rep)
 
     def rep_joined(self, rep: Rep) -> None:
-        self._slot_of[rep.id] = len(self.csm_reps)
-        self.csm_reps.append(rep)
+        self._slot_of[rep.id] = len(self.owners)
+        self.owners.append(rep)
         rep.capacity = self._capacity(rep)
         rep.pool.capacity.add(self.env.now, rep.capacity)
         self._touch(rep)
         waiting = self.orphans.pop(rep.pool.pool_index, set())
-        for account in sorted(waiting):  # a new CSM takes over accounts left without one
+        for account in sorted(waiting):  # a new owner takes over accounts left without one
             self._assign(account, rep)
 
     def productivity_changed(self, rep: Rep) -> None:
@@ -107,7 +110,7 @@ class Accounts:
         self._touch(rep)
 
     def rep_leaving(self, rep: Rep, lose: bool = False) -> None:
-        """The leaving CSM's book is spread over the pool's remaining CSMs, least loaded first
+        """The leaving owner's book is spread over the pool's remaining owners, least loaded first
         — or, with ``lose``, those accounts churn now."""
         pool = rep.pool
         pool.capacity.add(self.env.now, -rep.capacity)
@@ -118,27 +121,27 @@ class Accounts:
         self._touch(rep)  # inactive: leaves the ranking
         for account in accounts:
             if lose:
-                self.csm_slot[account] = -1
+                self.owner_slot[account] = -1
                 self._churn(account, self.env.now)
                 continue
             target = self._least_loaded(pool)
             if target is not None:
                 self._assign(account, target)
             else:
-                self.csm_slot[account] = -1
+                self.owner_slot[account] = -1
                 self.orphans.setdefault(pool.pool_index, set()).add(account)
 
     def _assign(self, account: int, rep: Rep) -> None:
-        self.csm_slot[account] = self._slot_of[rep.id]
+        self.owner_slot[account] = self._slot_of[rep.id]
         rep.items.add(account)
         rep.load += 1
         rep.pool.busy.add(self.env.now, 1)
         self._touch(rep)
 
-    def _csm_of(self, account: int) -> Rep | None:
-        """The CSM of ``account`` (None: none)."""
-        slot = int(self.csm_slot[account])
-        return self.csm_reps[slot] if slot >= 0 else None
+    def _owner_of(self, account: int) -> Rep | None:
+        """The owner of ``account`` (None: none)."""
+        slot = int(self.owner_slot[account])
+        return self.owners[slot] if slot >= 0 else None
 
     def _least_loaded(self, pool: RolePool | None) -> Rep | None:
         if pool is None or not pool.reps:
@@ -150,7 +153,7 @@ class Accounts:
 
     def add_customer(self, lead: Lead, t: float, pool: RolePool | None, signed_t: float | None = None,
                      installed: bool = False) -> None:
-        """A won deal becomes an account of CSM ``pool`` (None: no CSM looks after it).
+        """A won deal becomes an account of ``pool`` (None: nobody looks after it).
         ``installed`` marks the installed base of a warm start, signed at ``signed_t``."""
         account = len(self.lead_ids)
         if account == len(self.active):
@@ -164,9 +167,9 @@ class Accounts:
         self.budget[account] = lead.churn_budget
         self.active[account] = True
         self.pool_of.append(pool)
-        csm = self._least_loaded(pool)
-        if csm is not None:
-            self._assign(account, csm)
+        owner = self._least_loaded(pool)
+        if owner is not None:
+            self._assign(account, owner)
         elif pool is not None:
             self.orphans.setdefault(pool.pool_index, set()).add(account)
         kind = AccountEvent.INSTALLED if installed else AccountEvent.NEW
@@ -181,7 +184,7 @@ class Accounts:
         self.budget = np.concatenate((self.budget, np.zeros_like(self.budget)))
         self.hazard = np.concatenate((self.hazard, np.zeros_like(self.hazard)))
         self.active = np.concatenate((self.active, np.zeros_like(self.active)))
-        self.csm_slot = np.concatenate((self.csm_slot, np.full_like(self.csm_slot, -1)))
+        self.owner_slot = np.concatenate((self.owner_slot, np.full_like(self.owner_slot, -1)))
 
     def month_step(self, month: int, t_start: float, t_end: float) -> None:
         """Churn and expansion of month ``month`` (1-based) spanning [t_start, t_end)."""
@@ -220,22 +223,22 @@ class Accounts:
         self._expand(month, active_idx[survivors], seg[survivors], float(last_instant))
 
     def _uncovered_share(self, idx: np.ndarray) -> np.ndarray:
-        """Per account of ``idx``, the share of its CSM's book beyond the CSM's coverage (1
-        without a CSM).
+        """Per account of ``idx``, the share of its owner's book beyond the owner's coverage (1
+        without an owner).
 
-        Computed once per CSM and gathered through ``csm_slot``, not once per account: a large
-        org has tens of thousands of accounts and a few dozen CSMs, and a loop over the accounts
+        Computed once per owner and gathered through ``owner_slot``, not once per account: a large
+        org has tens of thousands of accounts and a few dozen owners, and a loop over the accounts
         visits an object per account, spread over memory."""
-        per_csm = [max(0.0, 1.0 - rep.capacity / rep.load) if rep.load > 0 else 1.0 for rep in self.csm_reps]
-        per_csm.append(1.0)  # slot -1: no CSM
-        return np.array(per_csm)[self.csm_slot[idx]]
+        per_owner = [max(0.0, 1.0 - rep.capacity / rep.load) if rep.load > 0 else 1.0 for rep in self.owners]
+        per_owner.append(1.0)  # slot -1: no owner
+        return np.array(per_owner)[self.owner_slot[idx]]
 
     def _churn(self, account: int, t: float) -> None:
         self.active[account] = False
         self.log.accounts.append(
             (t, int(AccountEvent.CHURN), self.lead_ids[account], int(self.segment[account]), self.mrr[account])
         )
-        rep = self._csm_of(account)
+        rep = self._owner_of(account)
         if rep is not None:
             rep.items.discard(account)
             rep.load -= 1

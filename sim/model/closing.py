@@ -78,6 +78,9 @@ class ClosingDesk:
         """The desk's closers by id, for ``Lead.closer_rep`` (a lead keeps no reference to a rep)."""
         self.room = rep_heap()
         """Closers who can open one more opportunity, least loaded first."""
+        self.keeps_own_sqls = False
+        """A full-cycle role (it also develops leads): an arriving SQL goes to the rep who made it
+        when that rep has room, and waits in the queue for any rep otherwise."""
         self._arrive_step: Callable[[Lead, bool], None] = self._arrive
         self._close_step: Callable[[Lead, bool, int], None] = self._close
         """The steps bound once: the timeline gets the same objects for every SQL."""
@@ -185,6 +188,11 @@ class ClosingDesk:
             lead.record_to(self.log.leads, self.timeline.now, _LOST_IN_HANDOFF)
             return
         lead.handoff_t = self.timeline.now
+        if self.keeps_own_sqls:
+            own = self.closers.get(lead.dev_rep)
+            if own is not None and own.active and own.load + 1 <= own.capacity + 1e-9 and not self.queue:
+                self._open(own, lead)
+                return
         self.queue.append(lead)
         self.fill()
 

@@ -2,8 +2,8 @@
 
 This module owns the *market*: what belongs to a lead is drawn when it is created, from
 streams named after the source (``inbound.*``, ``outbound.*``), in creation order and in
-fixed-size blocks (docs/developer/architecture.md#common-random-numbers). The k-th MQL of a replication therefore has the
-same segment, region, industry, dials-to-connect, deal size, "would qualify" / "would win"
+fixed-size blocks (docs/developer/architecture.md#common-random-numbers). The k-th MQL of a
+replication therefore has the same segment, region, industry, dials-to-connect, deal size, "would qualify" / "would win"
 uniforms, meeting gaps and churn budget in every scenario run with the same seed, whatever
 the org chart does to it.
 

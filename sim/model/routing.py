@@ -19,12 +19,15 @@ crossing between a pool and a POD, or spilling to another POD, uses the across-f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sim.model.closing import ClosingDesk, HandoffLeg
 from sim.model.development import DevelopmentDesk
 from sim.model.leads import Lead
 from sim.model.workforce import RolePool
-from sim.scenario import OrgSpec, Scenario
+from sim.scenario import HandoffLegSpec, OrgSpec, Scenario
+from sim.scenario.dists import Constant
+from sim.scenario.jobs import Desk
 
 
 @dataclass
@@ -38,10 +41,22 @@ class Team:
     regions: frozenset[int] | None = None
     industries: frozenset[int] | None = None
     pools: dict[str, RolePool] = field(default_factory=dict)
+    """Role → the pool of this team's reps of the role."""
     development: dict[str, DevelopmentDesk] = field(default_factory=dict)
     closing: dict[str, ClosingDesk] = field(default_factory=dict)
+    accounts: dict[str, Any] = field(default_factory=dict)
+    """Role → the desk of that role in this team, one map per desk (:mod:`sim.model.jobs`);
+    :attr:`desks` holds the same maps by :class:`~sim.scenario.jobs.Desk` (the routing reads
+    these ones: an enum key costs a Python-level hash per lookup)."""
+    desks: dict[Desk, dict[str, Any]] = field(default_factory=dict)
+    account_pools: dict[str, RolePool] = field(default_factory=dict)
+    """Role → the pool whose reps look after this team's accounts (the role's pool, or its
+    accounts facet when the role also works at another desk)."""
     staffed: frozenset[str] = frozenset()
     """Roles with at least one seat in this team."""
+
+    def __post_init__(self) -> None:
+        self.desks = {Desk.DEVELOPMENT: self.development, Desk.CLOSING: self.closing, Desk.ACCOUNTS: self.accounts}
 
     def owns(self, lead: Lead) -> bool:
         """Whether the lead is in this team's market slice."""
@@ -76,6 +91,10 @@ def team_layout(scenario: Scenario) -> list[tuple[str, bool, dict[str, list[int]
     return teams
 
 
+OWN_SQL = HandoffLegSpec(delay_days=Constant(value=0.0), leakage_probability=0.0, win_odds_multiplier=1.0)
+"""The "hand-off" of a full-cycle rep's own SQL: none."""
+
+
 class Router:
     """Routes MQLs to development desks and SQLs to closing desks."""
 
@@ -86,18 +105,27 @@ class Router:
         self.overflow = org.overflow
         self.across = HandoffLeg(scenario.handoff)
         self.within = self.across if org.pod_handoff is None else HandoffLeg(org.pod_handoff)
+        self.own = HandoffLeg(OWN_SQL)
+        """A full-cycle rep's own SQL: it stays with the rep (no delay, no leakage, no lost context)."""
         self.closer_of_segment = [seg.closed_by for seg in scenario.segments.values()]
         self._turn: dict[str, int] = {}
-        self._cache: dict[tuple[str, str], list[Team]] = {}
+        self._development_teams: dict[str, list[Team]] = {}
+        self._closing_teams: dict[str, list[Team]] = {}
+        """Role → teams where it works at the desk (string keys: looked up per lead)."""
 
-    def _candidates(self, role: str, kind: str) -> list[Team]:
-        """Teams that work ``role`` (those with seats for it first); fixed for the run."""
-        found = self._cache.get((role, kind))
+    def _candidates(self, role: str, desk: Desk) -> list[Team]:
+        """Teams where ``role`` works at ``desk`` (those with seats for it first); fixed for the run."""
+        cache = self._closing_teams if desk is Desk.CLOSING else self._development_teams
+        found = cache.get(role)
         if found is None:
-            having = [t for t in self.teams if role in (t.development if kind == "dev" else t.closing)]
+            having = [t for t in self.teams if role in t.desks[desk]]
             found = [t for t in having if role in t.staffed] or having
-            self._cache[(role, kind)] = found
+            cache[role] = found
         return found
+
+    def _closing_candidates(self, role: str) -> list[Team]:
+        found = self._closing_teams.get(role)
+        return found if found is not None else self._candidates(role, Desk.CLOSING)
 
     def _choose(self, role: str, candidates: list[Team], lead: Lead, share) -> Team:
         if len(candidates) == 1:
@@ -121,7 +149,8 @@ class Router:
     def fixed_mql_desk(self, role: str) -> DevelopmentDesk | None:
         """The one desk every inbound lead of ``role`` goes to — a silo, or a pooled role — or
         None when each lead is routed (:meth:`route_mql`)."""
-        candidates = self._candidates(role, "dev")
+        found = self._development_teams.get(role)
+        candidates = found if found is not None else self._candidates(role, Desk.DEVELOPMENT)
         return candidates[0].development[role] if len(candidates) == 1 else None
 
     def route_mql(self, role: str, lead: Lead) -> DevelopmentDesk | None:
@@ -129,7 +158,7 @@ class Router:
         fixed = self.fixed_mql_desk(role)
         if fixed is not None:  # a silo, or a pooled role: no choice to make
             return fixed
-        candidates = self._candidates(role, "dev")
+        candidates = self._development_teams[role]
 
         def share(t: Team) -> float:
             return t.development[role].free_share()
@@ -142,7 +171,7 @@ class Router:
     def route_sql(self, lead: Lead) -> tuple[ClosingDesk, HandoffLeg] | None:
         """The closing desk and hand-off leg of an SQL (None: lost, no capacity)."""
         role = self.closer_of_segment[lead.segment]
-        candidates = self._candidates(role, "closing")
+        candidates = self._closing_candidates(role)
         home = self.teams[lead.dev_team] if lead.dev_team >= 0 else None
         team: Team | None
         if len(candidates) == 1:
@@ -174,14 +203,15 @@ class Router:
         owners = [t for t in staffed if t.owns(lead)] or staffed
         return owners[0] if owners else None
 
-    def csm_pool(self, role: str | None, closer_team: int) -> RolePool | None:
-        """The CSM pool that looks after an account won by ``closer_team``."""
+    def account_pool(self, role: str | None, closer_team: int) -> RolePool | None:
+        """The pool of the role that manages accounts (CSMs) that looks after an account won by
+        ``closer_team``: that team's, else the shared pool (hybrid) or the silo's."""
         if role is None:
             return None
         team = self.teams[closer_team] if closer_team >= 0 else None
-        if team is not None and role in team.pools:
-            return team.pools[role]
-        for t in self.teams:  # pooled CSMs (hybrid) or the silo
-            if role in t.pools and not t.is_pod:
-                return t.pools[role]
+        if team is not None and role in team.account_pools:
+            return team.account_pools[role]
+        for t in self.teams:  # a pooled role (hybrid) or the silo
+            if role in t.account_pools and not t.is_pod:
+                return t.account_pools[role]
         return None

@@ -9,7 +9,8 @@ global state.
 from __future__ import annotations
 
 import gc
-from collections.abc import Generator, Iterator
+import itertools
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -19,9 +20,8 @@ from mypy_extensions import i64
 
 from sim.eventlog import EventLog, LeadState, RepKind, Source
 from sim.model.accounts import Accounts
-from sim.model.closing import ClosingDesk
-from sim.model.development import DevelopmentDesk
 from sim.model.engine.calendar import Environment, Timeline, slots_per_day_for
+from sim.model.jobs import build_desks
 from sim.model.leads import Lead, LeadFactory, poisson_arrival_times
 from sim.model.routing import Router, Team, team_layout
 from sim.model.workforce import RolePool, Workforce
@@ -44,14 +44,6 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-class _NoDesk:
-    """Desk of a role that has no job in the flow (its reps still cost and count)."""
-
-    def rep_joined(self, rep) -> None: ...
-    def rep_leaving(self, rep, lose: bool = False) -> None: ...
-    def productivity_changed(self, rep) -> None: ...
 
 
 CALENDAR_ENTRIES_PER_LEAD = 2.5
@@ -117,21 +109,25 @@ class World:
         layout = team_layout(scenario)
         self.log = EventLog(roles=role_names, segments=segment_names, horizon_months=scenario.horizon_months,
                             teams=[name for name, _, _ in layout])
+        self.segment_specs = segments
         self.accounts = Accounts(self.env, self.log, self.streams, segments)
         self.mqls: LeadFactory | None = None
-        prospects: LeadFactory | None = None
+        self.prospects: LeadFactory | None = None
+        """The lead factories of the inbound and outbound sources (None: the scenario has none)."""
         if scenario.inbound is not None:
             self.mqls = LeadFactory(scenario, self.streams, Source.INBOUND, scenario.inbound.segment_mix,
                                     scenario.inbound.dials_to_connect, id_offset=0,
                                     response_minutes=scenario.inbound.response_minutes)
         if scenario.outbound is not None:
-            prospects = LeadFactory(scenario, self.streams, Source.OUTBOUND, scenario.outbound.segment_mix,
-                                    scenario.outbound.dials_to_connect, id_offset=OUTBOUND_ID_OFFSET)
+            self.prospects = LeadFactory(scenario, self.streams, Source.OUTBOUND, scenario.outbound.segment_mix,
+                                         scenario.outbound.dials_to_connect, id_offset=OUTBOUND_ID_OFFSET)
+        self.sql_step: Callable[[Lead], None] = self._sql
+        self.won_step: Callable[[Lead], None] = self._won
+        """The hand-offs between desks, bound once (desks call them for every SQL and every win)."""
 
         self.pools: list[RolePool] = []
         self.teams: list[Team] = []
-        dev_roles, closer_roles = scenario.development_roles(), scenario.closer_roles()
-        csm_role = scenario.customers.managed_by if scenario.customers.managed_by in scenario.roles else None
+        facet_pools = itertools.count(-1, -1)  # facet pools of shared-time roles: not in the event log
         market = scenario.market
         for t_index, (name, is_pod, seats) in enumerate(layout):
             pod = scenario.org.pods.get(name) if is_pod else None
@@ -148,26 +144,11 @@ class World:
                                 recruiting_load_fte=scenario.hiring.recruiting_load_fte)
                 self.pools.append(pool)
                 team.pools[role] = pool
-                if role in dev_roles:
-                    desk = DevelopmentDesk(self.env, self.calendar, self.log, pool, scenario.contact, self._sql)
-                    team.development[role] = desk
-                    if scenario.inbound is not None and role == scenario.inbound.worked_by:
-                        desk.serve_inbound(scenario.inbound)
-                    if prospects is not None and scenario.outbound is not None and role == scenario.outbound.worked_by:
-                        view = prospects.slice_view(pod.segments, pod.regions, pod.industries) if pod else None
-                        desk.serve_outbound(scenario.outbound, prospects, view)
-                elif role in closer_roles:
-                    team.closing[role] = ClosingDesk(
-                        self.env, self.log, pool, segments, scenario.handoff.stale_after_days, self._won,
-                        reassign_win_odds_multiplier=scenario.workforce.reassign_win_odds_multiplier)
-                elif role == csm_role:
-                    self.accounts.attach(pool)
-                else:
-                    pool.desk = _NoDesk()
+                build_desks(self, pool, team, facet_pools.__next__)
             self.teams.append(team)
         self.log.pools = [(pool.index, pool.team) for pool in self.pools]
         self.router = Router(scenario, self.teams)
-        self.csm_role = csm_role
+        self.account_role = scenario.account_role
         self.workforce = Workforce(self.env, self.streams, self.log, self.pools, self.horizon_days, scenario)
 
     # ------------------------------------------------------------------ hand-offs between desks
@@ -180,8 +161,21 @@ class World:
         desk, leg = routed
         desk.hand_off(lead, leg)
 
+    def own_sql_step(self, role: str) -> Callable[[Lead], None]:
+        """The hand-off of an SQL made by a rep of ``role``, which also closes: an SQL of a segment
+        ``role`` closes stays with its team's closing desk of ``role`` (no hand-off: no delay, no
+        leakage, no lost context), where its own rep takes it if it has room; any other SQL is routed
+        as usual."""
+        def hand_off(lead: Lead) -> None:
+            if self.router.closer_of_segment[lead.segment] == role:
+                self.teams[lead.dev_team].closing[role].hand_off(lead, self.router.own)
+            else:
+                self._sql(lead)
+        return hand_off
+
     def _won(self, lead: Lead) -> None:
-        self.accounts.add_customer(lead, self.timeline.now, self.router.csm_pool(self.csm_role, lead.closer_team))
+        self.accounts.add_customer(lead, self.timeline.now,
+                                   self.router.account_pool(self.account_role, lead.closer_team))
 
     # ------------------------------------------------------------------ processes
 
@@ -273,6 +267,7 @@ class World:
             self._close_month(month)
 
     def _desks(self) -> list:
+        """The desks that hold leads (development and closing), every team's."""
         return [d for t in self.teams for d in (*t.development.values(), *t.closing.values())]
 
     def warm_start(self) -> None:
@@ -306,15 +301,15 @@ class World:
                     closing_desk.enqueue_warm(lead, item.age_days)
                 else:
                     closing_desk.open_warm(lead, item.age_days)
-        csm_role = self.csm_role
+        account_role = self.account_role
         for i, installed in enumerate(spec.customers):
             view = factory.slice_view([installed.segment], None, None)
             mrr = installed.mrr_usd.sample(self.streams.generator("warm.customers_mrr", i), installed.count)
             for k in range(installed.count):
                 lead = factory.create(-installed.age_months * DAYS_PER_MONTH, view)
                 lead.mrr_usd = max(0.0, float(mrr[k]))
-                team = self.router.home_team(lead, csm_role) if csm_role else None
-                pool = team.pools[csm_role] if team is not None and csm_role else None
+                team = self.router.home_team(lead, account_role) if account_role else None
+                pool = team.account_pools.get(account_role) if team is not None and account_role else None
                 lead.closer_team = team.index if team is not None else -1
                 # an account, not a lead of this run: no lead record, no win
                 self.accounts.add_customer(lead, 0.0, pool, signed_t=lead.created_t, installed=True)
@@ -337,7 +332,7 @@ class World:
         self.accounts.month_step(month, t_end - DAYS_PER_MONTH, t_end)
         levels = self.log.levels
         for pool in self.pools:
-            backlog_of = getattr(pool.desk, "backlog", None)  # a desk that holds work (not a CSM pool)
+            backlog_of = getattr(pool.desk, "backlog", None)  # a desk that holds work (not the accounts)
             backlog = backlog_of() if backlog_of is not None else 0
             i = pool.pool_index
             self._headcount_levels(month, pool)

@@ -90,6 +90,7 @@ from sim.planner.arithmetic import (
 )
 from sim.planner.model import SalesModel, source_rates
 from sim.planner.staffing import DEFAULT_INITIAL_TENURE_MONTHS
+from sim.scenario.jobs import Desk, Job
 from sim.workcalendar import DAYS_PER_MONTH
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -177,7 +178,7 @@ class RolePlan:
     """
 
     name: str
-    jobs: tuple[str, ...]
+    jobs: tuple[Job, ...]
     workload: Mapping[str, float]
     capacity_per_rep: Mapping[str, float]
     fte_needed: float
@@ -345,7 +346,8 @@ class Plan:
             },
             "roles": {
                 name: {
-                    "jobs": list(r.jobs), "workload": dict(r.workload), "capacity_per_rep": dict(r.capacity_per_rep),
+                    "jobs": [job.value for job in r.jobs], "workload": dict(r.workload),
+                    "capacity_per_rep": dict(r.capacity_per_rep),
                     "fte_needed": r.fte_needed, "vacancy_share": r.vacancy_share,
                     "ramp_loss_share": r.ramp_loss_share, "recruiting_loss_share": r.recruiting_loss_share,
                     "headcount_exact": r.headcount_exact,
@@ -632,34 +634,37 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
         jobs = model.jobs(name)
         workload: dict[str, float] = {}
         capacity: dict[str, float] = {}
-        fte = 0.0
+        desk_fte: dict[Desk, float] = {}  # reps needed at each desk, as if full-time there
         need = _Need(name, workload, capacity)
         lead_days = 0.0
-        if "inbound" in jobs:
-            fte += need("mqls", leads["inbound"], role.mqls_per_month,
-                        f"work {leads['inbound']:,.0f} MQLs", "give it dials_per_day (MQLs it can work)")
+
+        if Job.WORK_INBOUND in jobs:
+            _add(desk_fte, Desk.DEVELOPMENT, need("mqls", leads["inbound"], role.mqls_per_month,
+                                      f"work {leads['inbound']:,.0f} MQLs", "give it dials_per_day (MQLs it can work)"))
             lead_days = max(lead_days, _weighted(source_won_days["inbound"]))
-        if "outbound" in jobs:
-            fte += need("prospects", leads["outbound"], role.prospects_per_month,
-                        f"work {leads['outbound']:,.0f} prospects",
-                        "give it dials_per_day and outbound.prospects_per_rep_month")
+        if Job.PROSPECT in jobs:
+            _add(desk_fte, Desk.DEVELOPMENT, need("prospects", leads["outbound"], role.prospects_per_month,
+                                      f"work {leads['outbound']:,.0f} prospects",
+                                      "give it dials_per_day and outbound.prospects_per_rep_month"))
             lead_days = max(lead_days, _weighted(source_won_days["outbound"]))
-        if "closing" in jobs:
+        if Job.CLOSE in jobs:
             work = closer_sqls.get(name, 0.0)
             what, fix = f"take on {work:,.1f} SQLs", "give it max_open_opportunities"
             if role.sqls_per_month is not None:
-                fte += need("sqls", work, role.sqls_per_month, what, fix)
+                _add(desk_fte, Desk.CLOSING, need("sqls", work, role.sqls_per_month, what, fix))
             else:
                 open_opps = closer_open.get(name, 0.0)
                 per_rep_sqls = (role.max_open_opportunities or 0.0) * work / open_opps if open_opps > 0 else math.inf
                 workload["sqls"], capacity["sqls"] = work, per_rep_sqls
-                fte += need("open_opportunities", open_opps, role.max_open_opportunities, what, fix)
+                reps = need("open_opportunities", open_opps, role.max_open_opportunities, what, fix)
+                _add(desk_fte, Desk.CLOSING, reps)
                 if work > 0 and open_opps <= 0 and not role.max_open_opportunities:
                     raise PlanError(f"role {name!r} must {what} a month but one rep's capacity for it is zero; {fix}")
             lead_days = max(lead_days, _weighted(closer_won_days.get(name, [0.0, 0.0])))
-        if "customers" in jobs:
-            fte += need("accounts", customers_at_horizon, role.accounts_covered,
-                        f"cover {customers_at_horizon:,.0f} customer accounts", "give it accounts_covered")
+        if Job.MANAGE_ACCOUNTS in jobs:
+            _add(desk_fte, Desk.ACCOUNTS, need("accounts", customers_at_horizon, role.accounts_covered,
+                                   f"cover {customers_at_horizon:,.0f} customer accounts", "give it accounts_covered"))
+        fte = _shared_fte(desk_fte, role.desk_shares)
         productive = role.productive_share
         if fte > 0 and productive <= 0:
             raise PlanError(f"role {name!r} has work but a seat is never staffed and productive "
@@ -673,7 +678,7 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
         reps = []
         for k in range(1, heads + 1):
             need_month = 1
-            if jobs == ("customers",):
+            if jobs == (Job.MANAGE_ACCOUNTS,):
                 seat = (role.accounts_covered or 0.0) * productive
                 need_month = next((mo for mo in range(1, target.horizon_months + 1)
                                    if customers[mo] / seat > k - 1 + _TOL), target.horizon_months)
@@ -705,6 +710,26 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
         dials_per_month=dials, customers_at_horizon=customers_at_horizon, roles=role_plans,
         marketing_cost_per_month_usd=(mqls or 0.0) * model.cost_per_mql_usd, warnings=tuple(warnings),
     )
+
+
+def _add(desk_fte: dict[Desk, float], desk: Desk, reps: float) -> None:
+    desk_fte[desk] = desk_fte.get(desk, 0.0) + reps
+
+
+def _shared_fte(desk_fte: dict[Desk, float], desk_shares: Mapping[str, float] | None) -> float:
+    """Reps a role needs from the reps each desk needs full-time: with one desk, those; with a time
+    split (a full-cycle rep), enough that every desk gets its reps from its share of their time."""
+    if not desk_fte:
+        return 0.0
+    if desk_shares is None or (len(desk_fte) == 1 and len(desk_shares) <= 1):
+        return sum(desk_fte.values())
+    need = 0.0
+    for desk, reps in desk_fte.items():
+        share = desk_shares.get(desk.value, 0.0)
+        if reps > 0 and share <= 0:
+            raise PlanError(f"a desk with work ({desk.value}) gets no share of the role's time (time_split)")
+        need = max(need, reps / share if reps > 0 else 0.0)
+    return need
 
 
 class _Need:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.planner.arithmetic import YEAR_MONTHS, PlanError, check_number, check_probability
 from sim.planner.staffing import dials_stats, mean_nonnegative, ramp_to_full_months, staffing_shares
+from sim.scenario.jobs import Job
 from sim.workcalendar import DAYS_PER_MONTH
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -165,10 +166,14 @@ class RoleModel:
 
     Capacity is per fully ramped rep and month, in the units of the role's jobs: inbound MQLs
     worked, outbound prospects worked, SQLs taken on (``sqls_per_month``, or Little's law with
-    ``max_open_opportunities`` and each segment's opportunity duration), accounts covered.
+    ``max_open_opportunities`` and each segment's opportunity duration), accounts covered — each
+    as if the rep spent all its time at that job's desk.
 
     Attributes
     ----------
+    desk_shares : mapping of str to float, optional
+        A role with jobs at several desks (a full-cycle rep): each desk's share of a rep's time
+        (``development``, ``closing``, ``accounts``; :mod:`sim.scenario.jobs`). None: one desk.
     vacancy_share, ramp_loss_share : float
         Shares of a seat's time empty (attrition, time to fill) and lost to ramping
         (:func:`staffing_shares`).
@@ -189,6 +194,7 @@ class RoleModel:
     time_to_fill_months: float = 0.0
     mean_tenure_months: float | None = None
     recruiting_load_fte: float = 0.0
+    desk_shares: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
         for attr in ("mqls_per_month", "prospects_per_month", "sqls_per_month", "max_open_opportunities",
@@ -245,7 +251,8 @@ class SalesModel:
     roles : mapping of str to RoleModel
     inbound, outbound : SourceModel, optional
     inbound_sql_share : float, optional
-        Share of SQLs from inbound; None: 60% with both sources (docs/background/default-figures.md#funnel-and-capacity), else 100% / 0%.
+        Share of SQLs from inbound; None: 60% with both sources, else 100% / 0%
+        (docs/background/default-figures.md#funnel-and-capacity).
     customer_role : str, optional
         Role that covers customer accounts (CSM).
     cost_per_mql_usd : float
@@ -303,17 +310,17 @@ class SalesModel:
     def sources(self) -> dict[str, SourceModel]:
         return {k: s for k, s in (("inbound", self.inbound), ("outbound", self.outbound)) if s is not None}
 
-    def jobs(self, role: str) -> tuple[str, ...]:
-        """What ``role`` does in the model: inbound, outbound, closing, customers."""
+    def jobs(self, role: str) -> tuple[Job, ...]:
+        """What ``role`` does in the model (:class:`~sim.scenario.jobs.Job`), in job order."""
         out = []
         if self.inbound is not None and self.inbound.role == role:
-            out.append("inbound")
+            out.append(Job.WORK_INBOUND)
         if self.outbound is not None and self.outbound.role == role:
-            out.append("outbound")
+            out.append(Job.PROSPECT)
         if any(seg.closed_by == role for seg in self.segments.values()):
-            out.append("closing")
+            out.append(Job.CLOSE)
         if self.customer_role == role:
-            out.append("customers")
+            out.append(Job.MANAGE_ACCOUNTS)
         return tuple(out)
 
     # ------------------------------------------------------------------ from a scenario
@@ -348,7 +355,7 @@ class SalesModel:
             )
             for name, seg in scenario.segments.items()
         }
-        closers = scenario.closer_roles()
+        closers = scenario.roles_with(Job.CLOSE)
 
         def slot_dials_per_day(role: str) -> float:
             budget = scenario.roles[role].dials_per_day or 0.0
@@ -383,7 +390,7 @@ class SalesModel:
                                    segment_mix=dict(spec.segment_mix), handoffs=handoffs(spec.worked_by),
                                    dials_per_lead=dials_out, work_days=work)
 
-        customer_role = scenario.customers.managed_by
+        customer_role = scenario.account_role
         hiring = getattr(scenario, "hiring", None)  # schemas with a hiring section: interviewing takes time
         recruiting_load = float(getattr(hiring, "recruiting_load_fte", 0.0) or 0.0)
         roles = {}
@@ -413,6 +420,8 @@ class SalesModel:
                 time_to_fill_months=fill_months,
                 mean_tenure_months=None if spec.tenure_months is None else mean_nonnegative(spec.tenure_months),
                 recruiting_load_fte=recruiting_load if spec.backfill else 0.0,
+                desk_shares=({desk.value: share for desk, share in scenario.desk_shares(name).items()}
+                             if len(scenario.desk_shares(name)) > 1 else None),
             )
         cost_per_mql = scenario.inbound.cost_per_mql_usd if scenario.inbound is not None else 0.0
         model = cls(segments=segments, roles=roles, inbound=inbound, outbound=outbound,

@@ -12,6 +12,8 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
+from sim.scenario.jobs import JOBS, Job, assignments, desks_of, jobs_by_role
+
 # --------------------------------------------------------------------------- cross-references
 
 
@@ -31,21 +33,20 @@ def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
         close = difflib.get_close_matches(str(name), known, n=1)
         return msg + (f"; did you mean {close[0]!r}?" if close else "")
 
-    def need_role(path: tuple[str | int, ...], name: Any, capacity_field: str, job: str) -> None:
-        if not isinstance(name, str):
-            return
-        if name not in roles:
-            problems.append((path, unknown("role", name, roles)))
-        elif isinstance(roles[name], dict) and roles[name].get(capacity_field) is None:
-            problems.append(((*("roles", name),), f"role {name!r} {job} and needs {capacity_field}"))
-
+    needs_reported: set[tuple[str, str]] = set()
+    for a in assignments(data):
+        if a.role not in roles:
+            problems.append((a.path, unknown("role", a.role, roles)))
+            continue
+        field = JOBS[a.job].capacity_field
+        if isinstance(roles[a.role], dict) and roles[a.role].get(field) is None \
+                and (a.role, field) not in needs_reported:
+            needs_reported.add((a.role, field))
+            problems.append((("roles", a.role), f"role {a.role!r} {JOBS[a.job].doing} and needs {field}"))
     for flow in ("inbound", "outbound"):
         spec = data.get(flow)
         if not isinstance(spec, dict):
             continue
-        default_role = "mdr" if flow == "inbound" else "sdr"
-        need_role((flow, "worked_by"), spec.get("worked_by", default_role), "dials_per_day",
-                  f"works {flow} leads")
         mix = spec.get("segment_mix")
         if isinstance(mix, dict):
             for seg in mix:
@@ -54,20 +55,40 @@ def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
             weights = [w for w in mix.values() if isinstance(w, int | float)]
             if weights and len(weights) == len(mix) and sum(weights) <= 0:
                 problems.append(((flow, "segment_mix"), "segment weights must not all be zero"))
-    for name, seg in segments.items():
-        if isinstance(seg, dict):
-            need_role(("segments", name, "closed_by"), seg.get("closed_by", "ae"),
-                      "max_open_opportunities", "closes deals")
-    customers = data.get("customers") if isinstance(data.get("customers"), dict) else {}
-    managed_by = customers.get("managed_by", "csm") if "customers" in data else (
-        "csm" if "csm" in roles else None
-    )
-    if managed_by is not None:
-        need_role(("customers", "managed_by"), managed_by, "accounts_covered", "looks after customers")
+    problems.extend(_check_time_splits(data, roles))
     if data.get("inbound") is None and data.get("outbound") is None and "name" in data:
         problems.append(((), "the scenario has neither inbound nor outbound leads: nothing would happen"))
     problems.extend(_check_org(data, roles, segments, unknown))
     problems.extend(_check_workforce(data, roles, segments, unknown))
+    return problems
+
+
+def _check_time_splits(data: dict[str, Any], roles: dict) -> list[tuple[tuple, str]]:
+    """``time_split`` only on roles with jobs at several desks, naming their jobs, summing to 1."""
+    problems: list[tuple[tuple, str]] = []
+    jobs = jobs_by_role(data)
+    for name, spec in roles.items():
+        split = spec.get("time_split") if isinstance(spec, dict) else None
+        if not isinstance(split, dict) or not split:
+            continue
+        path = ("roles", name, "time_split")
+        held = jobs.get(name, ())
+        desks = desks_of(held)
+        if len(desks) < 2:
+            doing = " and ".join(JOBS[j].doing for j in held) or "has no job in the flow"
+            problems.append((path, f"time_split is for a role with jobs at several desks (e.g. prospect and "
+                                   f"close); role {name!r} {doing}"))
+            continue
+        for job in split:
+            if job in {j.value for j in held} or job not in {j.value for j in Job}:
+                continue  # an unknown job name is reported by field validation
+            problems.append(((*path, job), f"role {name!r} does not {job.replace('_', ' ')}; its jobs: "
+                                           f"{', '.join(j.value for j in held)}"))
+        shares = [v for v in split.values() if isinstance(v, int | float) and not isinstance(v, bool)]
+        if len(shares) == len(split) and abs(sum(shares) - 1.0) > 1e-6:
+            total = sum(shares)
+            hint = f"; write {', '.join(f'{v / total:.2f}' for v in shares)}" if total > 1.5 else ""
+            problems.append((path, f"the shares of a rep's time must sum to 1 (they sum to {total:g}){hint}"))
     return problems
 
 

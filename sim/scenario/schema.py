@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.scenario.dists import Constant, Dist, Lognormal, UniformInt
+from sim.scenario.jobs import Desk, Job, desk_shares, jobs_by_role
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -124,12 +125,13 @@ class OutsourcedSpec(Spec):
 
 
 class RoleSpec(Spec):
-    """One role of the org (MDR, SDR, AE, FAE, CSM, ...) and its headcount.
+    """One role of the org (MDR, SDR, AE, FAE, CSM, a full-cycle rep, ...) and its headcount.
 
-    Capacity fields depend on what the role does in the flow: development roles (named by
-    ``inbound.worked_by`` / ``outbound.worked_by``) need ``dials_per_day``; closers (named by
-    ``segments.*.closed_by``) need ``max_open_opportunities``; the customer role (named by
-    ``customers.managed_by``) needs ``accounts_covered``.
+    A role does the jobs the flows give it (:mod:`sim.scenario.jobs`): working inbound leads
+    (``inbound.worked_by``) and prospecting (``outbound.worked_by``) need ``dials_per_day``;
+    closing (``segments.*.closed_by``) needs ``max_open_opportunities``; managing accounts
+    (``customers.managed_by``) needs ``accounts_covered``. A role with jobs at several desks
+    splits its reps' time by ``time_split``.
     """
 
     headcount: int = Field(ge=0, description="reps at the start of the simulation")
@@ -162,6 +164,12 @@ class RoleSpec(Spec):
     )
     accounts_covered: NonNegative | None = Field(
         None, description="customer accounts one fully ramped CSM covers"
+    )
+    time_split: dict[Job, Probability] | None = Field(
+        None,
+        description="a role with jobs at several desks (e.g. prospect and close): share of each rep's time "
+                    "per job, summing to 1 (default: equal shares per desk; work_inbound and prospect share "
+                    "one desk)",
     )
     promotion: PromotionSpec | None = Field(None, description="entry-level ladder: move up after some months")
     manager: ManagerSpec | None = Field(None, description="coaching capacity that slows ramps when overloaded")
@@ -526,18 +534,24 @@ class Scenario(Spec):
         return self.outbound.dials_to_connect if self.outbound is not None else UniformInt(
             dist="uniform_int", low=10, high=15)
 
-    def development_roles(self) -> list[str]:
-        out = []
-        for flow in (self.inbound, self.outbound):
-            if flow is not None and flow.worked_by not in out:
-                out.append(flow.worked_by)
-        return out
+    def jobs_of(self, role: str) -> tuple[Job, ...]:
+        """What ``role`` does (:mod:`sim.scenario.jobs`): its jobs in :class:`Job` order; empty for a
+        role with no job in the flow (its reps still cost and count)."""
+        return jobs_by_role(self).get(role, ())
 
-    def closer_roles(self) -> list[str]:
-        out: list[str] = []
-        for seg in self.segments.values():
-            if seg.closed_by not in out:
-                out.append(seg.closed_by)
-        return out
+    def roles_with(self, job: Job) -> list[str]:
+        """The roles that do ``job``, in the order of ``roles``."""
+        doing = jobs_by_role(self)
+        return [role for role in self.roles if job in doing.get(role, ())]
+
+    def desk_shares(self, role: str) -> dict[Desk, float]:
+        """Share of each rep's time at each of the role's desks (one desk: all of it)."""
+        return desk_shares(self.jobs_of(role), self.roles[role].time_split)
+
+    @property
+    def account_role(self) -> str | None:
+        """The role that manages customer accounts (CSMs by default), or None."""
+        roles = self.roles_with(Job.MANAGE_ACCOUNTS)
+        return roles[0] if roles else None
 
 
