@@ -12,7 +12,9 @@ parts that are only machinery:
 * :mod:`~sim.model.engine.odds` — the odds arithmetic every effect uses.
 
 The lead records themselves are declared once in :mod:`sim.eventlog` (``LEAD_RECORD``); their
-writers and :meth:`sim.model.leads.Lead.record_to` are generated from that declaration.
+writers, :meth:`sim.model.leads.Lead.record_to` and the lead's times are generated from that
+declaration by :mod:`~sim.model.engine.codegen` (``python -m sim.model.engine.codegen``), a
+developer's tool that the simulation never imports, into blocks marked as generated.
 
 **The compiled build.** A regular install (``pip install .``) compiles the modules listed in
 :data:`sim.compiled.COMPILED_MODULES` — this package, the desks, the world, the event log, the
