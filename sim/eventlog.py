@@ -30,6 +30,7 @@ written: a new column joins them when the file is written again (``python -m tes
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -354,7 +355,7 @@ class LeadRecords:
         columns = self.columns()
         lists = [columns[name].tolist() for name in LEAD_FIELDS]
         for k in _LEAD_FLOAT_COLUMNS:
-            lists[k] = [NAN if x != x else x for x in lists[k]]
+            lists[k] = [NAN if math.isnan(x) else x for x in lists[k]]
         yield from zip(*lists, strict=True)
 
     def __eq__(self, other: object) -> bool:

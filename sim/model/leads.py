@@ -26,6 +26,7 @@ from sim.eventlog import NAN, LeadRecords, Source
 from sim.rng import Streams
 from sim.scenario import MAX_ATTEMPTS, MAX_MEETINGS, Scenario
 from sim.scenario.dists import DistributionBase
+from sim.workcalendar import MINUTES_PER_DAY
 
 _NAN: Final[float] = NAN
 """``NAN`` as a final name: a C static in the compiled build, where an imported name is looked up
@@ -315,7 +316,7 @@ class LeadFactory:
         """Days from arrival until a rep can first respond (``inbound.response_minutes``; 0 without)."""
         if self.response_minutes is None:
             return np.zeros_like(u)
-        return np.maximum(0.0, self.response_minutes.ppf(u)) / 1440.0
+        return np.maximum(0.0, self.response_minutes.ppf(u)) / MINUTES_PER_DAY
 
     def create(self, t: float, view: MarketView | None = None) -> Lead:
         """The next lead of this source, created at time ``t`` (in ``view``'s market slice)."""
