@@ -240,6 +240,7 @@ def test_extends_valid_child(tmp_path: Path, minimal_path: Path, capsys) -> None
     assert "3 months, 5 reps" in out  # base horizon; 1 mdr + 3 ae + 1 csm
 
 
+@pytest.mark.integration
 def test_console_script_exits_2_without_traceback(variant) -> None:
     chosen = ["wrong_type", "unknown_role"]
     path, text = variant("script.yaml", *[r for case in chosen for r in CASES[case][0]])

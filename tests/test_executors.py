@@ -131,6 +131,7 @@ def dask_client() -> Iterator[object]:
         cluster.close()
 
 
+@pytest.mark.integration
 def test_dask_cluster_matches_in_process(scenario, baseline, dask_client):
     got = monte_carlo.run(scenario, reps=REPS, seed=SEED, executor=dask_client.get_executor())
     assert_same_results(got, baseline)
@@ -141,6 +142,7 @@ def test_dask_cluster_matches_in_process(scenario, baseline, dask_client):
 # --------------------------------------------------------------------------- bad executors (CLI)
 
 
+@pytest.mark.integration
 def test_unreachable_scheduler_exits_2_quickly_without_traceback(scenario_file, tmp_path):
     pytest.importorskip("distributed")
     cmd = [sys.executable, "-m", "sim.cli", "run", str(scenario_file), "--reps", "2", "--no-progress",
@@ -207,6 +209,7 @@ def test_a_dead_worker_is_reported_and_finished_work_is_kept(scenario, tmp_path)
     assert_identical(resumed.kpis, fresh.kpis)
 
 
+@pytest.mark.integration
 def test_pool_workers_import_the_parents_sim_not_a_sim_folder_in_the_working_directory(tmp_path):
     """Started from a folder that holds another ``sim`` package (as a checkout does beside an
     installed compiled build), the workers still run the parent's ``sim``."""
