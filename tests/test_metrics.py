@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scenario_builders import base_scenario, build
 
 from sim.eventlog import (
@@ -210,6 +212,41 @@ def test_every_series_has_a_value_per_month(series: dict[str, np.ndarray]) -> No
     for name in names:
         assert series[name].shape == (H + 1,), name
     assert not any("@" in name for name in series)  # one team: no team series
+
+
+account_events = st.lists(st.tuples(
+    st.floats(0.0, H * D, exclude_max=True),
+    st.sampled_from([AccountEvent.NEW, AccountEvent.EXPANSION, AccountEvent.CHURN]),
+    st.floats(0.0, 1e5),
+), max_size=30)
+
+
+@settings(deadline=None, max_examples=50, derandomize=True)
+@given(events=account_events, installed=st.floats(0.0, 1e5))
+def test_mrr_identity_for_any_account_events(events: list[tuple[float, AccountEvent, float]], installed: float,
+                                             scenario: Scenario) -> None:
+    """For any account events, each lands in the month holding its time, and MRR(t) = MRR(t-1) +
+    new + expansion - churned from the installed base; the MRR KPIs read that series."""
+    log = EventLog(roles=["mdr", "ae"], segments=["s"], horizon_months=H, pools=[])
+    log.accounts.append((0.0, int(AccountEvent.INSTALLED), 0, 0, installed))
+    log.accounts.extend((t, int(kind), i + 1, 0, mrr) for i, (t, kind, mrr) in enumerate(events))
+    series = monthly_series(log, scenario)
+    flows = {kind: [0.0] * (H + 1) for kind in (AccountEvent.NEW, AccountEvent.EXPANSION, AccountEvent.CHURN)}
+    for t, kind, mrr in events:
+        flows[kind][min(int(t // D) + 1, H)] += mrr
+    mrr = [installed]
+    for m in range(1, H + 1):
+        mrr.append(mrr[-1] + flows[AccountEvent.NEW][m] + flows[AccountEvent.EXPANSION][m]
+                   - flows[AccountEvent.CHURN][m])
+    np.testing.assert_allclose(series["mrr_usd"], mrr, rtol=1e-9, atol=1e-6)
+    for name, kind in (("new_mrr_usd", AccountEvent.NEW), ("expansion_mrr_usd", AccountEvent.EXPANSION),
+                       ("churned_mrr_usd", AccountEvent.CHURN)):
+        np.testing.assert_allclose(series[name][1:], flows[kind][1:], rtol=1e-9, atol=1e-6)
+    got = kpis(log, scenario, series)
+    assert got["mrr_end_usd"] == pytest.approx(mrr[H], rel=1e-9, abs=1e-6)
+    assert got["exit_arr_usd"] == pytest.approx(12 * mrr[H], rel=1e-9, abs=1e-5)
+    assert got["revenue_first_year_usd"] == pytest.approx(sum(mrr[1:]), rel=1e-9, abs=1e-5)
+    assert got["new_mrr_usd"] == pytest.approx(sum(flows[AccountEvent.NEW]), rel=1e-9, abs=1e-6)
 
 
 # --------------------------------------------------------------------------- KPIs
