@@ -387,4 +387,4 @@ def test_a_leaving_csms_book_moves_on_or_waits_for_the_next_csm() -> None:
     assert world.accounts.orphans == {0: {0, 1, 2, 3}} and world.pool.busy.value == 0
     newcomer = join(world.env, world.pool, 40)  # takes over the accounts left without a CSM
     assert newcomer.load == 4 and world.accounts.orphans == {}
-    assert world.accounts._csm_of(3) is newcomer
+    assert world.accounts._owner_of(3) is newcomer
