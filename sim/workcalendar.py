@@ -13,11 +13,15 @@ working instant, which is what "first touch" means for a lead arriving at night.
 from __future__ import annotations
 
 import math
+from typing import Final
 
 import numpy as np
 
 DAYS_PER_MONTH = 365.25 / 12.0
 """Length of a reporting month in days."""
+
+_LARGEST: Final = 1.7976931348623157e308
+"""The largest finite double: a time above it is infinity ("never")."""
 
 class WorkCalendar:
     """Conversions between calendar days and working days.
@@ -47,7 +51,9 @@ class WorkCalendar:
         self._hd = hours_per_day / 24.0
 
     def to_work(self, t: float) -> float:
-        """Working days elapsed at calendar time ``t`` (days)."""
+        """Working days elapsed at calendar time ``t`` (days); never (infinity) maps to never."""
+        if t > _LARGEST:
+            return t
         day = math.floor(t)
         week = day // 7  # divmod(day, 7) without the tuple: the same integers, native in the compiled build
         weekday = day - 7 * week
@@ -71,6 +77,8 @@ class WorkCalendar:
             per_week = self.days_per_week
             week = whole // per_week
             return week * 7.0 + (whole - week * per_week) + self._h0 + (w - whole) * self._hd
+        if w > _LARGEST:  # never: a rep whose dials take forever (a budget of a few dials a millennium)
+            return w
         per_week_f = float(self.days_per_week)
         week_f = w // per_week_f  # divmod(w, days_per_week) without the tuple: the same doubles
         rest = w % per_week_f

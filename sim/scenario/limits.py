@@ -36,6 +36,10 @@ MAX_WARM_ITEMS: Final = 1_000_000
 MAX_TENURE_MONTHS: Final = 600
 """Longest tenure or age in months anything may have at the start (fifty years)."""
 
+MIN_MEDIAN_TENURE_MONTHS: Final = 0.25
+"""Shortest median tenure of a rep, and shortest time before a promotion (about a week): shorter,
+and a seat's leave-and-refill cycle would spin thousands of times a month."""
+
 MAX_DAYS: Final = 36_525.0
 """Longest waiting limit, age or scripted time in days (a hundred years)."""
 

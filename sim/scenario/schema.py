@@ -16,6 +16,7 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from sim.scenario import limits as lim
@@ -91,7 +92,7 @@ class PromotionSpec(Spec):
     (taking a new seat there, ramping again) and a requisition opens behind them."""
 
     to: str
-    after_months: Float = Field(3.0, gt=0, le=lim.MAX_TENURE_MONTHS,
+    after_months: Float = Field(3.0, ge=lim.MIN_MEDIAN_TENURE_MONTHS, le=lim.MAX_TENURE_MONTHS,
                                 description="months in this role before the promotion (book: ~3)")
 
 
@@ -199,9 +200,11 @@ class RoleSpec(Spec):
         if isinstance(self.initial_tenure_months, float | int) and not \
                 0 <= self.initial_tenure_months <= lim.MAX_TENURE_MONTHS:
             raise ValueError(f"initial_tenure_months must be between 0 and {lim.MAX_TENURE_MONTHS} months")
-        if self.tenure_months is not None and self.tenure_months.draw_range()[1] <= 0:
-            raise ValueError("tenure_months is always 0: every rep would leave the day they start "
-                             "(null: nobody leaves)")
+        short = lim.MIN_MEDIAN_TENURE_MONTHS
+        if self.tenure_months is not None and \
+                float(np.asarray(self.tenure_months.cdf(np.asarray([short - 1e-9])))[0]) >= 0.5:
+            raise ValueError(f"tenure_months: half of the reps would leave within {short:g} months (a week) of "
+                             "starting, and their seats refill over and over; use null for nobody leaves")
         return self
 
     def tenures(self) -> list[float]:
