@@ -16,6 +16,7 @@ from sim.cli.common import (
     progress_of,
     report_problems,
     report_warnings,
+    workers_problem,
 )
 
 
@@ -55,8 +56,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         report_problems(args.scenario, exc.problems)
         return EXIT_BAD_INPUT
     report_warnings(warnings)
-    if args.workers is not None and args.workers < 1:
-        err(f"--workers must be at least 1 (got {args.workers})")
+    problem = workers_problem(args)
+    if problem is not None:
+        err(problem)
         return EXIT_BAD_INPUT
     if args.precision is not None and args.metric not in KPI_NAMES:
         err(f"--metric {args.metric!r} is not a KPI; choose one of: {', '.join(KPI_NAMES)}")
@@ -117,10 +119,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
             report_problems(file, problems)
         return EXIT_BAD_INPUT
     report_warnings(warnings)
-    if args.workers is not None and args.workers < 1:
-        err(f"--workers must be at least 1 (got {args.workers})")
+    problem = workers_problem(args)
+    if problem is not None:
+        err(problem)
         return EXIT_BAD_INPUT
-    out = args.out or Path("results") / ("compare_" + "_".join(scenarios))
+    out = args.out or Path("results") / comparison_folder(list(scenarios))
     comparison, code = monte_carlo(args, lambda executor: compare(
         scenarios, reps=args.reps, seed=args.seed, out=out, workers=args.workers,
         executor=executor, overwrite=args.overwrite, progress=progress_of(args)))
@@ -146,6 +149,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
         err(f"{len(failures)} replication(s) failed; see the manifest.json of each scenario folder in {out}")
         return EXIT_FAILED
     return EXIT_OK
+
+
+def comparison_folder(names: list[str]) -> str:
+    """``compare_<names>``, the default folder of a comparison; shortened (with a hash of the names,
+    so that it stays unique) where a file system would refuse it."""
+    import hashlib
+
+    name = "compare_" + "_".join(names)
+    if len(name) <= 120:
+        return name
+    digest = hashlib.sha256("\0".join(names).encode()).hexdigest()[:10]
+    return f"compare_{names[0]}_and_{len(names) - 1}_more_{digest}"
 
 
 def team_text(teams) -> str:

@@ -14,6 +14,7 @@ Everything a caller needs is importable from here (``from sim.scenario import Sc
 
 from sim.scenario.loading import (
     Checked,
+    SalesimWarning,
     ScenarioWarning,
     json_schema,
     load_checked,
@@ -61,8 +62,8 @@ __all__ = [
     "MAX_ATTEMPTS", "MAX_MEETINGS", "CadenceSpec", "CalendarSpec", "Checked", "ChurnSpec", "CustomersSpec",
     "ExpansionSpec", "HandoffLegSpec", "HandoffSpec", "HiringSpec", "HiringWaveSpec", "InboundSpec", "InternSpec",
     "ManagerSpec", "MarketSpec", "OpportunitySpec", "OrgSpec", "OutboundSpec", "OutsourcedSpec", "PodSpec", "Problem",
-    "PromotionSpec", "RampFormSpec", "RoleSpec", "Scenario", "ScenarioError", "ScenarioWarning", "SegmentSpec", "Spec",
-    "SpeedToLeadSpec", "WarmCustomersSpec", "WarmPipelineSpec", "WarmStartSpec", "WorkforceSpec",
+    "PromotionSpec", "RampFormSpec", "RoleSpec", "SalesimWarning", "Scenario", "ScenarioError", "ScenarioWarning",
+    "SegmentSpec", "Spec", "SpeedToLeadSpec", "WarmCustomersSpec", "WarmPipelineSpec", "WarmStartSpec", "WorkforceSpec",
     "check_references", "check_warnings", "json_schema", "load_checked", "load_scenario", "scenario_from_dict",
     "scenario_from_document",
 ]

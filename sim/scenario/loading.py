@@ -123,7 +123,11 @@ def _plain_dist_message(problem: Problem) -> Problem:
     return problem
 
 
-class ScenarioWarning(UserWarning):
+class SalesimWarning(UserWarning):
+    """Base of salesim's warnings: the command line prints them as ``salesim: warning: ...``."""
+
+
+class ScenarioWarning(SalesimWarning):
     """Something a scenario may do but probably does not mean (``salesim validate`` prints it and
     exits 0); :func:`load_scenario` issues one per warning."""
 
