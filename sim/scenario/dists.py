@@ -598,6 +598,3 @@ def dist_within(low: float = 0.0, high: float = MAX_DRAW, unit: str = "", least:
     least = least or (f"values must be at least {low:g}{' ' + unit if unit else ''}")
     return Annotated[Dist, _draws_within(low, high, unit, least)]
 
-
-NonNegativeDist = dist_within()
-"""A distribution of an amount or a duration: no negative draws."""

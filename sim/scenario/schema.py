@@ -14,24 +14,58 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from sim.scenario import limits as lim
-from sim.scenario.dists import Constant, Lognormal, UniformInt, dist_within
+from sim.scenario.dists import Constant, Dist, Lognormal, UniformInt, dist_within
 from sim.scenario.jobs import Desk, Job, desk_shares, jobs_by_role
 from sim.scenario.numbers import Float, Int, number, whole
 
-Probability = number(ge=0.0, le=1.0)
-NonNegative = number(ge=0.0)
-Money = number(ge=0.0, le=lim.MAX_MONEY_USD)
-Weight = number(ge=0.0, le=lim.MAX_DRAW)
-Seats = whole(ge=0, le=lim.MAX_SEATS_PER_ROLE)
-Month = whole(ge=1, le=lim.MAX_HORIZON_MONTHS)
-Days = dist_within(0.0, lim.MAX_DRAW, "days", "a duration cannot be negative")
-Dials = dist_within(1.0, lim.MAX_DIALS, "dials", "a lead needs at least 1 dial to connect")
+if TYPE_CHECKING:  # what mypy (and so the compiled build, which reads these types) sees
+    Probability = float
+    NonNegative = float
+    Money = float
+    Weight = float
+    Capacity = float
+    TenureMonths = float
+    Multiplier = float
+    DayTime = float
+    PointHours = float
+    PointMultiplier = float
+    RampValue = float
+    Seats = int
+    Month = int
+    HiresPerMonth = int
+    Days = Dist
+    Dials = Dist
+    TenureDist = Dist
+    FractionDist = Dist
+    MoneyDist = Dist
+    MinutesDist = Dist
+else:  # what pydantic validates: the same types with their ranges (sim/scenario/limits.py)
+    Probability = number(ge=0.0, le=1.0)
+    NonNegative = number(ge=0.0)
+    Money = number(ge=0.0, le=lim.MAX_MONEY_USD)
+    Weight = number(ge=0.0, le=lim.MAX_DRAW)
+    Capacity = number(ge=0, le=lim.MAX_CAPACITY)
+    TenureMonths = number(ge=0, le=lim.MAX_TENURE_MONTHS)
+    Multiplier = number(ge=0, le=lim.MAX_MULTIPLIER)
+    DayTime = number(ge=0, le=lim.MAX_DAYS)
+    PointHours = number(gt=0, le=lim.MAX_DAYS * 24)
+    PointMultiplier = number(gt=0, le=lim.MAX_MULTIPLIER)
+    RampValue = number(ge=0.0, le=1.5)
+    Seats = whole(ge=0, le=lim.MAX_SEATS_PER_ROLE)
+    Month = whole(ge=1, le=lim.MAX_HORIZON_MONTHS)
+    HiresPerMonth = whole(ge=1, le=lim.MAX_TOTAL_SEATS)
+    Days = dist_within(0.0, lim.MAX_DRAW, "days", "a duration cannot be negative")
+    Dials = dist_within(1.0, lim.MAX_DIALS, "dials", "a lead needs at least 1 dial to connect")
+    TenureDist = dist_within(0.0, lim.MAX_DRAW, "months", "a tenure cannot be negative")
+    FractionDist = dist_within(0.0, lim.MAX_EXPANSION_FRACTION, "", "an expansion cannot be negative")
+    MoneyDist = dist_within(0.0, lim.MAX_MONEY_USD, "USD", "an MRR cannot be negative")
+    MinutesDist = dist_within(0.0, lim.MAX_DRAW, "minutes", "a duration cannot be negative")
 MAX_MEETINGS = 8
 """Most meetings an opportunity may have (latent draws are made for this many)."""
 
@@ -63,7 +97,6 @@ class CalendarSpec(Spec):
 # --------------------------------------------------------------------------- roles
 
 
-RampValue = number(ge=0.0, le=1.5)
 RampList = Annotated[list[RampValue], Field(min_length=1, max_length=lim.MAX_TENURE_MONTHS)]
 
 
@@ -149,7 +182,7 @@ class RoleSpec(Spec):
     """
 
     headcount: Int = Field(ge=0, le=lim.MAX_SEATS_PER_ROLE, description="reps at the start of the simulation")
-    initial_tenure_months: Float | list[number(ge=0, le=lim.MAX_TENURE_MONTHS)] = Field(
+    initial_tenure_months: Float | list[TenureMonths] = Field(
         12.0,
         description="tenure of the starting reps: one number for all, or one per rep",
     )
@@ -162,7 +195,7 @@ class RoleSpec(Spec):
     ramp_applies_to_conversion: StrictBool = Field(
         False, description="a ramping rep also converts worse: odds × productivity"
     )
-    tenure_months: dist_within(0.0, lim.MAX_DRAW, "months", "a tenure cannot be negative") | None = Field(
+    tenure_months: TenureDist | None = Field(
         None, description="total tenure of a rep from hire (attrition); null: nobody leaves"
     )
     backfill: StrictBool = Field(True, description="open a requisition when a rep leaves")
@@ -170,13 +203,13 @@ class RoleSpec(Spec):
         default_factory=lambda: Constant(value=60.0),
         description="days from an opened requisition to the new rep's start",
     )
-    dials_per_day: number(ge=0, le=lim.MAX_CAPACITY) | None = Field(
+    dials_per_day: Capacity | None = Field(
         None, description="dials (touches) per fully ramped working day — development roles"
     )
-    max_open_opportunities: number(ge=0, le=lim.MAX_CAPACITY) | None = Field(
+    max_open_opportunities: Capacity | None = Field(
         None, description="concurrent open opportunities of a fully ramped closer"
     )
-    accounts_covered: number(ge=0, le=lim.MAX_CAPACITY) | None = Field(
+    accounts_covered: Capacity | None = Field(
         None, description="customer accounts one fully ramped CSM covers"
     )
     time_split: dict[Job, Probability] | None = Field(
@@ -278,7 +311,7 @@ class ExpansionSpec(Spec):
     """Monthly expansion (upsell, cross-sell) of a segment's customers."""
 
     monthly_probability: Probability = Field(0.0, description="chance an account expands in a month")
-    mrr_fraction: dist_within(0.0, lim.MAX_EXPANSION_FRACTION, "", "an expansion cannot be negative") = Field(
+    mrr_fraction: FractionDist = Field(
         default_factory=lambda: Constant(value=0.2),
         description="expansion as a fraction of the account's current MRR",
     )
@@ -287,7 +320,7 @@ class ExpansionSpec(Spec):
 class SegmentSpec(Spec):
     """A market tier (SMB, mid-market, enterprise): deal size, sales process, churn."""
 
-    mrr_usd: dist_within(0.0, lim.MAX_MONEY_USD, "USD", "an MRR cannot be negative") = Field(
+    mrr_usd: MoneyDist = Field(
         description="new MRR of a won deal")
     closed_by: str = Field("ae", description="role that works this segment's opportunities")
     opportunity: OpportunitySpec = Field(default_factory=OpportunitySpec)
@@ -311,7 +344,7 @@ class SpeedToLeadSpec(Spec):
     """
 
     profile: SpeedProfileName = "hbr_2011"
-    points: list[tuple[number(gt=0, le=lim.MAX_DAYS * 24), number(gt=0, le=lim.MAX_MULTIPLIER)]] | None = None
+    points: list[tuple[PointHours, PointMultiplier]] | None = None
 
     @model_validator(mode="after")
     def _custom_needs_points(self) -> SpeedToLeadSpec:
@@ -330,11 +363,11 @@ class InboundSpec(Spec):
     mqls_per_month: Float = Field(ge=0, le=lim.MAX_LEADS_PER_MONTH, description="mean MQL arrivals in month 1")
     growth_per_month: Float = Field(0.0, gt=-1.0, le=lim.MAX_GROWTH_PER_MONTH,
                                     description="compound monthly growth of the rate")
-    seasonality: list[number(ge=0, le=lim.MAX_MULTIPLIER)] | None = Field(
+    seasonality: list[Multiplier] | None = Field(
         None, min_length=12, max_length=12, description="12 multipliers, month 1 first"
     )
     business_hours_only: StrictBool = Field(True, description="MQLs arrive only during working hours")
-    arrival_times_days: list[number(ge=0, le=lim.MAX_DAYS)] | None = Field(
+    arrival_times_days: list[DayTime] | None = Field(
         None, max_length=lim.MAX_LEADS_PER_REPLICATION,
         description="scripted arrival times, within the horizon (replaces the Poisson process; for replay and tests)"
     )
@@ -346,7 +379,7 @@ class InboundSpec(Spec):
     )
     qualify_probability: Probability = Field(description="P(SQL | reached at once)")
     speed_to_lead: SpeedToLeadSpec = Field(default_factory=SpeedToLeadSpec)
-    response_minutes: dist_within(0.0, lim.MAX_DRAW, "minutes", "a duration cannot be negative") = Field(
+    response_minutes: MinutesDist = Field(
         default_factory=lambda: Constant(value=5.0),
         description="minutes a free rep takes to pick up a new MQL (added to any queue wait)",
     )
@@ -424,7 +457,7 @@ class HiringSpec(Spec):
         default_factory=dict,
         description="role → {month: headcount}: at the start of each month, requisitions open to reach it",
     )
-    hires_per_month: whole(ge=1, le=lim.MAX_TOTAL_SEATS) | None = Field(
+    hires_per_month: HiresPerMonth | None = Field(
         None, description="recruiting capacity: at most this many starts a month; requisitions queue"
     )
     recruiting_load_fte: Float = Field(
@@ -458,7 +491,7 @@ class WarmCustomersSpec(Spec):
 
     segment: str
     count: Int = Field(ge=0, le=lim.MAX_WARM_ITEMS)
-    mrr_usd: dist_within(0.0, lim.MAX_MONEY_USD, "USD", "an MRR cannot be negative")
+    mrr_usd: MoneyDist
     age_months: Float = Field(12.0, ge=0, le=lim.MAX_TENURE_MONTHS)
 
 
