@@ -35,16 +35,19 @@ def lost_worker(exc: BaseException) -> bool:
 
 
 def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which cancels work and keeps what finished; on
-    Linux they also end when their parent dies (even by SIGKILL) instead of lingering — their
-    parent is the fork server, which itself ends with the run's process (:mod:`sim.runs.lifeline`)."""
+    """Workers leave Ctrl-C and SIGTERM to the parent, which cancels work, keeps what finished and
+    stops them (:func:`stop_now`) — a SIGTERM sent to the whole process group, as a job scheduler
+    does, must not break the pool before the parent can say the run was interrupted. On Linux they
+    also end when their parent dies (even by SIGKILL) instead of lingering — their parent is the
+    fork server, which itself ends with the run's process (:mod:`sim.runs.lifeline`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         try:
             import ctypes
 
             pr_set_pdeathsig = 1
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
         except OSError:  # pragma: no cover - no libc: workers then end when their queue closes
             pass
 
@@ -101,7 +104,7 @@ def stop_now(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
-            process.terminate()
+            process.kill()  # workers ignore SIGTERM (see _ignore_sigint)
 
 
 def default_workers() -> int:

@@ -29,6 +29,9 @@ def _tie_to_parent() -> None:
         return
     if os.getppid() == 1:  # the parent died before the call: nobody will send the signal
         os._exit(0)
+    # SIGTERM to the run's process group is the run's to handle (it stops the workers itself);
+    # the server and the workers forked from it ignore it, as they ignore Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 _tie_to_parent()

@@ -107,12 +107,17 @@ def groups():
             os.killpg(pgid, signal.SIGKILL)
 
 
-def test_sigterm_stops_like_ctrl_c_and_resumes(scenario, reference, tmp_path, groups) -> None:
+@pytest.mark.parametrize("to", ["main", "group"])
+def test_sigterm_stops_like_ctrl_c_and_resumes(scenario, reference, tmp_path, groups, to) -> None:
+    """``kill PID`` (the main process) or a job scheduler's SIGTERM to every process of the run."""
     out = tmp_path / "out"
     proc = start(command(scenario, out), tmp_path / "log.txt")
     groups.append(proc.pid)
     wait_for_chunks(proc, out)
-    proc.send_signal(signal.SIGTERM)  # to the main process only, as `kill PID` does
+    if to == "main":
+        proc.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=30)
     log = (tmp_path / "log.txt").read_text()
     assert proc.returncode == EXIT_TERMINATED, log
