@@ -57,10 +57,11 @@ class RunInterrupted(Exception):  # noqa: N818 - an outcome, not an error
 MAX_REPS = 100_000
 """Most replications of one run (``--reps``, ``--max-reps``): the run's tables stay in memory."""
 
-_TABLE_BYTES_PER_VALUE = 48
-"""Memory per monthly value of a run's tables in the process that assembles them (the long series
-table: rep, month, series and value, with pandas' overheads; measured ~0.2 MB per replication
-of a 24-month scenario)."""
+_TABLE_BYTES_PER_VALUE = 96
+"""Memory per monthly value of a run's tables in the process that assembles them: the long series
+table (rep, month, series, value) takes about 48 bytes a value with pandas' overheads (66 KB a
+replication of the 24-month benchmark org, 57 series), and assembling it from chunks holds about
+two copies at once."""
 
 
 class TooManyReps(ValueError):  # noqa: N818 - reads as what it says
