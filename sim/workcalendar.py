@@ -26,6 +26,9 @@ MINUTES_PER_DAY: Final = 1440.0
 """Minutes in a calendar day (``MINUTES_PER_HOUR * HOURS_PER_DAY``). These are ``Final`` literals:
 the compiled build puts the number itself where one is used, in any compiled module."""
 
+_LARGEST: Final = 1.7976931348623157e308
+"""The largest finite double: a time above it is infinity ("never")."""
+
 class WorkCalendar:
     """Conversions between calendar days and working days.
 
@@ -54,7 +57,9 @@ class WorkCalendar:
         self._hd = hours_per_day / HOURS_PER_DAY
 
     def to_work(self, t: float) -> float:
-        """Working days elapsed at calendar time ``t`` (days)."""
+        """Working days elapsed at calendar time ``t`` (days); never (infinity) maps to never."""
+        if t > _LARGEST:
+            return t
         day = math.floor(t)
         week = day // 7  # divmod(day, 7) without the tuple: the same integers, native in the compiled build
         weekday = day - 7 * week
@@ -78,6 +83,8 @@ class WorkCalendar:
             per_week = self.days_per_week
             week = whole // per_week
             return week * 7.0 + (whole - week * per_week) + self._h0 + (w - whole) * self._hd
+        if w > _LARGEST:  # never: a rep whose dials take forever (a budget of a few dials a millennium)
+            return w
         per_week_f = float(self.days_per_week)
         week_f = w // per_week_f  # divmod(w, days_per_week) without the tuple: the same doubles
         rest = w % per_week_f
