@@ -134,6 +134,7 @@ def _lead_time(name: str, starts_nan: bool = True) -> RecordField:
 LEAD_RECORD: Final[tuple[RecordField, ...]] = (
     RecordField("lead", "i64", from_lead="id"),
     RecordField("source", "i8", from_lead="source"),
+    RecordField("source_index", "i16", from_lead="source_index"),
     RecordField("segment", "i16", from_lead="segment"),
     _lead_time("created_t", starts_nan=False),  # set by the lead's factory
     _lead_time("first_touch_t"),
@@ -169,7 +170,7 @@ _LEAD_FLOAT_COLUMNS = frozenset(k for k, dtype in enumerate(LEAD_DTYPES) if dtyp
 
 LEAD_STRUCT = struct.Struct("<" + "".join(_STRUCT_CODES[f.storage] for f in LEAD_RECORD))
 """The packed binary layout of one lead record: ``LEAD_DTYPES`` in ``LEAD_FIELDS`` order,
-little-endian, no padding (104 bytes for the 20 columns of today)."""
+little-endian, no padding (106 bytes for the 21 columns of today)."""
 LEAD_RECORD_DTYPE = np.dtype([(name, np.dtype(dtype).newbyteorder("<"))
                               for name, dtype in zip(LEAD_FIELDS, LEAD_DTYPES, strict=True)])
 """The same layout as a NumPy structured type, to read the records back without copying."""
@@ -210,9 +211,9 @@ class LeadRecords:
     __slots__ = (  # noqa: RUF023 (the column writers in LEAD_RECORD's order)
         "capacity", "count", "data", "pack_into", "pending", "rows", "writers",
         # --- generated from sim.eventlog.LEAD_RECORD by sim.model.engine.codegen (__slots__); do not edit ---
-        "lead_w", "source_w", "segment_w", "created_t_w", "first_touch_t_w", "connect_t_w", "sql_t_w", "handoff_t_w",
-        "opportunity_t_w", "close_t_w", "end_t_w", "state_w", "dials_w", "mrr_usd_w", "dev_rep_w", "closer_rep_w",
-        "dev_team_w", "closer_team_w", "region_w", "industry_w",
+        "lead_w", "source_w", "source_index_w", "segment_w", "created_t_w", "first_touch_t_w", "connect_t_w", "sql_t_w",
+        "handoff_t_w", "opportunity_t_w", "close_t_w", "end_t_w", "state_w", "dials_w", "mrr_usd_w", "dev_rep_w",
+        "closer_rep_w", "dev_team_w", "closer_team_w", "region_w", "industry_w",
         # --- end generated ---
     )
 
@@ -230,10 +231,10 @@ class LeadRecords:
         self.writers: list[BytesWriter] = [BytesWriter() for _ in LEAD_FIELDS]
         """Compiled build: the pending records, a writer per column (the attributes ``<field>_w``)."""
         # --- generated from sim.eventlog.LEAD_RECORD by sim.model.engine.codegen (writers); do not edit ---
-        (self.lead_w, self.source_w, self.segment_w, self.created_t_w, self.first_touch_t_w, self.connect_t_w,
-         self.sql_t_w, self.handoff_t_w, self.opportunity_t_w, self.close_t_w, self.end_t_w, self.state_w, self.dials_w,
-         self.mrr_usd_w, self.dev_rep_w, self.closer_rep_w, self.dev_team_w, self.closer_team_w, self.region_w,
-         self.industry_w) = self.writers
+        (self.lead_w, self.source_w, self.source_index_w, self.segment_w, self.created_t_w, self.first_touch_t_w,
+         self.connect_t_w, self.sql_t_w, self.handoff_t_w, self.opportunity_t_w, self.close_t_w, self.end_t_w,
+         self.state_w, self.dials_w, self.mrr_usd_w, self.dev_rep_w, self.closer_rep_w, self.dev_team_w,
+         self.closer_team_w, self.region_w, self.industry_w) = self.writers
         # --- end generated ---
 
     def __getstate__(self) -> tuple:
@@ -274,10 +275,10 @@ class LeadRecords:
         self.capacity = n_records
 
     # --- generated from sim.eventlog.LEAD_RECORD by sim.model.engine.codegen (add); do not edit ---
-    def add(self, lead: i64, source: int, segment: i16, created_t: float, first_touch_t: float, connect_t: float,
-            sql_t: float, handoff_t: float, opportunity_t: float, close_t: float, end_t: float, state: int, dials: i32,
-            mrr_usd: float, dev_rep: i32, closer_rep: i32, dev_team: i16, closer_team: i16, region: i16,
-            industry: i16) -> None:
+    def add(self, lead: i64, source: int, source_index: i16, segment: i16, created_t: float, first_touch_t: float,
+            connect_t: float, sql_t: float, handoff_t: float, opportunity_t: float, close_t: float, end_t: float,
+            state: int, dials: i32, mrr_usd: float, dev_rep: i32, closer_rep: i32, dev_team: i16, closer_team: i16,
+            region: i16, industry: i16) -> None:
         """Write one record, its fields given one by one in ``LEAD_FIELDS`` order (a value that
         does not fit its column raises before anything is written)."""
         if _COMPILED:
@@ -287,6 +288,7 @@ class LeadRecords:
                 raise OverflowError(f"lead record: state {state} does not fit its 8-bit column")
             write_i64_le(self.lead_w, lead)
             self.source_w.append(source & 0xFF)
+            write_i16_le(self.source_index_w, source_index)
             write_i16_le(self.segment_w, segment)
             write_f64_le(self.created_t_w, created_t)
             write_f64_le(self.first_touch_t_w, first_touch_t)
@@ -308,9 +310,9 @@ class LeadRecords:
         else:
             if not self.rows:
                 self.rows = bytearray(_FLUSH_RECORDS * LEAD_RECORD_BYTES)
-            self.pack_into(self.rows, self.pending * LEAD_RECORD_BYTES, lead, source, segment, created_t, first_touch_t,
-                           connect_t, sql_t, handoff_t, opportunity_t, close_t, end_t, state, dials, mrr_usd, dev_rep,
-                           closer_rep, dev_team, closer_team, region, industry)
+            self.pack_into(self.rows, self.pending * LEAD_RECORD_BYTES, lead, source, source_index, segment, created_t,
+                           first_touch_t, connect_t, sql_t, handoff_t, opportunity_t, close_t, end_t, state, dials,
+                           mrr_usd, dev_rep, closer_rep, dev_team, closer_team, region, industry)
         self.pending += 1
         if self.pending >= _FLUSH_RECORDS:
             self.flush()

@@ -45,6 +45,22 @@ ROLE_SERIES: tuple[str, ...] = (
 TEAM_SERIES: tuple[str, ...] = ("mqls", "sqls", "opportunities", "wins", "new_mrr_usd", "stale", "no_capacity")
 """Per-team monthly flows, named ``<series>@<team>`` (only when the org has several teams)."""
 
+SOURCE_SERIES: tuple[str, ...] = (
+    "leads", "sqls", "wins", "new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mrr_usd", "customers",
+    "cost_usd",
+)
+"""Per-source monthly series, named ``<series>@source:<name>`` (only with several lead sources); the
+leads are named ``mqls`` for an inbound source and ``prospects`` for an outbound one."""
+
+GROUP_KPIS: tuple[str, ...] = tuple(k for k in KPI_NAMES if k not in ("headcount_end", "cac_usd"))
+"""KPIs also given per lead source (``<kpi>@source:<name>``, with several sources) and per segment
+(``<kpi>@segment:<name>``, with several segments). Headcount and CAC are the org's only: a rep's time
+is not split between sources or segments (per group, ``cost_usd`` is the leads' own cost)."""
+
+WARM_START_GROUP = "warm_start"
+"""The per-source breakdown's name for the warm start's pipeline and installed base (leads and
+accounts that came from no lead source of the run)."""
+
 
 def _month_index(t: np.ndarray, horizon_months: int) -> np.ndarray:
     """1-based month of each time, clipped into 1..horizon."""
@@ -143,15 +159,34 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     sql_t = leads["sql_t"][~np.isnan(leads["sql_t"])]
     series["sqls"] = _per_month(sql_t, None, h)
     series["wins"] = _per_month(leads["close_t"][leads["state"] == LeadState.WON], None, h)
-    mql_cost = scenario.inbound.cost_per_mql_usd if scenario.inbound is not None else 0.0
-    series["cost_usd"] = monthly_rep_cost(log, h) + series["mqls"] * mql_cost
+    series["cost_usd"] = monthly_rep_cost(log, h) + _lead_cost_per_month(log, scenario)
     for name in ("new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"):
         series[name][0] = np.nan
 
     series.update(role_series(log))
     if len(log.teams) > 1:
         series.update(team_series(log))
+    if len(scenario.sources) > 1:
+        series.update(source_series(log, scenario))
     return series
+
+
+def _lead_costs(scenario: Scenario) -> np.ndarray:
+    """Cost of one lead of each source, by source index (an MQL's or a prospect's)."""
+    return np.array([getattr(spec, "cost_per_mql_usd", 0.0) if spec.kind == "inbound"
+                     else getattr(spec, "cost_per_prospect_usd", 0.0) for spec in scenario.sources.values()] or [0.0])
+
+
+def _lead_cost_per_month(log: EventLog, scenario: Scenario) -> np.ndarray:
+    """Σ over the leads created in each month (warm start excluded) of their source's cost per lead."""
+    h = log.horizon_months
+    leads = log.lead_table()
+    costs = _lead_costs(scenario)
+    if not np.any(costs):
+        return np.zeros(h + 1)
+    index = leads["source_index"]
+    fresh = (leads["source"] != Source.WARM_START) & (index >= 0) & (index < len(costs))
+    return _per_month(leads["created_t"][fresh], costs[index[fresh]], h)
 
 
 def _level_arrays(log: EventLog) -> dict[str, np.ndarray]:
@@ -298,10 +333,200 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
         "cost_usd": cost,
         "cac_usd": cost / wins if wins else float("nan"),
     }
-    return {name: float(out[name]) for name in KPI_NAMES}
+    values = {name: float(out[name]) for name in KPI_NAMES}
+    if len(scenario.sources) > 1:
+        values.update(group_kpis(log, scenario, "source"))
+    if len(scenario.segments) > 1:
+        values.update(group_kpis(log, scenario, "segment"))
+    return values
 
 
 def lead_states(log: EventLog) -> dict[str, int]:
     """How many leads ended in each :class:`LeadState` (for funnels and conservation checks)."""
     state = log.lead_table()["state"]
     return {s.name.lower(): int(np.sum(state == s)) for s in LeadState}
+
+
+# --------------------------------------------------------------------------- breakdowns
+
+
+class Breakdown:
+    """How a replication's leads and accounts split into groups: its lead sources (``source``), or
+    its segments (``segment``).
+
+    ``names`` are the groups; ``lead_group`` gives each lead record's group and ``account_group``
+    each account event's (-1: none). By source, a lead's group is its ``source_index`` (the warm
+    start's pipeline, and accounts of its installed base, form the group ``warm_start`` when the
+    scenario has a warm start); an account's is that of the lead it was won from."""
+
+    def __init__(self, log: EventLog, scenario: Scenario, by: str) -> None:
+        leads = log.lead_table()
+        acc = log.account_table()
+        self.by = by
+        if by == "segment":
+            self.names = list(log.segments)
+            self.lead_group = leads["segment"].astype(np.int64)
+            self.account_group = acc["segment"].astype(np.int64)
+            self.kinds = [""] * len(self.names)
+            return
+        if by != "source":
+            raise ValueError(f"a breakdown is by 'source' or 'segment', not {by!r}")
+        self.names = list(scenario.sources)
+        self.kinds = [spec.kind for spec in scenario.sources.values()]
+        warm = scenario.warm_start.pipeline or scenario.warm_start.customers
+        if warm:
+            self.names.append(WARM_START_GROUP)
+            self.kinds.append("")
+        index = leads["source_index"].astype(np.int64)
+        self.lead_group = np.where(index < 0, len(self.names) - 1 if warm else -1, index)
+        # an account's source is its lead's: the won lead's record (installed accounts have none)
+        won = leads["state"] == LeadState.WON
+        ids, groups = leads["lead"][won], self.lead_group[won]
+        order = np.argsort(ids, kind="stable")
+        ids, groups = ids[order], groups[order]
+        lead_of = acc["lead"].astype(np.int64)
+        pos = np.clip(np.searchsorted(ids, lead_of), 0, max(len(ids) - 1, 0))
+        found = (pos < len(ids)) & (ids[pos] == lead_of) if len(ids) else np.zeros(len(lead_of), dtype=bool)
+        fallback = len(self.names) - 1 if warm else -1
+        self.account_group = np.where(found, groups[pos] if len(ids) else fallback, fallback).astype(np.int64)
+
+    def suffix(self, g: int) -> str:
+        return f"@{self.by}:{self.names[g]}"
+
+
+def _by_group_month(group: np.ndarray, t: np.ndarray, weights: np.ndarray | None, groups: int,
+                    horizon_months: int) -> np.ndarray:
+    """Sum of ``weights`` (or counts) per (group, month); month 0 stays 0. Items of group -1 are left out."""
+    out = np.zeros((groups, horizon_months + 1))
+    keep = group >= 0
+    if np.any(keep):
+        np.add.at(out, (group[keep], _month_index(t[keep], horizon_months)),
+                  1.0 if weights is None else weights[keep])
+    return out
+
+
+def _group_mrr_flows(log: EventLog, b: Breakdown) -> dict[str, np.ndarray]:
+    """Per group and month: installed, new, expansion and churned MRR, and account counts."""
+    h, g = log.horizon_months, len(b.names)
+    acc = log.account_table()
+    kind, group, t, mrr = acc["kind"], b.account_group, acc["t"], acc["mrr_usd"]
+
+    def flow(k: AccountEvent, count: bool = False) -> np.ndarray:
+        mask = kind == k
+        return _by_group_month(group[mask], t[mask], None if count else mrr[mask], g, h)
+
+    installed = np.zeros((g, h + 1))
+    installed_count = np.zeros((g, h + 1))
+    mask = (kind == AccountEvent.INSTALLED) & (group >= 0)
+    np.add.at(installed[:, 0], group[mask], mrr[mask])
+    np.add.at(installed_count[:, 0], group[mask], 1.0)
+    return {"installed": installed, "installed_count": installed_count, "new": flow(AccountEvent.NEW),
+            "expansion": flow(AccountEvent.EXPANSION), "churn": flow(AccountEvent.CHURN),
+            "new_count": flow(AccountEvent.NEW, count=True), "churn_count": flow(AccountEvent.CHURN, count=True)}
+
+
+def source_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
+    """The monthly series of :data:`SOURCE_SERIES` for each lead source (``<series>@source:<name>``)."""
+    b = Breakdown(log, scenario, "source")
+    h, g = log.horizon_months, len(b.names)
+    leads = log.lead_table()
+    group = b.lead_group
+    fresh = leads["source"] != Source.WARM_START
+    has_sql = ~np.isnan(leads["sql_t"])
+    won = leads["state"] == LeadState.WON
+    created = _by_group_month(group[fresh], leads["created_t"][fresh], None, g, h)
+    costs = np.append(_lead_costs(scenario), 0.0)[:g] if g else np.zeros(0)
+    money = _group_mrr_flows(log, b)
+    flows = {
+        "leads": created,
+        "sqls": _by_group_month(group[has_sql], leads["sql_t"][has_sql], None, g, h),
+        "wins": _by_group_month(group[won], leads["close_t"][won], None, g, h),
+        "new_mrr_usd": money["new"],
+        "expansion_mrr_usd": money["expansion"],
+        "churned_mrr_usd": money["churn"],
+        "cost_usd": created * np.pad(costs, (0, max(0, g - len(costs))))[:, None],
+    }
+    stocks = {
+        "mrr_usd": np.cumsum(money["installed"] + money["new"] + money["expansion"] - money["churn"], axis=1),
+        "customers": np.cumsum(money["installed_count"] + money["new_count"] - money["churn_count"], axis=1),
+    }
+    out: dict[str, np.ndarray] = {}
+    for k in range(g):
+        suffix = b.suffix(k)
+        for name in SOURCE_SERIES:
+            values = (flows[name] if name in flows else stocks[name])[k].copy()
+            if name in flows:
+                values[0] = np.nan
+            shown = name if name != "leads" else {"inbound": "mqls", "outbound": "prospects"}.get(b.kinds[k], "leads")
+            out[f"{shown}{suffix}"] = values
+    return out
+
+
+def group_kpis(log: EventLog, scenario: Scenario, by: str) -> dict[str, float]:
+    """The KPIs of :data:`GROUP_KPIS` for each group of a :class:`Breakdown` (``by``: ``source`` or
+    ``segment``), named ``<kpi>@<by>:<name>``; each is the org KPI's formula applied to the group's
+    leads and accounts only."""
+    b = Breakdown(log, scenario, by)
+    h, g = log.horizon_months, len(b.names)
+    if g == 0:
+        return {}
+    leads = log.lead_table()
+    group = b.lead_group
+    state = leads["state"]
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        keep = mask & (group >= 0)
+        return np.bincount(group[keep], minlength=g).astype(float)
+
+    def total(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+        keep = mask & (group >= 0)
+        return np.bincount(group[keep], weights=values[keep], minlength=g)
+
+    won = state == LeadState.WON
+    inbound = leads["source"] == Source.INBOUND
+    outbound = leads["source"] == Source.OUTBOUND
+    fresh = leads["source"] != Source.WARM_START
+    wins, losses = count(won), count(state == LeadState.LOST_DEAL)
+    cycle = np.where(won, leads["close_t"] - leads["sql_t"], 0.0)
+    touched = inbound & ~np.isnan(leads["first_touch_t"])
+    speed = (leads["first_touch_t"] - leads["created_t"]) * HOURS_PER_DAY
+    money = _group_mrr_flows(log, b)
+    mrr = np.cumsum(money["installed"] + money["new"] + money["expansion"] - money["churn"], axis=1)
+    if by == "source":
+        costs = np.pad(_lead_costs(scenario), (0, g))[:g]
+        lead_cost = count(fresh) * costs
+    else:
+        per_lead = _lead_costs(scenario)[np.clip(leads["source_index"], 0, None)]
+        lead_cost = total(fresh & (leads["source_index"] >= 0), per_lead)
+    customers = (money["installed_count"][:, 0] + money["new_count"].sum(axis=1) - money["churn_count"].sum(axis=1))
+    columns = {
+        "revenue_first_year_usd": mrr[:, 1:min(12, h) + 1].sum(axis=1),
+        "exit_arr_usd": 12.0 * mrr[:, h],
+        "mrr_end_usd": mrr[:, h],
+        "new_mrr_usd": money["new"].sum(axis=1),
+        "expansion_mrr_usd": money["expansion"].sum(axis=1),
+        "churned_mrr_usd": money["churn"].sum(axis=1),
+        "mqls": count(inbound),
+        "prospects": count(outbound),
+        "dials": total(np.ones(len(state), dtype=bool), leads["dials"].astype(float)),
+        "connects": count(~np.isnan(leads["connect_t"])),
+        "sqls": count(~np.isnan(leads["sql_t"])),
+        "opportunities": count(~np.isnan(leads["opportunity_t"])),
+        "wins": wins,
+        "losses": losses,
+        "customers_end": customers,
+        "cost_usd": lead_cost,
+    }
+    out: dict[str, float] = {}
+    for k in range(g):
+        suffix = b.suffix(k)
+        mine = group == k
+        cycles = cycle[mine & won]
+        speeds = speed[mine & touched]
+        values = {name: float(column[k]) for name, column in columns.items()}
+        values["win_rate"] = wins[k] / (wins[k] + losses[k]) if wins[k] + losses[k] else float("nan")
+        values["sales_cycle_days_mean"] = float(np.mean(cycles)) if cycles.size else float("nan")
+        values["speed_to_lead_hours_median"] = float(np.median(speeds)) if speeds.size else float("nan")
+        for name in GROUP_KPIS:
+            out[f"{name}{suffix}"] = values[name]
+    return out

@@ -361,7 +361,7 @@ def test_held_leads_are_exactly_those_held_and_not_yet_released(ops: list[tuple[
 
 def _record(i: int, t: float) -> tuple:
     nan = float("nan")
-    return (i, i % 2, i % 3, t, t + 0.5, nan, nan, nan, nan, nan, t + 1.0, 5, 7, 2000.0 * (i % 2),
+    return (i, i % 2, i % 2 - 1, i % 3, t, t + 0.5, nan, nan, nan, nan, nan, t + 1.0, 5, 7, 2000.0 * (i % 2),
             i % 11, -1, 0, -1, i % 4, i % 5)
 
 
@@ -383,7 +383,7 @@ def test_records_read_back_as_appended_across_growth() -> None:
         for a, b in zip(got, want, strict=True):
             assert a == b or (math.isnan(a) and math.isnan(b))
     # NaN comes back as the shared constant, so equal records compare equal as tuples
-    assert back[0][5] is NAN and back == list(records) and records == back
+    assert back[0][6] is NAN and back == list(records) and records == back
     table = records.columns()
     assert list(table) == list(LEAD_FIELDS)
     assert all(table[name].dtype == dtype for name, dtype in zip(LEAD_FIELDS, LEAD_DTYPES, strict=True))
@@ -396,12 +396,12 @@ def test_a_lead_writes_the_record_its_fields_make() -> None:
     from sim.model.leads import Lead
 
     lead = Lead()
-    lead.id, lead.source, lead.segment, lead.region, lead.industry = 41, 1, 2, 3, 4
+    lead.id, lead.source, lead.source_index, lead.segment, lead.region, lead.industry = 41, 1, 1, 2, 3, 4
     lead.created_t, lead.connect_t, lead.sql_t, lead.dials_done, lead.dev_rep = 1.5, 2.5, 2.5, 9, 17
     by_lead, by_tuple = LeadRecords(), LeadRecords()
     lead.record_to(by_lead, 30.0, int(LeadState.WON), close_t=30.0, mrr_usd=2500.0)
     nan = float("nan")
-    by_tuple.append((41, 1, 2, 1.5, nan, 2.5, 2.5, nan, nan, 30.0, 30.0, int(LeadState.WON), 9, 2500.0,
+    by_tuple.append((41, 1, 1, 2, 1.5, nan, 2.5, 2.5, nan, nan, 30.0, 30.0, int(LeadState.WON), 9, 2500.0,
                      17, -1, -1, -1, 3, 4))
     assert list(by_lead) == list(by_tuple)
     assert _stored_bytes(by_lead) == _stored_bytes(by_tuple)

@@ -39,7 +39,7 @@ def make_lead(lead_id: int, created_t: float = 0.0, *, dials: int = 1, u_qualify
               segment_index: int = 0) -> Lead:
     """An inbound lead with the given latent draws (the meeting gaps are constant in these tests)."""
     lead = Lead()
-    lead.id, lead.index, lead.source, lead.segment = lead_id, lead_id, 0, segment_index
+    lead.id, lead.index, lead.source, lead.source_index, lead.segment = lead_id, lead_id, 0, 0, segment_index
     lead.region, lead.industry = 0, 0
     lead.created_t = created_t
     lead.response_days = 0.0

@@ -57,13 +57,14 @@ def test_the_derived_layouts_follow_the_declaration() -> None:
 
 
 def test_the_record_is_the_one_of_the_golden_outputs() -> None:
-    """The records stay bit-identical: same columns, order and types as before the declaration."""
+    """The records stay bit-identical: same columns, order and types as before the declaration (and
+    the lead source's index, added with lead sources)."""
     assert LEAD_FIELDS == (
-        "lead", "source", "segment", "created_t", "first_touch_t", "connect_t", "sql_t",
+        "lead", "source", "source_index", "segment", "created_t", "first_touch_t", "connect_t", "sql_t",
         "handoff_t", "opportunity_t", "close_t", "end_t", "state", "dials", "mrr_usd",
         "dev_rep", "closer_rep", "dev_team", "closer_team", "region", "industry",
     )
-    assert LEAD_STRUCT.format == "<qbhddddddddbidiihhhh"
+    assert LEAD_STRUCT.format == "<qbhhddddddddbidiihhhh"
 
 
 def test_the_declaration_is_one_the_generator_accepts() -> None:
@@ -283,10 +284,11 @@ def test_adding_a_field_takes_one_line_and_a_regeneration(tmp_path: Path) -> Non
         "from sim.eventlog import LEAD_FIELDS, LEAD_STRUCT, LeadRecords\n"
         "from sim.model.leads import Lead\n"
         "assert LEAD_FIELDS.index('demo_t') == LEAD_FIELDS.index('opportunity_t') + 1\n"
-        "assert LEAD_STRUCT.size == 112\n"
+        "assert LEAD_STRUCT.size == 114\n"
         "lead, records = Lead(), LeadRecords()\n"
         "assert math.isnan(lead.demo_t)\n"
-        "lead.id, lead.source, lead.segment, lead.region, lead.industry, lead.created_t = 7, 1, 0, 0, 0, 1.0\n"
+        "lead.id, lead.source, lead.source_index, lead.segment, lead.region, lead.industry, lead.created_t = "
+        "7, 1, 0, 0, 0, 0, 1.0\n"
         "lead.record_to(records, 3.0, 1)\n"
         "lead.demo_t = 2.5\n"
         "lead.record_to(records, 4.0, 5, close_t=4.0)\n"

@@ -45,8 +45,9 @@ def lead(lead_id: int, source: Source, created: float, first_touch: float, conne
          handoff: float, opportunity: float, close: float, end: float, state: LeadState, dials: int,
          mrr: float = 0.0, dev_rep: int = 0, closer_rep: int = -1) -> tuple:
     """A lead record in ``LEAD_FIELDS`` order (segment, teams, region and industry 0)."""
-    record = (lead_id, int(source), 0, created, first_touch, connect, sql, handoff, opportunity, close, end,
-              int(state), dials, mrr, dev_rep, closer_rep, 0, 0 if closer_rep >= 0 else -1, 0, 0)
+    source_index = 0 if source == Source.INBOUND else 1
+    record = (lead_id, int(source), source_index, 0, created, first_touch, connect, sql, handoff, opportunity, close,
+              end, int(state), dials, mrr, dev_rep, closer_rep, 0, 0 if closer_rep >= 0 else -1, 0, 0)
     assert len(record) == len(LEAD_FIELDS)
     return record
 

@@ -50,7 +50,9 @@ def test_runs_without_failures(shipped) -> None:
     _, result = shipped
     assert result.failures == []
     assert result.kpis["rep"].tolist() == list(range(REPS))
-    assert list(result.kpis.columns) == ["rep", *KPI_NAMES]
+    assert list(result.kpis.columns)[:len(KPI_NAMES) + 1] == ["rep", *KPI_NAMES]
+    extra = list(result.kpis.columns)[len(KPI_NAMES) + 1:]  # per source and per segment, where several
+    assert all("@source:" in name or "@segment:" in name for name in extra)
     assert result.scenario.horizon_months == HORIZON
 
 

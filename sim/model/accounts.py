@@ -14,6 +14,8 @@ scenario.
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 import simpy
 
@@ -25,6 +27,8 @@ from sim.rng import Streams
 from sim.scenario import SegmentSpec
 from sim.workcalendar import DAYS_PER_MONTH
 
+_WARM: Final = int(Source.WARM_START)
+
 
 class Accounts:
     """The customers of one replication and the pools of the role that manages accounts.
@@ -35,8 +39,13 @@ class Accounts:
     signing (its POD's owners, or the pooled team).
     """
 
-    def __init__(self, env: simpy.Environment, log: EventLog, streams: Streams, segments: list[SegmentSpec]) -> None:
+    def __init__(self, env: simpy.Environment, log: EventLog, streams: Streams, segments: list[SegmentSpec],
+                 source_keys: list[int] | None = None) -> None:
         self.env = env
+        self.source_keys: list[int] = [int(Source.INBOUND), int(Source.OUTBOUND)] if source_keys is None \
+            else list(source_keys)
+        """Per lead source (by index), the key of its accounts in the account streams; a warm-start
+        account's key is ``Source.WARM_START``."""
         self.log = log
         self.streams = streams
         self.segments = segments
@@ -48,6 +57,7 @@ class Accounts:
         self.mrr: list[float] = []
         self.lead_index = np.zeros(64, dtype=np.int64)
         self.source = np.zeros(64, dtype=np.int64)
+        """Per account, the key of its lead's source in the account streams (``source_keys``)."""
         self.segment = np.zeros(64, dtype=np.int64)
         self.won_t = np.zeros(64)
         self.budget = np.zeros(64)
@@ -161,7 +171,7 @@ class Accounts:
         self.lead_ids.append(lead.id)
         self.mrr.append(lead.mrr_usd)
         self.lead_index[account] = lead.index
-        self.source[account] = lead.source
+        self.source[account] = _WARM if lead.source == _WARM else self.source_keys[lead.source_index]
         self.segment[account] = lead.segment
         self.won_t[account] = t if signed_t is None else signed_t
         self.budget[account] = lead.churn_budget
@@ -256,13 +266,13 @@ class Accounts:
         lead_index = self.lead_index[idx]
         u_event = np.empty(idx.size)
         u_size = np.empty(idx.size)
-        for src in (Source.INBOUND, Source.OUTBOUND, Source.WARM_START):
-            mask = source == int(src)
+        for src in dict.fromkeys((*self.source_keys, _WARM)):
+            mask = source == src
             if not mask.any():
                 continue
             size = int(lead_index[mask].max()) + 1
-            u_event[mask] = self.streams.fresh("accounts.expansion", int(src), month).random(size)[lead_index[mask]]
-            u_size[mask] = self.streams.fresh("accounts.expansion_size", int(src), month).random(size)[lead_index[mask]]
+            u_event[mask] = self.streams.fresh("accounts.expansion", src, month).random(size)[lead_index[mask]]
+            u_size[mask] = self.streams.fresh("accounts.expansion_size", src, month).random(size)[lead_index[mask]]
         expands = u_event < self._exp_p[seg]
         for j in np.flatnonzero(expands):
             account = int(idx[j])

@@ -12,6 +12,13 @@ speed-to-lead policy that serves fresh leads while they are still worth calling)
 dropped as *stale* when untouched after ``max_wait_days``. Outbound reps fill free slots from their monthly
 prospect list. Reached leads qualify against their latent uniforms: inbound odds fall with
 the first-touch delay (:mod:`sim.model.speed_to_lead`).
+
+A desk may serve several lead sources (``lead_sources.<name>.worked_by`` naming the same role):
+each inbound source has its own queue, and each outbound source its own list per rep. A free slot
+takes, in this order: a lead handed back by a leaving rep; the inbound queues in the order the
+sources are listed in the scenario (the first non-empty one; strict priority — a queue waits while
+an earlier one has leads); then the reps' prospect lists in the same order. Each source keeps its
+own conversions, speed-to-lead profile, waiting limit and cadence (``max_attempts``).
 """
 
 from __future__ import annotations
@@ -46,8 +53,33 @@ _OUTBOUND: Final[i16] = int(Source.OUTBOUND)
 would be converted at every comparison)."""
 
 
+class SourceWork:
+    """What a development desk knows of one lead source it serves: read from the source's spec once
+    (a pydantic model's attributes are dictionary lookups), and the source's queue (inbound) or its
+    place in each rep's prospect lists (outbound)."""
+
+    def __init__(self, index: int, inbound: bool, max_attempts: int) -> None:
+        self.index = index
+        self.inbound = inbound
+        self.max_attempts = max_attempts
+        self.queue: deque[Lead] = deque()
+        self.qualify_probability = 0.0
+        self.max_wait_days = math.inf
+        self.newest_first = False
+        self.speed: SpeedToLead | None = None
+        self.instant_response = True
+        """Inbound leads are ready for a first touch as soon as they arrive (``response_minutes`` 0)."""
+        self.lead_probability = 0.0
+        self.sql_probability = 0.0
+        self.prospects_per_rep_month = 0.0
+        self.factory: LeadFactory | None = None
+        self.view: MarketView | None = None
+        self.list_slot = -1
+        """Outbound: this source's place in each rep's ``prospects`` (prospects left this month)."""
+
+
 class DevelopmentDesk:
-    """The work of one development role: an inbound queue and/or an outbound list.
+    """The work of one development role: inbound queues and/or outbound lists.
 
     Parameters
     ----------
@@ -72,50 +104,64 @@ class DevelopmentDesk:
         self.cadence = cadence
         self.max_attempts = cadence.max_attempts
         self.on_sql = on_sql
-        self.queue: deque[Lead] = deque()
-        self.inbound: InboundSpec | None = None
-        self.speed: SpeedToLead | None = None
-        self.outbound: OutboundSpec | None = None
-        self.prospects: LeadFactory | None = None
-        self.view: MarketView | None = None
+        self.sources: list[SourceWork | None] = []
+        """The sources this desk serves, by source index (None: a source it does not serve)."""
+        self.inbound_works: list[SourceWork] = []
+        """The inbound sources served, in priority order (their queues)."""
+        self.outbound_works: list[SourceWork] = []
+        """The outbound sources served, in priority order (the reps' prospect lists)."""
+        self.prospecting = False
+        """Whether the desk has any prospect list (then a free slot can always look for work)."""
+        self.waiting = 0
+        """MQLs waiting in all the inbound queues together."""
         self.orphans: deque[Lead] = deque()
-        self.newest_first = False
         self.free = rep_heap()
         """Reps with a free slot, most free share first."""
         self._finish_step: Callable[[Lead, Rep, int], None] = self._finish
         """``_finish`` bound once: the timeline gets the same object for every lead."""
-        self._instant_response = True
-        """Inbound leads are ready for a first touch as soon as they arrive (``response_minutes`` 0)."""
-        self._qualify_probability = 0.0
-        self._max_wait_days = math.inf
-        self._lead_probability = 0.0
-        self._sql_probability = 0.0
-        """The odds and limits of the inbound and outbound specs, read once (the specs are pydantic
-        models, whose attributes are dictionary lookups)."""
         pool.desk = self
 
-    def serve_inbound(self, spec: InboundSpec) -> None:
-        self.inbound = spec
-        self._qualify_probability = spec.qualify_probability
-        self._max_wait_days = spec.max_wait_days
-        self.newest_first = spec.queue_order == "newest_first"
-        self.speed = SpeedToLead.from_spec(spec.speed_to_lead.profile, spec.speed_to_lead.points)
-        response = spec.response_minutes
-        self._instant_response = isinstance(response, Constant) and response.value <= 0.0
+    def _work(self, index: int, inbound: bool, max_attempts: int | None) -> SourceWork:
+        while len(self.sources) <= index:
+            self.sources.append(None)
+        work = SourceWork(index, inbound, self.max_attempts if max_attempts is None else max_attempts)
+        self.sources[index] = work
+        return work
 
-    def serve_outbound(self, spec: OutboundSpec, factory: LeadFactory, view: MarketView | None = None) -> None:
-        """Prospect from ``factory``'s lists, within ``view``'s market slice (default: all)."""
-        self.outbound = spec
-        self._lead_probability = spec.lead_probability
-        self._sql_probability = spec.sql_probability
-        self.prospects = factory
-        self.view = view
+    def serve_inbound(self, spec: InboundSpec, index: int = 0) -> None:
+        """Work the inbound source ``index`` (its MQLs arrive with :meth:`arrive`)."""
+        work = self._work(index, True, spec.max_attempts)
+        work.qualify_probability = spec.qualify_probability
+        work.max_wait_days = spec.max_wait_days
+        work.newest_first = spec.queue_order == "newest_first"
+        work.speed = SpeedToLead.from_spec(spec.speed_to_lead.profile, spec.speed_to_lead.points)
+        response = spec.response_minutes
+        work.instant_response = isinstance(response, Constant) and response.value <= 0.0
+        self.inbound_works.append(work)
+
+    def serve_outbound(self, spec: OutboundSpec, factory: LeadFactory, view: MarketView | None = None,
+                       index: int = 1) -> None:
+        """Prospect from ``factory``'s lists (source ``index``), within ``view``'s market slice (default: all)."""
+        work = self._work(index, False, spec.max_attempts)
+        work.lead_probability = spec.lead_probability
+        work.sql_probability = spec.sql_probability
+        work.prospects_per_rep_month = spec.prospects_per_rep_month
+        work.factory = factory
+        work.view = view
+        work.list_slot = len(self.outbound_works)
+        self.outbound_works.append(work)
+        self.prospecting = True
+
+    @property
+    def queue(self) -> list[Lead]:
+        """Every waiting MQL, queue by queue in priority order (for tests and reports)."""
+        return [lead for work in self.inbound_works for lead in work.queue]
 
     # ------------------------------------------------------------------ routing questions
 
     def has_free_slot(self) -> bool:
         """Whether a rep could start on a new lead now."""
-        return not self.queue and self.free.best() is not None
+        return self.waiting == 0 and self.free.best() is not None
 
     def free_share(self) -> float:
         """Free slots as a share of all slots (0 with nobody staffed), minus the queue.
@@ -124,8 +170,8 @@ class DevelopmentDesk:
         constant time, where summing over the reps made routing cost grow with the org."""
         capacity = self.pool.capacity.value
         if capacity <= 0:
-            return -math.inf if self.queue else 0.0
-        return (capacity - self.pool.busy.value - len(self.queue)) / capacity
+            return -math.inf if self.waiting else 0.0
+        return (capacity - self.pool.busy.value - self.waiting) / capacity
 
     # ------------------------------------------------------------------ capacity
 
@@ -152,9 +198,10 @@ class DevelopmentDesk:
 
     def rep_joined(self, rep: Rep) -> None:
         self._set_slots(rep)
-        if self.outbound is not None:
+        if self.prospecting:
             month_left = 1.0 - (self.timeline.now / DAYS_PER_MONTH) % 1.0
-            rep.prospects_left = self.outbound.prospects_per_rep_month * rep.productivity * month_left
+            rep.prospects = [work.prospects_per_rep_month * rep.productivity * month_left
+                             for work in self.outbound_works]
         self.fill()
 
     def productivity_changed(self, rep: Rep) -> None:
@@ -185,50 +232,64 @@ class DevelopmentDesk:
 
     def new_month(self) -> None:
         """Refresh every rep's prospect list and put idle slots back to work."""
-        if self.outbound is not None:
+        if self.prospecting:
             for rep in self.pool.reps:
-                rep.prospects_left = self.outbound.prospects_per_rep_month * rep.productivity
+                rep.prospects = [work.prospects_per_rep_month * rep.productivity for work in self.outbound_works]
         self.fill()
 
     # ------------------------------------------------------------------ flow
 
     def arrive(self, lead: Lead) -> None:
-        """An inbound MQL enters the queue (and is started at once if a slot is free)."""
+        """An inbound MQL enters its source's queue (and is started at once if a slot is free)."""
         lead.dev_team = self.pool.team
-        queue = self.queue
-        if not queue and not self.orphans and self.prospects is None:
+        if self.waiting == 0 and not self.orphans and not self.prospecting:
             # The usual case, as fill() would do it: the lead goes straight to the best free slot.
             rep = self.free.best()
             if rep is not None:
                 self._start(rep, lead)
                 return
-        queue.append(lead)
-        if len(queue) == 1:  # a longer queue means every slot is busy: nothing to start
+        work = self.sources[lead.source_index]
+        assert work is not None
+        work.queue.append(lead)
+        self.waiting += 1
+        if self.waiting == 1:  # more waiting means every slot is busy: nothing to start
             self.fill()
 
-    def _drop_stale(self, now: float) -> None:
-        """Drop untouched MQLs older than ``max_wait_days`` from the old end of the queue."""
-        queue = self.queue
-        max_wait = self._max_wait_days
+    def _drop_stale(self, work: SourceWork, now: float) -> None:
+        """Drop untouched MQLs older than the source's ``max_wait_days`` from the old end of its queue."""
+        queue = work.queue
+        max_wait = work.max_wait_days
         while queue and math.isnan(queue[0].first_touch_t) and now - queue[0].created_t > max_wait:
             lead = queue.popleft()
+            self.waiting -= 1
             lead.record_to(self.log.leads, lead.created_t + max_wait, _STALE)
 
     def _next_item(self, rep: Rep) -> Lead | None:
         """The next lead for a free slot: leads handed back by a leaving rep first (already in
-        their cadence), then the MQL queue (oldest or newest first), then a new prospect."""
-        queue, now = self.queue, self.timeline.now
+        their cadence), then the MQL queues in priority order (each oldest or newest first), then a
+        new prospect from the rep's lists in priority order."""
+        now = self.timeline.now
         if self.orphans:
             return self.orphans.popleft()
-        if queue:
-            self._drop_stale(now)
-            if queue:
-                return queue.pop() if self.newest_first else queue.popleft()
-        if self.prospects is not None and rep.prospects_left >= 1.0:
-            rep.prospects_left -= 1.0
-            lead = self.prospects.create(now, self.view)
-            lead.dev_team = self.pool.team
-            return lead
+        if self.waiting:
+            for work in self.inbound_works:
+                queue = work.queue
+                if queue:
+                    self._drop_stale(work, now)
+                    if queue:
+                        self.waiting -= 1
+                        return queue.pop() if work.newest_first else queue.popleft()
+        if self.prospecting:
+            lists = rep.prospects
+            for work in self.outbound_works:
+                slot = work.list_slot
+                if lists[slot] >= 1.0:
+                    lists[slot] -= 1.0
+                    factory = work.factory
+                    assert factory is not None
+                    lead = factory.create(now, work.view)
+                    lead.dev_team = self.pool.team
+                    return lead
         return None
 
     def fill(self) -> None:
@@ -241,16 +302,18 @@ class DevelopmentDesk:
             if lead is None:
                 return
             self._start(best, lead)
-            if not self.queue and not self.orphans and self.prospects is None:
+            if self.waiting == 0 and not self.orphans and not self.prospecting:
                 return  # nothing left to hand out
 
     def _start(self, rep: Rep, lead: Lead) -> None:
         """Give ``lead`` one of ``rep``'s free slots now; schedule the end of its cadence."""
         timeline, cal = self.timeline, self.calendar
         now = timeline.now
+        work = self.sources[lead.source_index]
+        assert work is not None
         if math.isnan(lead.first_touch_t):  # not touched yet: this is its first touch
             touch_t = now
-            if lead.source == _INBOUND and not self._instant_response:
+            if lead.source == _INBOUND and not work.instant_response:
                 ready = lead.created_t + lead.response_days  # drawn with the lead (inbound.response_minutes)
                 if ready > now:
                     touch_t = ready
@@ -262,8 +325,8 @@ class DevelopmentDesk:
         lead.w_start = w_now
         dial_days = lead.dial_days = rep.dial_days
         attempts: int = lead.dials_needed
-        if attempts > self.max_attempts:
-            attempts = self.max_attempts
+        if attempts > work.max_attempts:
+            attempts = work.max_attempts
         remaining: int = attempts - lead.dials_done
         t_end = cal.from_work(w_now + (remaining if remaining > 1 else 1) * dial_days)
         rep.load += 1
@@ -281,21 +344,23 @@ class DevelopmentDesk:
         release(rep.leads, lead)
         self.pool.busy.add(now, -1)
         self._touch(rep)
-        max_attempts = self.max_attempts
+        work = self.sources[lead.source_index]
+        assert work is not None
+        max_attempts = work.max_attempts
         if lead.dials_needed > max_attempts:
             lead.dials_done = max_attempts
             lead.record_to(self.log.leads, now, _UNREACHABLE)
         else:
             lead.dials_done = lead.dials_needed
             lead.connect_t = now
-            if self._qualifies(lead, rep):
+            if self._qualifies(lead, rep, work):
                 lead.sql_t = now
                 self.on_sql(lead)
             else:
                 lead.record_to(self.log.leads, now, _NOT_A_FIT)
         # After fill(), either no rep has a free slot or there is no work: only this rep's
         # freed slot can take the next item.
-        if self.queue or self.orphans or self.prospects is not None:
+        if self.waiting or self.orphans or self.prospecting:
             nxt = self._next_item(rep) if rep.capacity - rep.load >= 1 else None
             if nxt is not None:
                 self._start(rep, nxt)
@@ -307,30 +372,31 @@ class DevelopmentDesk:
         done = math.floor((w_now - lead.w_start) / lead.dial_days + 1e-9) + 1  # first dial at the first touch
         if w_now <= lead.w_start:
             done = 0
-        cap = min(lead.dials_needed, self.max_attempts) - lead.dials_done
+        work = self.sources[lead.source_index]
+        max_attempts = work.max_attempts if work is not None else self.max_attempts
+        cap = min(lead.dials_needed, max_attempts) - lead.dials_done
         lead.dials_done += max(0, min(done, cap))
 
-    def _qualifies(self, lead: Lead, rep: Rep) -> bool:
-        """Whether a reached lead becomes an SQL, against its latent uniforms: inbound odds fall
-        with the first-touch delay; the rep's conversion multiplier (intern yield, outsourcing,
-        ramp) scales the odds of the final step."""
+    def _qualifies(self, lead: Lead, rep: Rep, work: SourceWork) -> bool:
+        """Whether a reached lead becomes an SQL, against its latent uniforms and its source's odds:
+        inbound odds fall with the first-touch delay; the rep's conversion multiplier (intern yield,
+        outsourcing, ramp) scales the odds of the final step."""
         m = rep.conversion_multiplier()
         if lead.source != _OUTBOUND:  # inbound (and warm-start) leads
-            speed = self.speed
-            assert self.inbound is not None and speed is not None
-            p = self._qualify_probability
+            speed = work.speed
+            assert speed is not None
+            p = work.qualify_probability
             if speed.points:  # a decay profile: the odds fall with the first-touch delay
                 p = speed.qualify_probability(p, (lead.first_touch_t - lead.created_t) * HOURS_PER_DAY)
             return lead.u_qualify < (p if m == 1.0 else scale_odds(p, m))
-        assert self.outbound is not None
-        p_sql = self._sql_probability
-        return lead.u_qualify < self._lead_probability and lead.u_sql < (
+        p_sql = work.sql_probability
+        return lead.u_qualify < work.lead_probability and lead.u_sql < (
             p_sql if m == 1.0 else scale_odds(p_sql, m))
 
     # ------------------------------------------------------------------ end of run
 
     def backlog(self) -> int:
-        return len(self.queue) + len(self.orphans)
+        return self.waiting + len(self.orphans)
 
     def finalize(self, t_end: float) -> None:
         """Write records of leads still in this desk at the horizon."""
@@ -342,11 +408,14 @@ class DevelopmentDesk:
                     lead.first_touch_t = math.nan
                 lead.record_to(self.log.leads, t_end, LeadState.OPEN)
             rep.leads.clear()
-        max_wait = self._max_wait_days
         for lead in (*self.queue, *self.orphans):
+            work = self.sources[lead.source_index]
+            max_wait = work.max_wait_days if work is not None else math.inf
             if math.isnan(lead.first_touch_t) and t_end - lead.created_t > max_wait:
                 lead.record_to(self.log.leads, lead.created_t + max_wait, LeadState.STALE)
             else:
                 lead.record_to(self.log.leads, t_end, LeadState.OPEN)
-        self.queue.clear()
+        for work in self.inbound_works:
+            work.queue.clear()
+        self.waiting = 0
         self.orphans.clear()

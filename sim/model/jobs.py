@@ -23,6 +23,7 @@ from sim.model.closing import ClosingDesk
 from sim.model.development import DevelopmentDesk
 from sim.model.time_split import Facet, SharedTimeDesk
 from sim.model.workforce import RolePool
+from sim.scenario import InboundSpec
 from sim.scenario.jobs import Desk, Job
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,17 +32,22 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def build_development(world: World, pool: RolePool, team: Team, jobs: tuple[Job, ...]) -> DevelopmentDesk:
-    """MDR/SDR work: the inbound queue (``work_inbound``) and/or the prospect list (``prospect``)."""
+    """MDR/SDR work: the inbound queues (``work_inbound``) and/or the prospect lists (``prospect``) of
+    every lead source the role works, in the order of the scenario's sources (their priority)."""
     scenario = world.scenario
     closes_own = Job.CLOSE in scenario.jobs_of(pool.name)
     desk = DevelopmentDesk(world.env, world.calendar, world.log, pool, scenario.contact,
                            world.own_sql_step(pool.name) if closes_own else world.sql_step)
-    if Job.WORK_INBOUND in jobs and scenario.inbound is not None:
-        desk.serve_inbound(scenario.inbound)
-    if Job.PROSPECT in jobs and scenario.outbound is not None and world.prospects is not None:
-        pod = scenario.org.pods.get(team.name) if team.is_pod else None
-        view = world.prospects.slice_view(pod.segments, pod.regions, pod.industries) if pod else None
-        desk.serve_outbound(scenario.outbound, world.prospects, view)
+    pod = scenario.org.pods.get(team.name) if team.is_pod else None
+    for index, (_, spec) in enumerate(world.sources):
+        if spec.worked_by != pool.name:
+            continue
+        if isinstance(spec, InboundSpec):
+            desk.serve_inbound(spec, index)
+        else:
+            factory = world.factories[index]
+            view = factory.slice_view(pod.segments, pod.regions, pod.industries) if pod else None
+            desk.serve_outbound(spec, factory, view, index)
     return desk
 
 

@@ -148,6 +148,9 @@ class Lead:
     slot: i32
     """Where the lead is in the list that holds it (:func:`hold`)."""
     source: i16
+    """The kind of the lead's source (:class:`~sim.eventlog.Source`: inbound, outbound, warm start)."""
+    source_index: i16
+    """Which lead source (index into :attr:`sim.scenario.Scenario.sources`; -1: the warm start's pipeline)."""
     segment: i16
     region: i16
     industry: i16
@@ -188,9 +191,9 @@ class Lead:
         (:meth:`~sim.eventlog.LeadRecords.add`: no tuple in between, and in the compiled build no
         Python object either)."""
         records.add(
-            self.id, self.source, self.segment, self.created_t, self.first_touch_t, self.connect_t, self.sql_t,
-            self.handoff_t, self.opportunity_t, close_t, end_t, state, self.dials_done, mrr_usd, self.dev_rep,
-            self.closer_rep, self.dev_team, self.closer_team, self.region, self.industry,
+            self.id, self.source, self.source_index, self.segment, self.created_t, self.first_touch_t, self.connect_t,
+            self.sql_t, self.handoff_t, self.opportunity_t, close_t, end_t, state, self.dials_done, mrr_usd,
+            self.dev_rep, self.closer_rep, self.dev_team, self.closer_team, self.region, self.industry,
         )
     # --- end generated ---
 
@@ -210,6 +213,11 @@ class LeadFactory:
         Dials a lead of this source needs before it is reached.
     id_offset : int
         Lead ids of this source start here (ids are unique across sources).
+    source_index : int
+        The lead source's place in :attr:`sim.scenario.Scenario.sources` (-1: the warm start).
+    prefix : str, optional
+        The streams' names start with it (``<prefix>.segment``, ...): the source's name (default:
+        ``inbound``, ``outbound`` or ``warm`` by ``source``).
     """
 
     def __init__(
@@ -221,11 +229,15 @@ class LeadFactory:
         dials_to_connect: DistributionBase,
         id_offset: int,
         response_minutes: DistributionBase | None = None,
+        source_index: int = -1,
+        prefix: str | None = None,
     ) -> None:
         self.scenario = scenario
         self.response_minutes = response_minutes
         self.source = int(source)
-        self.prefix = {Source.INBOUND: "inbound", Source.OUTBOUND: "outbound"}.get(Source(source), "warm")
+        self.source_index = source_index
+        self.prefix = prefix if prefix is not None else {
+            Source.INBOUND: "inbound", Source.OUTBOUND: "outbound"}.get(Source(source), "warm")
         self.streams = streams
         self.segments = [scenario.segments[name] for name in scenario.segments]
         self.segment_mix = segment_mix
@@ -362,6 +374,7 @@ class LeadFactory:
         lead.id = self.id_offset + self.created
         lead.index = self.created
         lead.source = self.source
+        lead.source_index = self.source_index
         lead.segment = seg
         lead.region = region
         lead.industry = industry

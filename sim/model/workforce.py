@@ -42,7 +42,7 @@ class Rep:
 
     __slots__ = (
         "active", "capacity", "conversion", "dial_days", "exit_t", "heap_entry", "hire_t", "id", "items", "kind",
-        "leads", "load", "pool", "price_per_sql", "productivity", "prospects_left", "ramp", "ramp_level",
+        "leads", "load", "pool", "price_per_sql", "productivity", "prospects", "ramp", "ramp_level",
         "seat", "tenure0_months",
     )
 
@@ -70,7 +70,8 @@ class Rep:
         """The leads a development rep is working or the opportunities a closer holds, in no
         particular order (:func:`~sim.model.leads.hold` and :func:`~sim.model.leads.release`)."""
         self.dial_days = 0.0
-        self.prospects_left = 0.0
+        self.prospects: list[float] = []
+        """A development rep's prospects left this month, one entry per outbound source of its desk."""
         self.heap_entry: Any = None
         """This rep's live entry in its desk's :class:`~sim.model.engine.repheap.RepHeap` (None: not in it)."""
 

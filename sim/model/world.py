@@ -26,13 +26,38 @@ from sim.model.leads import Lead, LeadFactory, poisson_arrival_times
 from sim.model.routing import Router, Team, team_layout
 from sim.model.workforce import RolePool, Workforce
 from sim.rng import Streams
-from sim.scenario import Scenario
+from sim.scenario import InboundSpec, OutboundSpec, Scenario
 from sim.workcalendar import DAYS_PER_MONTH, WorkCalendar
 
 OUTBOUND_ID_OFFSET = 1_000_000_000
 """Outbound prospects are numbered from here, inbound MQLs from zero."""
 WARM_ID_OFFSET = 2_000_000_000
 """Pipeline and customers of a warm start are numbered from here."""
+ID_BLOCK = 1_000_000_000
+"""Lead sources other than the ``inbound`` and ``outbound`` shorthands number their leads from
+(3 + their place among them) × this."""
+
+WARM_ACCOUNT_KEY = int(Source.WARM_START)
+"""The warm start's key in the account streams (``accounts.expansion``, ...)."""
+
+
+def source_identity(name: str, others_before: int) -> tuple[str, int, int]:
+    """(stream prefix, first lead id, account-stream key) of the lead source ``name``.
+
+    Its random streams are named after it (``<name>.segment``, ``<name>.arrivals``, ...), so adding a
+    source never shifts another's draws. The sources named ``inbound`` and ``outbound`` — what the
+    top-level ``inbound:`` and ``outbound:`` blocks are shorthand for — keep the lead ids and
+    account-stream keys they have always had (inbound MQLs from 0, outbound prospects from 10⁹; keys
+    0 and 1), so a scenario written with the shorthand and the same one written as a map give the same
+    results to the bit. Other sources number their leads in blocks of 10⁹ from 3 × 10⁹, and key
+    their accounts' streams by a hash of their name."""
+    from sim.rng import stream_id
+
+    if name == "inbound":
+        return name, 0, int(Source.INBOUND)
+    if name == "outbound":
+        return name, OUTBOUND_ID_OFFSET, int(Source.OUTBOUND)
+    return name, (3 + others_before) * ID_BLOCK, stream_id(f"source.{name}")
 
 
 @contextmanager
@@ -56,8 +81,7 @@ def expected_leads_per_day(scenario: Scenario) -> float:
     :func:`expected_prospects`): sizes the calendar's time slots, nothing else."""
     months = scenario.horizon_months
     leads = 0.0
-    inbound = scenario.inbound
-    if inbound is not None:
+    for inbound in scenario.inbound_sources().values():
         if inbound.arrival_times_days is not None:
             leads += len(inbound.arrival_times_days)
         else:
@@ -67,10 +91,8 @@ def expected_leads_per_day(scenario: Scenario) -> float:
 
 def expected_prospects(scenario: Scenario) -> float:
     """Prospects the outbound reps would work over the horizon at full productivity."""
-    spec = scenario.outbound
-    if spec is None:
-        return 0.0
-    return spec.prospects_per_rep_month * scenario.roles[spec.worked_by].headcount * scenario.horizon_months
+    return sum(spec.prospects_per_rep_month * scenario.roles[spec.worked_by].headcount * scenario.horizon_months
+               for spec in scenario.outbound_sources().values())
 
 
 def _index_set(names: list[str] | None, all_names: list[str]) -> frozenset[int] | None:
@@ -110,17 +132,27 @@ class World:
         self.log = EventLog(roles=role_names, segments=segment_names, horizon_months=scenario.horizon_months,
                             teams=[name for name, _, _ in layout])
         self.segment_specs = segments
-        self.accounts = Accounts(self.env, self.log, self.streams, segments)
-        self.mqls: LeadFactory | None = None
-        self.prospects: LeadFactory | None = None
-        """The lead factories of the inbound and outbound sources (None: the scenario has none)."""
-        if scenario.inbound is not None:
-            self.mqls = LeadFactory(scenario, self.streams, Source.INBOUND, scenario.inbound.segment_mix,
-                                    scenario.inbound.dials_to_connect, id_offset=0,
-                                    response_minutes=scenario.inbound.response_minutes)
-        if scenario.outbound is not None:
-            self.prospects = LeadFactory(scenario, self.streams, Source.OUTBOUND, scenario.outbound.segment_mix,
-                                         scenario.outbound.dials_to_connect, id_offset=OUTBOUND_ID_OFFSET)
+        self.sources: list[tuple[str, InboundSpec | OutboundSpec]] = list(scenario.sources.items())
+        """The lead sources (name, spec), in the order of :attr:`Scenario.sources`: a lead's ``source_index``."""
+        self.factories: list[LeadFactory] = []
+        """The lead factory of each source."""
+        account_keys: list[int] = []
+        others = 0
+        for index, (source_name, spec) in enumerate(self.sources):
+            prefix, id_offset, account_key = source_identity(source_name, others)
+            others += source_name not in ("inbound", "outbound")
+            account_keys.append(account_key)
+            if isinstance(spec, InboundSpec):
+                factory = LeadFactory(scenario, self.streams, Source.INBOUND, spec.segment_mix, spec.dials_to_connect,
+                                      id_offset=id_offset, response_minutes=spec.response_minutes,
+                                      source_index=index, prefix=prefix)
+            else:
+                factory = LeadFactory(scenario, self.streams, Source.OUTBOUND, spec.segment_mix, spec.dials_to_connect,
+                                      id_offset=id_offset, source_index=index, prefix=prefix)
+            self.factories.append(factory)
+        self.accounts = Accounts(self.env, self.log, self.streams, segments, account_keys)
+        self.arrivals: list[ArrivalChain] = []
+        """The arrival chain of each inbound source worked by a role (:meth:`arrive_mqls`)."""
         self.sql_step: Callable[[Lead], None] = self._sql
         self.won_step: Callable[[Lead], None] = self._won
         """The hand-offs between desks, bound once (desks call them for every SQL and every win)."""
@@ -179,10 +211,13 @@ class World:
 
     # ------------------------------------------------------------------ processes
 
-    def inbound_arrival_times(self) -> np.ndarray:
-        """Arrival times of MQLs over the horizon (days)."""
-        spec = self.scenario.inbound
-        assert spec is not None
+    def inbound_arrival_times(self, index: int | None = None) -> np.ndarray:
+        """Arrival times (days) over the horizon of the inbound source ``index`` (default: the first),
+        from its stream ``<name>.arrivals``."""
+        if index is None:
+            index = next(i for i, (_, spec) in enumerate(self.sources) if isinstance(spec, InboundSpec))
+        spec = self.sources[index][1]
+        assert isinstance(spec, InboundSpec)
         if spec.arrival_times_days is not None:
             times = np.sort(np.asarray(spec.arrival_times_days, dtype=float))
             return times[times < self.horizon_days]
@@ -192,7 +227,7 @@ class World:
             rates = rates * np.asarray(spec.seasonality)[months % 12]
         if self.scenario.deterministic:
             return self._even_arrivals(rates, spec.business_hours_only)
-        rng = self.streams.generator("inbound.arrivals")
+        rng = self.streams.generator(f"{self.factories[index].prefix}.arrivals")
         if spec.business_hours_only:
             return poisson_arrival_times(rng, rates, DAYS_PER_MONTH,
                                          self.calendar.to_work_array, self.calendar.from_work_array)
@@ -213,45 +248,16 @@ class World:
                 out.append(lo + (hi - lo) * position)
         return np.concatenate(out) if out else np.empty(0)
 
-    def arrive_mqls(self) -> None:
-        """Start the inbound MQL arrivals: each is routed to a team's inbound desk at its time.
-
-        A chain of calls on the calendar (:meth:`~sim.model.engine.calendar.Timeline.call_next`), one
-        per arrival instant: the cheapest way to put the arrivals in time order with everything
-        else. The arrival times are kept as little-endian doubles and read one at a time
-        (``librt.strings.read_f64_le``: a C number where compiled, no Python float per arrival)."""
-        assert self.scenario.inbound is not None and self.mqls is not None
-        self._arrival_times = np.ascontiguousarray(self.inbound_arrival_times(), dtype="<f8").tobytes()
-        self._arrivals = len(self._arrival_times) // 8
-        self._next_arrival = 0
-        self._arrive_step = self._arrive_due
-        """``_arrive_due`` bound once: the calendar gets the same object at every arrival."""
-        self._mql_role = self.scenario.inbound.worked_by
-        self._mql_desk = self.router.fixed_mql_desk(self._mql_role)
-        self._arrive_due()
-
-    def _arrive_due(self) -> None:
-        """The MQLs arriving now enter their desks; the chain moves on to the next arrival."""
-        times, now = self._arrival_times, self.timeline.now
-        i: i64 = self._next_arrival
-        arrivals: i64 = self._arrivals
-        factory = self.mqls
-        assert factory is not None
-        fixed = self._mql_desk
-        while i < arrivals:
-            t = read_f64_le(times, 8 * i)
-            if t > now:
-                break
-            i += 1
-            lead = factory.create(t)
-            desk = fixed if fixed is not None else self.router.route_mql(self._mql_role, lead)
-            if desk is None:
-                lead.record_to(self.log.leads, t, LeadState.NO_CAPACITY)
-            else:
-                desk.arrive(lead)
-        self._next_arrival = i
-        if i < arrivals:
-            self.timeline.call_next(read_f64_le(times, 8 * i), self._arrive_step)
+    def arrive_mqls(self) -> int:
+        """Start the MQL arrivals of every inbound source (an :class:`ArrivalChain` each); return how
+        many MQLs will arrive over the horizon."""
+        self.arrivals.clear()
+        for index, (_, spec) in enumerate(self.sources):
+            if isinstance(spec, InboundSpec):
+                chain = ArrivalChain(self, index, spec.worked_by, self.inbound_arrival_times(index))
+                self.arrivals.append(chain)
+                chain.due()
+        return sum(chain.count for chain in self.arrivals)
 
     def close_months(self) -> Generator[simpy.Event, None, None]:
         """At each month end: churn and expansion, level snapshots, new prospect lists.
@@ -277,16 +283,19 @@ class World:
         if not spec.pipeline and not spec.customers:
             return
         factory = LeadFactory(scenario, self.streams, Source.WARM_START, dict.fromkeys(scenario.segments, 1.0),
-                              scenario.inbound.dials_to_connect if scenario.inbound else scenario.contact_default(),
-                              id_offset=WARM_ID_OFFSET)
+                              scenario.contact_default(), id_offset=WARM_ID_OFFSET)
+        inbound = [i for i, (_, s) in enumerate(self.sources) if isinstance(s, InboundSpec)]
         for item in spec.pipeline:
             view = factory.slice_view([item.segment], None, None)
+            queue_of = (inbound[0] if inbound else -1) if item.source is None else \
+                next(i for i, (n, _) in enumerate(self.sources) if n == item.source)
             for _ in range(item.count):
                 lead = factory.create(-item.age_days, view)
                 if item.stage == "mql":
-                    if scenario.inbound is None:
+                    if queue_of < 0:
                         continue
-                    mql_desk = self.router.route_mql(scenario.inbound.worked_by, lead)
+                    lead.source_index = queue_of  # waits in that source's queue, worked by its rules
+                    mql_desk = self.router.route_mql(self.sources[queue_of][1].worked_by, lead)
                     if mql_desk is not None:
                         mql_desk.arrive(lead)
                     continue
@@ -364,9 +373,7 @@ class World:
         self.workforce.start()
         self.warm_start()
         self._snapshot_start()
-        if self.scenario.inbound is not None:
-            self.arrive_mqls()
-        inbound = self._arrivals if self.scenario.inbound is not None else 0
+        inbound = self.arrive_mqls()
         self.log.leads.reserve(len(self.log.leads) + inbound + int(expected_prospects(self.scenario)))
         self.env.process(self.close_months())
         self.env.run(until=self.horizon_days)
@@ -374,6 +381,52 @@ class World:
         for desk in self._desks():
             desk.finalize(self.horizon_days)
         return self.log
+
+
+class ArrivalChain:
+    """The MQL arrivals of one inbound source, each routed to a team's desk of the role that works
+    the source at its time.
+
+    A chain of calls on the calendar (:meth:`~sim.model.engine.calendar.Timeline.call_next`), one
+    per arrival instant: the cheapest way to put the arrivals in time order with everything
+    else. The arrival times are kept as little-endian doubles and read one at a time
+    (``librt.strings.read_f64_le``: a C number where compiled, no Python float per arrival)."""
+
+    def __init__(self, world: World, index: int, role: str, times: np.ndarray) -> None:
+        self.world = world
+        self.timeline: Timeline = world.timeline
+        self.factory = world.factories[index]
+        self.role = role
+        self.times = np.ascontiguousarray(times, dtype="<f8").tobytes()
+        self.count: i64 = len(self.times) // 8
+        self.next: i64 = 0
+        self.desk = world.router.fixed_mql_desk(role)
+        """The one desk every MQL goes to (a silo or a pooled role), or None: each is routed."""
+        self.step: Callable[[], None] = self.due
+        """``due`` bound once: the calendar gets the same object at every arrival."""
+
+    def due(self) -> None:
+        """The MQLs arriving now enter their desks; the chain moves on to the next arrival."""
+        times, now = self.times, self.timeline.now
+        i: i64 = self.next
+        arrivals: i64 = self.count
+        factory = self.factory
+        fixed = self.desk
+        world = self.world
+        while i < arrivals:
+            t = read_f64_le(times, 8 * i)
+            if t > now:
+                break
+            i += 1
+            lead = factory.create(t)
+            desk = fixed if fixed is not None else world.router.route_mql(self.role, lead)
+            if desk is None:
+                lead.record_to(world.log.leads, t, LeadState.NO_CAPACITY)
+            else:
+                desk.arrive(lead)
+        self.next = i
+        if i < arrivals:
+            self.timeline.call_next(read_f64_le(times, 8 * i), self.step)
 
 
 def simulate(scenario: Scenario, seed: int, replication: int) -> EventLog:

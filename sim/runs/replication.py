@@ -48,6 +48,9 @@ class ChunkResult:
     series_names: list[str]
     series: np.ndarray
     failures: list[dict[str, Any]] = field(default_factory=list)
+    kpi_names: list[str] = field(default_factory=lambda: list(KPI_NAMES))
+    """The columns of ``kpis``: :data:`~sim.metrics.KPI_NAMES`, then the per-source and per-segment
+    KPIs of scenarios with several (``wins@source:demo_request``)."""
 
 
 def run_chunk(scenario_data: dict[str, Any], seed: int, reps: Sequence[int]) -> ChunkResult:
@@ -59,6 +62,7 @@ def run_reps(scenario: Scenario, seed: int, reps: Sequence[int]) -> ChunkResult:
     """Run replications ``reps`` of a validated scenario in this process."""
     done, kpi_rows, cubes, failures = [], [], [], []
     names: list[str] = []
+    kpi_names: list[str] = list(KPI_NAMES)
     for rep in reps:
         try:
             k, series = simulate_one(scenario, seed, rep)
@@ -69,16 +73,18 @@ def run_reps(scenario: Scenario, seed: int, reps: Sequence[int]) -> ChunkResult:
             })
             continue
         names = list(series)
+        kpi_names = list(k)
         done.append(int(rep))
-        kpi_rows.append([k[name] for name in KPI_NAMES])
+        kpi_rows.append([k[name] for name in kpi_names])
         cubes.append(np.stack([series[name] for name in names]))
     h = scenario.horizon_months
     return ChunkResult(
         reps=done,
-        kpis=np.asarray(kpi_rows, dtype=float).reshape(len(done), len(KPI_NAMES)),
+        kpis=np.asarray(kpi_rows, dtype=float).reshape(len(done), len(kpi_names)),
         series_names=names,
         series=np.asarray(cubes, dtype=float).reshape(len(done), len(names), h + 1),
         failures=failures,
+        kpi_names=kpi_names,
     )
 
 
@@ -86,7 +92,7 @@ def chunk_tables(chunk: ChunkResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The KPI table (rep + KPIs) and the long series table (rep, month, series, value)."""
     import pandas as pd
 
-    kpi_table = pd.DataFrame(chunk.kpis, columns=list(KPI_NAMES))
+    kpi_table = pd.DataFrame(chunk.kpis, columns=list(chunk.kpi_names))
     kpi_table.insert(0, "rep", np.asarray(chunk.reps, dtype=np.int64))
     n, s, m = chunk.series.shape
     reps = np.repeat(np.asarray(chunk.reps, dtype=np.int64), s * m)

@@ -5,8 +5,10 @@ A role (any name: ``mdr``, ``ae``, ``island_rep``) does the jobs the scenario's 
 ========================  ===============================  =========================
 job                       given by                         needs on the role
 ========================  ===============================  =========================
-``work_inbound``          ``inbound.worked_by``            ``dials_per_day``
-``prospect``              ``outbound.worked_by``           ``dials_per_day``
+``work_inbound``          ``lead_sources.<name>.worked_by``  ``dials_per_day``
+                          (``kind: inbound``; ``inbound:``)
+``prospect``              ``lead_sources.<name>.worked_by``  ``dials_per_day``
+                          (``kind: outbound``; ``outbound:``)
 ``close``                 ``segments.<name>.closed_by``    ``max_open_opportunities``
 ``manage_accounts``       ``customers.managed_by``         ``accounts_covered``
 ========================  ===============================  =========================
@@ -97,13 +99,14 @@ def assignments(scenario: Any) -> list[Assignment]:
     only when such a role exists; named explicitly, it is always assigned (and checked).
     """
     out: list[Assignment] = []
-    for flow, job in (("inbound", Job.WORK_INBOUND), ("outbound", Job.PROSPECT)):
-        spec = _field(scenario, flow)
-        if spec is None or (isinstance(scenario, Mapping) and not isinstance(spec, Mapping)):
-            continue
+    for path, spec in lead_source_specs(scenario):
+        kind = _field(spec, "kind", path[0])
+        job = {"inbound": Job.WORK_INBOUND, "outbound": Job.PROSPECT}.get(kind) if isinstance(kind, str) else None
+        if job is None:
+            continue  # validation reports the kind
         role = _field(spec, "worked_by", DEFAULT_ROLE[job])
-        if isinstance(role, str):
-            out.append(Assignment(role, job, (flow, "worked_by")))
+        if isinstance(role, str) and role != NO_ROLE:
+            out.append(Assignment(role, job, (*path, "worked_by")))
     segments = _field(scenario, "segments")
     if isinstance(segments, Mapping):
         for name, segment in segments.items():
@@ -123,6 +126,28 @@ def assignments(scenario: Any) -> list[Assignment]:
         explicit = "managed_by" in getattr(customers, "model_fields_set", ())
     if isinstance(role, str) and (explicit or role in roles):
         out.append(Assignment(role, Job.MANAGE_ACCOUNTS, ("customers", "managed_by")))
+    return out
+
+
+NO_ROLE = "none"
+"""``worked_by: none`` (a lead source nobody works: self-service sign-ups) and ``closed_by: none``
+(a segment sold without a rep): not a role name."""
+
+
+def lead_source_specs(scenario: Any) -> list[tuple[tuple[str, ...], Any]]:
+    """(path, spec) of every lead source: the ``inbound:`` and ``outbound:`` shorthands, then
+    ``lead_sources`` in order. On raw data, specs that are not mappings are skipped."""
+    raw = isinstance(scenario, Mapping)
+    out: list[tuple[tuple[str, ...], Any]] = []
+    for flow in ("inbound", "outbound"):
+        spec = _field(scenario, flow)
+        if spec is not None and (not raw or isinstance(spec, Mapping)):
+            out.append(((flow,), spec))
+    sources = _field(scenario, "lead_sources")
+    if isinstance(sources, Mapping):
+        for name, spec in sources.items():
+            if not raw or isinstance(spec, Mapping):
+                out.append((("lead_sources", name), spec))
     return out
 
 

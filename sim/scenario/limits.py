@@ -62,6 +62,12 @@ MIN_WEIBULL_SHAPE: Final = 0.1
 MAX_DIALS: Final = 1_000_000
 """Most dials a lead may need to connect (the compiled build keeps dial counts in 32 bits)."""
 
+MAX_ATTEMPTS: Final = 100_000
+"""Most dial attempts a cadence may allow (the compiled build keeps dial counts in 32 bits)."""
+
+MAX_LEAD_SOURCES: Final = 64
+"""Most lead sources a scenario may have (each has its own streams, queue and lead ids)."""
+
 MAX_CAPACITY: Final = 1e9
 """Largest capacity of a rep (dials a day, open opportunities, accounts covered) and longest wait
 before a lead or an SQL goes stale, in days: so large that it never binds (tests use it so), and

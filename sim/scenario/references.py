@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sim.scenario import limits as lim
-from sim.scenario.jobs import JOBS, Job, assignments, desks_of, jobs_by_role
+from sim.scenario.jobs import JOBS, NO_ROLE, Job, assignments, desks_of, jobs_by_role, lead_source_specs
 
 # --------------------------------------------------------------------------- cross-references
 
@@ -45,24 +45,58 @@ def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
                 and (a.role, field) not in needs_reported:
             needs_reported.add((a.role, field))
             problems.append((("roles", a.role), f"role {a.role!r} {JOBS[a.job].doing} and needs {field}"))
-    for flow in ("inbound", "outbound"):
-        spec = data.get(flow)
-        if not isinstance(spec, dict):
-            continue
+    for path, spec in lead_source_specs(data):
         mix = spec.get("segment_mix")
         if isinstance(mix, dict):
             for seg in mix:
                 if seg not in segments:
-                    problems.append(((flow, "segment_mix", seg), unknown("segment", seg, segments)))
+                    problems.append(((*path, "segment_mix", seg), unknown("segment", seg, segments)))
             weights = [w for w in mix.values() if isinstance(w, int | float)]
             if weights and len(weights) == len(mix) and sum(weights) <= 0:
-                problems.append(((flow, "segment_mix"), "segment weights must not all be zero"))
+                problems.append(((*path, "segment_mix"), "segment weights must not all be zero"))
+    problems.extend(_check_sources(data))
     problems.extend(_check_time_splits(data, roles))
-    if data.get("inbound") is None and data.get("outbound") is None and "name" in data:
-        problems.append(((), "the scenario has neither inbound nor outbound leads: nothing would happen"))
+    if not lead_source_specs(data) and not data.get("lead_sources") and "name" in data:
+        problems.append(((), "the scenario has no lead source (inbound, outbound or lead_sources): nothing would "
+                             "happen"))
     problems.extend(_check_org(data, roles, segments, unknown))
     problems.extend(_check_workforce(data, roles, segments, unknown))
     problems.extend(_check_volumes(data, roles))
+    return problems
+
+
+RESERVED_SOURCE_NAMES = frozenset({"warm", "warm_start", "accounts", "workforce"})
+"""Names a lead source cannot take: their streams (``<name>.<attribute>``) or their place in the
+per-source breakdown (``warm_start``: the warm start's pipeline) belong to something else."""
+
+SOURCE_NAME_PATTERN = r"^[A-Za-z0-9_\-]+$"
+
+
+def _check_sources(data: dict[str, Any]) -> list[tuple[tuple, str]]:
+    """Names of ``lead_sources`` (safe, not reserved, not also given by a shorthand block), how many,
+    and who may work them."""
+    import re
+
+    problems: list[tuple[tuple, str]] = []
+    sources = data.get("lead_sources")
+    if not isinstance(sources, dict):
+        return problems
+    if len(sources) + sum(1 for f in ("inbound", "outbound") if data.get(f) is not None) > lim.MAX_LEAD_SOURCES:
+        problems.append((("lead_sources",), f"at most {lim.MAX_LEAD_SOURCES} lead sources"))
+    for name, spec in sources.items():
+        path = ("lead_sources", name)
+        if not isinstance(name, str) or not re.fullmatch(SOURCE_NAME_PATTERN, name):
+            problems.append((path, f"a lead source's name names its series and random streams: use letters, digits, "
+                                   f"'_' and '-' (got {name!r})"))
+        elif name in RESERVED_SOURCE_NAMES:
+            problems.append((path, f"{name!r} cannot name a lead source (reserved: "
+                                   f"{', '.join(sorted(RESERVED_SOURCE_NAMES))})"))
+        elif data.get(name) is not None and name in ("inbound", "outbound"):
+            problems.append((path, f"the top-level {name}: block already defines the lead source {name!r}; "
+                                   f"move it into lead_sources or rename this one"))
+        if isinstance(spec, dict) and spec.get("kind") == "outbound" and spec.get("worked_by") == NO_ROLE:
+            problems.append(((*path, "worked_by"), "outbound prospects need a rep to dial them: worked_by must name "
+                                                   "a role (worked_by: none is for inbound sign-ups)"))
     return problems
 
 
@@ -121,15 +155,15 @@ def check_dates(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]
         interns, outsourced = _dict(spec.get("interns")), _dict(spec.get("outsourced"))
         late(("roles", name, "interns", "start_month"), interns.get("start_month"), "the interns' start")
         late(("roles", name, "outsourced", "start_month"), outsourced.get("start_month"), "the outsourced reps' start")
-    inbound = _dict(data.get("inbound"))
     horizon_days = horizon * _DAYS_PER_MONTH
-    for i, t in enumerate(_list(inbound.get("arrival_times_days"))):
-        value = _number(t)
-        if value is not None and value >= horizon_days:
-            problems.append((("inbound", "arrival_times_days", i),
-                             f"arrival at day {value:g} is after the horizon (day {horizon_days:g}): it would never "
-                             "happen"))
-            break
+    for path, spec in lead_source_specs(data):
+        for i, t in enumerate(_list(spec.get("arrival_times_days"))):
+            value = _number(t)
+            if value is not None and value >= horizon_days:
+                problems.append(((*path, "arrival_times_days", i),
+                                 f"arrival at day {value:g} is after the horizon (day {horizon_days:g}): it would "
+                                 "never happen"))
+                break
     return problems
 
 
@@ -164,34 +198,37 @@ def _check_volumes(data: dict[str, Any], roles: dict) -> list[tuple[tuple, str]]
     if horizon is None:
         return problems
     total = 0.0
-    inbound = _dict(data.get("inbound"))
-    if inbound and isinstance(inbound.get("arrival_times_days"), list):
-        total += len(inbound["arrival_times_days"])
-    elif inbound:
-        rate, growth = _number(inbound.get("mqls_per_month")), _number(inbound.get("growth_per_month", 0.0))
-        season = [_number(x) for x in _list(inbound.get("seasonality"))] or [1.0]
-        if rate is not None and growth is not None and growth > -1 and all(x is not None for x in season):
-            monthly = [rate * math.exp(min(700.0, m * math.log1p(growth))) * season[m % len(season)]
-                       for m in range(horizon)]
-            peak = max(monthly)
-            if peak > lim.MAX_LEADS_PER_MONTH:
-                month = monthly.index(peak) + 1
-                problems.append((("inbound", "mqls_per_month"),
-                                 f"the MQL rate reaches {peak:,.3g} a month (month {month}, with growth_per_month and "
-                                 f"seasonality); at most {lim.MAX_LEADS_PER_MONTH:,}"))
+    for path, spec in lead_source_specs(data):
+        kind = spec.get("kind", path[0])
+        if kind == "inbound":
+            if isinstance(spec.get("arrival_times_days"), list):
+                total += len(spec["arrival_times_days"])
+                continue
+            rate, growth = _number(spec.get("mqls_per_month")), _number(spec.get("growth_per_month", 0.0))
+            season = [_number(x) for x in _list(spec.get("seasonality"))] or [1.0]
+            if rate is not None and growth is not None and growth > -1 and all(x is not None for x in season):
+                monthly = [rate * math.exp(min(700.0, m * math.log1p(growth))) * season[m % len(season)]
+                           for m in range(horizon)]
+                peak = max(monthly)
+                if peak > lim.MAX_LEADS_PER_MONTH:
+                    month = monthly.index(peak) + 1
+                    problems.append(((*path, "mqls_per_month"),
+                                     f"the MQL rate reaches {peak:,.3g} a month (month {month}, with growth_per_month "
+                                     f"and seasonality); at most {lim.MAX_LEADS_PER_MONTH:,}"))
+                    return problems
+                total += sum(monthly)
+        elif kind == "outbound":
+            per_rep = _number(spec.get("prospects_per_rep_month", 480.0))
+            if per_rep is None:
+                continue
+            role = spec.get("worked_by", "sdr")
+            monthly = per_rep * seats.get(role, 0) if isinstance(role, str) else 0.0
+            if monthly > lim.MAX_LEADS_PER_MONTH:
+                problems.append(((*path, "prospects_per_rep_month"),
+                                 f"up to {monthly:,.3g} prospects a month ({per_rep:g} for each of up to "
+                                 f"{seats[role]:,} {role} reps); at most {lim.MAX_LEADS_PER_MONTH:,}"))
                 return problems
-            total += sum(monthly)
-    outbound = _dict(data.get("outbound"))
-    per_rep = _number(outbound.get("prospects_per_rep_month", 480.0)) if outbound else None
-    if per_rep is not None:
-        role = outbound.get("worked_by", "sdr")
-        monthly = per_rep * seats.get(role, 0) if isinstance(role, str) else 0.0
-        if monthly > lim.MAX_LEADS_PER_MONTH:
-            problems.append((("outbound", "prospects_per_rep_month"),
-                             f"up to {monthly:,.3g} prospects a month ({per_rep:g} for each of up to {seats[role]:,} "
-                             f"{role} reps); at most {lim.MAX_LEADS_PER_MONTH:,}"))
-            return problems
-        total += monthly * horizon
+            total += monthly * horizon
     if total > lim.MAX_LEADS_PER_REPLICATION:
         problems.append(((), f"a replication would have about {total:,.0f} leads over {horizon} months; at most "
                              f"{lim.MAX_LEADS_PER_REPLICATION:,} (lower the volumes or the horizon)"))
@@ -309,6 +346,12 @@ def _check_workforce(data: dict[str, Any], roles: dict, segments: dict, unknown)
             problems.append((("roles", name, "outsourced"),
                              "outsourced capacity is for development roles (MDR/SDR): the role needs dials_per_day"))
     warm = data.get("warm_start") if isinstance(data.get("warm_start"), dict) else {}
+    inbound_sources = [p[-1] for p, spec in lead_source_specs(data) if spec.get("kind", p[0]) == "inbound"]
+    for i, item in enumerate(_list(warm.get("pipeline"))):
+        source = _dict(item).get("source")
+        if isinstance(source, str) and source not in inbound_sources:
+            problems.append((("warm_start", "pipeline", i, "source"), unknown("inbound lead source", source,
+                                                                               inbound_sources)))
     for section in ("pipeline", "customers"):
         items = warm.get(section) if isinstance(warm.get(section), list) else []
         for i, item in enumerate(items):
@@ -353,9 +396,7 @@ def _check_org(data: dict[str, Any], roles: dict, segments: dict, unknown) -> li
             problems.append((("org", "pooled_roles", i), unknown("role", role, roles)))
 
     market = data.get("market") if isinstance(data.get("market"), dict) else {}
-    inbound = data.get("inbound") if isinstance(data.get("inbound"), dict) else {}
-    outbound = data.get("outbound") if isinstance(data.get("outbound"), dict) else {}
-    live_segments = _positive_names(inbound.get("segment_mix"), outbound.get("segment_mix"))
+    live_segments = _positive_names(*(spec.get("segment_mix") for _, spec in lead_source_specs(data)))
     slices = {
         "segments": (segments, live_segments, "segment"),
         "regions": (market.get("regions") or {}, _positive_names(market.get("regions")), "region"),

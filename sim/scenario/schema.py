@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # what mypy (and so the compiled build, which reads these typ
     PointMultiplier = float
     RampValue = float
     Seats = int
+    Attempts = int
     Month = int
     HiresPerMonth = int
     Days = Dist
@@ -58,6 +59,7 @@ else:  # what pydantic validates: the same types with their ranges (sim/scenario
     PointMultiplier = number(gt=0, le=lim.MAX_MULTIPLIER)
     RampValue = number(ge=0.0, le=1.5)
     Seats = whole(ge=0, le=lim.MAX_SEATS_PER_ROLE)
+    Attempts = whole(ge=1, le=lim.MAX_ATTEMPTS)
     Month = whole(ge=1, le=lim.MAX_HORIZON_MONTHS)
     HiresPerMonth = whole(ge=1, le=lim.MAX_TOTAL_SEATS)
     Days = dist_within(0.0, lim.MAX_DRAW, "days", "a duration cannot be negative")
@@ -68,6 +70,8 @@ else:  # what pydantic validates: the same types with their ranges (sim/scenario
     MinutesDist = dist_within(0.0, lim.MAX_DRAW, "minutes", "a duration cannot be negative")
 MAX_MEETINGS = 8
 """Most meetings an opportunity may have (latent draws are made for this many)."""
+MAX_ATTEMPTS = lim.MAX_ATTEMPTS
+"""The most dial attempts a cadence may allow (the compiled build keeps dial counts in 32 bits)."""
 
 
 class Spec(BaseModel):
@@ -358,8 +362,12 @@ class SpeedToLeadSpec(Spec):
 
 
 class InboundSpec(Spec):
-    """Inbound MQLs: a Poisson process worked by a development role (MDRs)."""
+    """Inbound MQLs: a Poisson process worked by a development role (MDRs).
 
+    The top-level ``inbound:`` block is shorthand for the lead source named ``inbound``
+    (``lead_sources.inbound`` with ``kind: inbound``)."""
+
+    kind: Literal["inbound"] = Field("inbound", description="inbound: MQLs arriving at a monthly rate")
     mqls_per_month: Float = Field(ge=0, le=lim.MAX_LEADS_PER_MONTH, description="mean MQL arrivals in month 1")
     growth_per_month: Float = Field(0.0, gt=-1.0, le=lim.MAX_GROWTH_PER_MONTH,
                                     description="compound monthly growth of the rate")
@@ -377,6 +385,9 @@ class InboundSpec(Spec):
         default_factory=lambda: UniformInt(dist="uniform_int", low=10, high=15),
         description="dials an MQL needs before it is reached",
     )
+    max_attempts: Attempts | None = Field(
+        None, description="the cadence of this source: most attempts before a lead ends unreachable "
+                          "(null: contact.max_attempts)")
     qualify_probability: Probability = Field(description="P(SQL | reached at once)")
     speed_to_lead: SpeedToLeadSpec = Field(default_factory=SpeedToLeadSpec)
     response_minutes: MinutesDist = Field(
@@ -393,8 +404,13 @@ class InboundSpec(Spec):
 
 
 class OutboundSpec(Spec):
-    """Outbound prospecting: development reps (SDRs) work prospect lists."""
+    """Outbound prospecting: development reps (SDRs) work prospect lists.
 
+    The top-level ``outbound:`` block is shorthand for the lead source named ``outbound``
+    (``lead_sources.outbound`` with ``kind: outbound``)."""
+
+    kind: Literal["outbound"] = Field("outbound", description="outbound: prospects loaded from each rep's "
+                                                              "monthly list")
     worked_by: str = Field("sdr", description="development role that prospects")
     prospects_per_rep_month: Float = Field(
         480.0, ge=0, le=lim.MAX_PROSPECTS_PER_REP_MONTH,
@@ -404,12 +420,19 @@ class OutboundSpec(Spec):
     dials_to_connect: Dials = Field(
         default_factory=lambda: UniformInt(dist="uniform_int", low=10, high=15)
     )
+    max_attempts: Attempts | None = Field(
+        None, description="the cadence of this source: most attempts before a prospect ends unreachable "
+                          "(null: contact.max_attempts)")
     lead_probability: Probability = Field(0.55, description="P(lead | prospect reached)")
     sql_probability: Probability = Field(description="P(SQL | lead)")
+    cost_per_prospect_usd: Money = Field(0.0, description="cost of each prospect loaded (list data, for CAC)")
 
 
-MAX_ATTEMPTS = 100_000
-"""The most dial attempts a cadence may allow (the compiled build keeps dial counts in 32 bits)."""
+LeadSourceSpec = Annotated[InboundSpec | OutboundSpec, Field(discriminator="kind")]
+"""One lead source of ``lead_sources``: inbound MQLs or outbound prospects (``kind``)."""
+
+SHORTHAND_SOURCES = ("inbound", "outbound")
+"""The top-level blocks that are shorthand for a lead source of that name and kind."""
 
 
 class CadenceSpec(Spec):
@@ -482,6 +505,8 @@ class WarmPipelineSpec(Spec):
 
     stage: Literal["mql", "sql", "opportunity"]
     segment: str
+    source: str | None = Field(None, description="mql stage: the inbound lead source whose queue the MQLs wait in "
+                                                 "(null: the first inbound source)")
     count: Int = Field(ge=0, le=lim.MAX_WARM_ITEMS)
     age_days: Float = Field(0.0, ge=0, le=lim.MAX_DAYS)
 
@@ -559,6 +584,7 @@ class OrgSpec(Spec):
 NAMED_MAPS: dict[tuple[str, ...], str] = {
     ("roles",): "role",
     ("segments",): "segment",
+    ("lead_sources",): "lead source",
     ("org", "pods"): "POD",
     ("market", "regions"): "region",
     ("market", "industries"): "industry",
@@ -602,8 +628,13 @@ class Scenario(Spec):
     org: OrgSpec = Field(default_factory=OrgSpec)
     roles: dict[str, RoleSpec] = Field(min_length=1)
     segments: dict[str, SegmentSpec] = Field(min_length=1)
-    inbound: InboundSpec | None = None
-    outbound: OutboundSpec | None = None
+    inbound: InboundSpec | None = Field(None, description="shorthand for the lead source named inbound")
+    outbound: OutboundSpec | None = Field(None, description="shorthand for the lead source named outbound")
+    lead_sources: dict[str, LeadSourceSpec] = Field(
+        default_factory=dict,
+        description="lead sources by name (kind: inbound | outbound), each with its volume, segment mix, the "
+                    "role that works it (or none), cadence and conversions",
+    )
     contact: CadenceSpec = Field(default_factory=CadenceSpec)
     handoff: HandoffSpec = Field(default_factory=HandoffSpec)
     customers: CustomersSpec = Field(default_factory=CustomersSpec)
@@ -630,10 +661,33 @@ class Scenario(Spec):
         text = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+    @property
+    def sources(self) -> dict[str, InboundSpec | OutboundSpec]:
+        """Every lead source by name, in order: the ``inbound:`` shorthand (named ``inbound``), the
+        ``outbound:`` shorthand (named ``outbound``), then ``lead_sources`` in file order."""
+        out: dict[str, InboundSpec | OutboundSpec] = {}
+        if self.inbound is not None:
+            out["inbound"] = self.inbound
+        if self.outbound is not None:
+            out["outbound"] = self.outbound
+        for name, spec in self.lead_sources.items():
+            out.setdefault(name, spec)
+        return out
+
+    def inbound_sources(self) -> dict[str, InboundSpec]:
+        """The inbound lead sources by name, in :attr:`sources` order."""
+        return {n: s for n, s in self.sources.items() if isinstance(s, InboundSpec)}
+
+    def outbound_sources(self) -> dict[str, OutboundSpec]:
+        """The outbound lead sources by name, in :attr:`sources` order."""
+        return {n: s for n, s in self.sources.items() if isinstance(s, OutboundSpec)}
+
     def contact_default(self):
-        """Dials to connect of a lead with no source (warm pipeline without inbound)."""
-        return self.outbound.dials_to_connect if self.outbound is not None else UniformInt(
-            dist="uniform_int", low=10, high=15)
+        """Dials to connect of a warm-start lead: the first inbound source's, else the first outbound
+        source's, else uniform 10–15."""
+        for spec in (*self.inbound_sources().values(), *self.outbound_sources().values()):
+            return spec.dials_to_connect
+        return UniformInt(dist="uniform_int", low=10, high=15)
 
     def jobs_of(self, role: str) -> tuple[Job, ...]:
         """What ``role`` does (:mod:`sim.scenario.jobs`): its jobs in :class:`Job` order; empty for a

@@ -215,6 +215,22 @@ def scenarios(draw) -> dict[str, Any]:
             "lead_probability": draw(_probability()),
             "sql_probability": draw(_probability()),
         }
+    if draw(st.booleans()):
+        inbound["max_attempts"] = draw(st.sampled_from([1, 7, 100_000]))
+    if draw(st.booleans()):  # more lead sources, as a map: one more inbound and one more outbound
+        web = {key: value for key, value in inbound.items() if key != "arrival_times_days"}
+        web.update(kind="inbound", mqls_per_month=draw(_finite(0.0, 10.0)), growth_per_month=0.0,
+                   cost_per_mql_usd=draw(_finite(0.0, lim.MAX_MONEY_USD)))
+        web.pop("seasonality", None)
+        data["lead_sources"] = {
+            "web": web,
+            "list": {"kind": "outbound", "worked_by": draw(st.sampled_from(["sdr", "mdr"])),
+                     "prospects_per_rep_month": draw(_finite(0.0, 10.0)), "segment_mix": mix,
+                     "dials_to_connect": draw(dists(1.0, lim.MAX_DIALS)),
+                     "max_attempts": draw(st.sampled_from([1, 30, 100_000])),
+                     "lead_probability": draw(_probability()), "sql_probability": draw(_probability()),
+                     "cost_per_prospect_usd": draw(_finite(0.0, lim.MAX_MONEY_USD))},
+        }
     role_names = list(data["roles"])
     data["hiring"] = {
         "waves": [{"month": draw(st.integers(1, horizon)), "role": draw(st.sampled_from(role_names)),
