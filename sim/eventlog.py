@@ -67,6 +67,8 @@ class LeadState(IntEnum):
     """Lost because the POD it was routed to had no free rep (``org.overflow: lose``)."""
     LOST_AT_EXIT = 8
     """Dropped when its rep left (``workforce.exit_policy: lose``)."""
+    TRIAL_LAPSED = 9
+    """Its self-service trial ended without converting (a segment with ``closed_by: none``)."""
 
 
 class Source(IntEnum):
@@ -142,6 +144,7 @@ LEAD_RECORD: Final[tuple[RecordField, ...]] = (
     _lead_time("sql_t"),
     _lead_time("handoff_t"),
     _lead_time("opportunity_t"),
+    _lead_time("trial_t"),
     RecordField("close_t", "f64", argument=True, default=NAN),
     RecordField("end_t", "f64", argument=True),
     RecordField("state", "i8", argument=True),
@@ -170,7 +173,7 @@ _LEAD_FLOAT_COLUMNS = frozenset(k for k, dtype in enumerate(LEAD_DTYPES) if dtyp
 
 LEAD_STRUCT = struct.Struct("<" + "".join(_STRUCT_CODES[f.storage] for f in LEAD_RECORD))
 """The packed binary layout of one lead record: ``LEAD_DTYPES`` in ``LEAD_FIELDS`` order,
-little-endian, no padding (106 bytes for the 21 columns of today)."""
+little-endian, no padding (114 bytes for the 22 columns of today)."""
 LEAD_RECORD_DTYPE = np.dtype([(name, np.dtype(dtype).newbyteorder("<"))
                               for name, dtype in zip(LEAD_FIELDS, LEAD_DTYPES, strict=True)])
 """The same layout as a NumPy structured type, to read the records back without copying."""
@@ -212,8 +215,8 @@ class LeadRecords:
         "capacity", "count", "data", "pack_into", "pending", "rows", "writers",
         # --- generated from sim.eventlog.LEAD_RECORD by sim.model.engine.codegen (__slots__); do not edit ---
         "lead_w", "source_w", "source_index_w", "segment_w", "created_t_w", "first_touch_t_w", "connect_t_w", "sql_t_w",
-        "handoff_t_w", "opportunity_t_w", "close_t_w", "end_t_w", "state_w", "dials_w", "mrr_usd_w", "dev_rep_w",
-        "closer_rep_w", "dev_team_w", "closer_team_w", "region_w", "industry_w",
+        "handoff_t_w", "opportunity_t_w", "trial_t_w", "close_t_w", "end_t_w", "state_w", "dials_w", "mrr_usd_w",
+        "dev_rep_w", "closer_rep_w", "dev_team_w", "closer_team_w", "region_w", "industry_w",
         # --- end generated ---
     )
 
@@ -232,8 +235,8 @@ class LeadRecords:
         """Compiled build: the pending records, a writer per column (the attributes ``<field>_w``)."""
         # --- generated from sim.eventlog.LEAD_RECORD by sim.model.engine.codegen (writers); do not edit ---
         (self.lead_w, self.source_w, self.source_index_w, self.segment_w, self.created_t_w, self.first_touch_t_w,
-         self.connect_t_w, self.sql_t_w, self.handoff_t_w, self.opportunity_t_w, self.close_t_w, self.end_t_w,
-         self.state_w, self.dials_w, self.mrr_usd_w, self.dev_rep_w, self.closer_rep_w, self.dev_team_w,
+         self.connect_t_w, self.sql_t_w, self.handoff_t_w, self.opportunity_t_w, self.trial_t_w, self.close_t_w,
+         self.end_t_w, self.state_w, self.dials_w, self.mrr_usd_w, self.dev_rep_w, self.closer_rep_w, self.dev_team_w,
          self.closer_team_w, self.region_w, self.industry_w) = self.writers
         # --- end generated ---
 
@@ -276,9 +279,9 @@ class LeadRecords:
 
     # --- generated from sim.eventlog.LEAD_RECORD by sim.model.engine.codegen (add); do not edit ---
     def add(self, lead: i64, source: int, source_index: i16, segment: i16, created_t: float, first_touch_t: float,
-            connect_t: float, sql_t: float, handoff_t: float, opportunity_t: float, close_t: float, end_t: float,
-            state: int, dials: i32, mrr_usd: float, dev_rep: i32, closer_rep: i32, dev_team: i16, closer_team: i16,
-            region: i16, industry: i16) -> None:
+            connect_t: float, sql_t: float, handoff_t: float, opportunity_t: float, trial_t: float, close_t: float,
+            end_t: float, state: int, dials: i32, mrr_usd: float, dev_rep: i32, closer_rep: i32, dev_team: i16,
+            closer_team: i16, region: i16, industry: i16) -> None:
         """Write one record, its fields given one by one in ``LEAD_FIELDS`` order (a value that
         does not fit its column raises before anything is written)."""
         if _COMPILED:
@@ -296,6 +299,7 @@ class LeadRecords:
             write_f64_le(self.sql_t_w, sql_t)
             write_f64_le(self.handoff_t_w, handoff_t)
             write_f64_le(self.opportunity_t_w, opportunity_t)
+            write_f64_le(self.trial_t_w, trial_t)
             write_f64_le(self.close_t_w, close_t)
             write_f64_le(self.end_t_w, end_t)
             self.state_w.append(state & 0xFF)
@@ -311,8 +315,8 @@ class LeadRecords:
             if not self.rows:
                 self.rows = bytearray(_FLUSH_RECORDS * LEAD_RECORD_BYTES)
             self.pack_into(self.rows, self.pending * LEAD_RECORD_BYTES, lead, source, source_index, segment, created_t,
-                           first_touch_t, connect_t, sql_t, handoff_t, opportunity_t, close_t, end_t, state, dials,
-                           mrr_usd, dev_rep, closer_rep, dev_team, closer_team, region, industry)
+                           first_touch_t, connect_t, sql_t, handoff_t, opportunity_t, trial_t, close_t, end_t, state,
+                           dials, mrr_usd, dev_rep, closer_rep, dev_team, closer_team, region, industry)
         self.pending += 1
         if self.pending >= _FLUSH_RECORDS:
             self.flush()

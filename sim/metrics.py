@@ -25,8 +25,8 @@ from sim.workcalendar import DAYS_PER_MONTH, HOURS_PER_DAY
 KPI_NAMES: tuple[str, ...] = (
     "revenue_first_year_usd", "exit_arr_usd", "mrr_end_usd", "new_mrr_usd", "expansion_mrr_usd",
     "churned_mrr_usd", "mqls", "prospects", "dials", "connects", "sqls", "opportunities", "wins",
-    "losses", "win_rate", "customers_end", "sales_cycle_days_mean", "speed_to_lead_hours_median",
-    "headcount_end", "cost_usd", "cac_usd",
+    "losses", "win_rate", "trials", "trial_conversion_rate", "customers_end", "sales_cycle_days_mean",
+    "speed_to_lead_hours_median", "headcount_end", "cost_usd", "cac_usd",
 )
 """Per-replication KPIs, in report order."""
 
@@ -299,7 +299,12 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
     wins = int(np.sum(state == LeadState.WON))
     losses = int(np.sum(state == LeadState.LOST_DEAL))
     won = state == LeadState.WON
-    cycle = leads["close_t"][won] - leads["sql_t"][won]
+    sales_won = won & ~np.isnan(leads["opportunity_t"])  # closed by a rep (not a self-service trial)
+    sales_wins = int(np.sum(sales_won))
+    cycle = leads["close_t"][sales_won] - leads["sql_t"][sales_won]
+    trialled = ~np.isnan(leads["trial_t"])
+    converted = int(np.sum(trialled & won))
+    lapsed = int(np.sum(state == LeadState.TRIAL_LAPSED))
     inbound = leads["source"] == Source.INBOUND
     touched = inbound & ~np.isnan(leads["first_touch_t"])
     speed_h = (leads["first_touch_t"][touched] - leads["created_t"][touched]) * HOURS_PER_DAY
@@ -324,7 +329,9 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
         "opportunities": int(np.sum(~np.isnan(leads["opportunity_t"]))),
         "wins": wins,
         "losses": losses,
-        "win_rate": wins / (wins + losses) if wins + losses else float("nan"),
+        "win_rate": sales_wins / (sales_wins + losses) if sales_wins + losses else float("nan"),
+        "trials": int(np.sum(trialled)),
+        "trial_conversion_rate": converted / (converted + lapsed) if converted + lapsed else float("nan"),
         "customers_end": int(np.sum(kind == AccountEvent.NEW) + np.sum(kind == AccountEvent.INSTALLED)
                              - np.sum(kind == AccountEvent.CHURN)),
         "sales_cycle_days_mean": float(np.mean(cycle)) if cycle.size else float("nan"),
@@ -483,11 +490,15 @@ def group_kpis(log: EventLog, scenario: Scenario, by: str) -> dict[str, float]:
         return np.bincount(group[keep], weights=values[keep], minlength=g)
 
     won = state == LeadState.WON
+    sales_won = won & ~np.isnan(leads["opportunity_t"])
+    trialled = ~np.isnan(leads["trial_t"])
     inbound = leads["source"] == Source.INBOUND
     outbound = leads["source"] == Source.OUTBOUND
     fresh = leads["source"] != Source.WARM_START
     wins, losses = count(won), count(state == LeadState.LOST_DEAL)
-    cycle = np.where(won, leads["close_t"] - leads["sql_t"], 0.0)
+    sales_wins = count(sales_won)
+    converted, lapsed = count(trialled & won), count(state == LeadState.TRIAL_LAPSED)
+    cycle = np.where(sales_won, leads["close_t"] - leads["sql_t"], 0.0)
     touched = inbound & ~np.isnan(leads["first_touch_t"])
     speed = (leads["first_touch_t"] - leads["created_t"]) * HOURS_PER_DAY
     money = _group_mrr_flows(log, b)
@@ -514,6 +525,7 @@ def group_kpis(log: EventLog, scenario: Scenario, by: str) -> dict[str, float]:
         "opportunities": count(~np.isnan(leads["opportunity_t"])),
         "wins": wins,
         "losses": losses,
+        "trials": count(trialled),
         "customers_end": customers,
         "cost_usd": lead_cost,
     }
@@ -521,10 +533,13 @@ def group_kpis(log: EventLog, scenario: Scenario, by: str) -> dict[str, float]:
     for k in range(g):
         suffix = b.suffix(k)
         mine = group == k
-        cycles = cycle[mine & won]
+        cycles = cycle[mine & sales_won]
         speeds = speed[mine & touched]
         values = {name: float(column[k]) for name, column in columns.items()}
-        values["win_rate"] = wins[k] / (wins[k] + losses[k]) if wins[k] + losses[k] else float("nan")
+        closed = sales_wins[k] + losses[k]
+        values["win_rate"] = sales_wins[k] / closed if closed else float("nan")
+        ended = converted[k] + lapsed[k]
+        values["trial_conversion_rate"] = converted[k] / ended if ended else float("nan")
         values["sales_cycle_days_mean"] = float(np.mean(cycles)) if cycles.size else float("nan")
         values["speed_to_lead_hours_median"] = float(np.median(speeds)) if speeds.size else float("nan")
         for name in GROUP_KPIS:

@@ -58,13 +58,13 @@ def test_the_derived_layouts_follow_the_declaration() -> None:
 
 def test_the_record_is_the_one_of_the_golden_outputs() -> None:
     """The records stay bit-identical: same columns, order and types as before the declaration (and
-    the lead source's index, added with lead sources)."""
+    the lead source's index, added with lead sources; the trial's start, added with self-service)."""
     assert LEAD_FIELDS == (
         "lead", "source", "source_index", "segment", "created_t", "first_touch_t", "connect_t", "sql_t",
-        "handoff_t", "opportunity_t", "close_t", "end_t", "state", "dials", "mrr_usd",
+        "handoff_t", "opportunity_t", "trial_t", "close_t", "end_t", "state", "dials", "mrr_usd",
         "dev_rep", "closer_rep", "dev_team", "closer_team", "region", "industry",
     )
-    assert LEAD_STRUCT.format == "<qbhhddddddddbidiihhhh"
+    assert LEAD_STRUCT.format == "<qbhhdddddddddbidiihhhh"
 
 
 def test_the_declaration_is_one_the_generator_accepts() -> None:
@@ -284,7 +284,7 @@ def test_adding_a_field_takes_one_line_and_a_regeneration(tmp_path: Path) -> Non
         "from sim.eventlog import LEAD_FIELDS, LEAD_STRUCT, LeadRecords\n"
         "from sim.model.leads import Lead\n"
         "assert LEAD_FIELDS.index('demo_t') == LEAD_FIELDS.index('opportunity_t') + 1\n"
-        "assert LEAD_STRUCT.size == 114\n"
+        "assert LEAD_STRUCT.size == 122\n"
         "lead, records = Lead(), LeadRecords()\n"
         "assert math.isnan(lead.demo_t)\n"
         "lead.id, lead.source, lead.source_index, lead.segment, lead.region, lead.industry, lead.created_t = "

@@ -43,11 +43,11 @@ MDR, AE = 0, 1
 
 def lead(lead_id: int, source: Source, created: float, first_touch: float, connect: float, sql: float,
          handoff: float, opportunity: float, close: float, end: float, state: LeadState, dials: int,
-         mrr: float = 0.0, dev_rep: int = 0, closer_rep: int = -1) -> tuple:
+         mrr: float = 0.0, dev_rep: int = 0, closer_rep: int = -1, trial: float = NAN) -> tuple:
     """A lead record in ``LEAD_FIELDS`` order (segment, teams, region and industry 0)."""
-    source_index = 0 if source == Source.INBOUND else 1
-    record = (lead_id, int(source), source_index, 0, created, first_touch, connect, sql, handoff, opportunity, close,
-              end, int(state), dials, mrr, dev_rep, closer_rep, 0, 0 if closer_rep >= 0 else -1, 0, 0)
+    source_index = {Source.INBOUND: 0, Source.OUTBOUND: 1}.get(source, -1)
+    record = (lead_id, int(source), source_index, 0, created, first_touch, connect, sql, handoff, opportunity, trial,
+              close, end, int(state), dials, mrr, dev_rep, closer_rep, 0, 0 if closer_rep >= 0 else -1, 0, 0)
     assert len(record) == len(LEAD_FIELDS)
     return record
 
@@ -64,6 +64,9 @@ LEADS = [
     lead(5, OUT, 15.0, 18.0, 19.0, 19.0, 20.0, 20.0, 70.0, 70.0, LeadState.WON, 4, 500.0, 3, 2),
     lead(6, OUT, 20.0, 22.0, 23.0, NAN, NAN, NAN, NAN, 23.0, LeadState.NOT_A_FIT, 6, 0.0, 3),
     lead(7, IN, 80.0, 80.5, NAN, NAN, NAN, NAN, NAN, H * D, LeadState.OPEN, 1),
+    # a self-service sign-up of the warm start, never touched: its trial (day 0 to 14) lapses
+    lead(8, Source.WARM_START, -3.0, NAN, NAN, NAN, NAN, NAN, 14.0, 14.0, LeadState.TRIAL_LAPSED, 0, dev_rep=-1,
+         trial=0.0),
 ]
 """Speed to lead of the inbound leads touched: 12 h, 6 h, 24 h, 36 h and 12 h (lead 4 never
 touched); the prospects' 72 h and 48 h must not count."""
@@ -268,6 +271,8 @@ EXPECTED_KPIS = {
     "wins": 3,
     "losses": 1,
     "win_rate": 3 / (3 + 1),
+    "trials": 1,  # lead 8
+    "trial_conversion_rate": 0 / 1,
     "customers_end": 3 + 1 - 1,  # new + installed - churned
     "sales_cycle_days_mean": ((20 - 3) + (40 - 5) + (70 - 19)) / 3,  # SQL to close, won deals
     "speed_to_lead_hours_median": 12.0,  # median of 6, 12, 12, 24, 36 (inbound, touched)
@@ -295,7 +300,8 @@ def test_kpis_compute_their_own_series_when_not_given(scenario: Scenario, series
 def test_lead_states_count_every_record_once() -> None:
     states = lead_states(hand_log())
     assert states == {"unreachable": 1, "not_a_fit": 1, "stale": 1, "lost_in_handoff": 0, "lost_deal": 1,
-                      "won": 3, "open": 1, "no_capacity": 0, "lost_at_exit": 0}
+                      "won": 3, "open": 1, "no_capacity": 0, "lost_at_exit": 0,
+                      "trial_lapsed": 1}
     assert sum(states.values()) == len(LEADS)
 
 

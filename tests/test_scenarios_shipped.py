@@ -20,7 +20,7 @@ HORIZON = 6
 REPS = 2
 SEED = 7
 #: KPIs that are NaN when their denominator is empty (no closed deals, no inbound touch, no wins).
-MAY_BE_NAN = {"win_rate", "sales_cycle_days_mean", "speed_to_lead_hours_median", "cac_usd"}
+MAY_BE_NAN = {"win_rate", "trial_conversion_rate", "sales_cycle_days_mean", "speed_to_lead_hours_median", "cac_usd"}
 #: Expected count at which P(Poisson = 0) = exp(-20) ~ 2e-9: "must be positive" is then safe.
 SURE_COUNT = 20.0
 

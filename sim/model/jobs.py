@@ -6,7 +6,8 @@ of reps:
 
 * ``development`` (jobs ``work_inbound``, ``prospect``) — :class:`~sim.model.development.DevelopmentDesk`;
 * ``closing`` (``close``) — :class:`~sim.model.closing.ClosingDesk`;
-* ``accounts`` (``manage_accounts``) — the replication's :class:`~sim.model.accounts.Accounts`.
+* ``accounts`` (``manage_accounts``) — the replication's :class:`~sim.model.accounts.Accounts`;
+* ``self_service`` (``assist_trials``) — the replication's :class:`~sim.model.self_service.SelfService`.
 
 A role with jobs at one desk gets that desk on its pool. A role with jobs at several desks gets one
 *facet pool* per desk and a :class:`~sim.model.time_split.SharedTimeDesk` on its pool that splits
@@ -69,26 +70,32 @@ def build_accounts(world: World, pool: RolePool, team: Team, jobs: tuple[Job, ..
     return world.accounts
 
 
+def build_self_service(world: World, pool: RolePool, team: Team, jobs: tuple[Job, ...]) -> Any:
+    """Touch-assist of self-service trials: the replication's trials, touched by this pool's reps."""
+    world.self_service.attach(pool)
+    return world.self_service
+
+
 DeskBuilder = Callable[["World", RolePool, "Team", tuple[Job, ...]], Any]
 
 DESK_BUILDERS: dict[Desk, DeskBuilder] = {
     Desk.DEVELOPMENT: build_development,
     Desk.CLOSING: build_closing,
     Desk.ACCOUNTS: build_accounts,
+    Desk.SELF_SERVICE: build_self_service,
 }
 """Desk → the function that builds it on a pool (the registry)."""
 
 
 def fte_per_unit(world: World, pool: RolePool, desk: Desk) -> float:
     """The share of a fully ramped rep's day one unit of a desk's capacity takes (a dial slot, an
-    open deal, an account): turns a shared-time role's levels into full-time equivalents."""
-    spec = pool.spec
+    open deal, an account, ...): turns a shared-time role's levels into full-time equivalents."""
+    from sim.scenario.jobs import JOBS
+
+    field = next(needs.capacity_field for needs in JOBS.values() if needs.desk is desk)
+    per_rep = getattr(pool.spec, field) or 0.0
     if desk is Desk.DEVELOPMENT:
-        per_rep = (spec.dials_per_day or 0.0) / world.scenario.contact.attempts_per_day
-    elif desk is Desk.CLOSING:
-        per_rep = spec.max_open_opportunities or 0.0
-    else:
-        per_rep = spec.accounts_covered or 0.0
+        per_rep /= world.scenario.contact.attempts_per_day
     return 1.0 / per_rep if per_rep > 0 else 0.0
 
 

@@ -119,6 +119,7 @@ class Lead:
     sql_t: float
     handoff_t: float
     opportunity_t: float
+    trial_t: float
     # --- end generated ---
     response_days: float
     dial_days: float
@@ -165,6 +166,7 @@ class Lead:
         self.sql_t = _NAN
         self.handoff_t = _NAN
         self.opportunity_t = _NAN
+        self.trial_t = _NAN
         # --- end generated ---
         self.dials_done = 0
         self.dev_rep = -1
@@ -192,8 +194,8 @@ class Lead:
         Python object either)."""
         records.add(
             self.id, self.source, self.source_index, self.segment, self.created_t, self.first_touch_t, self.connect_t,
-            self.sql_t, self.handoff_t, self.opportunity_t, close_t, end_t, state, self.dials_done, mrr_usd,
-            self.dev_rep, self.closer_rep, self.dev_team, self.closer_team, self.region, self.industry,
+            self.sql_t, self.handoff_t, self.opportunity_t, self.trial_t, close_t, end_t, state, self.dials_done,
+            mrr_usd, self.dev_rep, self.closer_rep, self.dev_team, self.closer_team, self.region, self.industry,
         )
     # --- end generated ---
 

@@ -57,6 +57,9 @@ class Team:
 
     def __post_init__(self) -> None:
         self.desks = {Desk.DEVELOPMENT: self.development, Desk.CLOSING: self.closing, Desk.ACCOUNTS: self.accounts}
+        for desk in Desk:  # the desks of later jobs (self-service, ...): a map each, read by name
+            if desk not in self.desks:
+                self.desks[desk] = {}
 
     def owns(self, lead: Lead) -> bool:
         """Whether the lead is in this team's market slice."""

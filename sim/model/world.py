@@ -24,9 +24,11 @@ from sim.model.engine.calendar import Environment, Timeline, slots_per_day_for
 from sim.model.jobs import build_desks
 from sim.model.leads import Lead, LeadFactory, poisson_arrival_times
 from sim.model.routing import Router, Team, team_layout
+from sim.model.self_service import SelfService
 from sim.model.workforce import RolePool, Workforce
 from sim.rng import Streams
 from sim.scenario import InboundSpec, OutboundSpec, Scenario
+from sim.scenario.jobs import NO_ROLE
 from sim.workcalendar import DAYS_PER_MONTH, WorkCalendar
 
 OUTBOUND_ID_OFFSET = 1_000_000_000
@@ -153,9 +155,18 @@ class World:
         self.accounts = Accounts(self.env, self.log, self.streams, segments, account_keys)
         self.arrivals: list[ArrivalChain] = []
         """The arrival chain of each inbound source worked by a role (:meth:`arrive_mqls`)."""
-        self.sql_step: Callable[[Lead], None] = self._sql
+        self._self_serve: list[bool] = [spec.trial is not None for spec in segments]
+        """Per segment: sold without a rep, through a trial (``closed_by: none``)."""
+        self.sql_step: Callable[[Lead], None] = self._sql_or_trial if any(self._self_serve) else self._sql
         self.won_step: Callable[[Lead], None] = self._won
-        """The hand-offs between desks, bound once (desks call them for every SQL and every win)."""
+        self.unworked_step: Callable[[Lead], None] = self._unworked
+        """The hand-offs between desks, bound once (desks call them for every SQL and every win); a
+        scenario without self-service never tests a lead's segment for a trial."""
+        self.self_service = SelfService(self.env, self.log, segments, self.won_step)
+        """The trials of the segments sold without a rep (``closed_by: none``)."""
+        self._source_qualify: list[float] = [spec.qualify_probability if isinstance(spec, InboundSpec) else 0.0
+                                             for _, spec in self.sources]
+        """Per source: the qualify probability of an inbound lead nobody works (``worked_by: none``)."""
 
         self.pools: list[RolePool] = []
         self.teams: list[Team] = []
@@ -185,6 +196,14 @@ class World:
 
     # ------------------------------------------------------------------ hand-offs between desks
 
+    def _sql_or_trial(self, lead: Lead) -> None:
+        """An SQL of a scenario with self-service: one of a segment sold without a rep starts its
+        trial (no closer), any other is routed to the closers (:meth:`_sql`)."""
+        if self._self_serve[lead.segment]:
+            self.self_service.start(lead)
+        else:
+            self._sql(lead)
+
     def _sql(self, lead: Lead) -> None:
         routed = self.router.route_sql(lead)
         if routed is None:
@@ -202,12 +221,28 @@ class World:
             if self.router.closer_of_segment[lead.segment] == role:
                 self.teams[lead.dev_team].closing[role].hand_off(lead, self.router.own)
             else:
-                self._sql(lead)
+                self.sql_step(lead)
         return hand_off
 
+    def _unworked(self, lead: Lead) -> None:
+        """A lead of a source nobody works (``worked_by: none``): a self-service sign-up starts its trial;
+        a lead of a segment sold by a rep goes straight to the closers as an SQL when it qualifies
+        (against its source's ``qualify_probability``), without a development rep."""
+        if self._self_serve[lead.segment]:
+            self.self_service.start(lead)
+            return
+        if lead.u_qualify < self._source_qualify[lead.source_index]:
+            lead.sql_t = self.timeline.now
+            self.sql_step(lead)
+        else:
+            lead.record_to(self.log.leads, self.timeline.now, LeadState.NOT_A_FIT)
+
     def _won(self, lead: Lead) -> None:
-        self.accounts.add_customer(lead, self.timeline.now,
-                                   self.router.account_pool(self.account_role, lead.closer_team))
+        team = lead.closer_team
+        if team < 0 and self.account_role is not None:  # a self-service customer: its market's team
+            home = self.router.home_team(lead, self.account_role)
+            team = home.index if home is not None else -1
+        self.accounts.add_customer(lead, self.timeline.now, self.router.account_pool(self.account_role, team))
 
     # ------------------------------------------------------------------ processes
 
@@ -256,7 +291,7 @@ class World:
             if isinstance(spec, InboundSpec):
                 chain = ArrivalChain(self, index, spec.worked_by, self.inbound_arrival_times(index))
                 self.arrivals.append(chain)
-                chain.due()
+                chain.step()
         return sum(chain.count for chain in self.arrivals)
 
     def close_months(self) -> Generator[simpy.Event, None, None]:
@@ -273,8 +308,8 @@ class World:
             self._close_month(month)
 
     def _desks(self) -> list:
-        """The desks that hold leads (development and closing), every team's."""
-        return [d for t in self.teams for d in (*t.development.values(), *t.closing.values())]
+        """The desks that hold leads (development and closing, every team's; the trials)."""
+        return [*(d for t in self.teams for d in (*t.development.values(), *t.closing.values())), self.self_service]
 
     def warm_start(self) -> None:
         """Open pipeline and installed customers at time 0 (``warm_start``), with latent draws
@@ -295,11 +330,18 @@ class World:
                     if queue_of < 0:
                         continue
                     lead.source_index = queue_of  # waits in that source's queue, worked by its rules
-                    mql_desk = self.router.route_mql(self.sources[queue_of][1].worked_by, lead)
+                    worker = self.sources[queue_of][1].worked_by
+                    if worker == NO_ROLE:
+                        self._unworked(lead)
+                        continue
+                    mql_desk = self.router.route_mql(worker, lead)
                     if mql_desk is not None:
                         mql_desk.arrive(lead)
                     continue
                 lead.connect_t = lead.sql_t = -item.age_days
+                if self._self_serve[lead.segment]:  # an SQL of a self-service segment: its trial starts now
+                    self.self_service.start(lead)
+                    continue
                 routed = self.router.route_sql(lead)
                 if routed is None:
                     lead.record_to(self.log.leads, 0.0, LeadState.NO_CAPACITY)
@@ -324,7 +366,8 @@ class World:
                 self.accounts.add_customer(lead, 0.0, pool, signed_t=lead.created_t, installed=True)
         if spec.pipeline:
             for desk in self._desks():
-                desk.fill()
+                if desk is not self.self_service:
+                    desk.fill()
 
     def _headcount_levels(self, month: int, pool: RolePool) -> None:
         reps = pool.reps
@@ -400,9 +443,11 @@ class ArrivalChain:
         self.times = np.ascontiguousarray(times, dtype="<f8").tobytes()
         self.count: i64 = len(self.times) // 8
         self.next: i64 = 0
-        self.desk = world.router.fixed_mql_desk(role)
+        self.unworked = role == NO_ROLE
+        """A source nobody works (``worked_by: none``): its leads go to :meth:`World._unworked`."""
+        self.desk = None if self.unworked else world.router.fixed_mql_desk(role)
         """The one desk every MQL goes to (a silo or a pooled role), or None: each is routed."""
-        self.step: Callable[[], None] = self.due
+        self.step: Callable[[], None] = self.due_unworked if self.unworked else self.due
         """``due`` bound once: the calendar gets the same object at every arrival."""
 
     def due(self) -> None:
@@ -424,6 +469,24 @@ class ArrivalChain:
                 lead.record_to(world.log.leads, t, LeadState.NO_CAPACITY)
             else:
                 desk.arrive(lead)
+        self.next = i
+        if i < arrivals:
+            self.timeline.call_next(read_f64_le(times, 8 * i), self.step)
+
+    def due_unworked(self) -> None:
+        """:meth:`due` for a source nobody works: the sign-ups arriving now go to
+        :meth:`World._unworked` (kept out of ``due``, the per-lead path of every other source)."""
+        times, now = self.times, self.timeline.now
+        i: i64 = self.next
+        arrivals: i64 = self.count
+        factory = self.factory
+        unworked = self.world.unworked_step
+        while i < arrivals:
+            t = read_f64_le(times, 8 * i)
+            if t > now:
+                break
+            i += 1
+            unworked(factory.create(t))
         self.next = i
         if i < arrivals:
             self.timeline.call_next(read_f64_le(times, 8 * i), self.step)

@@ -341,6 +341,11 @@ class SalesModel:
         horizon_months : int
             Horizon of the plan (only used for roles that do not backfill).
         """
+        self_serve = [name for name, seg in scenario.segments.items() if seg.trial is not None]
+        if self_serve:
+            raise PlanError(f"the planner does not model self-service segments yet ({', '.join(self_serve)}: "
+                            "closed_by: none); plan the tiers sold by reps in a scenario without them, and "
+                            "simulate the whole org (salesim run)")
         cal = scenario.calendar
         work_days_per_month = DAYS_PER_MONTH * cal.days_per_week / 7.0
         calendar_per_work_day = 7.0 / cal.days_per_week

@@ -64,6 +64,8 @@ _NAMES: dict[str, str] = {
     "opportunities": "Opportunities",
     "losses": "Lost deals",
     "win_rate": "Win rate",
+    "trials": "Self-service trials",
+    "trial_conversion_rate": "Trial conversion rate",
     "customers_end": "Customers at the horizon",
     "sales_cycle_days_mean": "Mean sales cycle",
     "speed_to_lead_hours_median": "Median speed to lead",
@@ -74,7 +76,7 @@ _NAMES: dict[str, str] = {
 _FLOW_SERIES = frozenset({"new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"})
 """Monthly series that are amounts *per month* (the others are levels at month end)."""
 
-_RATE_NAMES = frozenset({"win_rate", "utilization"})
+_RATE_NAMES = frozenset({"win_rate", "trial_conversion_rate", "utilization"})
 
 
 # --------------------------------------------------------------------------- helpers

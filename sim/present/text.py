@@ -18,7 +18,7 @@ def format_value(metric: str, value: float) -> str:
         return "–"
     if metric.endswith("_usd"):
         return f"{value:,.0f}"
-    if metric in {"win_rate", "p_better"} or metric.startswith("utilization"):
+    if metric.split("@")[0] in {"win_rate", "trial_conversion_rate", "p_better"} or metric.startswith("utilization"):
         return f"{100 * value:.1f}%"
     if abs(value) >= 100:
         return f"{value:,.0f}"

@@ -33,6 +33,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+NO_ROLE = "none"
+"""``worked_by: none`` (a lead source nobody works: self-service sign-ups) and ``closed_by: none``
+(a segment sold without a rep): not a role name."""
+
 
 class Job(StrEnum):
     """What a role can do in the flow."""
@@ -41,6 +45,7 @@ class Job(StrEnum):
     PROSPECT = "prospect"
     CLOSE = "close"
     MANAGE_ACCOUNTS = "manage_accounts"
+    ASSIST_TRIALS = "assist_trials"
 
 
 class Desk(StrEnum):
@@ -49,6 +54,7 @@ class Desk(StrEnum):
     DEVELOPMENT = "development"
     CLOSING = "closing"
     ACCOUNTS = "accounts"
+    SELF_SERVICE = "self_service"
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ JOBS: dict[Job, JobNeeds] = {
     Job.PROSPECT: JobNeeds(Desk.DEVELOPMENT, "dials_per_day", "works outbound leads"),
     Job.CLOSE: JobNeeds(Desk.CLOSING, "max_open_opportunities", "closes deals"),
     Job.MANAGE_ACCOUNTS: JobNeeds(Desk.ACCOUNTS, "accounts_covered", "looks after customers"),
+    Job.ASSIST_TRIALS: JobNeeds(Desk.SELF_SERVICE, "trials_assisted", "touches self-service trials"),
 }
 """Every job, the desk it is done at and the capacity field it needs."""
 
@@ -113,8 +120,12 @@ def assignments(scenario: Any) -> list[Assignment]:
             if isinstance(scenario, Mapping) and not isinstance(segment, Mapping):
                 continue
             role = _field(segment, "closed_by", DEFAULT_ROLE[Job.CLOSE])
-            if isinstance(role, str):
+            if isinstance(role, str) and role != NO_ROLE:
                 out.append(Assignment(role, Job.CLOSE, ("segments", name, "closed_by")))
+            trial = _field(segment, "trial")
+            assist = _field(trial, "assisted_by") if trial is not None and not isinstance(trial, str | int) else None
+            if isinstance(assist, str):
+                out.append(Assignment(assist, Job.ASSIST_TRIALS, ("segments", name, "trial", "assisted_by")))
     roles = _field(scenario, "roles")
     roles = roles if isinstance(roles, Mapping) else {}
     customers = _field(scenario, "customers")
@@ -127,11 +138,6 @@ def assignments(scenario: Any) -> list[Assignment]:
     if isinstance(role, str) and (explicit or role in roles):
         out.append(Assignment(role, Job.MANAGE_ACCOUNTS, ("customers", "managed_by")))
     return out
-
-
-NO_ROLE = "none"
-"""``worked_by: none`` (a lead source nobody works: self-service sign-ups) and ``closed_by: none``
-(a segment sold without a rep): not a role name."""
 
 
 def lead_source_specs(scenario: Any) -> list[tuple[tuple[str, ...], Any]]:

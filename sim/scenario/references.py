@@ -55,6 +55,7 @@ def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
             if weights and len(weights) == len(mix) and sum(weights) <= 0:
                 problems.append(((*path, "segment_mix"), "segment weights must not all be zero"))
     problems.extend(_check_sources(data))
+    problems.extend(_check_self_service(data, roles, segments))
     problems.extend(_check_time_splits(data, roles))
     if not lead_source_specs(data) and not data.get("lead_sources") and "name" in data:
         problems.append(((), "the scenario has no lead source (inbound, outbound or lead_sources): nothing would "
@@ -62,6 +63,39 @@ def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
     problems.extend(_check_org(data, roles, segments, unknown))
     problems.extend(_check_workforce(data, roles, segments, unknown))
     problems.extend(_check_volumes(data, roles))
+    return problems
+
+
+def _check_self_service(data: dict[str, Any], roles: dict, segments: dict) -> list[tuple[tuple, str]]:
+    """Segments sold without a rep (``closed_by: none``) have a trial and no meetings; a trial is only
+    for them; ``none`` is not a role's name."""
+    problems: list[tuple[tuple, str]] = []
+    if NO_ROLE in roles:
+        problems.append((("roles", NO_ROLE), f"{NO_ROLE!r} cannot name a role: worked_by: none and closed_by: none "
+                                             "mean no rep"))
+    for name, seg in segments.items():
+        if not isinstance(seg, dict):
+            continue
+        path = ("segments", name)
+        if seg.get("closed_by") == NO_ROLE:
+            if "opportunity" in seg:
+                problems.append(((*path, "opportunity"), "a segment closed_by: none is sold without a rep: it has a "
+                                                         "trial, not meetings (remove opportunity, or name the "
+                                                         "closing role)"))
+            if seg.get("trial") is None:
+                problems.append(((*path, "closed_by"), "a segment closed_by: none needs a trial (days, "
+                                                       "conversion_probability)"))
+        elif seg.get("trial") is not None:
+            problems.append(((*path, "trial"), f"a trial is for segments sold without a rep (closed_by: none); "
+                                               f"segment {name!r} is closed by {seg.get('closed_by', 'ae')!r}"))
+    warm = _dict(data.get("warm_start"))
+    for i, item in enumerate(_list(warm.get("pipeline"))):
+        item = _dict(item)
+        seg = _dict(segments.get(item.get("segment"))) if isinstance(item.get("segment"), str) else {}
+        if item.get("stage") == "opportunity" and seg.get("closed_by") == NO_ROLE:
+            problems.append((("warm_start", "pipeline", i, "stage"), "a self-service segment (closed_by: none) has "
+                                                                     "no opportunities; use stage mql or sql (a "
+                                                                     "trial)"))
     return problems
 
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 
 from sim.scenario import limits as lim
 from sim.scenario.dists import Constant, Dist, Lognormal, UniformInt, dist_within
-from sim.scenario.jobs import Desk, Job, desk_shares, jobs_by_role
+from sim.scenario.jobs import NO_ROLE, Desk, Job, desk_shares, jobs_by_role
 from sim.scenario.numbers import Float, Int, number, whole
 
 if TYPE_CHECKING:  # what mypy (and so the compiled build, which reads these types) sees
@@ -216,6 +216,9 @@ class RoleSpec(Spec):
     accounts_covered: Capacity | None = Field(
         None, description="customer accounts one fully ramped CSM covers"
     )
+    trials_assisted: Capacity | None = Field(
+        None, description="self-service trials one fully ramped rep touches at once (segments.*.trial.assisted_by)"
+    )
     time_split: dict[Job, Probability] | None = Field(
         None,
         description="a role with jobs at several desks (e.g. prospect and close): share of each rep's time "
@@ -321,12 +324,31 @@ class ExpansionSpec(Spec):
     )
 
 
+class TrialSpec(Spec):
+    """The self-service trial of a segment sold without a rep (``closed_by: none``).
+
+    A lead of the segment starts a trial when it signs up (a lead source ``worked_by: none``) or,
+    worked by a development rep, when it becomes an SQL; it converts at the trial's end with
+    ``conversion_probability`` — the odds multiplied by ``assisted_odds_multiplier`` when a rep of
+    ``assisted_by`` touches the trial (a rep assists at most ``trials_assisted`` trials at once) —
+    or lapses."""
+
+    days: Days = Field(default_factory=lambda: Constant(value=14.0),
+                       description="calendar days from sign-up to the trial's end (conversion or lapse)")
+    conversion_probability: Probability = Field(description="P(the trial converts to a paying customer)")
+    assisted_by: str | None = Field(None, description="role that touches trials (touch-assist), if any")
+    assisted_odds_multiplier: Multiplier = Field(
+        1.5, description="multiplies the odds of converting a trial a rep assisted (ASSUMPTION)")
+
+
 class SegmentSpec(Spec):
     """A market tier (SMB, mid-market, enterprise): deal size, sales process, churn."""
 
     mrr_usd: MoneyDist = Field(
         description="new MRR of a won deal")
-    closed_by: str = Field("ae", description="role that works this segment's opportunities")
+    closed_by: str = Field("ae", description="role that works this segment's opportunities; none: self-service "
+                                             "(a trial, no rep: see trial)")
+    trial: TrialSpec | None = Field(None, description="closed_by: none: the self-service trial")
     opportunity: OpportunitySpec = Field(default_factory=OpportunitySpec)
     churn: ChurnSpec = Field(default_factory=ChurnSpec)
     expansion: ExpansionSpec = Field(default_factory=ExpansionSpec)
@@ -380,7 +402,9 @@ class InboundSpec(Spec):
         description="scripted arrival times, within the horizon (replaces the Poisson process; for replay and tests)"
     )
     segment_mix: dict[str, Weight] = Field(min_length=1, description="relative weight of each segment")
-    worked_by: str = Field("mdr", description="development role that works MQLs")
+    worked_by: str = Field("mdr", description="development role that works MQLs; none: nobody (sign-ups: a "
+                                              "self-service segment's start their trial, others go to the "
+                                              "closers as SQLs at qualify_probability)")
     dials_to_connect: Dials = Field(
         default_factory=lambda: UniformInt(dist="uniform_int", low=10, high=15),
         description="dials an MQL needs before it is reached",
@@ -388,7 +412,8 @@ class InboundSpec(Spec):
     max_attempts: Attempts | None = Field(
         None, description="the cadence of this source: most attempts before a lead ends unreachable "
                           "(null: contact.max_attempts)")
-    qualify_probability: Probability = Field(description="P(SQL | reached at once)")
+    qualify_probability: Probability = Field(description="P(SQL | reached at once); worked_by: none: P(SQL) of "
+                                                         "a sign-up of a segment sold by a rep")
     speed_to_lead: SpeedToLeadSpec = Field(default_factory=SpeedToLeadSpec)
     response_minutes: MinutesDist = Field(
         default_factory=lambda: Constant(value=5.0),
@@ -702,6 +727,10 @@ class Scenario(Spec):
     def desk_shares(self, role: str) -> dict[Desk, float]:
         """Share of each rep's time at each of the role's desks (one desk: all of it)."""
         return desk_shares(self.jobs_of(role), self.roles[role].time_split)
+
+    def self_service(self, segment: str) -> bool:
+        """Whether ``segment`` is sold without a rep (``closed_by: none``: a trial)."""
+        return self.segments[segment].closed_by == NO_ROLE
 
     @property
     def account_role(self) -> str | None:

@@ -231,6 +231,19 @@ def scenarios(draw) -> dict[str, Any]:
                      "lead_probability": draw(_probability()), "sql_probability": draw(_probability()),
                      "cost_per_prospect_usd": draw(_finite(0.0, lim.MAX_MONEY_USD))},
         }
+    if draw(st.booleans()):  # self-service: a segment sold through a trial, sign-ups nobody works
+        data["segments"]["web"] = {
+            "mrr_usd": draw(dists(0.0, lim.MAX_MONEY_USD)), "closed_by": "none",
+            "trial": {"days": draw(dists(0.0, lim.MAX_DAYS)), "conversion_probability": draw(_probability()),
+                      "assisted_by": draw(st.sampled_from([None, "csm", "ae"])),
+                      "assisted_odds_multiplier": draw(_finite(0.0, lim.MAX_MULTIPLIER))},
+        }
+        for name in ("ae", "csm"):
+            data["roles"][name]["trials_assisted"] = draw(_finite(0.0, lim.MAX_CAPACITY))
+        data.setdefault("lead_sources", {})["signup"] = {
+            "kind": "inbound", "worked_by": "none", "mqls_per_month": draw(_finite(0.0, 10.0)),
+            "qualify_probability": draw(_probability()),
+            "segment_mix": {"web": 1.0, next(iter(segments)): draw(_finite(0.0, 1.0))}}
     role_names = list(data["roles"])
     data["hiring"] = {
         "waves": [{"month": draw(st.integers(1, horizon)), "role": draw(st.sampled_from(role_names)),
@@ -260,7 +273,7 @@ def scenarios(draw) -> dict[str, Any]:
             "price_per_sql_usd": draw(_finite(0.0, lim.MAX_MONEY_USD)),
             "conversion_multiplier": draw(_finite(1e-6, 2.0))}
     if draw(st.booleans()):
-        seg = st.sampled_from(list(segments))
+        seg = st.sampled_from([name for name in segments if name != "web"])  # no opportunity stage in a trial
         data["warm_start"] = {
             "pipeline": [{"stage": draw(st.sampled_from(["mql", "sql", "opportunity"])), "segment": draw(seg),
                           "count": draw(st.integers(0, 10)), "age_days": draw(_finite(0.0, lim.MAX_DAYS))}],
