@@ -361,7 +361,7 @@ def test_held_leads_are_exactly_those_held_and_not_yet_released(ops: list[tuple[
 
 def _record(i: int, t: float) -> tuple:
     nan = float("nan")
-    return (i, i % 2, i % 2 - 1, i % 3, t, t + 0.5, nan, nan, nan, nan, nan, t + 1.0, 5, 7, 2000.0 * (i % 2),
+    return (i, i % 2, i % 2 - 1, i % 3, t, t + 0.5, nan, nan, nan, nan, nan, nan, t + 1.0, 5, 7, 2000.0 * (i % 2),
             i % 11, -1, 0, -1, i % 4, i % 5)
 
 
@@ -401,7 +401,7 @@ def test_a_lead_writes_the_record_its_fields_make() -> None:
     by_lead, by_tuple = LeadRecords(), LeadRecords()
     lead.record_to(by_lead, 30.0, int(LeadState.WON), close_t=30.0, mrr_usd=2500.0)
     nan = float("nan")
-    by_tuple.append((41, 1, 1, 2, 1.5, nan, 2.5, 2.5, nan, nan, 30.0, 30.0, int(LeadState.WON), 9, 2500.0,
+    by_tuple.append((41, 1, 1, 2, 1.5, nan, 2.5, 2.5, nan, nan, nan, 30.0, 30.0, int(LeadState.WON), 9, 2500.0,
                      17, -1, -1, -1, 3, 4))
     assert list(by_lead) == list(by_tuple)
     assert _stored_bytes(by_lead) == _stored_bytes(by_tuple)

@@ -59,13 +59,16 @@ def model_from(data: dict) -> SalesModel:
 
 
 def test_model_from_silo_matches_hand_arithmetic(silo, model):
-    reach = 5 / 6  # uniform_int 10..15, max_attempts 14
-    dials = (10 + 11 + 12 + 13 + 14 + 14) / 6
+    # geometric dials to connect, max_attempts 14: reached within n with 1 - q^n, dials E[min(G, n)] = (1 - q^n) / p
+    q_in, q_out = 1 - 1 / 3, 1 - 1 / 12.5
+    reach_in, reach = 1 - q_in**14, 1 - q_out**14
+    dials_in, dials = reach_in * 3, reach * 12.5
     work_days = DAYS_PER_MONTH * 5 / 7
-    assert model.inbound.sql_rate == pytest.approx(0.2 * reach, rel=REL)
+    assert model.inbound.sql_rate == pytest.approx(0.11 * reach_in, rel=REL)
     assert model.outbound.sql_rate == pytest.approx(reach * 0.55 * 0.12, rel=REL)
-    assert model.inbound.dials_per_lead == pytest.approx(dials, rel=REL)
-    assert model.roles["mdr"].mqls_per_month == pytest.approx(240 * work_days / dials, rel=REL)
+    assert model.inbound.dials_per_lead == pytest.approx(dials_in, rel=REL)
+    assert model.outbound.dials_per_lead == pytest.approx(dials, rel=REL)
+    assert model.roles["mdr"].mqls_per_month == pytest.approx(240 * work_days / dials_in, rel=REL)
     assert model.roles["sdr"].prospects_per_month == pytest.approx(min(480, 150 * work_days / dials), rel=REL)
     assert model.roles["ae"].max_open_opportunities == 30
     assert model.roles["csm"].accounts_covered == 150
@@ -79,7 +82,7 @@ def test_model_from_silo_matches_hand_arithmetic(silo, model):
     assert smb.opportunity_days(0.9) == pytest.approx(gap * (1 + p1 + p1 * 0.6), rel=REL)
     assert smb.won_cycle_days() == pytest.approx(3 * gap, rel=REL)
     # derived SQL split: the scenario's MQLs (within MDR capacity) vs its SDRs' prospects
-    mql_to_sql = 0.2 * reach * 0.92
+    mql_to_sql = 0.11 * reach_in * 0.92
     prospect_to_sql = reach * 0.55 * 0.12 * 0.92
     sql_in = min(420, 2 * model.roles["mdr"].mqls_per_month) * mql_to_sql
     sql_out = 4 * model.roles["sdr"].prospects_per_month * prospect_to_sql
@@ -185,7 +188,8 @@ def test_silo_funnel_identities(model):
     assert p.mqls_per_month * p.mql_to_sql_rate == pytest.approx(p.inbound_sqls_per_month, rel=REL)
     assert p.prospects_per_month * p.prospect_to_sql_rate == pytest.approx(p.outbound_sqls_per_month, rel=REL)
     assert p.dials_per_month == pytest.approx(
-        (p.mqls_per_month + p.prospects_per_month) * model.inbound.dials_per_lead, rel=REL)
+        p.mqls_per_month * model.inbound.dials_per_lead + p.prospects_per_month * model.outbound.dials_per_lead,
+        rel=REL)
     assert p.roles["mdr"].workload["mqls"] == pytest.approx(p.mqls_per_month, rel=REL)
     assert p.roles["ae"].workload["sqls"] == pytest.approx(p.sqls_per_month, rel=REL)
     assert p.roles["csm"].workload["accounts"] == pytest.approx(

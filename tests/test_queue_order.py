@@ -9,7 +9,7 @@ from sim.eventlog import Source
 from sim.metrics import kpis
 from sim.model.world import simulate
 
-OVERLOADED = ["horizon_months=6", "roles.mdr.dials_per_day=120", "roles.mdr.tenure_months=null",
+OVERLOADED = ["horizon_months=6", "roles.mdr.dials_per_day=30", "roles.mdr.tenure_months=null",
               "inbound.response_minutes=0"]
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from sim.scenario import limits as lim
-from sim.scenario.dists import Constant, Dist, Lognormal, UniformInt, dist_within
+from sim.scenario.dists import Constant, Dist, Geometric, Lognormal, dist_within
 from sim.scenario.jobs import NO_ROLE, Desk, Job, desk_shares, jobs_by_role
 from sim.scenario.numbers import Float, Int, number, whole
 
@@ -406,8 +406,8 @@ class InboundSpec(Spec):
                                               "self-service segment's start their trial, others go to the "
                                               "closers as SQLs at qualify_probability)")
     dials_to_connect: Dials = Field(
-        default_factory=lambda: UniformInt(dist="uniform_int", low=10, high=15),
-        description="dials an MQL needs before it is reached",
+        default_factory=lambda: Geometric(dist="geometric", mean=3.0),
+        description="dials an MQL needs before it is reached (default: a hand-raiser, geometric with mean 3)",
     )
     max_attempts: Attempts | None = Field(
         None, description="the cadence of this source: most attempts before a lead ends unreachable "
@@ -443,7 +443,9 @@ class OutboundSpec(Spec):
     )
     segment_mix: dict[str, Weight] = Field(min_length=1, description="relative weight of each segment")
     dials_to_connect: Dials = Field(
-        default_factory=lambda: UniformInt(dist="uniform_int", low=10, high=15)
+        default_factory=lambda: Geometric(dist="geometric", mean=12.5),
+        description="dials a prospect needs before it is reached (default: the book's 10–15 dials per connect "
+                    "as an average rate, geometric with mean 12.5)",
     )
     max_attempts: Attempts | None = Field(
         None, description="the cadence of this source: most attempts before a prospect ends unreachable "
@@ -709,10 +711,10 @@ class Scenario(Spec):
 
     def contact_default(self):
         """Dials to connect of a warm-start lead: the first inbound source's, else the first outbound
-        source's, else uniform 10–15."""
+        source's, else geometric with mean 12.5."""
         for spec in (*self.inbound_sources().values(), *self.outbound_sources().values()):
             return spec.dials_to_connect
-        return UniformInt(dist="uniform_int", low=10, high=15)
+        return Geometric(dist="geometric", mean=12.5)
 
     def jobs_of(self, role: str) -> tuple[Job, ...]:
         """What ``role`` does (:mod:`sim.scenario.jobs`): its jobs in :class:`Job` order; empty for a
