@@ -193,7 +193,7 @@ def _level_arrays(log: EventLog) -> dict[str, np.ndarray]:
     """Levels as arrays indexed [pool, month] (NaN where a level was not recorded)."""
     h = log.horizon_months
     names = ("headcount", "ramping", "interns", "outsourced", "fte", "fte_days", "capacity_days", "busy_days",
-             "backlog", "open_requisitions")
+             "backlog", "open_requisitions", "support_meetings", "support_wait_days")
     out = {name: np.full((len(log.pools), h + 1), np.nan) for name in names}
     for month, pool, name, value in log.levels:
         out[name][pool, month] = value
@@ -244,6 +244,15 @@ def role_series(log: EventLog) -> dict[str, np.ndarray]:
         pools = [i for i, (role_index, _team) in enumerate(log.pools) if role_index == r]
         if pools:
             out.update(_pool_group_series(levels, pools, role))
+            started = levels["support_meetings"][pools]
+            if np.any(~np.isnan(started)):  # a supporting role (sales engineers): its meetings and their waits
+                n = np.nansum(started, axis=0)
+                waited = np.nansum(levels["support_wait_days"][pools], axis=0)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    mean_wait = np.where(n > 0, waited / n, np.nan)
+                n[0] = mean_wait[0] = np.nan
+                out[f"meetings_supported.{role}"] = n
+                out[f"meeting_wait_days_mean.{role}"] = mean_wait
         else:
             for name in ROLE_SERIES:
                 out[f"{name}.{role}"] = np.full(log.horizon_months + 1, np.nan)

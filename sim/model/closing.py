@@ -24,6 +24,7 @@ from sim.model.engine.odds import scale_odds
 from sim.model.engine.repheap import rep_heap
 from sim.model.engine.sampling import ScalarPpf, scalar_ppf
 from sim.model.leads import Lead, hold, release
+from sim.model.support import SupportDesk
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import HandoffLegSpec, SegmentSpec
 
@@ -58,6 +59,7 @@ class ClosingDesk:
         stale_after_days: float,
         on_won: Callable[[Lead], None],
         reassign_win_odds_multiplier: float = 1.0,
+        support_desks: dict[str, SupportDesk] | None = None,
     ) -> None:
         self.env = env
         self.timeline: Timeline = env.timeline
@@ -69,6 +71,15 @@ class ClosingDesk:
         self.pass_probabilities = [seg.opportunity.pass_probabilities() for seg in segments]
         self.gap_days = [scalar_ppf(seg.opportunity.gap_days) for seg in segments]
         """Each segment's meeting gap distribution, as a scalar inverse CDF."""
+        desks = support_desks or {}
+        self.support: list[tuple[SupportDesk, list[bool], ScalarPpf] | None] = [
+            (desks[seg.opportunity.support.role], seg.opportunity.supported_meetings(),
+             scalar_ppf(seg.opportunity.support.days))
+            if seg.opportunity.support is not None and seg.opportunity.support.role in desks else None
+            for seg in segments]
+        """Per segment: the supporting role's desk, which meetings need it and how long it is held
+        (None: no meeting needs support; its deals are closed by one scheduled event)."""
+        self.any_support = any(x is not None for x in self.support)
         self.queue: deque[Lead] = deque()
         self.in_transit: list[Lead] = []
         """SQLs on their way to this desk (``hold``/``release``: constant time, any order)."""
@@ -83,6 +94,8 @@ class ClosingDesk:
         when that rep has room, and waits in the queue for any rep otherwise."""
         self._arrive_step: Callable[[Lead, bool], None] = self._arrive
         self._close_step: Callable[[Lead, bool, int], None] = self._close
+        self._meeting_step: Callable[[Lead, int, int], None] = self._meeting
+        self._met_step: Callable[[Lead, int, int], bool] = self._met
         """The steps bound once: the timeline gets the same objects for every SQL."""
         pool.desk = self
 
@@ -260,6 +273,9 @@ class ClosingDesk:
                   keep: bool = True) -> None:
         """Schedule the close: lost at the first meeting whose uniform is not below its pass
         probability, won after the last. ``keep``: keep the plan on the lead (``lead.plan``)."""
+        if self.any_support and self.support[lead.segment] is not None:
+            self._step_first(lead, times, passes, u_pass, warm=keep)
+            return
         close_t, won = times[-1], True
         for i, p in enumerate(passes):
             if u_pass[i] >= p:
@@ -270,10 +286,62 @@ class ClosingDesk:
         token = lead.token
         self.timeline.call3(close_t, self._close_step, lead, won, token)
 
+    # ------------------------------------------------------------------ meetings that need support
+
+    def _step_first(self, lead: Lead, times: list[float], passes: list[float], u_pass: list[float],
+                    warm: bool) -> None:
+        """A deal of a segment whose meetings need a supporting rep goes meeting by meeting: its plan
+        is kept (``[times, passes, uniforms, first supported, next meeting]``) and a wait for a
+        supporting rep pushes its later meetings back. A warm-start deal's past meetings need none."""
+        now = self.timeline.now
+        first = next((i for i, ti in enumerate(times) if ti > now), len(times)) if warm else 0
+        step = min(first, len(times) - 1)
+        lead.plan = [list(times), list(passes), u_pass, first, step]
+        lead.token += 1
+        self.timeline.call3(times[step], self._meeting_step, lead, step, lead.token)
+
+    def _meeting(self, lead: Lead, i: int, token: int) -> None:
+        """Meeting ``i`` is due: with a supporting rep if it needs one (it may wait), else now."""
+        if lead.token != token:
+            return  # lost at a rep's exit
+        support = self.support[lead.segment]
+        assert support is not None
+        desk, needs, hold_days = support
+        if needs[i] and i >= lead.plan[3]:
+            desk.request(lead, i, token, hold_days, self._met_step)
+        else:
+            self._met(lead, i, token)
+
+    def _met(self, lead: Lead, i: int, token: int) -> bool:
+        """Meeting ``i`` starts now: it decides the deal (lost, or won after the last) or the next
+        meeting is scheduled, later by however long this one waited. False: the deal is gone."""
+        if lead.token != token:
+            return False
+        plan = lead.plan
+        times, passes, u_pass = plan[0], plan[1], plan[2]
+        now = self.timeline.now
+        delay = now - times[i]
+        if delay > 0.0:
+            for j in range(i, len(times)):
+                times[j] += delay
+        plan[4] = i + 1
+        if u_pass[i] >= passes[i]:
+            self._close(lead, False, token)
+        elif i == len(times) - 1:
+            self._close(lead, True, token)
+        else:
+            self.timeline.call3(times[i + 1], self._meeting_step, lead, i + 1, token)
+        return True
+
     def _reassigned(self, lead: Lead) -> None:
         """A deal changing hands: the odds of its next meeting are cut (monotone in its uniform)."""
         m = self.reassign_win_odds_multiplier
         if m == 1.0 or math.isnan(lead.opportunity_t):  # no multiplier, or no deal open
+            return
+        if self.any_support and self.support[lead.segment] is not None:  # meeting by meeting: the next one
+            plan = lead.plan
+            if plan is not None and plan[4] < len(plan[1]):
+                plan[1][plan[4]] = scale_odds(plan[1][plan[4]], m)
             return
         plan = lead.plan
         if plan is None:  # as _open made it: same inputs, same arithmetic

@@ -7,7 +7,8 @@ of reps:
 * ``development`` (jobs ``work_inbound``, ``prospect``) — :class:`~sim.model.development.DevelopmentDesk`;
 * ``closing`` (``close``) — :class:`~sim.model.closing.ClosingDesk`;
 * ``accounts`` (``manage_accounts``) — the replication's :class:`~sim.model.accounts.Accounts`;
-* ``self_service`` (``assist_trials``) — the replication's :class:`~sim.model.self_service.SelfService`.
+* ``self_service`` (``assist_trials``) — the replication's :class:`~sim.model.self_service.SelfService`;
+* ``support`` (``support_meetings``) — the role's :class:`~sim.model.support.SupportDesk`.
 
 A role with jobs at one desk gets that desk on its pool. A role with jobs at several desks gets one
 *facet pool* per desk and a :class:`~sim.model.time_split.SharedTimeDesk` on its pool that splits
@@ -57,7 +58,8 @@ def build_closing(world: World, pool: RolePool, team: Team, jobs: tuple[Job, ...
     develops leads keeps its own SQLs where it has room (a full-cycle rep)."""
     scenario = world.scenario
     desk = ClosingDesk(world.env, world.log, pool, world.segment_specs, scenario.handoff.stale_after_days,
-                       world.won_step, reassign_win_odds_multiplier=scenario.workforce.reassign_win_odds_multiplier)
+                       world.won_step, reassign_win_odds_multiplier=scenario.workforce.reassign_win_odds_multiplier,
+                       support_desks=world.support_desks)
     desk.keeps_own_sqls = Job.WORK_INBOUND in scenario.jobs_of(pool.name) or Job.PROSPECT in scenario.jobs_of(
         pool.name)
     return desk
@@ -76,6 +78,13 @@ def build_self_service(world: World, pool: RolePool, team: Team, jobs: tuple[Job
     return world.self_service
 
 
+def build_support(world: World, pool: RolePool, team: Team, jobs: tuple[Job, ...]) -> Any:
+    """Sales-engineer work: the role's one pool of supporting reps, shared by every closer."""
+    desk = world.support_desks[pool.name]
+    desk.attach(pool)
+    return desk
+
+
 DeskBuilder = Callable[["World", RolePool, "Team", tuple[Job, ...]], Any]
 
 DESK_BUILDERS: dict[Desk, DeskBuilder] = {
@@ -83,6 +92,7 @@ DESK_BUILDERS: dict[Desk, DeskBuilder] = {
     Desk.CLOSING: build_closing,
     Desk.ACCOUNTS: build_accounts,
     Desk.SELF_SERVICE: build_self_service,
+    Desk.SUPPORT: build_support,
 }
 """Desk → the function that builds it on a pool (the registry)."""
 

@@ -25,6 +25,7 @@ from sim.model.jobs import build_desks
 from sim.model.leads import Lead, LeadFactory, poisson_arrival_times
 from sim.model.routing import Router, Team, team_layout
 from sim.model.self_service import SelfService
+from sim.model.support import SupportDesk
 from sim.model.workforce import RolePool, Workforce
 from sim.rng import Streams
 from sim.scenario import InboundSpec, OutboundSpec, Scenario
@@ -167,6 +168,11 @@ class World:
         self._source_qualify: list[float] = [spec.qualify_probability if isinstance(spec, InboundSpec) else 0.0
                                              for _, spec in self.sources]
         """Per source: the qualify probability of an inbound lead nobody works (``worked_by: none``)."""
+        self.support_desks: dict[str, SupportDesk] = {
+            role: SupportDesk(self.env, role, self.streams)
+            for role in dict.fromkeys(seg.opportunity.support.role for seg in segments
+                                      if seg.opportunity.support is not None)}
+        """The pooled supporting roles (sales engineers) some segments' meetings need, by role."""
 
         self.pools: list[RolePool] = []
         self.teams: list[Team] = []
@@ -383,9 +389,16 @@ class World:
         t_end = month * DAYS_PER_MONTH
         self.accounts.month_step(month, t_end - DAYS_PER_MONTH, t_end)
         levels = self.log.levels
+        for desk in self.support_desks.values():  # meetings started and their waits, on the role's first pool
+            if desk.pools:
+                started, waited = desk.close_month()
+                levels.append((month, desk.pools[0].pool_index, "support_meetings", float(started)))
+                levels.append((month, desk.pools[0].pool_index, "support_wait_days", waited))
         for pool in self.pools:
             backlog_of = getattr(pool.desk, "backlog", None)  # a desk that holds work (not the accounts)
             backlog = backlog_of() if backlog_of is not None else 0
+            if isinstance(pool.desk, SupportDesk) and pool is not pool.desk.pools[0]:
+                backlog = 0  # one queue for the role's pools: counted once
             i = pool.pool_index
             self._headcount_levels(month, pool)
             levels.append((month, i, "fte_days", pool.fte.take_area(t_end)))

@@ -502,11 +502,11 @@ def plain(value: Any) -> Any:
 
 
 _UNITS = {"mqls": "MQLs", "prospects": "prospects", "sqls": "SQLs", "open_opportunities": "open opportunities",
-          "accounts": "accounts"}
+          "accounts": "accounts", "supported_meetings": "meetings held at once"}
 
 
 def _main_workload(r: RolePlan) -> float | None:
-    for key in ("mqls", "prospects", "sqls", "accounts"):
+    for key in ("mqls", "prospects", "sqls", "accounts", "supported_meetings"):
         if key in r.workload:
             return r.workload[key]
     return None
@@ -611,6 +611,7 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
     closer_sqls: dict[str, float] = {}
     closer_open: dict[str, float] = {}
     closer_won_days: dict[str, list[float]] = {}
+    support_busy: dict[str, float] = {}  # supporting role → meetings held at once (Little's law)
     source_won_days: dict[str, list[float]] = {kind: [0.0, 0.0] for kind in rates}
     for kind, (_, composition, wins) in rates.items():
         source = model.sources()[kind]
@@ -624,6 +625,9 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
             closer_sqls[seg.closed_by] = closer_sqls.get(seg.closed_by, 0.0) + n_sql
             months_open = seg.opportunity_days(handoff.win_odds_multiplier) / DAYS_PER_MONTH
             closer_open[seg.closed_by] = closer_open.get(seg.closed_by, 0.0) + n_sql * months_open
+            if seg.support_role is not None:
+                held = n_sql * seg.supported_meetings(handoff.win_odds_multiplier) * seg.support_days / DAYS_PER_MONTH
+                support_busy[seg.support_role] = support_busy.get(seg.support_role, 0.0) + held
             acc = closer_won_days.setdefault(seg.closed_by, [0.0, 0.0])
             acc[0] += n_won * seg.won_cycle_days()
             acc[1] += n_won
@@ -670,6 +674,10 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
         if Job.MANAGE_ACCOUNTS in jobs:
             _add(desk_fte, Desk.ACCOUNTS, need("accounts", customers_at_horizon, role.accounts_covered,
                                    f"cover {customers_at_horizon:,.0f} customer accounts", "give it accounts_covered"))
+        if Job.SUPPORT_MEETINGS in jobs:
+            held = support_busy.get(name, 0.0)
+            _add(desk_fte, Desk.SUPPORT, need("supported_meetings", held, role.meetings_supported,
+                                              f"support {held:,.1f} meetings at once", "give it meetings_supported"))
         fte = _shared_fte(desk_fte, role.desk_shares)
         productive = role.productive_share
         if fte > 0 and productive <= 0:

@@ -67,6 +67,9 @@ class SegmentModel:
         Mean calendar days before each meeting.
     closed_by : str
         The closer role.
+    support_role : str, optional
+        The supporting role (sales engineers) some meetings need; ``supported`` says which, and
+        ``support_days`` how long one holds a rep.
     """
 
     name: str
@@ -74,6 +77,9 @@ class SegmentModel:
     pass_probabilities: tuple[float, ...] = (1.0,)
     mean_gap_days: float = 0.0
     closed_by: str = "ae"
+    support_role: str | None = None
+    supported: tuple[bool, ...] = ()
+    support_days: float = 0.0
 
     def __post_init__(self) -> None:
         if check_number(f"segment {self.name!r}: mean_deal_mrr_usd", self.mean_deal_mrr_usd) < 0:
@@ -110,6 +116,15 @@ class SegmentModel:
             total += reach
             reach *= p
         return self.mean_gap_days * total
+
+    def supported_meetings(self, win_odds_multiplier: float = 1.0) -> float:
+        """Expected meetings per opportunity that need a supporting rep (those the deal reaches)."""
+        reach, total = 1.0, 0.0
+        for i, p in enumerate(self.passes(win_odds_multiplier)):
+            if i < len(self.supported) and self.supported[i]:
+                total += reach
+            reach *= p
+        return total
 
     def won_cycle_days(self) -> float:
         """Expected days from acceptance to a win (every gap is passed)."""
@@ -187,6 +202,7 @@ class RoleModel:
     sqls_per_month: float | None = None
     max_open_opportunities: float | None = None
     accounts_covered: float | None = None
+    meetings_supported: float | None = None
     monthly_cost_usd: float = 0.0
     ramp: tuple[float, ...] = (1.0,)
     vacancy_share: float = 0.0
@@ -198,7 +214,7 @@ class RoleModel:
 
     def __post_init__(self) -> None:
         for attr in ("mqls_per_month", "prospects_per_month", "sqls_per_month", "max_open_opportunities",
-                     "accounts_covered"):
+                     "accounts_covered", "meetings_supported"):
             value = getattr(self, attr)
             if value is not None and check_number(f"role {self.name!r}: {attr}", value) < 0:
                 raise PlanError(f"role {self.name!r}: {attr} cannot be negative (got {value:g})")
@@ -321,6 +337,8 @@ class SalesModel:
             out.append(Job.CLOSE)
         if self.customer_role == role:
             out.append(Job.MANAGE_ACCOUNTS)
+        if any(seg.support_role == role for seg in self.segments.values()):
+            out.append(Job.SUPPORT_MEETINGS)
         return tuple(out)
 
     # ------------------------------------------------------------------ from a scenario
@@ -357,6 +375,10 @@ class SalesModel:
                 pass_probabilities=tuple(seg.opportunity.pass_probabilities()),
                 mean_gap_days=mean_nonnegative(seg.opportunity.gap_days),
                 closed_by=seg.closed_by,
+                support_role=seg.opportunity.support.role if seg.opportunity.support is not None else None,
+                supported=tuple(seg.opportunity.supported_meetings()),
+                support_days=(mean_nonnegative(seg.opportunity.support.days)
+                              if seg.opportunity.support is not None else 0.0),
             )
             for name, seg in scenario.segments.items()
         }
@@ -418,6 +440,7 @@ class SalesModel:
                 prospects_per_month=prospects,
                 max_open_opportunities=spec.max_open_opportunities if name in closers else None,
                 accounts_covered=spec.accounts_covered if name == customer_role else None,
+                meetings_supported=spec.meetings_supported,
                 monthly_cost_usd=spec.monthly_cost_usd,
                 ramp=tuple(ramp),
                 vacancy_share=vacancy,

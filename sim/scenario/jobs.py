@@ -46,6 +46,7 @@ class Job(StrEnum):
     CLOSE = "close"
     MANAGE_ACCOUNTS = "manage_accounts"
     ASSIST_TRIALS = "assist_trials"
+    SUPPORT_MEETINGS = "support_meetings"
 
 
 class Desk(StrEnum):
@@ -55,6 +56,7 @@ class Desk(StrEnum):
     CLOSING = "closing"
     ACCOUNTS = "accounts"
     SELF_SERVICE = "self_service"
+    SUPPORT = "support"
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ JOBS: dict[Job, JobNeeds] = {
     Job.CLOSE: JobNeeds(Desk.CLOSING, "max_open_opportunities", "closes deals"),
     Job.MANAGE_ACCOUNTS: JobNeeds(Desk.ACCOUNTS, "accounts_covered", "looks after customers"),
     Job.ASSIST_TRIALS: JobNeeds(Desk.SELF_SERVICE, "trials_assisted", "touches self-service trials"),
+    Job.SUPPORT_MEETINGS: JobNeeds(Desk.SUPPORT, "meetings_supported", "supports opportunity meetings"),
 }
 """Every job, the desk it is done at and the capacity field it needs."""
 
@@ -126,6 +129,12 @@ def assignments(scenario: Any) -> list[Assignment]:
             assist = _field(trial, "assisted_by") if trial is not None and not isinstance(trial, str | int) else None
             if isinstance(assist, str):
                 out.append(Assignment(assist, Job.ASSIST_TRIALS, ("segments", name, "trial", "assisted_by")))
+            opportunity = _field(segment, "opportunity")
+            support = _field(opportunity, "support") if opportunity is not None else None
+            helper = _field(support, "role") if support is not None and not isinstance(support, str | int) else None
+            if isinstance(helper, str):
+                out.append(Assignment(helper, Job.SUPPORT_MEETINGS,
+                                      ("segments", name, "opportunity", "support", "role")))
     roles = _field(scenario, "roles")
     roles = roles if isinstance(roles, Mapping) else {}
     customers = _field(scenario, "customers")

@@ -219,6 +219,10 @@ class RoleSpec(Spec):
     trials_assisted: Capacity | None = Field(
         None, description="self-service trials one fully ramped rep touches at once (segments.*.trial.assisted_by)"
     )
+    meetings_supported: Capacity | None = Field(
+        None, description="opportunity meetings one fully ramped supporting rep (a sales engineer) works at once "
+                          "(segments.*.opportunity.support.role)"
+    )
     time_split: dict[Job, Probability] | None = Field(
         None,
         description="a role with jobs at several desks (e.g. prospect and close): share of each rep's time "
@@ -269,6 +273,22 @@ class RoleSpec(Spec):
 # --------------------------------------------------------------------------- segments
 
 
+class SupportSpec(Spec):
+    """Meetings that need a supporting rep (a sales engineer, a solutions consultant).
+
+    The role is a pool shared by every closer (all teams). A meeting that needs it waits, first
+    come first served, for a rep of the role with room (at most ``meetings_supported`` × ramp
+    meetings at once), and holds that rep for ``days`` from the meeting's start (preparation, the
+    meeting, follow-up); a wait pushes the deal's later meetings back by as much. The meeting's
+    outcome is the deal's own latent draw: a wait delays it, never changes it."""
+
+    role: str = Field(description="the supporting role (job support_meetings), e.g. se")
+    meetings: list[Annotated[int, Field(ge=1, le=MAX_MEETINGS)]] | None = Field(
+        None, description="which meetings need a supporting rep (1 = the first); null: all of them")
+    days: Days = Field(default_factory=lambda: Constant(value=1.0),
+                       description="calendar days a supporting rep is held per meeting, from its start")
+
+
 class OpportunitySpec(Spec):
     """The meeting chain of an opportunity: it is won when every meeting passes."""
 
@@ -280,6 +300,7 @@ class OpportunitySpec(Spec):
         default_factory=lambda: Lognormal(dist="lognormal", median=14.0, sigma=0.5),
         description="days before each meeting (the first counts from the AE's acceptance)",
     )
+    support: SupportSpec | None = Field(None, description="meetings that need a supporting rep (sales engineer)")
 
     @model_validator(mode="after")
     def _lengths(self) -> OpportunitySpec:
@@ -287,7 +308,19 @@ class OpportunitySpec(Spec):
             raise ValueError(
                 f"pass_probability lists {len(self.pass_probability)} values for {self.meetings} meetings"
             )
+        if self.support is not None and self.support.meetings is not None:
+            beyond = [m for m in self.support.meetings if m > self.meetings]
+            if beyond:
+                raise ValueError(f"support.meetings names meeting(s) {beyond} of a {self.meetings}-meeting chain")
         return self
+
+    def supported_meetings(self) -> list[bool]:
+        """Per meeting: whether it needs a supporting rep (``support``)."""
+        if self.support is None:
+            return [False] * self.meetings
+        if self.support.meetings is None:
+            return [True] * self.meetings
+        return [i + 1 in self.support.meetings for i in range(self.meetings)]
 
     def pass_probabilities(self) -> list[float]:
         if isinstance(self.pass_probability, list):

@@ -231,6 +231,12 @@ def scenarios(draw) -> dict[str, Any]:
                      "lead_probability": draw(_probability()), "sql_probability": draw(_probability()),
                      "cost_per_prospect_usd": draw(_finite(0.0, lim.MAX_MONEY_USD))},
         }
+    if draw(st.booleans()):  # sales engineers some meetings of the first segment need
+        data["roles"]["se"] = draw(roles("meetings_supported", lim.MAX_CAPACITY))
+        opportunity = segments["s0"]["opportunity"]
+        opportunity["support"] = {
+            "role": "se", "days": draw(dists(0.0, lim.MAX_DAYS)),
+            "meetings": draw(st.one_of(st.none(), st.lists(st.integers(1, opportunity["meetings"]), max_size=3)))}
     if draw(st.booleans()):  # self-service: a segment sold through a trial, sign-ups nobody works
         data["segments"]["web"] = {
             "mrr_usd": draw(dists(0.0, lim.MAX_MONEY_USD)), "closed_by": "none",
