@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario.ranges import split_ranges
 from sim.scenario.references import check_references
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlio import (
@@ -78,8 +79,10 @@ def _allowed(path: tuple) -> list[str]:
 
 def scenario_from_document(doc: Document, problems: Sequence[Problem] = ()) -> Scenario:
     """Validate a loaded document; raise :class:`ScenarioError` with every problem found
-    (``problems`` already found while loading are reported with them)."""
-    problems = list(problems)
+    (``problems`` already found while loading are reported with them). Inline uncertainty ranges
+    (``{value: 0.08, range: [0.02, 0.15]}``) are replaced by their value (:mod:`sim.scenario.ranges`)."""
+    doc, _ranges, range_problems = split_ranges(doc)
+    problems = [*problems, *range_problems]
     try:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:
