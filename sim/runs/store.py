@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -52,6 +53,12 @@ class ResultsMismatchError(StoreError):
 def package_versions() -> dict[str, str]:
     """Versions of Python and the packages that determine results, and the build of salesim's
     simulation core (``salesim_core``: compiled or pure Python — the same records either way)."""
+    return dict(_package_versions())
+
+
+@functools.cache
+def _package_versions() -> dict[str, str]:
+    """Looked up once per process (~40 ms: a sweep opens a results folder per point)."""
     from sim.compiled import describe
 
     out = {"python": platform.python_version()}
