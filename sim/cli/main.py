@@ -97,15 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.cli.plan import add_parser as add_plan_parser
 
     add_plan_parser(sub)
+    from sim.cli.sweep import add_parsers as add_sweep_parsers
+
+    add_sweep_parsers(sub)
     return parser
 
 
 def _commands() -> dict:
     """Command name → function (imported when a command runs: ``validate`` must start fast)."""
-    from sim.cli import plan, run
+    from sim.cli import plan, run, sweep
 
     return {"run": run.cmd_run, "compare": run.cmd_compare, "plan": plan.cmd_plan, "validate": run.cmd_validate,
-            "schema": run.cmd_schema}
+            "schema": run.cmd_schema, "sweep": sweep.cmd_sweep, "sensitivity": sweep.cmd_sensitivity}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
