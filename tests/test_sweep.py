@@ -166,3 +166,19 @@ def test_lhs_points_lie_in_their_ranges_and_whole_number_fields_are_rounded(mini
     strata = np.floor((values[:, 1] - 1) / 4 * 8)
     assert sorted(strata) == list(range(8))
     assert not math.isnan(values.sum())
+
+
+def test_the_cli_writes_tables_and_figures_and_says_the_break_even(minimal_path: Path, variant, tmp_path: Path,
+                                                                   capsys) -> None:
+    alt, _ = variant("alt.yaml", ("name: minimal", "name: alt"))
+    out = tmp_path / "cli"
+    code = main(["sweep", str(minimal_path), str(alt), "--vary", "alt:segments.smb.opportunity.pass_probability="
+                 "0.45:0.75:0.1", "--reps", "3", "--seed", "3", "--metric", "wins", "--set", "horizon_months=1",
+                 "--workers", "1", "--out", str(out), "--break-even", "--no-progress"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "break-even: " in printed and "alt's segments.smb.opportunity.pass_probability" in printed
+    assert (out / "sweep_alt_segments.smb.opportunity.pass_probability.png").stat().st_size > 10_000
+    expected = sweep({"minimal": minimal_path, "alt": alt}, ["alt:segments.smb.opportunity.pass_probability="
+                     "0.45:0.75:0.1"], reps=3, seed=3, metric="wins", overrides=ONE_MONTH, workers=1)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "sweep.parquet"), expected.kpis)  # --set applied

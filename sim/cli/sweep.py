@@ -168,8 +168,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def sources_arg(sources):
-    """The loaded scenarios as the sweep takes them (name → Scenario keeps the files' names)."""
-    return {name: source.file for name, source in sources.items()}
+    """The scenarios as loaded, with their ``--set`` overrides applied (not read again)."""
+    return dict(sources)
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:

@@ -226,7 +226,7 @@ class ScenarioSource:
 
 
 def load_sources(scenarios: Any, overrides: Sequence[str] = ()) -> dict[str, ScenarioSource]:
-    """Scenarios as a mapping name → file/Scenario, or a sequence; every problem of every file
+    """Scenarios as a mapping name → file/Scenario/ScenarioSource, or a sequence; every problem of every file
     reported together (:class:`ScenarioError`); names must differ; horizons must match."""
     from sim.runs.comparison import check_comparable
     from sim.scenario.yamlio import Problem
@@ -236,6 +236,9 @@ def load_sources(scenarios: Any, overrides: Sequence[str] = ()) -> dict[str, Sce
     sources: dict[str, ScenarioSource] = {}
     problems: list[Problem] = []
     for key, value in items:
+        if isinstance(value, ScenarioSource):  # loaded already (its overrides applied)
+            sources[key or value.name] = value
+            continue
         try:
             source = ScenarioSource.load(value, overrides, name=key)
         except ScenarioError as exc:
