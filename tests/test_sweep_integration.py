@@ -73,5 +73,6 @@ def test_the_sweep_benchmark_runs_at_a_tiny_size() -> None:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     figures = module.main(["--inputs", "3", "--trajectories", "2", "--reps", "2", "--plain-reps", "4",
-                           "--workers", "1", "--set", "horizon_months=1"])
-    assert figures["ratio_1"] > 0 and figures["morris_wall_1"] > 0
+                           "--grid-points", "3", "--workers", "1", "--morris-workers", "1",
+                           "--set", "horizon_months=1"])
+    assert figures["grid_ratio_1"] > 0 and figures["morris_wall_1"] > 0

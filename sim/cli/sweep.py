@@ -226,14 +226,16 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if result.sobol is not None:
         print(f"Sobol indices (N = {args.sobol_n}):")
         print(sobol_text(result.sobol) + "\n")
+    statement = drivers_text(result)
     print("what drives the result:")
-    print(drivers_text(result))
+    print(statement)
+    (out / "drivers.txt").write_text(f"What drives {result.target}:\n{statement}\n", encoding="utf-8")
     if not args.no_figures:
         from sim.present.sensitivity_plots import save_sensitivity_figures
 
         figures = save_sensitivity_figures(result, out)
         print("\nfigures: " + ", ".join(str(p) for p in figures))
-    print(f"table: {out / 'sensitivity.csv'}")
+    print(f"tables: {out / 'sensitivity.csv'}, {out / 'drivers.txt'}")
     if result.failures:
         err(f"{len(result.failures)} replication(s) failed; see the point folders in {out}")
         return EXIT_FAILED
