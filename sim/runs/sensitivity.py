@@ -230,6 +230,7 @@ def assumption_inputs(sources: Mapping[str, ScenarioSource], spread: float = 0.5
                 low, high = max(0.0, low), min(1.0, high)
             if isinstance(value, int):
                 low, high = float(math.floor(low)), float(math.ceil(high))
+            low, high = float(f"{low:.12g}"), float(f"{high:.12g}")
             if low < high:
                 found[name][".".join(map(str, path))] = (low, high, f"{file}:{line}")
     return _combine(found, list(sources))
