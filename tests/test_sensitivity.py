@@ -79,7 +79,8 @@ def test_the_cli_refuses_a_sensitivity_without_inputs(minimal_path: Path, tmp_pa
 
 
 @pytest.mark.slow
-def test_sobol_gives_the_only_input_that_matters_a_first_order_index_near_one(minimal_path: Path) -> None:
+def test_sobol_gives_the_only_input_that_matters_a_first_order_index_near_one(minimal_path: Path,
+                                                                             tmp_path: Path) -> None:
     """Only the qualify probability can change the SQL count; the two costs cannot. Tolerances: the
     bootstrap CI half-widths that SALib reports (plus a floor for a zero-width CI)."""
     inputs = [parse_input("inbound.qualify_probability", [0.1, 0.5]),
@@ -95,3 +96,8 @@ def test_sobol_gives_the_only_input_that_matters_a_first_order_index_near_one(mi
         assert abs(s.loc[other, "ST"]) <= max(s.loc[other, "ST_conf"], 1e-9)
     m = result.morris.set_index("input")
     assert m.loc[key, "mu_star"] > 0 and m.loc["inbound.cost_per_mql_usd", "mu_star"] == 0
+    from sim.present.sensitivity_plots import save_sensitivity_figures
+    from sim.present.sensitivity_text import drivers_text
+
+    assert [p.name for p in save_sensitivity_figures(result, tmp_path)] == ["morris.png", "sobol.png"]
+    assert "inbound.qualify_probability (total 100%" in drivers_text(result)

@@ -182,3 +182,15 @@ def test_the_cli_writes_tables_and_figures_and_says_the_break_even(minimal_path:
     expected = sweep({"minimal": minimal_path, "alt": alt}, ["alt:segments.smb.opportunity.pass_probability="
                      "0.45:0.75:0.1"], reps=3, seed=3, metric="wins", overrides=ONE_MONTH, workers=1)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "sweep.parquet"), expected.kpis)  # --set applied
+
+
+def test_two_parameters_on_a_grid_make_a_heat_map(minimal_path: Path, variant, tmp_path: Path) -> None:
+    from sim.present.sensitivity_plots import save_sweep_figures
+
+    alt, _ = variant("alt.yaml", ("name: minimal", "name: alt"))
+    result = sweep([minimal_path, alt], ["alt:inbound.qualify_probability=0.2,0.4", "inbound.max_wait_days=2,8"],
+                   reps=2, seed=1, workers=1, overrides=ONE_MONTH)
+    assert len(result.points) == 4 and result.summary()["diff_mean"].notna().sum() == 4
+    paths = save_sweep_figures(result, tmp_path / "figures")
+    assert [p.name for p in paths] == ["sweep_alt_inbound.qualify_probability.png",
+                                       "sweep_inbound.max_wait_days.png", "sweep_heatmap.png"]
