@@ -146,7 +146,7 @@ def drivers_text(result: SensitivityResult, top: int = 5) -> str:
         if strong:
             lines.append(f"Screening (Morris), by effect on {target} across each range: " + "; ".join(strong) + ".")
         if weak:
-            lines.append("No effect distinguishable from noise: " + ", ".join(weak) + ".")
+            lines.append("No effect distinguishable from noise: " + _some(weak) + ".")
     if result.tornado is not None:
         t = result.tornado
         base = t["base"].iloc[0] if len(t) else math.nan
@@ -162,5 +162,12 @@ def drivers_text(result: SensitivityResult, top: int = 5) -> str:
                                                                 else "") + ".")
         flat = [r["input"] for _, r in t.iterrows() if r["swing_ci95_low"] <= 0 <= r["swing_ci95_high"]]
         if flat:
-            lines.append("No measurable effect over its range: " + ", ".join(flat) + ".")
+            lines.append("No measurable effect over its range: " + _some(flat) + ".")
     return "\n".join(lines)
+
+
+def _some(names: list[str], most: int = 8) -> str:
+    """At most ``most`` names, then how many more."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:most]) + f" and {len(names) - most} more"
