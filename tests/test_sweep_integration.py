@@ -1,5 +1,5 @@
 """Sweeps across processes: a killed ``salesim sweep`` resumes to identical tables; 1 and 2 workers
-and a Dask cluster give identical tables; the sweep benchmark runs at a tiny size."""
+and a Dask cluster give identical tables."""
 
 from __future__ import annotations
 
@@ -64,15 +64,3 @@ def test_a_killed_sweep_resumes_to_identical_tables(tmp_path: Path) -> None:
     summary = pd.read_csv(out / "sweep_summary.csv")
     assert len(summary) == 3 * 2
 
-
-def test_the_sweep_benchmark_runs_at_a_tiny_size() -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_bench_sweep", ROOT / "benchmarks" / "bench_sweep.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    figures = module.main(["--inputs", "3", "--trajectories", "2", "--reps", "2", "--plain-reps", "4",
-                           "--grid-points", "3", "--workers", "1", "--morris-workers", "1",
-                           "--set", "horizon_months=1"])
-    assert figures["grid_ratio_1"] > 0 and figures["morris_wall_1"] > 0
