@@ -181,11 +181,12 @@ def morris_chart(table: pd.DataFrame, metric: str, ax: Axes | None = None) -> Ax
     effect depends on the other inputs: interactions or non-linearity)."""
     ax = _new_axes(ax)
     ax.errorbar(table["mu_star"], table["sigma"], xerr=table["mu_star_conf"], fmt="o", color="C0", capsize=2)
-    for _, row in table.iterrows():
+    top = float(np.nanmax([table["mu_star"].max(), table["sigma"].max(), 0.0])) or 1.0
+    named = table[(table["mu_star"] > 0.02 * top) | (table["sigma"] > 0.02 * top)].head(12)
+    for _, row in named.iterrows():  # the inputs that matter; the rest sit unnamed near the origin
         ax.annotate(row["input"], (row["mu_star"], row["sigma"]), fontsize="small", xytext=(4, 4),
                     textcoords="offset points")
-    top = float(np.nanmax([table["mu_star"].max(), table["sigma"].max(), 0.0])) or 1.0
-    ax.plot([0, top], [0, top], color="grey", lw=0.8, ls=":")
+    ax.axline((0.0, 0.0), slope=1.0, color="grey", lw=0.8, ls=":")
     _format_axis(ax.xaxis, metric)
     _format_axis(ax.yaxis, metric)
     ax.set_xlabel(f"μ*: mean absolute effect on {pretty_name(metric)} across the range")
@@ -219,7 +220,8 @@ def save_sensitivity_figures(result: SensitivityResult, folder: Path) -> list[Pa
     for name, table in (("tornado", result.tornado), ("morris", result.morris), ("sobol", result.sobol)):
         if table is None:
             continue
-        fig = Figure(figsize=(10, max(3.0, 0.55 * len(table) + 1.5)), layout="constrained")
+        tall = name != "morris"
+        fig = Figure(figsize=(10, max(3.0, 0.55 * len(table) + 1.5) if tall else 6.5), layout="constrained")
         ax = fig.subplots()
         if name == "tornado":
             tornado_chart(table, result.metric, result.target, ax=ax)
