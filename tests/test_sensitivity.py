@@ -100,4 +100,4 @@ def test_sobol_gives_the_only_input_that_matters_a_first_order_index_near_one(mi
     from sim.present.sensitivity_text import drivers_text
 
     assert [p.name for p in save_sensitivity_figures(result, tmp_path)] == ["morris.png", "sobol.png"]
-    assert "inbound.qualify_probability (total 100%" in drivers_text(result)
+    assert "Share of the variance of sqls (Sobol): inbound.qualify_probability (total" in drivers_text(result)
