@@ -26,7 +26,7 @@ from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
 _compiled = runpy.run_path(str(HERE / "sim" / "compiled.py"))  # stdlib only: no need for salesim's dependencies
-BUILD_REQUIREMENTS = ["mypy>=2.4", "librt>=0.17", "simpy>=4.1", "numpy>=1.26"]
+BUILD_REQUIREMENTS = ["mypy>=2.4", "librt>=0.17,<0.18", "simpy>=4.1", "numpy>=1.26"]
 """What a compiled build needs besides setuptools: mypyc (it comes with mypy), and the libraries
 whose types the compiled modules use (the others count as untyped)."""
 LOCAL_CALLS_FLAG = "-fno-semantic-interposition"

@@ -10,15 +10,33 @@ step it went through (created, first touch, connect, SQL, hand-off, opportunity,
 of one event per step.
 
 Lead end states (``LeadState``) are exhaustive: every lead created ends in exactly one.
+
+**The lead record is declared once**, in :data:`LEAD_RECORD`: each column's name, storage type and
+where its value comes from (an attribute of the ``Lead``, or an argument of
+:meth:`~sim.model.leads.Lead.record_to`). ``LEAD_FIELDS``, ``LEAD_DTYPES``, ``LEAD_STRUCT`` and
+``LEAD_RECORD_DTYPE`` derive from it at import. The code that the compiled build needs written
+out — :class:`LeadRecords`' writers and :meth:`LeadRecords.add`, :meth:`Lead.record_to
+<sim.model.leads.Lead.record_to>`, the ``Lead``'s times and their NaN start — is generated from it
+into blocks marked ``# --- generated from sim.eventlog.LEAD_RECORD ... do not edit ---``.
+
+To add a field: add one line to ``LEAD_RECORD`` (at the place of its column), run
+``python -m sim.model.engine.codegen``, and use it — set the ``Lead`` attribute where the step
+happens (a ``_lead_time`` is declared on the ``Lead`` and starts as NaN by itself; another
+attribute is declared by hand, small integers among the ``Lead``'s small integers), or pass the
+new argument to ``record_to``. ``tests/test_lead_record.py`` fails while a generated block is out
+of date. The golden outputs (``tests/golden/``) hold a digest of each column they knew when
+written: a new column joins them when the file is written again (``python -m tests.golden.cases
+--write``), in a commit that says so.
 """
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 from librt.strings import BytesWriter, write_f64_le, write_i16_le, write_i32_le, write_i64_le
@@ -87,24 +105,71 @@ class RepKind(IntEnum):
     OUTSOURCED = 2
 
 
-LEAD_FIELDS = (
-    "lead", "source", "segment", "created_t", "first_touch_t", "connect_t", "sql_t",
-    "handoff_t", "opportunity_t", "close_t", "end_t", "state", "dials", "mrr_usd",
-    "dev_rep", "closer_rep", "dev_team", "closer_team", "region", "industry",
+class RecordField(NamedTuple):
+    """One column of the lead record (:data:`LEAD_RECORD`), and where its value comes from.
+
+    ``name`` is the column's name; ``storage`` its type in the record and in its column, one of
+    ``"i64"``, ``"i32"``, ``"i16"``, ``"i8"`` (whole numbers of that many bits) or ``"f64"`` (a
+    double), little-endian. The value is either the ``Lead`` attribute ``from_lead`` or, with
+    ``argument``, an argument of :meth:`~sim.model.leads.Lead.record_to` named like the column,
+    required unless it has a ``default``. A ``lead_time`` is a time the lead carries until it is
+    written: the ``Lead`` class declares the attribute (a float, among its other floats), and
+    ``Lead()`` sets it to NaN ("not yet") where ``starts_nan`` says so (else its maker sets it).
+    """
+
+    name: str
+    storage: str
+    from_lead: str = ""
+    argument: bool = False
+    default: float | None = None
+    lead_time: bool = False
+    starts_nan: bool = False
+
+
+def _lead_time(name: str, starts_nan: bool = True) -> RecordField:
+    """A column holding the time of a step, carried by the lead as the attribute of the same name."""
+    return RecordField(name, "f64", from_lead=name, lead_time=True, starts_nan=starts_nan)
+
+
+LEAD_RECORD: Final[tuple[RecordField, ...]] = (
+    RecordField("lead", "i64", from_lead="id"),
+    RecordField("source", "i8", from_lead="source"),
+    RecordField("segment", "i16", from_lead="segment"),
+    _lead_time("created_t", starts_nan=False),  # set by the lead's factory
+    _lead_time("first_touch_t"),
+    _lead_time("connect_t"),
+    _lead_time("sql_t"),
+    _lead_time("handoff_t"),
+    _lead_time("opportunity_t"),
+    RecordField("close_t", "f64", argument=True, default=NAN),
+    RecordField("end_t", "f64", argument=True),
+    RecordField("state", "i8", argument=True),
+    RecordField("dials", "i32", from_lead="dials_done"),
+    RecordField("mrr_usd", "f64", argument=True, default=0.0),
+    RecordField("dev_rep", "i32", from_lead="dev_rep"),
+    RecordField("closer_rep", "i32", from_lead="closer_rep"),
+    RecordField("dev_team", "i16", from_lead="dev_team"),
+    RecordField("closer_team", "i16", from_lead="closer_team"),
+    RecordField("region", "i16", from_lead="region"),
+    RecordField("industry", "i16", from_lead="industry"),
 )
+"""The lead record, column by column in record order: the one declaration of its fields. Everything
+else about the record derives from it — the names, types and layouts below, and the code
+generated from it (see the module docstring)."""
+
+STORAGE_DTYPES: Final = {"i64": np.int64, "i32": np.int32, "i16": np.int16, "i8": np.int8, "f64": np.float64}
+"""The NumPy type of each ``RecordField.storage``."""
+_STRUCT_CODES = {"i64": "q", "i32": "i", "i16": "h", "i8": "b", "f64": "d"}
+
+LEAD_FIELDS = tuple(f.name for f in LEAD_RECORD)
 """Columns of a lead record, in tuple order."""
-LEAD_DTYPES = (
-    np.int64, np.int8, np.int16, *(np.float64,) * 8, np.int8, np.int32, np.float64,
-    np.int32, np.int32, np.int16, np.int16, np.int16, np.int16,
-)
+LEAD_DTYPES = tuple(STORAGE_DTYPES[f.storage] for f in LEAD_RECORD)
 """Storage type of each lead column: times and amounts in float64, indices as small integers."""
 _LEAD_FLOAT_COLUMNS = frozenset(k for k, dtype in enumerate(LEAD_DTYPES) if dtype is np.float64)
 
-
-_STRUCT_CODES = {np.int64: "q", np.int32: "i", np.int16: "h", np.int8: "b", np.float64: "d"}
-LEAD_STRUCT = struct.Struct("<" + "".join(_STRUCT_CODES[dtype] for dtype in LEAD_DTYPES))
+LEAD_STRUCT = struct.Struct("<" + "".join(_STRUCT_CODES[f.storage] for f in LEAD_RECORD))
 """The packed binary layout of one lead record: ``LEAD_DTYPES`` in ``LEAD_FIELDS`` order,
-little-endian, no padding (104 bytes)."""
+little-endian, no padding (104 bytes for the 20 columns of today)."""
 LEAD_RECORD_DTYPE = np.dtype([(name, np.dtype(dtype).newbyteorder("<"))
                               for name, dtype in zip(LEAD_FIELDS, LEAD_DTYPES, strict=True)])
 """The same layout as a NumPy structured type, to read the records back without copying."""
@@ -120,7 +185,7 @@ class LeadRecords:
     """The lead records of one replication, stored column by column as they are written.
 
     A lead writes its record once, when it leaves the pipeline, through :meth:`add`
-    (:meth:`sim.model.leads.Lead.record_to`): its 20 fields go straight into binary form, where a
+    (:meth:`sim.model.leads.Lead.record_to`): its fields go straight into binary form, where a
     tuple of Python objects per lead and a NumPy conversion per field later cost more than the
     rest of the record's path. Each field has a column of its own, a ``bytearray`` of its
     little-endian type (``LEAD_COLUMN_DTYPES``), so :meth:`columns` hands :mod:`sim.metrics`
@@ -131,7 +196,7 @@ class LeadRecords:
     Records wait in a small staging area and move into the columns 8,192 at a time
     (:meth:`flush`; every method that reads the records flushes first). Where this module is
     compiled, the staging area is one ``librt.strings.BytesWriter`` per column and :meth:`add`
-    writes each field to its own as a C number — ``struct`` would need each of the 20 as a Python
+    writes each field to its own as a C number — ``struct`` would need each field as a Python
     object, made for the call and freed after it. In Python, :meth:`add` packs the row with
     ``struct`` (``LEAD_STRUCT``) and :meth:`flush` splits the rows into the columns with NumPy.
     The columns hold the same bytes either way. :meth:`append` writes a tuple in ``LEAD_FIELDS``
@@ -142,11 +207,13 @@ class LeadRecords:
     stay valid (they keep the records written up to then).
     """
 
-    __slots__ = (
-        "capacity", "close_t_w", "closer_rep_w", "closer_team_w", "connect_t_w", "count", "created_t_w", "data",
-        "dev_rep_w", "dev_team_w", "dials_w", "end_t_w", "first_touch_t_w", "handoff_t_w", "industry_w", "lead_w",
-        "mrr_usd_w", "opportunity_t_w", "pack_into", "pending", "region_w", "rows", "segment_w", "source_w",
-        "sql_t_w", "state_w", "writers",
+    __slots__ = (  # noqa: RUF023 (the column writers in LEAD_RECORD's order)
+        "capacity", "count", "data", "pack_into", "pending", "rows", "writers",
+        # --- generated from sim.eventlog.LEAD_RECORD by sim.model.engine.codegen (__slots__); do not edit ---
+        "lead_w", "source_w", "segment_w", "created_t_w", "first_touch_t_w", "connect_t_w", "sql_t_w", "handoff_t_w",
+        "opportunity_t_w", "close_t_w", "end_t_w", "state_w", "dials_w", "mrr_usd_w", "dev_rep_w", "closer_rep_w",
+        "dev_team_w", "closer_team_w", "region_w", "industry_w",
+        # --- end generated ---
     )
 
     def __init__(self) -> None:
@@ -162,10 +229,12 @@ class LeadRecords:
         """``LEAD_STRUCT.pack_into(buffer, offset, *fields)``."""
         self.writers: list[BytesWriter] = [BytesWriter() for _ in LEAD_FIELDS]
         """Compiled build: the pending records, a writer per column (the attributes ``<field>_w``)."""
+        # --- generated from sim.eventlog.LEAD_RECORD by sim.model.engine.codegen (writers); do not edit ---
         (self.lead_w, self.source_w, self.segment_w, self.created_t_w, self.first_touch_t_w, self.connect_t_w,
-         self.sql_t_w, self.handoff_t_w, self.opportunity_t_w, self.close_t_w, self.end_t_w, self.state_w,
-         self.dials_w, self.mrr_usd_w, self.dev_rep_w, self.closer_rep_w, self.dev_team_w, self.closer_team_w,
-         self.region_w, self.industry_w) = self.writers
+         self.sql_t_w, self.handoff_t_w, self.opportunity_t_w, self.close_t_w, self.end_t_w, self.state_w, self.dials_w,
+         self.mrr_usd_w, self.dev_rep_w, self.closer_rep_w, self.dev_team_w, self.closer_team_w, self.region_w,
+         self.industry_w) = self.writers
+        # --- end generated ---
 
     def __getstate__(self) -> tuple:
         self.flush()
@@ -204,16 +273,19 @@ class LeadRecords:
             self.data[k] = column
         self.capacity = n_records
 
-    def add(self, lead_id: i64, source: int, segment: i16, created_t: float, first_touch_t: float,
-            connect_t: float, sql_t: float, handoff_t: float, opportunity_t: float, close_t: float,
-            end_t: float, state: int, dials: i32, mrr_usd: float, dev_rep: i32, closer_rep: i32,
-            dev_team: i16, closer_team: i16, region: i16, industry: i16) -> None:
+    # --- generated from sim.eventlog.LEAD_RECORD by sim.model.engine.codegen (add); do not edit ---
+    def add(self, lead: i64, source: int, segment: i16, created_t: float, first_touch_t: float, connect_t: float,
+            sql_t: float, handoff_t: float, opportunity_t: float, close_t: float, end_t: float, state: int, dials: i32,
+            mrr_usd: float, dev_rep: i32, closer_rep: i32, dev_team: i16, closer_team: i16, region: i16,
+            industry: i16) -> None:
         """Write one record, its fields given one by one in ``LEAD_FIELDS`` order (a value that
         does not fit its column raises before anything is written)."""
         if _COMPILED:
-            if not (-128 <= source <= 127 and -128 <= state <= 127):
-                raise OverflowError(f"lead record: source {source} or state {state} does not fit its 8-bit column")
-            write_i64_le(self.lead_w, lead_id)
+            if not -128 <= source <= 127:
+                raise OverflowError(f"lead record: source {source} does not fit its 8-bit column")
+            if not -128 <= state <= 127:
+                raise OverflowError(f"lead record: state {state} does not fit its 8-bit column")
+            write_i64_le(self.lead_w, lead)
             self.source_w.append(source & 0xFF)
             write_i16_le(self.segment_w, segment)
             write_f64_le(self.created_t_w, created_t)
@@ -236,12 +308,13 @@ class LeadRecords:
         else:
             if not self.rows:
                 self.rows = bytearray(_FLUSH_RECORDS * LEAD_RECORD_BYTES)
-            self.pack_into(self.rows, self.pending * LEAD_RECORD_BYTES, lead_id, source, segment, created_t,
-                           first_touch_t, connect_t, sql_t, handoff_t, opportunity_t, close_t, end_t, state,
-                           dials, mrr_usd, dev_rep, closer_rep, dev_team, closer_team, region, industry)
+            self.pack_into(self.rows, self.pending * LEAD_RECORD_BYTES, lead, source, segment, created_t, first_touch_t,
+                           connect_t, sql_t, handoff_t, opportunity_t, close_t, end_t, state, dials, mrr_usd, dev_rep,
+                           closer_rep, dev_team, closer_team, region, industry)
         self.pending += 1
         if self.pending >= _FLUSH_RECORDS:
             self.flush()
+    # --- end generated ---
 
     def flush(self) -> None:
         """Move the pending records into the columns."""
@@ -283,7 +356,7 @@ class LeadRecords:
         columns = self.columns()
         lists = [columns[name].tolist() for name in LEAD_FIELDS]
         for k in _LEAD_FLOAT_COLUMNS:
-            lists[k] = [NAN if x != x else x for x in lists[k]]
+            lists[k] = [NAN if math.isnan(x) else x for x in lists[k]]
         yield from zip(*lists, strict=True)
 
     def __eq__(self, other: object) -> bool:

@@ -20,7 +20,7 @@ import numpy as np
 
 from sim.eventlog import AccountEvent, EventLog, LeadState, Source, WorkforceEvent
 from sim.scenario import Scenario
-from sim.workcalendar import DAYS_PER_MONTH
+from sim.workcalendar import DAYS_PER_MONTH, HOURS_PER_DAY
 
 KPI_NAMES: tuple[str, ...] = (
     "revenue_first_year_usd", "exit_arr_usd", "mrr_end_usd", "new_mrr_usd", "expansion_mrr_usd",
@@ -267,7 +267,7 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
     cycle = leads["close_t"][won] - leads["sql_t"][won]
     inbound = leads["source"] == Source.INBOUND
     touched = inbound & ~np.isnan(leads["first_touch_t"])
-    speed_h = (leads["first_touch_t"][touched] - leads["created_t"][touched]) * 24.0
+    speed_h = (leads["first_touch_t"][touched] - leads["created_t"][touched]) * HOURS_PER_DAY
     mrr = series["mrr_usd"]
     cost = float(np.nansum(series["cost_usd"]))
     kind = acc["kind"]

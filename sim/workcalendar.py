@@ -13,11 +13,21 @@ working instant, which is what "first touch" means for a lead arriving at night.
 from __future__ import annotations
 
 import math
+from typing import Final
 
 import numpy as np
 
 DAYS_PER_MONTH = 365.25 / 12.0
 """Length of a reporting month in days."""
+HOURS_PER_DAY: Final = 24.0
+"""Hours in a calendar day: simulation time is in days, delays people speak of in hours."""
+MINUTES_PER_HOUR: Final = 60.0
+MINUTES_PER_DAY: Final = 1440.0
+"""Minutes in a calendar day (``MINUTES_PER_HOUR * HOURS_PER_DAY``). These are ``Final`` literals:
+the compiled build puts the number itself where one is used, in any compiled module."""
+
+_LARGEST: Final = 1.7976931348623157e308
+"""The largest finite double: a time above it is infinity ("never")."""
 
 class WorkCalendar:
     """Conversions between calendar days and working days.
@@ -36,18 +46,20 @@ class WorkCalendar:
     __slots__ = ("_h0", "_hd", "days_per_week", "hours_per_day", "start_hour")
 
     def __init__(self, start_hour: float = 9.0, hours_per_day: float = 8.0, days_per_week: int = 5) -> None:
-        if hours_per_day <= 0 or start_hour < 0 or start_hour + hours_per_day > 24:
+        if hours_per_day <= 0 or start_hour < 0 or start_hour + hours_per_day > HOURS_PER_DAY:
             raise ValueError("working hours must lie within one day")
         if not 1 <= days_per_week <= 7:
             raise ValueError("days_per_week must be between 1 and 7")
         self.start_hour = start_hour
         self.hours_per_day = hours_per_day
         self.days_per_week = days_per_week
-        self._h0 = start_hour / 24.0
-        self._hd = hours_per_day / 24.0
+        self._h0 = start_hour / HOURS_PER_DAY
+        self._hd = hours_per_day / HOURS_PER_DAY
 
     def to_work(self, t: float) -> float:
-        """Working days elapsed at calendar time ``t`` (days)."""
+        """Working days elapsed at calendar time ``t`` (days); never (infinity) maps to never."""
+        if t > _LARGEST:
+            return t
         day = math.floor(t)
         week = day // 7  # divmod(day, 7) without the tuple: the same integers, native in the compiled build
         weekday = day - 7 * week
@@ -71,6 +83,8 @@ class WorkCalendar:
             per_week = self.days_per_week
             week = whole // per_week
             return week * 7.0 + (whole - week * per_week) + self._h0 + (w - whole) * self._hd
+        if w > _LARGEST:  # never: a rep whose dials take forever (a budget of a few dials a millennium)
+            return w
         per_week_f = float(self.days_per_week)
         week_f = w // per_week_f  # divmod(w, days_per_week) without the tuple: the same doubles
         rest = w % per_week_f

@@ -19,6 +19,8 @@ import pytest
 
 import sim
 
+pytestmark = pytest.mark.integration  # the benchmark scripts: integration tier (-m integration)
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 

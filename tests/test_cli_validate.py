@@ -81,6 +81,14 @@ CASES: dict[str, tuple[list[Replacement], str, tuple[str, ...], list[str]]] = {
         [("  qualify_probability: 0.3\n", "  qualify_probability: 0.3\n  qualify_probability: 0.4\n")],
         "qualify_probability: 0.4", ("inbound.qualify_probability",), ["duplicate key 'qualify_probability'"],
     ),
+    "unknown_distribution_in_block_style": (  # points at the dist line, not the mapping's
+        [("gap_days: {dist: exponential, mean: 7}", "gap_days:\n        dist: weird\n        mean: 7")],
+        "dist: weird", ("segments.smb.opportunity.gap_days.dist",), ["'weird'"],
+    ),
+    "yaml_syntax_error": (
+        [("qualify_probability: 0.3", "qualify_probability: 0.3: x")],
+        "qualify_probability: 0.3: x", ("",), ["YAML syntax error"],
+    ),
 }
 
 
@@ -107,43 +115,35 @@ def test_duplicate_key_names_the_first_definition(variant, capsys) -> None:
     assert f"line {first}" in message
 
 
-def test_unknown_key_suggests_the_close_name(variant, capsys) -> None:
-    path, text = variant("typo.yaml", ("  mdr:\n    headcount: 1", "  mdr:\n    headcout: 1"))
-    code, _, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    message = the_problem(err, path, line_of(text, "headcout:"), ("roles.mdr.headcout",))
-    assert "unknown field 'headcout'" in message
-    assert "did you mean 'headcount'?" in message
-    # The typo also leaves the required headcount missing: reported on the role's own line.
-    missing = the_problem(err, path, line_of(text, "  mdr:"), ("roles.mdr.headcount",))
-    assert "required" in missing
-    assert len(problems(err)) == 2
+# A misspelt field: the unknown name is located and the close one suggested. Each case:
+# (replacements, expected problems as (line needle, accepted dotted paths, message fragments),
+# problems in all, None: not checked).
+TYPOS = [
+    pytest.param(
+        [("  mdr:\n    headcount: 1", "  mdr:\n    headcout: 1")],
+        [("headcout:", ("roles.mdr.headcout",), ["unknown field 'headcout'", "did you mean 'headcount'?"]),
+         # the typo also leaves the required headcount missing: reported on the role's own line
+         ("  mdr:", ("roles.mdr.headcount",), ["required"])],
+        2, id="unknown_key"),
+    pytest.param(
+        [("median: 800, sigma: 0.5", "median: 800, sigmaa: 0.5")],
+        [("sigmaa", ("segments.smb.mrr_usd.sigmaa",), ["did you mean 'sigma'?"])],
+        None, id="unknown_distribution_field"),
+]
 
 
-def test_unknown_distribution_in_block_style_points_at_the_dist_line(variant, capsys) -> None:
-    path, text = variant("dist_block.yaml", (
-        "gap_days: {dist: exponential, mean: 7}", "gap_days:\n        dist: weird\n        mean: 7"))
-    code, _, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert len(problems(err)) == 1, err
-    message = the_problem(err, path, line_of(text, "dist: weird"), ("segments.smb.opportunity.gap_days.dist",))
-    assert "'weird'" in message
-
-
-def test_unknown_distribution_field_suggests_the_close_name(variant, capsys) -> None:
-    path, text = variant("sigma.yaml", ("median: 800, sigma: 0.5", "median: 800, sigmaa: 0.5"))
-    _, _, err = validate(capsys, path)
-    message = the_problem(err, path, line_of(text, "sigmaa"), ("segments.smb.mrr_usd.sigmaa",))
-    assert "did you mean 'sigma'?" in message
-
-
-def test_yaml_syntax_error(variant, capsys) -> None:
-    path, text = variant("syntax.yaml", ("qualify_probability: 0.3", "qualify_probability: 0.3: x"))
+@pytest.mark.parametrize(("replacements", "expected", "count"), TYPOS)
+def test_a_misspelt_field_suggests_the_close_name(replacements, expected, count, variant, capsys) -> None:
+    path, text = variant("typo.yaml", *replacements)
     code, out, err = validate(capsys, path)
     assert code == EXIT_BAD_INPUT
     assert out == ""
-    message = the_problem(err, path, line_of(text, "qualify_probability: 0.3: x"), ("",))
-    assert "syntax error" in message.lower()
+    for needle, paths, fragments in expected:
+        message = the_problem(err, path, line_of(text, needle), paths)
+        for fragment in fragments:
+            assert fragment in message
+    if count is not None:
+        assert len(problems(err)) == count, err
 
 
 def test_missing_file(tmp_path: Path, capsys) -> None:
@@ -187,22 +187,19 @@ def test_good_and_bad_files_together(minimal_path: Path, variant, capsys) -> Non
     assert str(minimal_path) + ":" not in err
 
 
-def test_set_override_with_bad_value(minimal_path: Path, capsys) -> None:
-    code, out, err = validate(capsys, minimal_path, "--set", "roles.ae.headcount=lots")
+@pytest.mark.parametrize(("override", "fragments"), [
+    pytest.param("roles.ae.headcount=lots", ["roles.ae.headcount", "'lots'"], id="bad_value"),
+    pytest.param("roles.ae.headcount", ["PATH=VALUE"], id="without_equals"),
+])
+def test_bad_set_override_is_reported_as_set(minimal_path: Path, capsys, override: str,
+                                             fragments: list[str]) -> None:
+    code, out, err = validate(capsys, minimal_path, "--set", override)
     assert code == EXIT_BAD_INPUT
     assert out == ""
     [message] = problems(err)
     assert message.startswith("--set")
-    assert "roles.ae.headcount" in message
-    assert "'lots'" in message
-
-
-def test_set_override_without_equals(minimal_path: Path, capsys) -> None:
-    code, _, err = validate(capsys, minimal_path, "--set", "roles.ae.headcount")
-    assert code == EXIT_BAD_INPUT
-    [message] = problems(err)
-    assert message.startswith("--set")
-    assert "PATH=VALUE" in message
+    for fragment in fragments:
+        assert fragment in message
 
 
 def test_set_override_with_good_value_is_ok(minimal_path: Path, capsys) -> None:
@@ -240,6 +237,7 @@ def test_extends_valid_child(tmp_path: Path, minimal_path: Path, capsys) -> None
     assert "3 months, 5 reps" in out  # base horizon; 1 mdr + 3 ae + 1 csm
 
 
+@pytest.mark.integration
 def test_console_script_exits_2_without_traceback(variant) -> None:
     chosen = ["wrong_type", "unknown_role"]
     path, text = variant("script.yaml", *[r for case in chosen for r in CASES[case][0]])

@@ -89,6 +89,7 @@ def test_the_suite_runs_the_build_it_was_meant_to() -> None:
         assert compiled == []
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(not compiled_modules(), reason="needs a compiled install (pip install .)")
 def test_compiled_and_python_write_the_same_records(tmp_path: Path) -> None:
     """Records of the compiled core equal those of the Python sources, bit for bit (NaN = NaN)."""

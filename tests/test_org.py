@@ -48,6 +48,12 @@ def test_pod_hand_offs_use_pod_handoff_and_cross_pod_spills_use_handoff():
     assert np.sum(simulate(silo, 3, 0).lead_table()["state"] == LeadState.WON) == 0
 
 
+# The two sweeps below (4 leakage levels x 4 replications x 2 structures, 3 context-loss levels x 3
+# replications: 41 six-month silo runs, ~6 s of CPU) are in the slow tier. The default tier keeps the
+# same monotonicity on small worlds (test_properties: higher leakage lowers mean wins) and the
+# mechanisms themselves, exactly (test_desks: leakage below its odds, context loss on the first
+# meeting's odds; above: POD hand-offs with their own leakage).
+@pytest.mark.slow
 @pytest.mark.parametrize("structure", [[], TWO_PODS])
 def test_more_leakage_never_raises_wins(structure):
     # Ample closer capacity: no SQL waits, so leakage acts on each SQL's latent uniform alone.
@@ -62,6 +68,7 @@ def test_more_leakage_never_raises_wins(structure):
     assert wins[-1].sum() < wins[0].sum()
 
 
+@pytest.mark.slow
 def test_context_loss_lowers_win_rate_monotonically():
     rates = []
     for multiplier in (1.0, 0.7, 0.4):

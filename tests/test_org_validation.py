@@ -52,38 +52,55 @@ def test_the_template_is_valid(tmp_path, capsys):
     assert main(["validate", str(path)]) == 0
 
 
-def test_pod_naming_a_role_that_does_not_exist(tmp_path, capsys):
-    text = pod_text().replace("{mdr: 1, sdr: 2, ae: 3, csm: 1}\n      regions: [east]",
-                              "{mdr: 1, sdr: 2, ae: 3, csm: 1, fae: 1}\n      regions: [east]")
-    path, text = write(tmp_path, text)
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert f"{path}:{line_of(text, 'fae: 1')}: org.pods.east.composition.fae: role 'fae' does not exist" in err
-    assert "Traceback" not in err
+EAST_COMPOSITION = "{mdr: 1, sdr: 2, ae: 3, csm: 1}\n      regions: [east]"
+WEST_COMPOSITION = "{mdr: 1, sdr: 2, ae: 3, csm: 1}\n      regions: [west]"
 
-
-def test_market_slice_no_lead_can_have(tmp_path, capsys):
+# Each case: replacements made in the POD template (its file change; each old text must occur),
+# and the problems it must report — (line needle, text): ``<file>:<line of the needle>: <text>``
+# must be in the report; with needle None, ``text`` must be anywhere in it.
+INVALID = [
+    pytest.param([(EAST_COMPOSITION, "{mdr: 1, sdr: 2, ae: 3, csm: 1, fae: 1}\n      regions: [east]")],
+                 [("fae: 1", "org.pods.east.composition.fae: role 'fae' does not exist")],
+                 id="pod_naming_a_role_that_does_not_exist"),
     # 'north' is not a region of the market; 'enterprise' is not a segment
-    text = pod_text().replace("regions: [east]", "regions: [north]").replace(
-        "regions: [west]", "regions: [west]\n      segments: [enterprise]")
+    pytest.param([("regions: [east]", "regions: [north]"),
+                  ("regions: [west]", "regions: [west]\n      segments: [enterprise]")],
+                 [("regions: [north]", "org.pods.east.regions.0: region 'north' does not exist"),
+                  ("segments: [enterprise]", "org.pods.west.segments.0: segment 'enterprise'")],
+                 id="market_slice_no_lead_can_have"),
+    pytest.param([("regions: [west]\n", "regions: [west]\nmarket:\n  regions: {east: 1.0, west: 0.0}\n")],
+                 [("regions: [west]", "org.pods.west.regions: no lead can have these regions")],
+                 id="market_slice_with_zero_weight_is_empty"),
+    pytest.param([("structure: pod", "structure: hybrid\n  pooled_roles: [mdr, bdr]")],
+                 [("pooled_roles", "org.pooled_roles.1: role 'bdr' does not exist"),
+                  (None, "org.pods.east.composition.mdr: role 'mdr' is pooled")],
+                 id="pooled_role_cannot_sit_in_a_pod"),
+    pytest.param([("structure: pod", "structure: silo")],
+                 [("pods:", "org.pods: pods are only used with structure: pod or hybrid")],
+                 id="silo_with_pods_is_reported"),
+    pytest.param([("structure: pod", "structure: pod\n  routing: by_mood")],
+                 [("routing", "org.routing:"), (None, "'territory'")],
+                 id="unknown_routing_policy"),
+]
+
+
+@pytest.mark.parametrize(("replacements", "expected"), INVALID)
+def test_a_bad_org_is_located(tmp_path, capsys, replacements: list[tuple[str, str]],
+                              expected: list[tuple[str | None, str]]) -> None:
+    text = pod_text()
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
     path, text = write(tmp_path, text)
     code, err = validate(capsys, path)
     assert code == EXIT_BAD_INPUT
-    assert f"{path}:{line_of(text, 'regions: [north]')}: org.pods.east.regions.0: region 'north' does not exist" in err
-    assert f"{path}:{line_of(text, 'segments: [enterprise]')}: org.pods.west.segments.0: segment 'enterprise'" in err
-
-
-def test_market_slice_with_zero_weight_is_empty(tmp_path, capsys):
-    text = pod_text() + "market:\n  regions: {east: 1.0, west: 0.0}\n"
-    path, text = write(tmp_path, text)
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert f"{path}:{line_of(text, 'regions: [west]')}: org.pods.west.regions: no lead can have these regions" in err
+    assert "Traceback" not in err
+    for needle, message in expected:
+        assert (f"{path}:{line_of(text, needle)}: {message}" if needle is not None else message) in err, err
 
 
 def test_compositions_must_match_headcount(tmp_path, capsys):
-    text = pod_text().replace("{mdr: 1, sdr: 2, ae: 3, csm: 1}\n      regions: [west]",
-                              "{mdr: 1, sdr: 2, ae: 2, csm: 1}\n      regions: [west]")
+    text = pod_text().replace(WEST_COMPOSITION, "{mdr: 1, sdr: 2, ae: 2, csm: 1}\n      regions: [west]")
     path, _ = write(tmp_path, text)
     code, err = validate(capsys, path)
     assert code == EXIT_BAD_INPUT
@@ -91,32 +108,6 @@ def test_compositions_must_match_headcount(tmp_path, capsys):
     silo_text = silo.read_text()
     ae_line = line_of(silo_text, "  ae:") + 1  # headcount is the first field under ae:
     assert f"{silo}:{ae_line}: roles.ae.headcount: headcount is 6 but the PODs' compositions hold 5 ae seat(s)" in err
-
-
-def test_pooled_role_cannot_sit_in_a_pod(tmp_path, capsys):
-    text = pod_text().replace("structure: pod", "structure: hybrid\n  pooled_roles: [mdr, bdr]")
-    path, text = write(tmp_path, text)
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert f"{path}:{line_of(text, 'pooled_roles')}: org.pooled_roles.1: role 'bdr' does not exist" in err
-    assert "org.pods.east.composition.mdr: role 'mdr' is pooled" in err
-
-
-def test_silo_with_pods_is_reported(tmp_path, capsys):
-    text = pod_text().replace("structure: pod", "structure: silo")
-    path, text = write(tmp_path, text)
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert f"{path}:{line_of(text, 'pods:')}: org.pods: pods are only used with structure: pod or hybrid" in err
-
-
-def test_unknown_routing_policy(tmp_path, capsys):
-    text = pod_text().replace("structure: pod", "structure: pod\n  routing: by_mood")
-    path, text = write(tmp_path, text)
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert f"{path}:{line_of(text, 'routing')}: org.routing:" in err
-    assert "'territory'" in err
 
 
 def test_compare_with_different_horizons_names_file_line_and_path(tmp_path, capsys):

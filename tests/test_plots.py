@@ -156,6 +156,7 @@ def test_charts_compose_into_one_figure_and_save(result, tmp_path):
     assert path.stat().st_size > 10_000
 
 
+@pytest.mark.integration
 def test_import_sets_no_backend_and_does_not_load_pyplot():
     code = "import sys, sim.present.plots; print('matplotlib.pyplot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)

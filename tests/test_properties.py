@@ -152,7 +152,7 @@ def scenarios(draw) -> dict[str, Any]:
         "max_wait_days": draw(st.floats(0.5, 20.0)),
     }
     if scripted:
-        inbound_spec["arrival_times_days"] = draw(st.lists(st.floats(0.0, horizon_days + 10.0), max_size=80))
+        inbound_spec["arrival_times_days"] = draw(st.lists(st.floats(0.0, horizon_days, exclude_max=True), max_size=80))
     data: dict[str, Any] = {
         "name": "prop",
         "horizon_months": horizon,

@@ -158,12 +158,14 @@ def resume_and_compare(scenario_file: Path, out: Path, reference: Path) -> None:
 # --------------------------------------------------------------------------- tests
 
 
+@pytest.mark.integration
 def test_python_m_sim_cli_works():
     proc = subprocess.run([sys.executable, "-m", "sim.cli", "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
     assert "salesim" in proc.stdout
 
 
+@pytest.mark.integration
 def test_ctrl_c_then_resume(scenario_file, reference, launch, tmp_path):
     out = tmp_path / "out"
     proc = launch(command(scenario_file, out))
@@ -187,6 +189,7 @@ def test_ctrl_c_then_resume(scenario_file, reference, launch, tmp_path):
     resume_and_compare(scenario_file, out, reference)
 
 
+@pytest.mark.integration
 def test_kill_9_then_resume(scenario_file, reference, launch, tmp_path):
     out = tmp_path / "out"
     proc = launch(command(scenario_file, out))
@@ -195,11 +198,15 @@ def test_kill_9_then_resume(scenario_file, reference, launch, tmp_path):
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert manifest(out)["status"] == "running"  # nobody could record the interruption
-    # the pool's processes outlive a kill -9 of the main process (idle); they never write, go now
-    os.killpg(proc.pid, signal.SIGKILL)
+    # the fork server dies with the main process, and the pool's workers with the fork server
+    deadline = time.monotonic() + 10
+    while group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not group_alive(proc.pid), "pool processes outlived a kill -9 of the run"
     resume_and_compare(scenario_file, out, reference)
 
 
+@pytest.mark.integration
 def test_rerun_of_complete_folder_computes_nothing(scenario_file, reference, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(reference, out)
@@ -212,6 +219,7 @@ def test_rerun_of_complete_folder_computes_nothing(scenario_file, reference, tmp
         assert_identical(pd.read_parquet(out / table), pd.read_parquet(reference / table))
 
 
+@pytest.mark.integration
 def test_other_seed_into_same_folder_exits_2_and_changes_nothing(scenario_file, reference, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(reference, out)
@@ -250,6 +258,7 @@ def ctrl_c_raises() -> Iterator[None]:
     signal.signal(signal.SIGINT, found)
 
 
+@pytest.mark.integration
 def test_ctrl_c_during_a_write_comes_after_the_file_is_in_place(tmp_path, ctrl_c_raises):
     """Ctrl-C lands between any two calls. Send SIGINT to this process at random moments of 300
     writes of a chunk: each write ends with its whole file in place and no temporary file, and each

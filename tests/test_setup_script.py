@@ -70,6 +70,7 @@ def test_without_mypyc_a_requested_build_fails(setup_script, without_mypyc):
     assert "mypy" in str(refused.value)
 
 
+@pytest.mark.integration
 def test_a_default_build_that_fails_to_compile_installs_no_extension(setup_script, tmp_path, capsys):
     """A C compiler error in build_ext: every output removed, nothing raised, the reason said."""
     from setuptools import Distribution, Extension

@@ -36,7 +36,7 @@ from scenario_builders import (
 from sim.eventlog import AccountEvent, EventLog, LeadState, Level, RepKind, Source, WorkforceEvent
 from sim.metrics import kpis, monthly_series
 from sim.model.world import World, simulate
-from sim.scenario import RampFormSpec, Scenario
+from sim.scenario import RampFormSpec, Scenario, ScenarioError
 from sim.scenario.jobs import Desk
 from sim.workcalendar import DAYS_PER_MONTH
 
@@ -326,12 +326,12 @@ def workforce_configs(draw) -> dict[str, Any]:
         roles["sdr"]["promotion"] = {"to": "ae", "after_months": draw(st.floats(0.5, 4.0))}
     for name in draw(st.lists(st.sampled_from(list(roles)), max_size=2, unique=True)):
         roles[name]["interns"] = {
-            "count": draw(st.integers(0, 3)), "start_month": draw(st.integers(1, horizon + 1)),
+            "count": draw(st.integers(0, 3)), "start_month": draw(st.integers(1, horizon)),
             "term_months": draw(st.floats(0.5, 6.0)), "monthly_cost_usd": draw(st.floats(0.0, 3000.0)),
             "yield_multiplier": draw(st.floats(0.3, 1.5)), "ramp": draw(st.sampled_from([[1.0], [0.3, 0.7, 1.0]])),
         }
     for name in draw(st.lists(st.sampled_from(["mdr", "sdr"]), max_size=2, unique=True)):
-        start = draw(st.integers(1, horizon + 1))
+        start = draw(st.integers(1, horizon))
         roles[name]["outsourced"] = {
             "reps": draw(st.integers(0, 2)), "start_month": start,
             "end_month": draw(st.one_of(st.none(), st.integers(start, horizon + 2))),
@@ -347,7 +347,7 @@ def workforce_configs(draw) -> dict[str, Any]:
             pods["west"]["composition"][name] = spec["headcount"] - east
     waves = []
     for _ in range(draw(st.integers(0, 4))):
-        wave = {"month": draw(st.integers(1, horizon + 1)), "role": draw(st.sampled_from(list(roles))),
+        wave = {"month": draw(st.integers(1, horizon)), "role": draw(st.sampled_from(list(roles))),
                 "count": draw(st.integers(0, 3))}
         if pods is not None and draw(st.booleans()):
             wave["team"] = draw(st.sampled_from(list(pods)))
@@ -359,7 +359,7 @@ def workforce_configs(draw) -> dict[str, Any]:
     }
     if draw(st.booleans()):
         target_role = draw(st.sampled_from(list(roles)))
-        months = draw(st.lists(st.integers(1, horizon + 1), min_size=1, max_size=3, unique=True))
+        months = draw(st.lists(st.integers(1, horizon), min_size=1, max_size=3, unique=True))
         hiring["targets"] = {target_role: {m: draw(st.integers(0, 6)) for m in months}}
     data: dict[str, Any] = {
         "name": "wf_prop",
@@ -1015,12 +1015,17 @@ def test_an_open_deal_rebuilt_for_a_reassignment_is_the_deal_that_was_scheduled(
 
 
 def test_a_lead_needing_more_dials_than_any_cadence_allows_is_unreachable_not_an_overflow() -> None:
-    """Dial counts are 32-bit fields in the compiled build: an absurd dials-to-connect draw is
-    capped at creation (above every allowed ``max_attempts``), so it ends as unreachable after
-    the cadence's attempts, in both builds alike."""
+    """Dial counts are 32-bit fields in the compiled build: validation refuses draws above
+    ``MAX_DIALS``, and the largest allowed draw is capped at creation (above every allowed
+    ``max_attempts``), so it ends as unreachable after the cadence's attempts, in both builds alike."""
+    from sim.scenario.limits import MAX_DIALS
+
+    with pytest.raises(ScenarioError, match=r"inbound\.dials_to_connect"):
+        build(base_scenario(horizon_months=2, inbound_spec=inbound(mqls_per_month=40.0,
+                                                                  dials_to_connect=constant(5e12))))
     data = base_scenario(
         horizon_months=2,
-        inbound_spec=inbound(mqls_per_month=40.0, dials_to_connect=constant(5e12)),
+        inbound_spec=inbound(mqls_per_month=40.0, dials_to_connect=constant(MAX_DIALS)),
     )
     log = simulate(build(data), SEED, 0)
     table = log.lead_table()

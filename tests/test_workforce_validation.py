@@ -53,81 +53,38 @@ def problem_lines(err: str) -> list[str]:
     return [line.strip() for line in err.splitlines() if line.startswith("  ")]
 
 
-def test_the_variants_base_is_valid(tmp_path, capsys):
-    body = "hiring:\n  waves:\n    - {month: 2, role: ae, count: 1}\n" + PODS
-    path, _ = write(tmp_path, body)
-    code, _ = validate(capsys, path)
-    assert code == 0
-
-
-@pytest.mark.parametrize(("ramp", "index", "message"), [
-    ("[0.1, 0.5, 1.7]", 2, "Input should be less than or equal to 1.5; got 1.7"),
-    ("[0.5, -0.1, 1.0]", 1, "Input should be greater than or equal to 0; got -0.1"),
-])
-def test_ramp_value_outside_its_range(tmp_path, capsys, ramp, index, message):
-    path, text = write(tmp_path, f"roles:\n  ae:\n    ramp: {ramp}\n")
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert f"{path}:{line_of(text, 'ramp:')}: roles.ae.ramp.{index}: {message}" in err
-    assert len(problem_lines(err)) == 1
-
-
-def test_ramp_value_in_block_style_points_at_its_own_line(tmp_path, capsys):
-    path, text = write(tmp_path, "roles:\n  sdr:\n    ramp:\n      - 0.5\n      - 2.0\n      - 1.0\n")
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert f"{path}:{line_of(text, '- 2.0')}: roles.sdr.ramp.1: Input should be less than or equal to 1.5" in err
-
-
-def test_ramp_form_value_outside_its_range(tmp_path, capsys):
-    path, text = write(tmp_path, "roles:\n  ae:\n    ramp:\n      form: linear\n      months: 4\n      start: 2.0\n")
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    line = line_of(text, "start: 2.0")
-    assert f"{path}:{line}: roles.ae.ramp.start: Input should be less than or equal to 1.5" in err
-
-
-def test_ramp_form_value_outside_its_range_is_the_only_problem(tmp_path, capsys):
-    path, _ = write(tmp_path, "roles:\n  ae:\n    ramp:\n      form: linear\n      months: 4\n      start: 2.0\n")
-    _code, err = validate(capsys, path)
-    assert problem_lines(err) == [line for line in problem_lines(err) if "roles.ae.ramp.start" in line]
-
-
-def test_hiring_wave_for_a_role_that_does_not_exist(tmp_path, capsys):
-    body = "hiring:\n  waves:\n    - {month: 2, role: ae, count: 1}\n    - month: 3\n      role: fae\n      count: 1\n"
-    path, text = write(tmp_path, body)
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert (f"{path}:{line_of(text, 'role: fae')}: hiring.waves.1.role: role 'fae' does not exist; "
-            "defined roles: mdr, sdr, ae, csm; did you mean 'ae'?") in err
-    assert len(problem_lines(err)) == 1
-
-
-def test_hiring_wave_for_a_pod_that_does_not_exist(tmp_path, capsys):
-    body = PODS + "hiring:\n  waves:\n    - month: 2\n      role: ae\n      count: 1\n      team: north\n"
-    path, text = write(tmp_path, body)
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert (f"{path}:{line_of(text, 'team: north')}: hiring.waves.0.team: POD 'north' does not exist; "
-            "defined PODs: east, west") in err
-
-
-def test_hiring_wave_for_a_pod_in_a_silo(tmp_path, capsys):
-    path, text = write(tmp_path, "hiring:\n  waves:\n    - {month: 2, role: ae, count: 1, team: east}\n")
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert f"{path}:{line_of(text, 'team: east')}: hiring.waves.0.team: POD 'east' does not exist" in err
-
-
-def test_hiring_target_for_a_role_that_does_not_exist(tmp_path, capsys):
-    path, text = write(tmp_path, 'hiring:\n  targets:\n    fae: {"6": 2}\n')
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert f"{path}:{line_of(text, 'fae:')}: hiring.targets.fae: role 'fae' does not exist" in err
-
-
-def test_negative_counts_are_all_reported_at_once(tmp_path, capsys):
-    body = (
+# Each case: the body written under ``extends: silo.yaml`` (its file change), the problems it must
+# report — (line needle, dotted path, message fragment): the problem is printed as
+# ``<file>:<line of the needle>: <path>: <message…>`` — and how many problem lines in all (None:
+# not checked).
+INVALID = [
+    pytest.param("roles:\n  ae:\n    ramp: [0.1, 0.5, 1.7]\n",
+                 [("ramp:", "roles.ae.ramp.2", "Input should be less than or equal to 1.5; got 1.7")], 1,
+                 id="ramp_value_above_its_range"),
+    pytest.param("roles:\n  ae:\n    ramp: [0.5, -0.1, 1.0]\n",
+                 [("ramp:", "roles.ae.ramp.1", "Input should be greater than or equal to 0; got -0.1")], 1,
+                 id="ramp_value_below_its_range"),
+    pytest.param("roles:\n  sdr:\n    ramp:\n      - 0.5\n      - 2.0\n      - 1.0\n",
+                 [("- 2.0", "roles.sdr.ramp.1", "Input should be less than or equal to 1.5")], None,
+                 id="ramp_value_in_block_style_points_at_its_own_line"),
+    pytest.param("roles:\n  ae:\n    ramp:\n      form: linear\n      months: 4\n      start: 2.0\n",
+                 [("start: 2.0", "roles.ae.ramp.start", "Input should be less than or equal to 1.5")], 1,
+                 id="ramp_form_value_outside_its_range_is_the_only_problem"),
+    pytest.param("hiring:\n  waves:\n    - {month: 2, role: ae, count: 1}\n    - month: 3\n      role: fae\n"
+                 "      count: 1\n",
+                 [("role: fae", "hiring.waves.1.role",
+                   "role 'fae' does not exist; defined roles: mdr, sdr, ae, csm; did you mean 'ae'?")], 1,
+                 id="hiring_wave_for_a_role_that_does_not_exist"),
+    pytest.param(PODS + "hiring:\n  waves:\n    - month: 2\n      role: ae\n      count: 1\n      team: north\n",
+                 [("team: north", "hiring.waves.0.team", "POD 'north' does not exist; defined PODs: east, west")],
+                 None, id="hiring_wave_for_a_pod_that_does_not_exist"),
+    pytest.param("hiring:\n  waves:\n    - {month: 2, role: ae, count: 1, team: east}\n",
+                 [("team: east", "hiring.waves.0.team", "POD 'east' does not exist")], None,
+                 id="hiring_wave_for_a_pod_in_a_silo"),
+    pytest.param('hiring:\n  targets:\n    fae: {"6": 2}\n',
+                 [("fae:", "hiring.targets.fae", "role 'fae' does not exist")], None,
+                 id="hiring_target_for_a_role_that_does_not_exist"),
+    pytest.param(
         "hiring:\n"
         "  waves:\n"
         "    - {month: 2, role: ae, count: -1}\n"
@@ -142,82 +99,60 @@ def test_negative_counts_are_all_reported_at_once(tmp_path, capsys):
         "  pipeline:\n"
         "    - {stage: sql, segment: smb, count: -4}\n"
         "  customers:\n"
-        "    - {segment: smb, count: -5, mrr_usd: 800}\n"
-    )
+        "    - {segment: smb, count: -5, mrr_usd: 800}\n",
+        [("count: -1", "hiring.waves.0.count", "Input should be greater than or equal to 0; got -1"),
+         ('"6": -3', "hiring.targets.sdr.6", "Input should be greater than or equal to 0; got -3"),
+         ("hires_per_month", "hiring.hires_per_month", "Input should be greater than or equal to 1; got 0"),
+         ("interns:", "roles.mdr.interns.count", "Input should be greater than or equal to 0; got -2"),
+         ("outsourced:", "roles.mdr.outsourced.reps", "Input should be greater than or equal to 0; got -1"),
+         ("count: -4", "warm_start.pipeline.0.count", "Input should be greater than or equal to 0; got -4"),
+         ("count: -5", "warm_start.customers.0.count", "Input should be greater than or equal to 0; got -5")],
+        7, id="negative_counts_are_all_reported_at_once"),
+    pytest.param("hiring:\n  waves:\n    - {month: 0, role: ae, count: 1}\n",
+                 [("month: 0", "hiring.waves.0.month", "Input should be greater than or equal to 1")], None,
+                 id="wave_month_zero"),
+    pytest.param("roles:\n  sdr:\n    promotion: {to: ae, after_months: 6}\n  ae:\n    promotion: {to: sdr}\n",
+                 [("to: ae", "roles.sdr.promotion.to", "promotion cycle: sdr → ae → sdr")], 1,  # reported once
+                 id="promotion_cycle"),
+    pytest.param("roles:\n"
+                 "  mdr:\n    promotion: {to: sdr}\n"
+                 "  sdr:\n    promotion: {to: ae}\n"
+                 "  ae:\n    promotion: {to: mdr}\n"
+                 "  csm:\n    promotion: {to: csm}\n",
+                 [("to: sdr", "roles.mdr.promotion.to", "promotion cycle: mdr → sdr → ae → mdr"),
+                  ("to: csm", "roles.csm.promotion.to", "promotion cycle: csm → csm")], 2,
+                 id="longer_promotion_cycle_and_a_self_promotion"),
+    pytest.param("roles:\n  sdr:\n    promotion: {to: aes}\n",
+                 [("to: aes", "roles.sdr.promotion.to",
+                   "role 'aes' does not exist; defined roles: mdr, sdr, ae, csm; did you mean 'ae'?")], None,
+                 id="promotion_to_a_role_that_does_not_exist"),
+    pytest.param("roles:\n  ae:\n    outsourced: {reps: 2}\n",
+                 [("outsourced:", "roles.ae.outsourced", "outsourced capacity is for development")], None,
+                 id="outsourced_closers_are_rejected"),
+    pytest.param("warm_start:\n  customers:\n    - {segment: enterprise, count: 5, mrr_usd: 800}\n",
+                 [("enterprise", "warm_start.customers.0.segment", "segment 'enterprise'")], None,
+                 id="warm_start_for_a_segment_that_does_not_exist"),
+]
+
+
+@pytest.mark.parametrize(("body", "expected", "count"), INVALID)
+def test_a_bad_workforce_section_is_located(tmp_path, capsys, body: str, expected: list[tuple[str, str, str]],
+                                            count: int | None) -> None:
     path, text = write(tmp_path, body)
     code, err = validate(capsys, path)
     assert code == EXIT_BAD_INPUT
-    expected = [
-        (line_of(text, "count: -1"), "hiring.waves.0.count", "greater than or equal to 0; got -1"),
-        (line_of(text, '"6": -3'), "hiring.targets.sdr.6", "greater than or equal to 0; got -3"),
-        (line_of(text, "hires_per_month"), "hiring.hires_per_month", "greater than or equal to 1; got 0"),
-        (line_of(text, "interns:"), "roles.mdr.interns.count", "greater than or equal to 0; got -2"),
-        (line_of(text, "outsourced:"), "roles.mdr.outsourced.reps", "greater than or equal to 0; got -1"),
-        (line_of(text, "count: -4"), "warm_start.pipeline.0.count", "greater than or equal to 0; got -4"),
-        (line_of(text, "count: -5"), "warm_start.customers.0.count", "greater than or equal to 0; got -5"),
-    ]
-    for line, field, message in expected:
-        assert f"{path}:{line}: {field}: Input should be {message}" in err, field
-    assert len(problem_lines(err)) == len(expected)
+    for needle, field, message in expected:
+        assert f"{path}:{line_of(text, needle)}: {field}: {message}" in err, field
+    if count is not None:
+        assert len(problem_lines(err)) == count, err
 
 
-def test_wave_month_zero(tmp_path, capsys):
-    path, text = write(tmp_path, "hiring:\n  waves:\n    - {month: 0, role: ae, count: 1}\n")
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    line = line_of(text, "month: 0")
-    assert f"{path}:{line}: hiring.waves.0.month: Input should be greater than or equal to 1" in err
-
-
-def test_promotion_cycle(tmp_path, capsys):
-    body = "roles:\n  sdr:\n    promotion: {to: ae, after_months: 6}\n  ae:\n    promotion: {to: sdr}\n"
-    path, text = write(tmp_path, body)
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert f"{path}:{line_of(text, 'to: ae')}: roles.sdr.promotion.to: promotion cycle: sdr → ae → sdr" in err
-    assert len(problem_lines(err)) == 1  # one cycle, reported once
-
-
-def test_longer_promotion_cycle_and_a_self_promotion(tmp_path, capsys):
-    body = ("roles:\n"
-            "  mdr:\n    promotion: {to: sdr}\n"
-            "  sdr:\n    promotion: {to: ae}\n"
-            "  ae:\n    promotion: {to: mdr}\n"
-            "  csm:\n    promotion: {to: csm}\n")
-    path, text = write(tmp_path, body)
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert (f"{path}:{line_of(text, 'to: sdr')}: roles.mdr.promotion.to: "
-            "promotion cycle: mdr → sdr → ae → mdr") in err
-    assert f"{path}:{line_of(text, 'to: csm')}: roles.csm.promotion.to: promotion cycle: csm → csm" in err
-    assert len(problem_lines(err)) == 2
-
-
-def test_promotion_into_a_chain_without_a_cycle_is_valid(tmp_path, capsys):
-    body = "roles:\n  mdr:\n    promotion: {to: sdr}\n  sdr:\n    promotion: {to: ae}\n"
+@pytest.mark.parametrize("body", [
+    pytest.param("hiring:\n  waves:\n    - {month: 2, role: ae, count: 1}\n" + PODS, id="the_variants_base"),
+    pytest.param("roles:\n  mdr:\n    promotion: {to: sdr}\n  sdr:\n    promotion: {to: ae}\n",
+                 id="promotion_into_a_chain_without_a_cycle"),
+])
+def test_a_good_workforce_section_is_valid(tmp_path, capsys, body: str) -> None:
     path, _ = write(tmp_path, body)
     code, _ = validate(capsys, path)
     assert code == 0
-
-
-def test_promotion_to_a_role_that_does_not_exist(tmp_path, capsys):
-    path, text = write(tmp_path, "roles:\n  sdr:\n    promotion: {to: aes}\n")
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert (f"{path}:{line_of(text, 'to: aes')}: roles.sdr.promotion.to: role 'aes' does not exist; "
-            "defined roles: mdr, sdr, ae, csm; did you mean 'ae'?") in err
-
-
-def test_outsourced_closers_are_rejected(tmp_path, capsys):
-    path, text = write(tmp_path, "roles:\n  ae:\n    outsourced: {reps: 2}\n")
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert f"{path}:{line_of(text, 'outsourced:')}: roles.ae.outsourced: outsourced capacity is for development" in err
-
-
-def test_warm_start_for_a_segment_that_does_not_exist(tmp_path, capsys):
-    body = "warm_start:\n  customers:\n    - {segment: enterprise, count: 5, mrr_usd: 800}\n"
-    path, text = write(tmp_path, body)
-    code, err = validate(capsys, path)
-    assert code == EXIT_BAD_INPUT
-    assert f"{path}:{line_of(text, 'enterprise')}: warm_start.customers.0.segment: segment 'enterprise'" in err

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import pickle
+import re
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
+from unittest.mock import ANY
 
 import pytest
 import yaml
@@ -36,6 +38,25 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 def problems_of(excinfo: pytest.ExceptionInfo[ScenarioError]) -> list[Problem]:
     return excinfo.value.problems
+
+
+ProblemSpec = tuple[object, object, tuple[str, ...]]
+"""An expected problem: (line, dotted path, message patterns). ``ANY`` leaves a field unchecked; each
+pattern must match the message (``re.search``: ``^`` for its start, ``$`` for its end)."""
+
+
+def exact(message: str) -> str:
+    """The pattern of exactly ``message``."""
+    return f"^{re.escape(message)}$"
+
+
+def assert_problems(problems: list[Problem], expected: list[ProblemSpec]) -> None:
+    """``problems`` are the ``expected`` ones, in order, and no more."""
+    assert len(problems) == len(expected), problems
+    for problem, (line, path, patterns) in zip(problems, expected, strict=True):
+        assert (problem.line, problem.path) == (line, path), problem
+        for pattern in patterns:
+            assert re.search(pattern, problem.message), (pattern, problem)
 
 
 # ---------------------------------------------------------------------------
@@ -89,6 +110,31 @@ class TestProblemFormatting:
 # ---------------------------------------------------------------------------
 # Loading and line numbers
 # ---------------------------------------------------------------------------
+
+
+# A document that cannot load, and the problems it must give (``ProblemSpec``).
+LOADING_PROBLEMS = [
+    pytest.param("a: 1\na: 2\na: 3\n", [(2, "a", (exact("duplicate key 'a' (first defined at line 1)"),)),
+                                         (3, "a", (exact("duplicate key 'a' (first defined at line 1)"),))],
+                 id="three_occurrences_refer_to_first"),
+    pytest.param("a:\n  x: 1\n  x: 2\na: 3\n", [(3, "a.x", ()), (4, "a", ())],
+                 id="problems_inside_shadowed_duplicate_reported"),
+    pytest.param("yes:\n  a: 1\n  a: 2\n", [(1, ANY, ()), (3, ANY, ())],
+                 id="problems_nested_under_bad_key_still_reported"),
+    pytest.param("a: [1, 2\nb: 3\n", [(2, ANY, ("^YAML syntax error:",))], id="unclosed_flow_sequence"),
+    pytest.param("a: 1\n---\nb: 2\n", [(2, ANY, ("single document",))], id="multiple_documents"),
+    *(pytest.param(text, [(ANY, "", (exact(f"the scenario must be a mapping of fields (got {got})"),))],
+                   id=f"top_level_must_be_mapping:{case}")
+      for case, text, got in [("list", "- a\n- b\n", "a list"), ("string", "just text\n", "a string"),
+                              ("number", "42\n", "a number"), ("empty", "", "an empty document"),
+                              ("comment", "# only a comment\n", "an empty document")]),
+    pytest.param("name: x\nschedule:\n  on: 1\n  off: 0\n  1.5: 3\n",
+                 [(3, "schedule.on", ("^keys must be strings", "'on'")),
+                  (4, "schedule.off", ("^keys must be strings",)),
+                  (5, "schedule.1.5", ("^keys must be strings",))],
+                 id="non_string_keys_are_reported_not_crashing"),
+    pytest.param("a: !!python/object:os.system {}\n", [(1, "a", ())], id="unsafe_tags_rejected"),
+]
 
 
 class TestLoading:
@@ -164,18 +210,6 @@ class TestLoading:
         ]
         assert all(p.file == str(path) for p in problems)
 
-    def test_three_occurrences_refer_to_first(self) -> None:
-        with pytest.raises(ScenarioError) as excinfo:
-            load_document_from_string("a: 1\na: 2\na: 3\n")
-        assert [p.message for p in problems_of(excinfo)] == [
-            "duplicate key 'a' (first defined at line 1)"
-        ] * 2
-
-    def test_problems_inside_shadowed_duplicate_reported(self) -> None:
-        with pytest.raises(ScenarioError) as excinfo:
-            load_document_from_string("a:\n  x: 1\n  x: 2\na: 3\n")
-        assert [(p.line, p.path) for p in problems_of(excinfo)] == [(3, "a.x"), (4, "a")]
-
     def test_merge_key_is_not_a_duplicate(self) -> None:
         text = "base: &b {x: 1, y: 2}\nchild:\n  <<: *b\n  y: 3\n"
         doc = load_document_from_string(text)
@@ -193,19 +227,11 @@ class TestLoading:
         assert problem.path == ""
         assert problem.message == "YAML syntax error: mapping values are not allowed here"
 
-    def test_unclosed_flow_sequence(self) -> None:
+    @pytest.mark.parametrize(("text", "expected"), LOADING_PROBLEMS)
+    def test_problems_of_a_bad_document(self, text: str, expected: list[ProblemSpec]) -> None:
         with pytest.raises(ScenarioError) as excinfo:
-            load_document_from_string("a: [1, 2\nb: 3\n")
-        (problem,) = problems_of(excinfo)
-        assert problem.line == 2
-        assert problem.message.startswith("YAML syntax error:")
-
-    def test_multiple_documents(self) -> None:
-        with pytest.raises(ScenarioError) as excinfo:
-            load_document_from_string("a: 1\n---\nb: 2\n")
-        (problem,) = problems_of(excinfo)
-        assert problem.line == 2
-        assert "single document" in problem.message
+            load_document_from_string(text)
+        assert_problems(problems_of(excinfo), expected)
 
     def test_missing_file(self, tmp_path: Path) -> None:
         missing = str(tmp_path / "nope.yaml")
@@ -230,52 +256,10 @@ class TestLoading:
         assert problem.line == 2
         assert "UTF-8" in problem.message
 
-    @pytest.mark.parametrize(
-        ("text", "got"),
-        [
-            ("- a\n- b\n", "a list"),
-            ("just text\n", "a string"),
-            ("42\n", "a number"),
-            ("", "an empty document"),
-            ("# only a comment\n", "an empty document"),
-        ],
-    )
-    def test_top_level_must_be_mapping(self, text: str, got: str) -> None:
-        with pytest.raises(ScenarioError) as excinfo:
-            load_document_from_string(text)
-        (problem,) = problems_of(excinfo)
-        assert problem.message == f"the scenario must be a mapping of fields (got {got})"
-        assert problem.path == ""
-
-    def test_non_string_keys_are_reported_not_crashing(self) -> None:
-        text = "name: x\nschedule:\n  on: 1\n  off: 0\n  1.5: 3\n"
-        with pytest.raises(ScenarioError) as excinfo:
-            load_document_from_string(text)
-        problems = problems_of(excinfo)
-        assert [(p.line, p.path) for p in problems] == [
-            (3, "schedule.on"),
-            (4, "schedule.off"),
-            (5, "schedule.1.5"),
-        ]
-        assert all(p.message.startswith("keys must be strings") for p in problems)
-        assert "'on'" in problems[0].message
-
     def test_integer_keys_are_allowed_for_months(self) -> None:
         doc = load_document_from_string("hiring:\n  targets:\n    ae: {6: 8, 12: 10}\n")
         assert doc.data["hiring"]["targets"]["ae"] == {6: 8, 12: 10}
         assert doc.source_map[("hiring", "targets", "ae", 12)][1] == 3
-
-    def test_problems_nested_under_bad_key_still_reported(self) -> None:
-        with pytest.raises(ScenarioError) as excinfo:
-            load_document_from_string("yes:\n  a: 1\n  a: 2\n")
-        assert [p.line for p in problems_of(excinfo)] == [1, 3]
-
-    def test_unsafe_tags_rejected(self) -> None:
-        with pytest.raises(ScenarioError) as excinfo:
-            load_document_from_string("a: !!python/object:os.system {}\n")
-        (problem,) = problems_of(excinfo)
-        assert problem.line == 1
-        assert problem.path == "a"
 
     def test_recursive_alias_is_a_problem(self) -> None:
         with pytest.raises(ScenarioError):
@@ -685,6 +669,36 @@ def by_path(problems: list[Problem]) -> dict[str, Problem]:
     return result
 
 
+def _broken_hints(path: tuple[str | int, ...]) -> Iterable[str]:
+    raise KeyError(path)
+
+
+# A document that loads but does not validate against :class:`Scenario`: (text, ``allowed_keys``
+# hints or None, the problems it must give as ``ProblemSpec``).
+VALIDATION_PROBLEMS = [
+    pytest.param("name: x\nnmae: y\n", None, [(2, "nmae", (exact("unknown field 'nmae' (not allowed here)"),))],
+                 id="unknown_field_without_hint"),
+    pytest.param("name: x\nzzzz: 1\n", allowed_keys,
+                 [(ANY, ANY, (exact("unknown field 'zzzz' (not allowed here)"),))],
+                 id="unknown_field_no_close_match"),
+    pytest.param("name: x\nnmae: 1\n", _broken_hints, [(ANY, ANY, (exact("unknown field 'nmae' (not allowed here)"),))],
+                 id="faulty_hint_callback_is_ignored"),
+    pytest.param("name: x\ndeal_size:\n  dist: lognormal\n  mu: 1\n", None,
+                 [(2, "deal_size.sigma", (exact("required field is missing"),))],
+                 id="missing_field_inside_union_member"),
+    pytest.param("name: x\ndeal_size:\n  dist: lognormall\n  mu: 1\n", None,
+                 [(3, "deal_size.dist", ("'normal', 'lognormal'", "got 'lognormall'",
+                                         re.escape("did you mean 'lognormal'?") + "$"))],
+                 id="bad_discriminator_points_at_tag"),
+    pytest.param("name: x\ndeal_size:\n  mu: 1\n", None, [(2, "deal_size.dist", ("^required field is missing",))],
+                 id="missing_discriminator"),
+    pytest.param("segments: {}\n", None, [(None, "name", (exact("required field is missing"),))],
+                 id="missing_top_level_field_has_no_line"),
+    pytest.param("name: x\nsegments: [1, 2]\n", None, [(2, "segments", ("got a list$",))],
+                 id="wrong_container_type"),
+]
+
+
 class TestValidationProblems:
     TEXT = """
     name: demo
@@ -744,41 +758,12 @@ class TestValidationProblems:
         assert item.message.startswith("Input should be a valid number")
         assert item.message.endswith("got 'x'")
 
-    def test_unknown_field_without_hint(self) -> None:
-        problems = validation_problems("name: x\nnmae: y\n")
-        assert [(p.path, p.line, p.message) for p in problems] == [
-            ("nmae", 2, "unknown field 'nmae' (not allowed here)")
-        ]
-
-    def test_unknown_field_no_close_match(self) -> None:
-        (problem,) = validation_problems("name: x\nzzzz: 1\n", allowed_keys=allowed_keys)
-        assert problem.message == "unknown field 'zzzz' (not allowed here)"
-
-    def test_missing_field_inside_union_member(self) -> None:
-        (problem,) = validation_problems("name: x\ndeal_size:\n  dist: lognormal\n  mu: 1\n")
-        assert (problem.path, problem.line) == ("deal_size.sigma", 2)
-        assert problem.message == "required field is missing"
-
-    def test_bad_discriminator_points_at_tag(self) -> None:
-        (problem,) = validation_problems("name: x\ndeal_size:\n  dist: lognormall\n  mu: 1\n")
-        assert (problem.path, problem.line) == ("deal_size.dist", 3)
-        assert "'normal', 'lognormal'" in problem.message
-        assert "got 'lognormall'" in problem.message
-        assert problem.message.endswith("did you mean 'lognormal'?")
-
-    def test_missing_discriminator(self) -> None:
-        (problem,) = validation_problems("name: x\ndeal_size:\n  mu: 1\n")
-        assert (problem.path, problem.line) == ("deal_size.dist", 2)
-        assert problem.message.startswith("required field is missing")
-
-    def test_missing_top_level_field_has_no_line(self) -> None:
-        (problem,) = validation_problems("segments: {}\n")
-        assert problem == Problem("sc.yaml", None, "name", "required field is missing")
-
-    def test_wrong_container_type(self) -> None:
-        (problem,) = validation_problems("name: x\nsegments: [1, 2]\n")
-        assert (problem.path, problem.line) == ("segments", 2)
-        assert problem.message.endswith("got a list")
+    @pytest.mark.parametrize(("text", "hints", "expected"), VALIDATION_PROBLEMS)
+    def test_problem_of_a_bad_field(self, text: str, hints: object, expected: list[ProblemSpec]) -> None:
+        kwargs = {} if hints is None else {"allowed_keys": hints}
+        problems = validation_problems(text, **kwargs)
+        assert all(p.file == "sc.yaml" for p in problems)
+        assert_problems(problems, expected)
 
     def test_union_member_type_segments_stripped(self) -> None:
         class WithUnion(_Strict):
@@ -838,13 +823,6 @@ class TestValidationProblems:
             "--set segments.smb.churn_monthly=-0.1: segments.smb.churn_monthly: "
             "Input should be greater than or equal to 0; got -0.1"
         )
-
-    def test_faulty_hint_callback_is_ignored(self) -> None:
-        def broken(path: tuple[str | int, ...]) -> Iterable[str]:
-            raise KeyError(path)
-
-        (problem,) = validation_problems("name: x\nnmae: 1\n", allowed_keys=broken)
-        assert problem.message == "unknown field 'nmae' (not allowed here)"
 
 
 # ---------------------------------------------------------------------------

@@ -2,16 +2,19 @@
 Carlo wrapper that turns the engine's errors into a message and an exit code.
 
 Exit codes: 0 success; 1 some replications failed (the rest are saved); 2 bad input (scenario,
-arguments, results folder, executor); 130 interrupted (finished replications are saved; run
-again to resume). Bad input never shows a traceback.
+arguments, results folder, executor); 130 interrupted by Ctrl-C and 143 by SIGTERM (finished
+replications are saved; run again to resume). Bad input never shows a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_TERMINATED = 128 + signal.SIGTERM
+"""143: stopped by SIGTERM (``kill``, a job scheduler, a container stop); resumable like Ctrl-C."""
 
 
 def positive_int(text: str) -> int:
@@ -22,6 +25,36 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
     return value
+
+
+def rep_count(text: str) -> int:
+    """``--reps``, ``--max-reps``: a whole number from 1 to :data:`sim.runs.monte_carlo.MAX_REPS`."""
+    from sim.runs.monte_carlo import MAX_REPS
+
+    value = positive_int(text)
+    if value > MAX_REPS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_REPS:,} replications a run (got {value:,}); split the work "
+                                         "into runs with different seeds, or use --precision")
+    return value
+
+
+def workers_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with ``--workers`` (at least 1, at most the cores this machine gives salesim;
+    ignored with ``--scheduler``), or None."""
+    from sim.runs.executors import ExecutorError, check_workers
+
+    if args.workers is None or getattr(args, "scheduler", None):
+        return None
+    try:
+        check_workers(args.workers)
+    except ExecutorError as exc:
+        return str(exc)
+    return None
+
+
+def interrupted_code(exc: BaseException) -> int:
+    """130 for Ctrl-C, 143 for SIGTERM."""
+    return EXIT_TERMINATED if getattr(exc, "signal", None) == signal.SIGTERM else EXIT_INTERRUPTED
 
 
 def seed_number(text: str) -> int:
@@ -48,6 +81,12 @@ def err(message: str) -> None:
     print(f"salesim: {message}", file=sys.stderr)
 
 
+def report_warnings(warnings: list) -> None:
+    """Print a scenario's warnings (:mod:`sim.scenario.references`): they never stop a command."""
+    for warning in warnings:
+        print(f"salesim: warning: {warning}", file=sys.stderr)
+
+
 def report_problems(file: str, problems: list) -> None:
     n = len(problems)
     print(f"{file}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
@@ -59,7 +98,7 @@ def monte_carlo(args: argparse.Namespace, work):
     """Run ``work(executor)`` on a Dask cluster (``--scheduler``) or locally; turn the engine's
     errors into a message and an exit code. Returns (result, exit code); result is None on error."""
     from sim.runs.executors import ExecutorError, dask_executor
-    from sim.runs.monte_carlo import RunInterrupted
+    from sim.runs.monte_carlo import RunInterrupted, TooManyReps
     from sim.runs.store import StoreError
 
     client = None
@@ -68,12 +107,12 @@ def monte_carlo(args: argparse.Namespace, work):
         if args.scheduler:
             executor, client = dask_executor(args.scheduler)
         return work(executor), EXIT_OK
-    except (StoreError, ExecutorError) as exc:
+    except (StoreError, ExecutorError, TooManyReps) as exc:
         err(str(exc))
         return None, EXIT_BAD_INPUT
     except RunInterrupted as exc:
         err(f"{exc}. Run the same command again to resume; only the missing replications will run.")
-        return None, EXIT_INTERRUPTED
+        return None, interrupted_code(exc)
     finally:
         if client is not None:
             client.close()

@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.cli.common import EXIT_INTERRUPTED, EXIT_OK, err, fraction, positive_int, seed_number
+from sim.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    err,
+    fraction,
+    rep_count,
+    seed_number,
+)
 
 
 def version_line() -> str:
@@ -52,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run replications of a scenario and summarize its KPIs")
     run.add_argument("scenario", help="scenario YAML file")
-    run.add_argument("--reps", type=positive_int, default=100, help="replications (default 100)")
+    run.add_argument("--reps", type=rep_count, default=100, help="replications (default 100)")
     run.add_argument("--seed", type=seed_number, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
     run.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
     run.add_argument("--scheduler", metavar="ADDRESS",
@@ -65,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--precision", type=fraction, metavar="REL",
                      help="add replications until the 95%% CI half-width of --metric is at most REL × its mean")
     run.add_argument("--metric", default="exit_arr_usd", help="metric for --precision (default exit_arr_usd)")
-    run.add_argument("--max-reps", type=positive_int, default=2000,
+    run.add_argument("--max-reps", type=rep_count, default=2000,
                      help="cap on replications with --precision (default 2000)")
     run.add_argument("--deterministic", action="store_true",
                      help="all variance off (durations at means, evenly spread draws): compare with `salesim plan`")
@@ -74,9 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="run scenarios under common random numbers and compare them")
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO",
                          help="scenario YAML files; the first is the baseline")
-    compare.add_argument("--reps", type=positive_int, default=100, help="replications per scenario (default 100)")
+    compare.add_argument("--reps", type=rep_count, default=100, help="replications per scenario (default 100)")
     compare.add_argument("--seed", type=seed_number, default=DEFAULT_SEED, help="shared root seed")
-    compare.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    compare.add_argument("--workers", type=int, default=None,
+                         help="local worker processes (default: all cores)")
     compare.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
     compare.add_argument("--out", type=Path,
                          help="folder for comparison.csv, figures and per-scenario results "
@@ -111,17 +122,41 @@ def _commands() -> dict:
             "schema": run.cmd_schema, "sweep": sweep.cmd_sweep, "sensitivity": sweep.cmd_sensitivity}
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings of salesim's own kinds as one line (``salesim: warning: ...``), others as usual."""
+    from sim.scenario import SalesimWarning
+
+    if issubclass(category, SalesimWarning):
+        err(f"warning: {message}")
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``salesim`` console script."""
+    from sim.runs.signals import Terminated, sigterm_interrupts
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return _commands()[args.command](args)
-    except KeyboardInterrupt:
-        err("interrupted")
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        return EXIT_OK
+    with sigterm_interrupts(), warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return _commands()[args.command](args)
+        except Terminated:
+            err("terminated (SIGTERM)")
+            return EXIT_TERMINATED
+        except KeyboardInterrupt:
+            err("interrupted")
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            return EXIT_OK
+        except MemoryError:
+            err("out of memory: a limit of salesim let through an input too large for this machine; "
+                "please report it with the command you ran")
+            return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,7 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, err, report_problems
+from sim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    err,
+    interrupted_code,
+    report_problems,
+    report_warnings,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.planner.headcount import Plan
@@ -138,10 +146,11 @@ def build_plan(args: argparse.Namespace) -> PlanContext:
     """
     from sim.planner.headcount import PlanTarget, plan
     from sim.planner.model import SalesModel
-    from sim.scenario import load_scenario
+    from sim.scenario import load_checked
     from sim.scenario.yamlio import apply_overrides, load_document
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario, warnings = load_checked(args.scenario, args.overrides)
+    report_warnings(warnings)
     doc = load_document(args.scenario)
     if args.overrides:
         doc = apply_overrides(doc, list(args.overrides))
@@ -237,12 +246,19 @@ def check_simulation_args(args: argparse.Namespace) -> str | None:
             return "--max-evaluations only applies with --solve"
         if args.max_evaluations < 1:
             return f"--max-evaluations must be at least 1 (got {args.max_evaluations})"
+    from sim.runs.executors import ExecutorError, check_workers
+    from sim.runs.monte_carlo import MAX_REPS
+
     if args.reps is not None and args.reps < 1:
         return f"--reps must be at least 1 (got {args.reps})"
+    if args.reps is not None and args.reps > MAX_REPS:
+        return f"--reps must be at most {MAX_REPS:,} (got {args.reps:,})"
     if args.seed is not None and args.seed < 0:
         return f"--seed must be >= 0 (got {args.seed})"
-    if args.workers is not None and args.workers < 1:
-        return f"--workers must be at least 1 (got {args.workers})"
+    try:
+        check_workers(args.workers)
+    except ExecutorError as exc:
+        return str(exc)
     return None
 
 
@@ -260,7 +276,7 @@ def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
     from sim.planner.simulation import HitTarget, simulate_plan, solve_plan
     from sim.present.plan_text import simulation_text, solution_text
     from sim.runs.executors import ExecutorError
-    from sim.runs.monte_carlo import RunInterrupted
+    from sim.runs.monte_carlo import RunInterrupted, TooManyReps
     from sim.runs.replication import DEFAULT_SEED
     from sim.runs.store import StoreError
     from sim.scenario.yamlio import ScenarioError
@@ -293,12 +309,12 @@ def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
     except ScenarioError as exc:
         report_problems("the plan's scenario", exc.problems)
         return EXIT_BAD_INPUT
-    except (PlanError, StoreError, ExecutorError) as exc:
+    except (PlanError, StoreError, ExecutorError, TooManyReps) as exc:
         err(f"plan: {exc}")
         return EXIT_BAD_INPUT
     except RunInterrupted as exc:
         err(f"plan: {exc}. Run the same command again to resume; only the missing replications will run.")
-        return EXIT_INTERRUPTED
+        return interrupted_code(exc)
     except OSError as exc:
         err(f"plan: cannot write to {out}: {exc.strerror or exc}")
         return EXIT_BAD_INPUT

@@ -15,20 +15,23 @@ from sim.cli.common import (
     overrides_of,
     progress_of,
     report_problems,
+    report_warnings,
+    workers_problem,
 )
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.scenario import ScenarioError, load_scenario
+    from sim.scenario import ScenarioError, load_checked
 
     status = EXIT_OK
     for file in args.files:
         try:
-            scenario = load_scenario(file, args.overrides)
+            scenario, warnings = load_checked(file, args.overrides)
         except ScenarioError as exc:
             status = EXIT_BAD_INPUT
             report_problems(file, exc.problems)
             continue
+        report_warnings(warnings)
         print(f"{file}: ok (scenario {scenario.name!r}, {scenario.horizon_months} months, "
               f"{sum(r.headcount for r in scenario.roles.values())} reps)")
     return status
@@ -45,15 +48,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.metrics import KPI_NAMES
     from sim.present.text import summary_table
     from sim.runs.monte_carlo import run, run_to_precision
-    from sim.scenario import ScenarioError, load_scenario
+    from sim.scenario import ScenarioError, load_checked
 
     try:
-        scenario = load_scenario(args.scenario, overrides_of(args))
+        scenario, warnings = load_checked(args.scenario, overrides_of(args))
     except ScenarioError as exc:
         report_problems(args.scenario, exc.problems)
         return EXIT_BAD_INPUT
-    if args.workers is not None and args.workers < 1:
-        err(f"--workers must be at least 1 (got {args.workers})")
+    report_warnings(warnings)
+    problem = workers_problem(args)
+    if problem is not None:
+        err(problem)
         return EXIT_BAD_INPUT
     if args.precision is not None and args.metric not in KPI_NAMES:
         err(f"--metric {args.metric!r} is not a KPI; choose one of: {', '.join(KPI_NAMES)}")
@@ -84,6 +89,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         verdict = "reached" if p["reached"] else "NOT reached (hit --max-reps)"
         print(f"\nprecision on {p['metric']}: ±{100 * p['relative_half_width']:.2f}% of the mean after "
               f"{p['reps']} replications (target ±{100 * p['target']:.2f}%: {verdict})")
+    if warnings:
+        err(f"{len(warnings)} warning(s) about the scenario: see the start of the output")
     if result.failures:
         reps = ", ".join(str(f["rep"]) for f in result.failures[:10])
         more = "…" if len(result.failures) > 10 else ""
@@ -101,8 +108,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) < 2:
         err("compare needs at least two scenario files")
         return EXIT_BAD_INPUT
+    warnings: list = []
     try:
-        scenarios, _files = load_many(args.scenarios, overrides_of(args))
+        scenarios, _files = load_many(args.scenarios, overrides_of(args), warnings=warnings)
     except ScenarioError as exc:
         by_file: dict[str, list] = {}
         for problem in exc.problems:
@@ -110,10 +118,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for file, problems in by_file.items():
             report_problems(file, problems)
         return EXIT_BAD_INPUT
-    if args.workers is not None and args.workers < 1:
-        err(f"--workers must be at least 1 (got {args.workers})")
+    report_warnings(warnings)
+    problem = workers_problem(args)
+    if problem is not None:
+        err(problem)
         return EXIT_BAD_INPUT
-    out = args.out or Path("results") / ("compare_" + "_".join(scenarios))
+    out = args.out or Path("results") / comparison_folder(list(scenarios))
     comparison, code = monte_carlo(args, lambda executor: compare(
         scenarios, reps=args.reps, seed=args.seed, out=out, workers=args.workers,
         executor=executor, overwrite=args.overwrite, progress=progress_of(args)))
@@ -139,6 +149,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
         err(f"{len(failures)} replication(s) failed; see the manifest.json of each scenario folder in {out}")
         return EXIT_FAILED
     return EXIT_OK
+
+
+def comparison_folder(names: list[str]) -> str:
+    """``compare_<names>``, the default folder of a comparison; shortened (with a hash of the names,
+    so that it stays unique) where a file system would refuse it."""
+    import hashlib
+
+    name = "compare_" + "_".join(names)
+    if len(name) <= 120:
+        return name
+    digest = hashlib.sha256("\0".join(names).encode()).hexdigest()[:10]
+    return f"compare_{names[0]}_and_{len(names) - 1}_more_{digest}"
 
 
 def team_text(teams) -> str:

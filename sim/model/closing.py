@@ -273,7 +273,7 @@ class ClosingDesk:
     def _reassigned(self, lead: Lead) -> None:
         """A deal changing hands: the odds of its next meeting are cut (monotone in its uniform)."""
         m = self.reassign_win_odds_multiplier
-        if m == 1.0 or lead.opportunity_t != lead.opportunity_t:  # no multiplier, or no deal open (NaN)
+        if m == 1.0 or math.isnan(lead.opportunity_t):  # no multiplier, or no deal open
             return
         plan = lead.plan
         if plan is None:  # as _open made it: same inputs, same arithmetic

@@ -21,7 +21,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Final
 
-from sim.eventlog import EventLog, LeadState
+from mypy_extensions import i16
+
+from sim.eventlog import EventLog, LeadState, Source
 from sim.model.engine.calendar import Environment, Timeline
 from sim.model.engine.odds import scale_odds
 from sim.model.engine.repheap import rep_heap
@@ -30,13 +32,18 @@ from sim.model.speed_to_lead import SpeedToLead
 from sim.model.workforce import Rep, RolePool
 from sim.scenario import CadenceSpec, InboundSpec, OutboundSpec
 from sim.scenario.dists import Constant
-from sim.workcalendar import DAYS_PER_MONTH, WorkCalendar
+from sim.workcalendar import DAYS_PER_MONTH, HOURS_PER_DAY, WorkCalendar
 
 _UNREACHABLE: Final = int(LeadState.UNREACHABLE)
 _NOT_A_FIT: Final = int(LeadState.NOT_A_FIT)
 _STALE: Final = int(LeadState.STALE)
 """End states written once per lead, as plain module constants (a C static in the compiled build,
 where ``LeadState.X`` is a lookup on the enum class every time)."""
+_INBOUND: Final[i16] = int(Source.INBOUND)
+_OUTBOUND: Final[i16] = int(Source.OUTBOUND)
+"""Sources a lead's ``source`` is compared with: constants of this module, like the end states, and
+16-bit like ``Lead.source`` (compiled, a C comparison of two 16-bit numbers; a plain ``int`` here
+would be converted at every comparison)."""
 
 
 class DevelopmentDesk:
@@ -241,9 +248,9 @@ class DevelopmentDesk:
         """Give ``lead`` one of ``rep``'s free slots now; schedule the end of its cadence."""
         timeline, cal = self.timeline, self.calendar
         now = timeline.now
-        if lead.first_touch_t != lead.first_touch_t:  # NaN: the lead's first touch
+        if math.isnan(lead.first_touch_t):  # not touched yet: this is its first touch
             touch_t = now
-            if lead.source == 0 and not self._instant_response:
+            if lead.source == _INBOUND and not self._instant_response:
                 ready = lead.created_t + lead.response_days  # drawn with the lead (inbound.response_minutes)
                 if ready > now:
                     touch_t = ready
@@ -308,12 +315,12 @@ class DevelopmentDesk:
         with the first-touch delay; the rep's conversion multiplier (intern yield, outsourcing,
         ramp) scales the odds of the final step."""
         m = rep.conversion_multiplier()
-        if lead.source != 1:
+        if lead.source != _OUTBOUND:  # inbound (and warm-start) leads
             speed = self.speed
             assert self.inbound is not None and speed is not None
             p = self._qualify_probability
             if speed.points:  # a decay profile: the odds fall with the first-touch delay
-                p = speed.qualify_probability(p, (lead.first_touch_t - lead.created_t) * 24.0)
+                p = speed.qualify_probability(p, (lead.first_touch_t - lead.created_t) * HOURS_PER_DAY)
             return lead.u_qualify < (p if m == 1.0 else scale_odds(p, m))
         assert self.outbound is not None
         p_sql = self._sql_probability

@@ -26,6 +26,7 @@ from sim.eventlog import NAN, LeadRecords, Source
 from sim.rng import Streams
 from sim.scenario import MAX_ATTEMPTS, MAX_MEETINGS, Scenario
 from sim.scenario.dists import DistributionBase
+from sim.workcalendar import MINUTES_PER_DAY
 
 _NAN: Final[float] = NAN
 """``NAN`` as a final name: a C static in the compiled build, where an imported name is looked up
@@ -111,12 +112,14 @@ class Lead:
     # org has thousands of leads in flight, and each step reads one that has gone cold.
     id: int
     index: int
+    # --- generated from sim.eventlog.LEAD_RECORD by sim.model.engine.codegen (times); do not edit ---
     created_t: float
     first_touch_t: float
     connect_t: float
     sql_t: float
     handoff_t: float
     opportunity_t: float
+    # --- end generated ---
     response_days: float
     dial_days: float
     w_start: float
@@ -153,11 +156,13 @@ class Lead:
     __slots__ = tuple(__annotations__)
 
     def __init__(self) -> None:
+        # --- generated from sim.eventlog.LEAD_RECORD by sim.model.engine.codegen (__init__); do not edit ---
         self.first_touch_t = _NAN
         self.connect_t = _NAN
         self.sql_t = _NAN
         self.handoff_t = _NAN
         self.opportunity_t = _NAN
+        # --- end generated ---
         self.dials_done = 0
         self.dev_rep = -1
         self.closer_rep = -1
@@ -176,17 +181,18 @@ class Lead:
         half = len(draws) // 2
         return draws[:half], draws[half:]
 
+    # --- generated from sim.eventlog.LEAD_RECORD by sim.model.engine.codegen (record_to); do not edit ---
     def record_to(self, records: LeadRecords, end_t: float, state: int, close_t: float = _NAN,
                   mrr_usd: float = 0.0) -> None:
-        """Write the lead's record (``sim.eventlog.LEAD_FIELDS``) to ``records``, field by field
+        """Write the lead's record (``sim.eventlog.LEAD_RECORD``) to ``records``, field by field
         (:meth:`~sim.eventlog.LeadRecords.add`: no tuple in between, and in the compiled build no
         Python object either)."""
         records.add(
-            self.id, self.source, self.segment, self.created_t, self.first_touch_t,
-            self.connect_t, self.sql_t, self.handoff_t, self.opportunity_t, close_t, end_t,
-            state, self.dials_done, mrr_usd, self.dev_rep, self.closer_rep, self.dev_team,
-            self.closer_team, self.region, self.industry,
+            self.id, self.source, self.segment, self.created_t, self.first_touch_t, self.connect_t, self.sql_t,
+            self.handoff_t, self.opportunity_t, close_t, end_t, state, self.dials_done, mrr_usd, self.dev_rep,
+            self.closer_rep, self.dev_team, self.closer_team, self.region, self.industry,
         )
+    # --- end generated ---
 
 
 class LeadFactory:
@@ -310,7 +316,7 @@ class LeadFactory:
         """Days from arrival until a rep can first respond (``inbound.response_minutes``; 0 without)."""
         if self.response_minutes is None:
             return np.zeros_like(u)
-        return np.maximum(0.0, self.response_minutes.ppf(u)) / 1440.0
+        return np.maximum(0.0, self.response_minutes.ppf(u)) / MINUTES_PER_DAY
 
     def create(self, t: float, view: MarketView | None = None) -> Lead:
         """The next lead of this source, created at time ``t`` (in ``view``'s market slice)."""

@@ -21,10 +21,11 @@ import math
 from bisect import bisect_right
 
 from sim.model.engine.odds import scale_odds
+from sim.workcalendar import MINUTES_PER_HOUR
 
 PROFILES: dict[str, tuple[tuple[float, float], ...]] = {
     "none": (),
-    "mit_2007": ((5.0 / 60.0, 1.0), (0.5, 1.0 / 21.0)),
+    "mit_2007": ((5.0 / MINUTES_PER_HOUR, 1.0), (0.5, 1.0 / 21.0)),
     "hbr_2011": ((1.0, 1.0), (2.0, 1.0 / 7.0), (24.0, 1.0 / 60.0)),
 }
 

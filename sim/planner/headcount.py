@@ -91,6 +91,7 @@ from sim.planner.arithmetic import (
 from sim.planner.model import SalesModel, source_rates
 from sim.planner.staffing import DEFAULT_INITIAL_TENURE_MONTHS
 from sim.scenario.jobs import Desk, Job
+from sim.scenario.limits import MAX_SEATS_PER_ROLE
 from sim.workcalendar import DAYS_PER_MONTH
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,6 +101,11 @@ _TOL = 1e-9
 
 
 # --------------------------------------------------------------------------- target and plan
+
+
+def _count(x: float) -> str:
+    """A head count for a message: digits while they read, else scientific notation."""
+    return f"{x:,.0f}" if math.isfinite(x) and x < 1e15 else f"{x:.3g}"
 
 
 @dataclass(frozen=True)
@@ -671,6 +677,11 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
                             f"(vacancy {role.vacancy_share:.0%}, ramp loss {role.ramp_loss_share:.0%}); "
                             "check its tenure, time to fill, backfill and ramp")
         exact = fte / productive if fte > 0 else 0.0
+        if not exact <= MAX_SEATS_PER_ROLE:  # also NaN and infinity
+            raise PlanError(
+                f"the target needs {_count(exact)} {name} reps; a scenario holds at most {MAX_SEATS_PER_ROLE:,} "
+                f"of a role (sim/scenario/limits.py). Lower the target, or check the model's capacities and "
+                f"conversions (one {name} rep's capacity here is tiny next to the work)")
         heads = ceil_clean(exact) if exact > 0 else 0
         lead = ceil_clean(lead_days / DAYS_PER_MONTH) if lead_days > 0 else 0
         fill = ceil_clean(role.time_to_fill_months) if role.time_to_fill_months > 0 else 0

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sim.planner.arithmetic import YEAR_MONTHS, PlanError, check_number, check_probability
 from sim.planner.staffing import dials_stats, mean_nonnegative, ramp_to_full_months, staffing_shares
 from sim.scenario.jobs import Job
-from sim.workcalendar import DAYS_PER_MONTH
+from sim.workcalendar import DAYS_PER_MONTH, MINUTES_PER_DAY
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.scenario import HandoffLegSpec, Scenario
@@ -377,7 +377,7 @@ class SalesModel:
             spec = scenario.inbound
             reach, dials_in = dials_stats(spec.dials_to_connect, cadence.max_attempts)
             work = (dials_in / slot_dials_per_day(spec.worked_by) * calendar_per_work_day
-                    + mean_nonnegative(spec.response_minutes) / 1440.0)
+                    + mean_nonnegative(spec.response_minutes) / MINUTES_PER_DAY)
             inbound = SourceModel(role=spec.worked_by, sql_rate=spec.qualify_probability * reach,
                                   segment_mix=dict(spec.segment_mix), handoffs=handoffs(spec.worked_by),
                                   dials_per_lead=dials_in, work_days=work)

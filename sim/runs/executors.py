@@ -35,23 +35,29 @@ def lost_worker(exc: BaseException) -> bool:
 
 
 def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which cancels work and keeps what finished; on
-    Linux they also end when the parent dies (even by SIGKILL) instead of lingering."""
+    """Workers leave Ctrl-C and SIGTERM to the parent, which cancels work, keeps what finished and
+    stops them (:func:`stop_now`) — a SIGTERM sent to the whole process group, as a job scheduler
+    does, must not break the pool before the parent can say the run was interrupted. On Linux they
+    also end when their parent dies (even by SIGKILL) instead of lingering — their parent is the
+    fork server, which itself ends with the run's process (:mod:`sim.runs.lifeline`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         try:
             import ctypes
 
             pr_set_pdeathsig = 1
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
         except OSError:  # pragma: no cover - no libc: workers then end when their queue closes
             pass
 
 
-FORKSERVER_PRELOAD: tuple[str, ...] = ("numpy", "numpy.random", "numpy.ma", "simpy", "sim.runs.replication")
+FORKSERVER_PRELOAD: tuple[str, ...] = ("sim.runs.lifeline", "numpy", "numpy.random", "numpy.ma", "simpy",
+                                       "sim.runs.replication")
 """What the fork server imports before it forks any worker: a replication's imports (this module
 pulls in the model, pydantic and PyYAML). A worker forked from it starts with them made — about
-0.1 s of imports each, a twentieth of a 2-second run on two workers."""
+0.1 s of imports each, a twentieth of a 2-second run on two workers. First, :mod:`sim.runs.lifeline`
+ties the server's life to the run's process."""
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -62,8 +68,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     process, :func:`start_forkserver`). Elsewhere they are spawned and import ``sim`` themselves.
     Either way they get the parent's working directory and ``sys.path``, and run the parent's build.
     """
-    if workers < 1:
-        raise ExecutorError(f"--workers must be at least 1 (got {workers})")
+    check_workers(workers)
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     ctx = mp.get_context(method)
     if method == "forkserver":
@@ -99,7 +104,7 @@ def stop_now(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
-            process.terminate()
+            process.kill()  # workers ignore SIGTERM (see _ignore_sigint)
 
 
 def default_workers() -> int:
@@ -108,6 +113,26 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def max_workers() -> int:
+    """The most local workers a run may ask for: one per core this process may use (two on a
+    one-core machine, so that a pool can still be tried). More processes than cores only share
+    them, each with its own memory (~60 MiB); more machines are a Dask cluster's job."""
+    return max(2, default_workers())
+
+
+def check_workers(workers: int | None) -> None:
+    """``workers`` is a usable size for a local pool (None: the default); else :class:`ExecutorError`."""
+    if workers is None:
+        return
+    if workers < 1:
+        raise ExecutorError(f"--workers must be at least 1 (got {workers})")
+    if workers > max_workers():
+        raise ExecutorError(
+            f"--workers {workers} is more than this machine can use: it gives salesim {default_workers()} "
+            f"core(s), so at most {max_workers()} local workers. For more, run on a Dask cluster "
+            "(--scheduler ADDRESS; docs/guides/monte-carlo.md#workers).")
 
 
 def dask_executor(address: str) -> tuple[Executor, Any]:

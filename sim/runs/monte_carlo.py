@@ -9,8 +9,10 @@ running the same command again computes only what is missing.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import signal
 import sys
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future, as_completed
@@ -21,6 +23,7 @@ from sim.metrics import KPI_NAMES
 from sim.runs.executors import (
     ExecutorError,
     auto_chunk_size,
+    check_workers,
     chunks_of,
     default_workers,
     lost_worker,
@@ -30,6 +33,7 @@ from sim.runs.executors import (
 )
 from sim.runs.replication import DEFAULT_SEED, ChunkResult, chunk_tables, run_chunk, run_reps
 from sim.runs.results import RunResult, combined_tables
+from sim.runs.signals import Terminated, sigterm_interrupts
 from sim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -40,12 +44,47 @@ if TYPE_CHECKING:
 
 
 class RunInterrupted(Exception):  # noqa: N818 - an outcome, not an error
-    """Raised when a run is stopped by Ctrl-C; finished replications are kept."""
+    """Raised when a run is stopped by Ctrl-C (SIGINT) or SIGTERM; finished replications are kept.
+    ``signal`` says which (``signal.SIGINT`` or ``signal.SIGTERM``)."""
 
-    def __init__(self, done: int, total: int, out: Path | None) -> None:
-        self.done, self.total, self.out = done, total, out
+    def __init__(self, done: int, total: int, out: Path | None, signum: int = signal.SIGINT) -> None:
+        self.done, self.total, self.out, self.signal = done, total, out, signum
         where = f" in {out}" if out is not None else ""
-        super().__init__(f"interrupted: {done} of {total} replications are saved{where}")
+        by = " by SIGTERM" if signum == signal.SIGTERM else ""
+        super().__init__(f"interrupted{by}: {done} of {total} replications are saved{where}")
+
+
+MAX_REPS = 100_000
+"""Most replications of one run (``--reps``, ``--max-reps``): the run's tables stay in memory."""
+
+_TABLE_BYTES_PER_VALUE = 96
+"""Memory per monthly value of a run's tables in the process that assembles them: the long series
+table (rep, month, series, value) takes about 48 bytes a value with pandas' overheads (66 KB a
+replication of the 24-month benchmark org, 57 series), and assembling it from chunks holds about
+two copies at once."""
+
+
+class TooManyReps(ValueError):  # noqa: N818 - reads as what it says
+    """More replications than a run can hold; the message is for people."""
+
+
+def check_reps(reps: int, scenario: Scenario) -> None:
+    """``reps`` replications fit this machine: at most :data:`MAX_REPS`, and tables that take at
+    most half of its memory. Else :class:`TooManyReps` (a ``ValueError``) with a message for people."""
+    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:
+        raise ValueError(f"reps must be a whole number of at least 1 (got {reps!r})")
+    if reps > MAX_REPS:
+        raise TooManyReps(f"--reps {reps:,} is more than a run holds: at most {MAX_REPS:,}. Split the work into "
+                         "runs with different seeds, or ask for a precision instead (--precision)")
+    need = reps * (40 + 8) * (scenario.horizon_months + 1) * _TABLE_BYTES_PER_VALUE
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return
+    if need > memory / 2:
+        raise TooManyReps(f"--reps {reps:,} of a {scenario.horizon_months}-month scenario needs about "
+                         f"{need / 2**30:,.1f} GiB for its tables; this machine has {memory / 2**30:,.1f} GiB. "
+                         f"Use at most {int(memory / 2 / (need / reps)):,} replications")
 
 
 
@@ -123,16 +162,61 @@ def run(
     """
     from sim.runs.store import ResultsStore
 
-    if reps < 1:
-        raise ValueError(f"reps must be at least 1 (got {reps})")
-    if workers is not None and workers < 1:
-        raise ExecutorError(f"--workers must be at least 1 (got {workers})")
+    check_reps(reps, scenario)
+    if executor is None:
+        check_workers(workers)
     store = ResultsStore(out) if out is not None else None
-    done: set[int] = set()
-    if store is not None:
-        store.open(scenario, seed, overwrite=overwrite)
-        done = store.completed_reps() & set(range(reps))
-    todo = [r for r in range(reps) if r not in done]
+    with sigterm_interrupts(), store if store is not None else contextlib.nullcontext():
+        if store is not None:
+            store.open(scenario, seed, overwrite=overwrite)
+        return _run(scenario, reps, seed, workers, executor, store, progress, chunk_size)
+
+
+_HEALING_ROUNDS = 3
+"""How many times a run recomputes replications whose chunks it found unreadable at the end."""
+
+
+def _run(scenario: Scenario, reps: int, seed: int, workers: int | None, executor: Executor | None,
+         store: Any, progress: bool | None, chunk_size: int | None) -> RunResult:
+    """:func:`run` with its folder open and locked: compute what is missing, then assemble the tables
+    (and compute again the replications of chunks found unreadable meanwhile, a few rounds at most)."""
+    wanted = set(range(reps))
+    if store is None:
+        part = _compute(scenario, reps, seed, workers, executor, None, progress, chunk_size, list(range(reps)), 0)
+        part.failures = sorted(part.failures, key=lambda f: f["rep"])
+        return part
+    failures: dict[int, dict[str, Any]] = {}
+    todo = sorted(wanted - store.completed_reps())
+    computed = set(todo)
+    for _ in range(_HEALING_ROUNDS):
+        part = _compute(scenario, reps, seed, workers, executor, store, progress, chunk_size, todo, reps - len(todo))
+        failures.update((f["rep"], f) for f in part.failures)
+        moved = len(store.moved_aside)
+        kpi_table, series_table = store.load_tables(wanted)
+        if len(store.moved_aside) == moved:
+            break
+        todo = sorted(wanted - set(kpi_table["rep"]) - set(failures))  # the chunks just moved aside
+        computed.update(todo)
+    result = RunResult(scenario, seed, kpi_table, series_table, [], store.folder)
+    manifest = store.read_manifest() or {}
+    old = [f for f in manifest.get("failures", []) if f["rep"] not in computed and f["rep"] < reps]
+    result.failures = sorted(old + list(failures.values()), key=lambda f: f["rep"])
+    if not kpi_table.empty:
+        store.write_tables(kpi_table, series_table, result.summary())
+    store.update_manifest(
+        status="failed" if result.failures else "complete",
+        reps_requested=reps,
+        reps_completed=len(kpi_table),
+        failures=result.failures,
+        pid=None,
+    )
+    return result
+
+
+def _compute(scenario: Scenario, reps: int, seed: int, workers: int | None, executor: Executor | None,
+             store: Any, progress: bool | None, chunk_size: int | None, todo: list[int],
+             finished: int) -> RunResult:
+    """Run replications ``todo``; into the store's chunks, or returned in memory without a store."""
     kpi_parts: list[pd.DataFrame] = []
     series_parts: list[pd.DataFrame] = []
     failures: list[dict[str, Any]] = []
@@ -147,7 +231,6 @@ def run(
             series_parts.append(s)
 
     n_workers = workers or default_workers()
-    finished = len(done)
 
     def stop_and_save() -> int:
         """Stop the pool at once and mark the manifest interrupted; the replications saved."""
@@ -177,8 +260,9 @@ def run(
                     collect(chunk)
                     finished += len(futures[future])
                     bar.update(len(futures[future]))
-        except KeyboardInterrupt:
-            raise RunInterrupted(stop_and_save(), reps, store.folder if store else None) from None
+        except KeyboardInterrupt as exc:
+            signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+            raise RunInterrupted(stop_and_save(), reps, store.folder if store else None, signum) from None
         except Exception as exc:
             if not lost_worker(exc):
                 raise
@@ -194,25 +278,9 @@ def run(
                 pool.shutdown(wait=True, cancel_futures=True)
 
     if store is not None:
-        kpi_table, series_table = store.load_tables(range(reps))
-    else:
-        kpi_table, series_table = combined_tables(kpi_parts, series_parts)
-    result = RunResult(scenario, seed, kpi_table, series_table, sorted(failures, key=lambda f: f["rep"]),
-                       store.folder if store else None)
-    if store is not None:
-        manifest = store.read_manifest() or {}
-        recomputed = {f["rep"] for f in failures} | set(todo)
-        old = [f for f in manifest.get("failures", []) if f["rep"] not in recomputed and f["rep"] < reps]
-        result.failures = sorted(old + failures, key=lambda f: f["rep"])
-        if not kpi_table.empty:
-            store.write_tables(kpi_table, series_table, result.summary())
-        store.update_manifest(
-            status="failed" if result.failures else "complete",
-            reps_requested=reps,
-            reps_completed=len(kpi_table),
-            failures=result.failures,
-        )
-    return result
+        return RunResult(scenario, seed, None, None, failures, store.folder)
+    kpi_table, series_table = combined_tables(kpi_parts, series_parts)
+    return RunResult(scenario, seed, kpi_table, series_table, failures, None)
 
 
 def run_to_precision(

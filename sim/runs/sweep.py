@@ -31,6 +31,7 @@ import json
 import math
 import os
 import shutil
+import signal
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from sim.metrics import KPI_NAMES
 from sim.runs.executors import ExecutorError, default_workers, lost_worker, process_pool, stop_now
 from sim.runs.monte_carlo import RunInterrupted, _progress_bar
 from sim.runs.replication import DEFAULT_SEED, ChunkResult, chunk_tables, run_chunk, run_reps
+from sim.runs.signals import Terminated, sigterm_interrupts
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_document
 from sim.scenario.yamlio import Document, apply_overrides, load_document
 
@@ -632,13 +634,17 @@ def evaluate(
             store = ResultsStore(out / POINTS_DIR / f"{k:05d}" / name)
             stores[job] = store
             if store.folder.exists():
-                store.open(scenarios[job], seed)
-                opened.add(job)
-                have = store.completed_reps() & set(range(reps))
-                if have:
-                    kpis, _ = store.load_tables(sorted(have))
-                    done_parts.append(kpis.assign(point=k, scenario=name))
+                store.open(scenarios[job], seed)  # checks it holds this scenario and seed; takes its lock
+                try:
+                    have = store.completed_reps() & set(range(reps))
+                    if have:
+                        kpis, _ = store.load_tables(sorted(have))
+                        done_parts.append(kpis.assign(point=k, scenario=name))
+                finally:
+                    store.close()  # one folder open at a time per job still running, not hundreds
         have_of[job] = have
+    remaining = {job: set(range(reps)) - have_of[job] for job in jobs}
+    job_failures: dict[tuple[int, str], list[dict[str, Any]]] = {}
     todo: list[tuple[tuple[tuple[int, str], ...], list[int]]] = []
     for members in groups.values():
         missing = sorted(set().union(*(set(range(reps)) - have_of[j] for j in members)))
@@ -649,8 +655,24 @@ def evaluate(
     new_parts: list[pd.DataFrame] = []
     failures: list[dict[str, Any]] = []
 
+    def open_store(job: tuple[int, str]) -> Any:
+        if job not in opened:
+            stores[job].open(scenarios[job], seed)
+            opened.add(job)
+        return stores[job]
+
+    def finish(job: tuple[int, str]) -> None:
+        """Every replication of ``job`` is in: its manifest says so, and its folder is released."""
+        store = open_store(job)
+        failed = job_failures.get(job, [])
+        store.update_manifest(status="failed" if failed else "complete", reps_requested=reps,
+                              reps_completed=reps - len(failed), failures=failed)
+        store.close()
+        opened.discard(job)
+
     def collect(members: tuple[tuple[int, str], ...], chunk: ChunkResult) -> None:
         kpis, series = chunk_tables(chunk)
+        covered = {int(r) for r in chunk.reps} | {int(f["rep"]) for f in chunk.failures}
         for job in members:
             k, name = job
             have = have_of[job]
@@ -658,17 +680,21 @@ def evaluate(
             for failure in chunk.failures:
                 if failure["rep"] not in have:
                     failures.append({"point": k, "scenario": name, **failure})
+                    job_failures.setdefault(job, []).append(failure)
             if job in stores and not mine_k.empty:
-                store = stores[job]
-                if job not in opened:
-                    store.open(scenarios[job], seed)
-                    opened.add(job)
-                store.write_chunk(mine_k, series[~series["rep"].isin(have)] if have else series)
+                open_store(job).write_chunk(mine_k, series[~series["rep"].isin(have)] if have else series)
             new_parts.append(mine_k.assign(point=k, scenario=name))
+            left = remaining[job]
+            if left:
+                left -= covered
+                if not left and job in stores:
+                    finish(job)
 
     if todo:
         bar = _progress_bar(sum(len(r) for _, r in todo), progress, kind)
         tasks = list(_tasks(todo, 1 if runner.in_process else runner.workers, chunk_size))
+        signals = contextlib.ExitStack()
+        signals.enter_context(sigterm_interrupts())  # SIGTERM stops a sweep as Ctrl-C does
         try:
             if runner.in_process:
                 for members, chunk_reps in tasks:
@@ -688,10 +714,11 @@ def evaluate(
                     collect(members, future.result())
                     finished += len(chunk_reps)
                     bar.update(len(chunk_reps))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
             runner.stop()
             _mark(stores, opened, "interrupted", reps)
-            raise RunInterrupted(finished, total, out) from None
+            signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+            raise RunInterrupted(finished, total, out, signum) from None
         except Exception as exc:
             if not lost_worker(exc):
                 raise
@@ -703,17 +730,12 @@ def evaluate(
                 "Run the same command again to resume."
             ) from None
         finally:
+            signals.close()
             bar.close()
-    if out is not None:
-        by_job: dict[tuple[int, str], list[dict[str, Any]]] = {}
-        for failure in failures:
-            by_job.setdefault((failure["point"], failure["scenario"]), []).append(
-                {k: v for k, v in failure.items() if k not in ("point", "scenario")})
-        for job in {job for members, _ in todo for job in members}:
-            if job in opened:
-                got = reps - len(by_job.get(job, []))
-                stores[job].update_manifest(status="failed" if job in by_job else "complete", reps_requested=reps,
-                                            reps_completed=got, failures=by_job.get(job, []))
+            for job in list(opened):  # an exception left these open
+                with contextlib.suppress(Exception):
+                    stores[job].close()
+                opened.discard(job)
     parts = [p for p in (*done_parts, *new_parts) if not p.empty]
     if parts:
         table = pd.concat(parts, ignore_index=True)
@@ -728,9 +750,12 @@ def evaluate(
 
 
 def _mark(stores: Mapping[tuple[int, str], Any], opened: set[tuple[int, str]], status: str, reps: int) -> None:
-    for job in opened:
+    for job in list(opened):
         with contextlib.suppress(Exception):  # a folder that cannot be marked must not hide the interruption
             stores[job].update_manifest(status=status, reps_requested=reps)
+        with contextlib.suppress(Exception):
+            stores[job].close()
+        opened.discard(job)
 
 
 # --------------------------------------------------------------------------- results

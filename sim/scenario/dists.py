@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from sim.scenario.limits import MAX_DRAW, MAX_GAMMA_CV, MAX_LOGNORMAL_SIGMA, MIN_GAMMA_CV, MIN_WEIBULL_SHAPE
+from sim.scenario.numbers import Float, Int
 
 _STD_NORMAL = NormalDist()
 _EPS = 1e-12
+_U_MAX = 1.0 - 2.0**-53
+"""The largest uniform ``Generator.random`` returns."""
 
 
 def _special() -> Any:
@@ -38,7 +43,9 @@ class DistributionBase(BaseModel):
     """What every distribution of a scenario field offers: sampling, the inverse CDF (vectorised and
     scalar), the CDF, moments, survival and conditional draws (tenure given time already served)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    discrete: ClassVar[bool] = False
+    """Whether the distribution draws whole numbers only (or a few values)."""
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` values by inverse transform of uniforms from ``rng``."""
@@ -46,6 +53,27 @@ class DistributionBase(BaseModel):
 
     def ppf(self, u: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def draw_range(self) -> tuple[float, float]:
+        """The smallest and largest value the sampler can draw (at the extreme uniforms that
+        ``Generator.random`` returns; the unbounded shapes clip their uniforms to (10⁻¹², 1 − 10⁻¹²))."""
+        try:
+            return float(self.ppf1(0.0)), float(self.ppf1(_U_MAX))
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return -math.inf, math.inf
+
+    @model_validator(mode="after")
+    def _finite_draws(self) -> DistributionBase:
+        try:
+            low, high = self.draw_range()
+        except Exception:  # parameters that do not fit together: their own check says so
+            return self
+        if not (math.isfinite(low) and math.isfinite(high)) or max(abs(low), abs(high)) > MAX_DRAW:
+            hint = (f"; narrow it (e.g. a smaller sigma: at most {MAX_LOGNORMAL_SIGMA:g})"
+                    if isinstance(self, Lognormal) else "; narrow it")
+            raise ValueError(f"this distribution draws values from {low:.3g} to {high:.3g}, beyond what a run "
+                             f"can use (at most {MAX_DRAW:.0e} in size){hint}")
+        return self
 
     def ppf1(self, u: float) -> float:
         return float(self.ppf(np.asarray([u]))[0])
@@ -82,7 +110,8 @@ class Constant(DistributionBase):
     """Always ``value``."""
 
     dist: Literal["constant"] = "constant"
-    value: float
+    value: Float
+    discrete: ClassVar[bool] = True
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.full(np.shape(u), self.value, dtype=float)
@@ -109,8 +138,8 @@ class Uniform(DistributionBase):
     """Continuous uniform on [low, high]."""
 
     dist: Literal["uniform"]
-    low: float
-    high: float
+    low: Float
+    high: Float
 
     @model_validator(mode="after")
     def _check(self) -> Uniform:
@@ -144,8 +173,9 @@ class UniformInt(DistributionBase):
     """Discrete uniform on the integers low..high (both included)."""
 
     dist: Literal["uniform_int"]
-    low: int
-    high: int
+    low: Int
+    high: Int
+    discrete: ClassVar[bool] = True
 
     @model_validator(mode="after")
     def _check(self) -> UniformInt:
@@ -181,9 +211,9 @@ class Exponential(DistributionBase):
     """Exponential with the given mean."""
 
     dist: Literal["exponential"]
-    mean_: float = Field(alias="mean", gt=0)
+    mean_: Float = Field(alias="mean", gt=0)
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     def ppf(self, u):
         return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
@@ -214,8 +244,9 @@ class Lognormal(DistributionBase):
     """Lognormal given by its median and the sd ``sigma`` of the underlying normal."""
 
     dist: Literal["lognormal"]
-    median: float = Field(gt=0)
-    sigma: float = Field(ge=0)
+    median: Float = Field(gt=0)
+    sigma: Float = Field(ge=0, le=MAX_LOGNORMAL_SIGMA,
+                         description=f"at most {MAX_LOGNORMAL_SIGMA:g} (the P99 is then 1,000 times the median)")
 
     def ppf(self, u):
         u = np.clip(np.asarray(u, dtype=float), _EPS, 1 - _EPS)
@@ -258,11 +289,11 @@ class Normal(DistributionBase):
     """Normal, truncated below at ``min`` by clipping (default: no clipping)."""
 
     dist: Literal["normal"]
-    mean_: float = Field(alias="mean")
-    sd: float = Field(ge=0)
-    min: float | None = None
+    mean_: Float = Field(alias="mean")
+    sd: Float = Field(ge=0)
+    min: Float | None = None
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     def ppf(self, u):
         u = np.clip(np.asarray(u, dtype=float), _EPS, 1 - _EPS)
@@ -305,10 +336,10 @@ class Gamma(DistributionBase):
     """Gamma given by its mean and coefficient of variation ``cv`` (sd / mean)."""
 
     dist: Literal["gamma"]
-    mean_: float = Field(alias="mean", gt=0)
-    cv: float = Field(gt=0)
+    mean_: Float = Field(alias="mean", gt=0)
+    cv: Float = Field(ge=MIN_GAMMA_CV, le=MAX_GAMMA_CV)
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     @property
     def _shape(self) -> float:
@@ -344,8 +375,8 @@ class Weibull(DistributionBase):
     """Weibull with ``scale`` and ``shape`` (shape < 1: early exits; > 1: wear-out)."""
 
     dist: Literal["weibull"]
-    scale: float = Field(gt=0)
-    shape: float = Field(gt=0)
+    scale: Float = Field(gt=0)
+    shape: Float = Field(ge=MIN_WEIBULL_SHAPE)
 
     def ppf(self, u):
         u = np.clip(np.asarray(u, dtype=float), 0.0, 1 - _EPS)
@@ -379,9 +410,9 @@ class Triangular(DistributionBase):
     """Triangular on [low, high] with the given mode."""
 
     dist: Literal["triangular"]
-    low: float
-    mode: float
-    high: float
+    low: Float
+    mode: Float
+    high: Float
 
     @model_validator(mode="after")
     def _check(self) -> Triangular:
@@ -427,9 +458,10 @@ class Geometric(DistributionBase):
     """
 
     dist: Literal["geometric"]
-    mean_: float = Field(alias="mean", ge=1)
+    mean_: Float = Field(alias="mean", ge=1)
+    discrete: ClassVar[bool] = True
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     def ppf(self, u):
         p = 1.0 / self.mean_
@@ -464,8 +496,9 @@ class Empirical(DistributionBase):
     """A discrete distribution over ``values`` with optional ``weights``."""
 
     dist: Literal["empirical"]
-    values: list[float] = Field(min_length=1)
-    weights: list[float] | None = None
+    values: list[Float] = Field(min_length=1)
+    weights: list[Float] | None = None
+    discrete: ClassVar[bool] = True
 
     @model_validator(mode="after")
     def _check(self) -> Empirical:
@@ -475,6 +508,9 @@ class Empirical(DistributionBase):
             if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
                 raise ValueError("weights must be non-negative and not all zero")
         return self
+
+    def draw_range(self) -> tuple[float, float]:
+        return float(min(self.values)), float(max(self.values))
 
     def table(self) -> tuple[np.ndarray, np.ndarray]:
         order = np.argsort(self.values, kind="stable")
@@ -515,7 +551,7 @@ DIST_NAMES = (
 def _coerce(value: Any) -> Any:
     """A bare number means a constant; a mapping without ``dist`` gets a clear error."""
     if isinstance(value, bool):
-        return value
+        raise ValueError(f"expected a number or a distribution, got {'true' if value else 'false'} (a boolean)")
     if isinstance(value, int | float):
         return {"dist": "constant", "value": value}
     if isinstance(value, dict) and "dist" not in value:
@@ -532,3 +568,33 @@ Dist = Annotated[
     BeforeValidator(_coerce),
 ]
 """A distribution field in a scenario: a mapping with ``dist: <name>`` or a bare number."""
+
+
+def _draws_within(low: float, high: float, unit: str, least: str) -> Any:
+    """An after-validator: every draw of the distribution lies in [low, high] (``unit`` names the
+    field's unit; ``least`` says what the lower bound means, for the message)."""
+
+    def check(dist: DistributionBase) -> DistributionBase:
+        lo, hi = dist.draw_range()
+        # a continuous shape's rare draws below one whole unit count as one (the model rounds them)
+        lo_ok = lo >= 0 and dist.mean >= low if low >= 1 and not dist.discrete else lo >= low
+        if not lo_ok:
+            if isinstance(dist, Constant):
+                raise ValueError(f"{least} (got {dist.value:g})")
+            tip = " (give it min: 0)" if isinstance(dist, Normal) and low == 0 else ""
+            found = (f"has a mean of {dist.mean:.3g}" if low >= 1 and not dist.discrete and lo >= 0
+                     else f"draws values down to {lo:.3g}")
+            raise ValueError(f"{least}: this {dist.dist} distribution {found}{tip}")
+        if hi > high:
+            raise ValueError(f"at most {high:,.6g}{' ' + unit if unit else ''}: this {dist.dist} distribution "
+                             f"draws up to {hi:.3g}")
+        return dist
+
+    return AfterValidator(check)
+
+
+def dist_within(low: float = 0.0, high: float = MAX_DRAW, unit: str = "", least: str = "") -> Any:
+    """A distribution field whose draws lie in [low, high] (e.g. a duration: never negative)."""
+    least = least or (f"values must be at least {low:g}{' ' + unit if unit else ''}")
+    return Annotated[Dist, _draws_within(low, high, unit, least)]
+

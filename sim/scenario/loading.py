@@ -8,14 +8,15 @@ reported at once with ``file:line``, the dotted field path and what was expected
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
 from sim.scenario.ranges import split_ranges
-from sim.scenario.references import check_references
-from sim.scenario.schema import Scenario
+from sim.scenario.references import check_dates, check_references, check_warnings
+from sim.scenario.schema import NAMED_MAPS, Scenario
 from sim.scenario.yamlio import (
     Document,
     Problem,
@@ -89,7 +90,8 @@ def scenario_from_document(doc: Document, problems: Sequence[Problem] = ()) -> S
         scenario = None
         found = [_plain_dist_message(p) for p in problems_from_validation_error(exc, doc, allowed_keys=_allowed)]
         problems.extend(_without_union_noise(found))
-    for path, message in check_references(doc.data):
+    refused = check_references(doc.data) + ([] if _horizon_overridden(doc) else check_dates(doc.data))
+    for path, message in refused:
         file, line = lookup_line(doc.source_map, path, doc.file)
         problems.append(Problem(file, line, ".".join(str(p) for p in path), message))
     if problems:
@@ -124,21 +126,42 @@ def _plain_dist_message(problem: Problem) -> Problem:
     return problem
 
 
-def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] | None = None) -> Scenario:
-    """Load, merge (``extends:``), override (``--set``) and validate a scenario file.
+class SalesimWarning(UserWarning):
+    """Base of salesim's warnings: the command line prints them as ``salesim: warning: ...``."""
 
-    Parameters
-    ----------
-    path : str or PathLike
-        The YAML scenario file.
-    overrides : sequence of str, optional
-        ``"dotted.path=value"`` strings, values parsed as YAML (``roles.ae.headcount=8``).
 
-    Raises
-    ------
-    ScenarioError
-        With every problem found, each with file, line, field path and what was expected.
-    """
+class ScenarioWarning(SalesimWarning):
+    """Something a scenario may do but probably does not mean (``salesim validate`` prints it and
+    exits 0); :func:`load_scenario` issues one per warning."""
+
+
+class Checked(NamedTuple):
+    """A validated scenario and the warnings about it (file, line, field path, message)."""
+
+    scenario: Scenario
+    warnings: list[Problem]
+
+
+def _horizon_overridden(doc: Document) -> bool:
+    """Whether ``--set`` gave the horizon (a quick, shorter run of a scenario with dated plans)."""
+    file, _ = doc.source_map.get(("horizon_months",), (doc.file, None))
+    return file.startswith("--set")
+
+
+def scenario_warnings(doc: Document) -> list[Problem]:
+    """Warnings about a valid document (:func:`sim.scenario.references.check_warnings`), located;
+    with a horizon shortened by ``--set``, the dated things after it too."""
+    found = []
+    late = [(path, message + " (the horizon comes from --set)") for path, message in check_dates(doc.data)] \
+        if _horizon_overridden(doc) else []
+    for path, message in [*check_warnings(doc.data), *late]:
+        file, line = lookup_line(doc.source_map, path, doc.file)
+        found.append(Problem(file, line, ".".join(str(p) for p in path), message))
+    return found
+
+
+def load_checked(path: str | os.PathLike[str], overrides: Sequence[str] | None = None) -> Checked:
+    """As :func:`load_scenario`, and return the warnings instead of issuing them."""
     try:
         doc = load_document(path)
     except ScenarioError as exc:
@@ -152,8 +175,38 @@ def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] | None 
     else:
         early = []
     if overrides:
-        doc = apply_overrides(doc, list(overrides))
-    return scenario_from_document(doc, early)
+        doc = apply_overrides(doc, list(overrides), NAMED_MAPS)
+    scenario = scenario_from_document(doc, early)
+    return Checked(scenario, scenario_warnings(doc))
+
+
+def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] | None = None) -> Scenario:
+    """Load, merge (``extends:``), override (``--set``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The YAML scenario file.
+    overrides : sequence of str, optional
+        ``"dotted.path=value"`` strings, values parsed as YAML (``roles.ae.headcount=8``). A name
+        that the scenario does not define (a role, segment, POD, region or industry) is refused
+        unless the override starts with ``+`` (``+roles.vp.headcount=1``).
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found, each with file, line, field path and what was expected.
+
+    Warns
+    -----
+    ScenarioWarning
+        For what the scenario may do but probably does not mean (e.g. a role that leads are
+        routed to, with no rep and no hiring).
+    """
+    scenario, found = load_checked(path, overrides)
+    for problem in found:
+        warnings.warn(ScenarioWarning(str(problem)), stacklevel=2)
+    return scenario
 
 
 def scenario_from_dict(data: dict[str, Any]) -> Scenario:

@@ -9,9 +9,11 @@ scenario's problems are reported all at once.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 from typing import Any
 
+from sim.scenario import limits as lim
 from sim.scenario.jobs import JOBS, Job, assignments, desks_of, jobs_by_role
 
 # --------------------------------------------------------------------------- cross-references
@@ -60,7 +62,176 @@ def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
         problems.append(((), "the scenario has neither inbound nor outbound leads: nothing would happen"))
     problems.extend(_check_org(data, roles, segments, unknown))
     problems.extend(_check_workforce(data, roles, segments, unknown))
+    problems.extend(_check_volumes(data, roles))
     return problems
+
+
+# --------------------------------------------------------------------------- limits across fields
+
+_DAYS_PER_MONTH = 365.25 / 12.0
+
+
+def _number(value: Any) -> float | None:
+    """A finite number of raw data, or None (field validation reports the rest)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _horizon(data: dict[str, Any]) -> int | None:
+    h = data.get("horizon_months", 24)
+    return h if isinstance(h, int) and not isinstance(h, bool) and 1 <= h <= lim.MAX_HORIZON_MONTHS else None
+
+
+def check_dates(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Dated things after the horizon: hiring waves and targets, interns, outsourced reps, scripted
+    arrivals (they would silently never happen).
+
+    Problems when the horizon is the scenario's own; where ``--set horizon_months=...`` shortens it
+    for a quick run, the loader reports them as warnings (:mod:`sim.scenario.loading`).
+    """
+    roles = _dict(data.get("roles"))
+    horizon = _horizon(data)
+    if horizon is None:
+        return []
+    problems: list[tuple[tuple, str]] = []
+
+    def late(path: tuple, month: Any, what: str) -> None:
+        if isinstance(month, int) and not isinstance(month, bool) and month > horizon:
+            problems.append((path, f"{what} month {month} is after the horizon ({horizon} months): it would never "
+                                   f"happen; use a month from 1 to {horizon}"))
+
+    hiring = _dict(data.get("hiring"))
+    for i, wave in enumerate(_list(hiring.get("waves"))):
+        if isinstance(wave, dict):
+            late(("hiring", "waves", i, "month"), wave.get("month"), "the wave's")
+    for role, plan in _dict(hiring.get("targets")).items():
+        for month in _dict(plan):
+            late(("hiring", "targets", role, month), month, "the target's")
+    for name, spec in roles.items():
+        spec = _dict(spec)
+        interns, outsourced = _dict(spec.get("interns")), _dict(spec.get("outsourced"))
+        late(("roles", name, "interns", "start_month"), interns.get("start_month"), "the interns' start")
+        late(("roles", name, "outsourced", "start_month"), outsourced.get("start_month"), "the outsourced reps' start")
+    inbound = _dict(data.get("inbound"))
+    horizon_days = horizon * _DAYS_PER_MONTH
+    for i, t in enumerate(_list(inbound.get("arrival_times_days"))):
+        value = _number(t)
+        if value is not None and value >= horizon_days:
+            problems.append((("inbound", "arrival_times_days", i),
+                             f"arrival at day {value:g} is after the horizon (day {horizon_days:g}): it would never "
+                             "happen"))
+            break
+    return problems
+
+
+def _seats(spec: dict, hiring: dict, role: str) -> int:
+    """The most reps ``role`` may ever have: its headcount, interns and outsourced reps, plus its
+    hiring waves, or its largest target if that is more."""
+    def count(value: Any) -> int:
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+    seats = count(spec.get("headcount"))
+    seats += sum(count(_dict(w).get("count")) for w in _list(hiring.get("waves")) if _dict(w).get("role") == role)
+    targets = [count(v) for v in _dict(_dict(hiring.get("targets")).get(role)).values()]
+    seats = max([seats, *targets])
+    return seats + count(_dict(spec.get("interns")).get("count")) + count(_dict(spec.get("outsourced")).get("reps"))
+
+
+def _check_volumes(data: dict[str, Any], roles: dict) -> list[tuple[tuple, str]]:
+    """What bounds a run's time and memory: the reps a role (and the org) may ever have, the leads
+    of a month and of a whole replication, the items of a warm start."""
+    problems: list[tuple[tuple, str]] = []
+    hiring = _dict(data.get("hiring"))
+    seats = {name: _seats(_dict(spec), hiring, name) for name, spec in roles.items()}
+    for name, n in seats.items():
+        if n > lim.MAX_SEATS_PER_ROLE:
+            problems.append((("roles", name), f"role {name!r} would have up to {n:,} reps (headcount, hiring waves "
+                                              f"and targets, interns, outsourced reps); at most "
+                                              f"{lim.MAX_SEATS_PER_ROLE:,}"))
+    if sum(seats.values()) > lim.MAX_TOTAL_SEATS:
+        problems.append((("roles",), f"the org would have up to {sum(seats.values()):,} reps; at most "
+                                     f"{lim.MAX_TOTAL_SEATS:,}"))
+    horizon = _horizon(data)
+    if horizon is None:
+        return problems
+    total = 0.0
+    inbound = _dict(data.get("inbound"))
+    if inbound and isinstance(inbound.get("arrival_times_days"), list):
+        total += len(inbound["arrival_times_days"])
+    elif inbound:
+        rate, growth = _number(inbound.get("mqls_per_month")), _number(inbound.get("growth_per_month", 0.0))
+        season = [_number(x) for x in _list(inbound.get("seasonality"))] or [1.0]
+        if rate is not None and growth is not None and growth > -1 and all(x is not None for x in season):
+            monthly = [rate * math.exp(min(700.0, m * math.log1p(growth))) * season[m % len(season)]
+                       for m in range(horizon)]
+            peak = max(monthly)
+            if peak > lim.MAX_LEADS_PER_MONTH:
+                month = monthly.index(peak) + 1
+                problems.append((("inbound", "mqls_per_month"),
+                                 f"the MQL rate reaches {peak:,.3g} a month (month {month}, with growth_per_month and "
+                                 f"seasonality); at most {lim.MAX_LEADS_PER_MONTH:,}"))
+                return problems
+            total += sum(monthly)
+    outbound = _dict(data.get("outbound"))
+    per_rep = _number(outbound.get("prospects_per_rep_month", 480.0)) if outbound else None
+    if per_rep is not None:
+        role = outbound.get("worked_by", "sdr")
+        monthly = per_rep * seats.get(role, 0) if isinstance(role, str) else 0.0
+        if monthly > lim.MAX_LEADS_PER_MONTH:
+            problems.append((("outbound", "prospects_per_rep_month"),
+                             f"up to {monthly:,.3g} prospects a month ({per_rep:g} for each of up to {seats[role]:,} "
+                             f"{role} reps); at most {lim.MAX_LEADS_PER_MONTH:,}"))
+            return problems
+        total += monthly * horizon
+    if total > lim.MAX_LEADS_PER_REPLICATION:
+        problems.append(((), f"a replication would have about {total:,.0f} leads over {horizon} months; at most "
+                             f"{lim.MAX_LEADS_PER_REPLICATION:,} (lower the volumes or the horizon)"))
+    warm = _dict(data.get("warm_start"))
+    items = sum(_dict(item).get("count", 0) for section in ("pipeline", "customers")
+                for item in _list(warm.get(section))
+                if isinstance(_dict(item).get("count", 0), int))
+    if items > lim.MAX_WARM_ITEMS:
+        problems.append((("warm_start",), f"the warm start places {items:,} leads and customers; at most "
+                                          f"{lim.MAX_WARM_ITEMS:,}"))
+    return problems
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+def check_warnings(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """What a scenario may do but probably does not mean: printed, never refused.
+
+    A role with a job in the flow (leads, SQLs or customers are routed to it) that has no rep at
+    the start and none coming (no hiring wave, target, interns, outsourced reps or promotion into
+    it): its work waits, goes stale or is lost.
+    """
+    warnings: list[tuple[tuple[str | int, ...], str]] = []
+    roles = _dict(data.get("roles"))
+    hiring = _dict(data.get("hiring"))
+    promoted_into = {_dict(_dict(spec).get("promotion")).get("to") for spec in roles.values()}
+    seen: set[str] = set()
+    for a in assignments(data):
+        spec = roles.get(a.role)
+        if not isinstance(spec, dict) or a.role in seen or spec.get("headcount") != 0:
+            continue
+        if _seats(spec, hiring, a.role) > 0 or a.role in promoted_into:
+            continue
+        seen.add(a.role)
+        doing = " and ".join(JOBS[j].doing for j in jobs_by_role(data).get(a.role, (a.job,)))
+        warnings.append((("roles", a.role, "headcount"),
+                         f"role {a.role!r} {doing} but has headcount 0 and no hiring: its work will wait, go stale "
+                         "or be lost (give it a headcount, a hiring wave or a target)"))
+    return warnings
 
 
 def _check_time_splits(data: dict[str, Any], roles: dict) -> list[tuple[tuple, str]]:

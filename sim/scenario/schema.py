@@ -14,15 +14,58 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from sim.scenario.dists import Constant, Dist, Lognormal, UniformInt
+from sim.scenario import limits as lim
+from sim.scenario.dists import Constant, Dist, Lognormal, UniformInt, dist_within
 from sim.scenario.jobs import Desk, Job, desk_shares, jobs_by_role
+from sim.scenario.numbers import Float, Int, number, whole
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
+if TYPE_CHECKING:  # what mypy (and so the compiled build, which reads these types) sees
+    Probability = float
+    NonNegative = float
+    Money = float
+    Weight = float
+    Capacity = float
+    TenureMonths = float
+    Multiplier = float
+    DayTime = float
+    PointHours = float
+    PointMultiplier = float
+    RampValue = float
+    Seats = int
+    Month = int
+    HiresPerMonth = int
+    Days = Dist
+    Dials = Dist
+    TenureDist = Dist
+    FractionDist = Dist
+    MoneyDist = Dist
+    MinutesDist = Dist
+else:  # what pydantic validates: the same types with their ranges (sim/scenario/limits.py)
+    Probability = number(ge=0.0, le=1.0)
+    NonNegative = number(ge=0.0)
+    Money = number(ge=0.0, le=lim.MAX_MONEY_USD)
+    Weight = number(ge=0.0, le=lim.MAX_DRAW)
+    Capacity = number(ge=0, le=lim.MAX_CAPACITY)
+    TenureMonths = number(ge=0, le=lim.MAX_TENURE_MONTHS)
+    Multiplier = number(ge=0, le=lim.MAX_MULTIPLIER)
+    DayTime = number(ge=0, le=lim.MAX_DAYS)
+    PointHours = number(gt=0, le=lim.MAX_DAYS * 24)
+    PointMultiplier = number(gt=0, le=lim.MAX_MULTIPLIER)
+    RampValue = number(ge=0.0, le=1.5)
+    Seats = whole(ge=0, le=lim.MAX_SEATS_PER_ROLE)
+    Month = whole(ge=1, le=lim.MAX_HORIZON_MONTHS)
+    HiresPerMonth = whole(ge=1, le=lim.MAX_TOTAL_SEATS)
+    Days = dist_within(0.0, lim.MAX_DRAW, "days", "a duration cannot be negative")
+    Dials = dist_within(1.0, lim.MAX_DIALS, "dials", "a lead needs at least 1 dial to connect")
+    TenureDist = dist_within(0.0, lim.MAX_DRAW, "months", "a tenure cannot be negative")
+    FractionDist = dist_within(0.0, lim.MAX_EXPANSION_FRACTION, "", "an expansion cannot be negative")
+    MoneyDist = dist_within(0.0, lim.MAX_MONEY_USD, "USD", "an MRR cannot be negative")
+    MinutesDist = dist_within(0.0, lim.MAX_DRAW, "minutes", "a duration cannot be negative")
 MAX_MEETINGS = 8
 """Most meetings an opportunity may have (latent draws are made for this many)."""
 
@@ -30,7 +73,7 @@ MAX_MEETINGS = 8
 class Spec(BaseModel):
     """Base of every scenario model: frozen, unknown fields rejected."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- calendar
@@ -40,9 +83,9 @@ class CalendarSpec(Spec):
     """Working hours. Day 0 of a simulation is a Monday; reps work ``days_per_week`` days
     from Monday (5: Monday–Friday)."""
 
-    start_hour: float = Field(9.0, ge=0, le=23)
-    hours_per_day: float = Field(8.0, gt=0, le=24)
-    days_per_week: int = Field(5, ge=1, le=7)
+    start_hour: Float = Field(9.0, ge=0, le=23)
+    hours_per_day: Float = Field(8.0, gt=0, le=24)
+    days_per_week: Int = Field(5, ge=1, le=7)
 
     @model_validator(mode="after")
     def _fits_in_a_day(self) -> CalendarSpec:
@@ -54,7 +97,7 @@ class CalendarSpec(Spec):
 # --------------------------------------------------------------------------- roles
 
 
-RampValue = Annotated[float, Field(ge=0.0, le=1.5)]
+RampList = Annotated[list[RampValue], Field(min_length=1, max_length=lim.MAX_TENURE_MONTHS)]
 
 
 class RampFormSpec(Spec):
@@ -65,7 +108,7 @@ class RampFormSpec(Spec):
     """
 
     form: Literal["linear", "step"]
-    months: int = Field(ge=1, le=36, description="months until full productivity")
+    months: Int = Field(ge=1, le=36, description="months until full productivity")
     start: RampValue = Field(0.0, description="linear: productivity in the first month")
     before: RampValue = Field(0.0, description="step: productivity before the step")
 
@@ -82,39 +125,43 @@ class PromotionSpec(Spec):
     (taking a new seat there, ramping again) and a requisition opens behind them."""
 
     to: str
-    after_months: float = Field(3.0, gt=0, description="months in this role before the promotion (book: ~3)")
+    after_months: Float = Field(3.0, ge=lim.MIN_MEDIAN_TENURE_MONTHS, le=lim.MAX_TENURE_MONTHS,
+                                description="months in this role before the promotion (book: ~3)")
 
 
 class ManagerSpec(Spec):
     """Coaching capacity: when more reps are ramping than the managers can coach, ramps slow."""
 
-    span: int = Field(8, ge=1, description="reps per manager (Bridge Group: ~8)")
-    coached_per_manager: float = Field(2.0, gt=0, description="ramping reps one manager can coach at full speed")
-    ramp_slowdown: float = Field(0.5, gt=0, le=1, description="ramp speed when coaching is overloaded (0.5: half)")
+    span: Int = Field(8, ge=1, le=lim.MAX_SEATS_PER_ROLE, description="reps per manager (Bridge Group: ~8)")
+    coached_per_manager: Float = Field(2.0, gt=0, le=lim.MAX_SEATS_PER_ROLE,
+                                       description="ramping reps one manager can coach at full speed")
+    ramp_slowdown: Float = Field(0.5, gt=0, le=1, description="ramp speed when coaching is overloaded (0.5: half)")
 
 
 class InternSpec(Spec):
     """Fixed-term interns in a role: cheaper, lower yield, longer ramp."""
 
-    count: int = Field(ge=0)
-    start_month: int = Field(1, ge=1, description="month they start (1 = at the start)")
-    term_months: float = Field(6.0, gt=0)
-    monthly_cost_usd: NonNegative = 0.0
-    yield_multiplier: float = Field(0.7, gt=0, le=2,
+    count: Int = Field(ge=0, le=lim.MAX_SEATS_PER_ROLE)
+    start_month: Int = Field(1, ge=1, le=lim.MAX_HORIZON_MONTHS,
+                             description="month they start (1 = at the start; within the horizon)")
+    term_months: Float = Field(6.0, gt=0, le=lim.MAX_TENURE_MONTHS)
+    monthly_cost_usd: Money = 0.0
+    yield_multiplier: Float = Field(0.7, gt=0, le=2,
                                     description="multiplies the odds of converting their leads or deals")
-    ramp: list[RampValue] = Field(default_factory=lambda: [0.1, 0.3, 0.5, 0.7, 0.85, 1.0], min_length=1)
+    ramp: list[RampValue] = Field(default_factory=lambda: [0.1, 0.3, 0.5, 0.7, 0.85, 1.0], min_length=1,
+                                  max_length=lim.MAX_TENURE_MONTHS)
 
 
 class OutsourcedSpec(Spec):
     """Outsourced development capacity (e.g. an SDR agency): starts at once, no ramp, no
     attrition, priced per rep-month and/or per SQL, converts worse."""
 
-    reps: int = Field(ge=0)
-    start_month: int = Field(1, ge=1)
-    end_month: int | None = Field(None, ge=1, description="last month (null: to the horizon)")
-    price_per_month_usd: NonNegative = 0.0
-    price_per_sql_usd: NonNegative = 0.0
-    conversion_multiplier: float = Field(0.7, gt=0, le=2,
+    reps: Int = Field(ge=0, le=lim.MAX_SEATS_PER_ROLE)
+    start_month: Int = Field(1, ge=1, le=lim.MAX_HORIZON_MONTHS, description="first month (within the horizon)")
+    end_month: Month | None = Field(None, description="last month (null: to the horizon)")
+    price_per_month_usd: Money = 0.0
+    price_per_sql_usd: Money = 0.0
+    conversion_multiplier: Float = Field(0.7, gt=0, le=2,
                                          description="multiplies the odds that a reached lead becomes an SQL")
 
     @model_validator(mode="after")
@@ -134,35 +181,35 @@ class RoleSpec(Spec):
     splits its reps' time by ``time_split``.
     """
 
-    headcount: int = Field(ge=0, description="reps at the start of the simulation")
-    initial_tenure_months: float | list[Annotated[float, Field(ge=0)]] = Field(
+    headcount: Int = Field(ge=0, le=lim.MAX_SEATS_PER_ROLE, description="reps at the start of the simulation")
+    initial_tenure_months: Float | list[TenureMonths] = Field(
         12.0,
         description="tenure of the starting reps: one number for all, or one per rep",
     )
-    monthly_cost_usd: NonNegative = Field(0.0, description="fully loaded cost per rep-month")
-    ramp: list[RampValue] | RampFormSpec = Field(
+    monthly_cost_usd: Money = Field(0.0, description="fully loaded cost per rep-month")
+    ramp: RampList | RampFormSpec = Field(
         default_factory=lambda: [1.0],
         description="productivity by tenure month (first entry: first month; the last value holds after), "
                     "or {form: linear|step, months: N, ...}",
     )
-    ramp_applies_to_conversion: bool = Field(
+    ramp_applies_to_conversion: StrictBool = Field(
         False, description="a ramping rep also converts worse: odds × productivity"
     )
-    tenure_months: Dist | None = Field(
+    tenure_months: TenureDist | None = Field(
         None, description="total tenure of a rep from hire (attrition); null: nobody leaves"
     )
-    backfill: bool = Field(True, description="open a requisition when a rep leaves")
-    time_to_fill_days: Dist = Field(
+    backfill: StrictBool = Field(True, description="open a requisition when a rep leaves")
+    time_to_fill_days: Days = Field(
         default_factory=lambda: Constant(value=60.0),
         description="days from an opened requisition to the new rep's start",
     )
-    dials_per_day: NonNegative | None = Field(
+    dials_per_day: Capacity | None = Field(
         None, description="dials (touches) per fully ramped working day — development roles"
     )
-    max_open_opportunities: NonNegative | None = Field(
+    max_open_opportunities: Capacity | None = Field(
         None, description="concurrent open opportunities of a fully ramped closer"
     )
-    accounts_covered: NonNegative | None = Field(
+    accounts_covered: Capacity | None = Field(
         None, description="customer accounts one fully ramped CSM covers"
     )
     time_split: dict[Job, Probability] | None = Field(
@@ -183,8 +230,14 @@ class RoleSpec(Spec):
                 f"initial_tenure_months lists {len(self.initial_tenure_months)} tenures "
                 f"but headcount is {self.headcount}"
             )
-        if isinstance(self.initial_tenure_months, float | int) and self.initial_tenure_months < 0:
-            raise ValueError("initial_tenure_months must be >= 0")
+        if isinstance(self.initial_tenure_months, float | int) and not \
+                0 <= self.initial_tenure_months <= lim.MAX_TENURE_MONTHS:
+            raise ValueError(f"initial_tenure_months must be between 0 and {lim.MAX_TENURE_MONTHS} months")
+        short = lim.MIN_MEDIAN_TENURE_MONTHS
+        if self.tenure_months is not None and \
+                float(np.asarray(self.tenure_months.cdf(np.asarray([short - 1e-9])))[0]) >= 0.5:
+            raise ValueError(f"tenure_months: half of the reps would leave within {short:g} months (a week) of "
+                             "starting, and their seats refill over and over; use null for nobody leaves")
         return self
 
     def tenures(self) -> list[float]:
@@ -212,11 +265,11 @@ class RoleSpec(Spec):
 class OpportunitySpec(Spec):
     """The meeting chain of an opportunity: it is won when every meeting passes."""
 
-    meetings: int = Field(3, ge=1, le=MAX_MEETINGS)
+    meetings: Int = Field(3, ge=1, le=MAX_MEETINGS)
     pass_probability: Probability | list[Probability] = Field(
         0.7, description="probability each meeting passes: one value for all, or one per meeting"
     )
-    gap_days: Dist = Field(
+    gap_days: Days = Field(
         default_factory=lambda: Lognormal(dist="lognormal", median=14.0, sigma=0.5),
         description="days before each meeting (the first counts from the AE's acceptance)",
     )
@@ -245,10 +298,12 @@ class ChurnSpec(Spec):
     """Monthly churn hazard of a segment's customers."""
 
     monthly_rate: Probability = Field(0.02, description="monthly churn probability of a covered, onboarded account")
-    onboarding_months: int = Field(3, ge=0, description="months after signing counted as onboarding")
-    onboarding_multiplier: float = Field(1.5, ge=0, description="hazard multiplier during onboarding")
-    uncovered_multiplier: float = Field(
-        1.5, ge=0, description="hazard multiplier for accounts beyond their CSM's coverage"
+    onboarding_months: Int = Field(3, ge=0, le=lim.MAX_TENURE_MONTHS,
+                                   description="months after signing counted as onboarding")
+    onboarding_multiplier: Float = Field(1.5, ge=0, le=lim.MAX_MULTIPLIER,
+                                         description="hazard multiplier during onboarding")
+    uncovered_multiplier: Float = Field(
+        1.5, ge=0, le=lim.MAX_MULTIPLIER, description="hazard multiplier for accounts beyond their CSM's coverage"
     )
 
 
@@ -256,7 +311,7 @@ class ExpansionSpec(Spec):
     """Monthly expansion (upsell, cross-sell) of a segment's customers."""
 
     monthly_probability: Probability = Field(0.0, description="chance an account expands in a month")
-    mrr_fraction: Dist = Field(
+    mrr_fraction: FractionDist = Field(
         default_factory=lambda: Constant(value=0.2),
         description="expansion as a fraction of the account's current MRR",
     )
@@ -265,7 +320,8 @@ class ExpansionSpec(Spec):
 class SegmentSpec(Spec):
     """A market tier (SMB, mid-market, enterprise): deal size, sales process, churn."""
 
-    mrr_usd: Dist = Field(description="new MRR of a won deal")
+    mrr_usd: MoneyDist = Field(
+        description="new MRR of a won deal")
     closed_by: str = Field("ae", description="role that works this segment's opportunities")
     opportunity: OpportunitySpec = Field(default_factory=OpportunitySpec)
     churn: ChurnSpec = Field(default_factory=ChurnSpec)
@@ -288,7 +344,7 @@ class SpeedToLeadSpec(Spec):
     """
 
     profile: SpeedProfileName = "hbr_2011"
-    points: list[tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]]] | None = None
+    points: list[tuple[PointHours, PointMultiplier]] | None = None
 
     @model_validator(mode="after")
     def _custom_needs_points(self) -> SpeedToLeadSpec:
@@ -304,45 +360,48 @@ class SpeedToLeadSpec(Spec):
 class InboundSpec(Spec):
     """Inbound MQLs: a Poisson process worked by a development role (MDRs)."""
 
-    mqls_per_month: NonNegative = Field(description="mean MQL arrivals in month 1")
-    growth_per_month: float = Field(0.0, gt=-1.0, description="compound monthly growth of the rate")
-    seasonality: list[NonNegative] | None = Field(
+    mqls_per_month: Float = Field(ge=0, le=lim.MAX_LEADS_PER_MONTH, description="mean MQL arrivals in month 1")
+    growth_per_month: Float = Field(0.0, gt=-1.0, le=lim.MAX_GROWTH_PER_MONTH,
+                                    description="compound monthly growth of the rate")
+    seasonality: list[Multiplier] | None = Field(
         None, min_length=12, max_length=12, description="12 multipliers, month 1 first"
     )
-    business_hours_only: bool = Field(True, description="MQLs arrive only during working hours")
-    arrival_times_days: list[NonNegative] | None = Field(
-        None, description="scripted arrival times (replaces the Poisson process; for replay and tests)"
+    business_hours_only: StrictBool = Field(True, description="MQLs arrive only during working hours")
+    arrival_times_days: list[DayTime] | None = Field(
+        None, max_length=lim.MAX_LEADS_PER_REPLICATION,
+        description="scripted arrival times, within the horizon (replaces the Poisson process; for replay and tests)"
     )
-    segment_mix: dict[str, NonNegative] = Field(description="relative weight of each segment")
+    segment_mix: dict[str, Weight] = Field(min_length=1, description="relative weight of each segment")
     worked_by: str = Field("mdr", description="development role that works MQLs")
-    dials_to_connect: Dist = Field(
+    dials_to_connect: Dials = Field(
         default_factory=lambda: UniformInt(dist="uniform_int", low=10, high=15),
         description="dials an MQL needs before it is reached",
     )
     qualify_probability: Probability = Field(description="P(SQL | reached at once)")
     speed_to_lead: SpeedToLeadSpec = Field(default_factory=SpeedToLeadSpec)
-    response_minutes: Dist = Field(
+    response_minutes: MinutesDist = Field(
         default_factory=lambda: Constant(value=5.0),
         description="minutes a free rep takes to pick up a new MQL (added to any queue wait)",
     )
-    max_wait_days: float = Field(
-        14.0, gt=0, description="an MQL not touched within this many days is dropped as stale"
+    max_wait_days: Float = Field(
+        14.0, gt=0, le=lim.MAX_CAPACITY, description="an MQL not touched within this many days is dropped as stale"
     )
     queue_order: Literal["oldest_first", "newest_first"] = Field(
         "oldest_first", description="which waiting MQL a free rep takes (newest_first: call fresh leads first)"
     )
-    cost_per_mql_usd: NonNegative = Field(0.0, description="marketing cost per MQL (for CAC)")
+    cost_per_mql_usd: Money = Field(0.0, description="marketing cost per MQL (for CAC)")
 
 
 class OutboundSpec(Spec):
     """Outbound prospecting: development reps (SDRs) work prospect lists."""
 
     worked_by: str = Field("sdr", description="development role that prospects")
-    prospects_per_rep_month: NonNegative = Field(
-        480.0, description="prospects a fully ramped rep may load per month (list size)"
+    prospects_per_rep_month: Float = Field(
+        480.0, ge=0, le=lim.MAX_PROSPECTS_PER_REP_MONTH,
+        description="prospects a fully ramped rep may load per month (list size)"
     )
-    segment_mix: dict[str, NonNegative]
-    dials_to_connect: Dist = Field(
+    segment_mix: dict[str, Weight] = Field(min_length=1, description="relative weight of each segment")
+    dials_to_connect: Dials = Field(
         default_factory=lambda: UniformInt(dist="uniform_int", low=10, high=15)
     )
     lead_probability: Probability = Field(0.55, description="P(lead | prospect reached)")
@@ -356,16 +415,16 @@ MAX_ATTEMPTS = 100_000
 class CadenceSpec(Spec):
     """How development reps work a lead: attempts per day and the most attempts before giving up."""
 
-    attempts_per_day: int = Field(3, ge=1)
-    max_attempts: int = Field(30, ge=1, le=MAX_ATTEMPTS)
+    attempts_per_day: Int = Field(3, ge=1, le=MAX_ATTEMPTS)
+    max_attempts: Int = Field(30, ge=1, le=MAX_ATTEMPTS)
 
 
 class HandoffLegSpec(Spec):
     """One kind of hand-off of an SQL to a closer: its delay, leakage and context loss."""
 
-    delay_days: Dist = Field(default_factory=lambda: Constant(value=2.0))
+    delay_days: Days = Field(default_factory=lambda: Constant(value=2.0))
     leakage_probability: Probability = Field(0.05, description="chance an SQL is lost in the hand-off")
-    win_odds_multiplier: float = Field(
+    win_odds_multiplier: Float = Field(
         1.0, gt=0, le=10,
         description="context loss: multiplies the odds of passing the first meeting (1 = no effect)",
     )
@@ -375,17 +434,18 @@ class HandoffSpec(HandoffLegSpec):
     """Hand-offs across functions (between pools, or from a pool to a POD), and the wait for a
     free closer."""
 
-    stale_after_days: float = Field(
-        30.0, gt=0, description="an SQL waiting this long for a free closer is dropped as stale"
+    stale_after_days: Float = Field(
+        30.0, gt=0, le=lim.MAX_CAPACITY, description="an SQL waiting this long for a free closer is dropped as stale"
     )
 
 
 class HiringWaveSpec(Spec):
     """Requisitions opened at the start of ``month`` for ``count`` new reps of ``role``."""
 
-    month: int = Field(ge=1, description="month the requisitions open (1 = at the start)")
+    month: Int = Field(ge=1, le=lim.MAX_HORIZON_MONTHS,
+                       description="month the requisitions open (1 = at the start; within the horizon)")
     role: str
-    count: int = Field(ge=0)
+    count: Int = Field(ge=0, le=lim.MAX_SEATS_PER_ROLE)
     team: str | None = Field(None, description="POD that gets the reps (default: the POD with fewest of the role)")
 
 
@@ -393,14 +453,14 @@ class HiringSpec(Spec):
     """Hiring plans: dated waves and/or monthly headcount targets ("hire to plan")."""
 
     waves: list[HiringWaveSpec] = Field(default_factory=list)
-    targets: dict[str, dict[int, Annotated[int, Field(ge=0)]]] = Field(
+    targets: dict[str, dict[Month, Seats]] = Field(
         default_factory=dict,
         description="role → {month: headcount}: at the start of each month, requisitions open to reach it",
     )
-    hires_per_month: int | None = Field(
-        None, ge=1, description="recruiting capacity: at most this many starts a month; requisitions queue"
+    hires_per_month: HiresPerMonth | None = Field(
+        None, description="recruiting capacity: at most this many starts a month; requisitions queue"
     )
-    recruiting_load_fte: float = Field(
+    recruiting_load_fte: Float = Field(
         0.25, ge=0, le=1,
         description="share of one rep's time each open requisition takes from its role's team (book: 25%)",
     )
@@ -412,7 +472,7 @@ class WorkforceSpec(Spec):
     exit_policy: Literal["reassign", "lose"] = Field(
         "reassign", description="a leaving rep's open pipeline and book go to colleagues, or are lost"
     )
-    reassign_win_odds_multiplier: float = Field(
+    reassign_win_odds_multiplier: Float = Field(
         0.85, gt=0, le=1, description="odds of the next meeting of a reassigned deal are multiplied by this"
     )
 
@@ -422,17 +482,17 @@ class WarmPipelineSpec(Spec):
 
     stage: Literal["mql", "sql", "opportunity"]
     segment: str
-    count: int = Field(ge=0)
-    age_days: NonNegative = 0.0
+    count: Int = Field(ge=0, le=lim.MAX_WARM_ITEMS)
+    age_days: Float = Field(0.0, ge=0, le=lim.MAX_DAYS)
 
 
 class WarmCustomersSpec(Spec):
     """An installed base of customers at the start."""
 
     segment: str
-    count: int = Field(ge=0)
-    mrr_usd: Dist
-    age_months: NonNegative = 12.0
+    count: Int = Field(ge=0, le=lim.MAX_WARM_ITEMS)
+    mrr_usd: MoneyDist
+    age_months: Float = Field(12.0, ge=0, le=lim.MAX_TENURE_MONTHS)
 
 
 class WarmStartSpec(Spec):
@@ -452,14 +512,14 @@ class CustomersSpec(Spec):
 class MarketSpec(Spec):
     """Attributes a lead carries besides its segment, drawn at its creation (weights)."""
 
-    regions: dict[str, NonNegative] = Field(default_factory=dict, description="region name → weight")
-    industries: dict[str, NonNegative] = Field(default_factory=dict, description="industry name → weight")
+    regions: dict[str, Weight] = Field(default_factory=dict, description="region name → weight")
+    industries: dict[str, Weight] = Field(default_factory=dict, description="industry name → weight")
 
 
 class PodSpec(Spec):
     """A cross-functional team: how many reps of each role it holds and the market it owns."""
 
-    composition: dict[str, Annotated[int, Field(ge=0)]] = Field(
+    composition: dict[str, Seats] = Field(
         description="role name → reps in this POD (e.g. {mdr: 1, sdr: 1, ae: 3, csm: 1})"
     )
     segments: list[str] | None = Field(None, description="segments this POD owns (null: all)")
@@ -496,12 +556,48 @@ class OrgSpec(Spec):
     )
 
 
+NAMED_MAPS: dict[tuple[str, ...], str] = {
+    ("roles",): "role",
+    ("segments",): "segment",
+    ("org", "pods"): "POD",
+    ("market", "regions"): "region",
+    ("market", "industries"): "industry",
+}
+"""The maps whose keys name things the scenario defines: ``--set`` adds a name to one of them only
+when asked to (``+roles.vp.headcount=1``), so that a typo (``roles.AE``) is not a new, idle role."""
+
+NAME_PATTERN = r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]*$"
+"""A scenario's name becomes a folder name: no path separator, no ``.`` or ``..``, not hidden."""
+NAME_MAX = 64
+_RESERVED_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                             *(f"lpt{i}" for i in range(1, 10))})
+"""Names Windows keeps for devices (``nul.txt`` too): no folder can have them."""
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a safe folder name for results; otherwise ``ValueError`` saying why."""
+    import re
+
+    if not name:
+        raise ValueError("a scenario needs a name (it names the results folder)")
+    if len(name) > NAME_MAX:
+        raise ValueError(f"a scenario name has at most {NAME_MAX} characters (this one has {len(name)})")
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise ValueError(f"a scenario name becomes a folder name: use letters, digits, '_', '-' and '.', "
+                         f"not starting with '.' (got {name!r})")
+    if name.split(".")[0].lower() in _RESERVED_NAMES:
+        raise ValueError(f"{name!r} is a device name on Windows and cannot name a folder; choose another name")
+    return name
+
+
 class Scenario(Spec):
     """A complete scenario: org, market, sales process and horizon."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: str = Field(description="names the results folder (results/<name>): letters, digits, '_', '-' and "
+                                  "'.', not starting with '.', at most 64 characters",
+                      json_schema_extra={"pattern": NAME_PATTERN, "minLength": 1, "maxLength": NAME_MAX})
     description: str = ""
-    horizon_months: int = Field(24, ge=1, le=120)
+    horizon_months: Int = Field(24, ge=1, le=lim.MAX_HORIZON_MONTHS)
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
     org: OrgSpec = Field(default_factory=OrgSpec)
     roles: dict[str, RoleSpec] = Field(min_length=1)
@@ -515,10 +611,15 @@ class Scenario(Spec):
     hiring: HiringSpec = Field(default_factory=HiringSpec)
     workforce: WorkforceSpec = Field(default_factory=WorkforceSpec)
     warm_start: WarmStartSpec = Field(default_factory=WarmStartSpec)
-    deterministic: bool = Field(
+    deterministic: StrictBool = Field(
         False, description="all variance off: durations at their means, evenly spread draws and arrivals "
                            "(compare with `salesim plan`); see sim.scenario.deterministic",
     )
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str) -> str:
+        return check_name(name)
 
     def resolved(self) -> dict[str, Any]:
         """The scenario as plain data with every default filled in (JSON-compatible)."""

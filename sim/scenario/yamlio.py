@@ -24,12 +24,15 @@ import copy
 import difflib
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+import stat
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pydantic
 import yaml
+
+from sim.scenario.limits import MAX_SCENARIO_BYTES as _MAX_BYTES
 
 __all__ = [
     "Document",
@@ -502,11 +505,25 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     return Problem(file, line, "", message)
 
 
+def _too_large(size: int | None) -> str:
+    mib = _MAX_BYTES / 2**20
+    what = f"the file has {size / 2**20:,.1f} MiB" if size is not None else "the file does not end"
+    return f"{what}; a scenario file has at most {mib:g} MiB"
+
+
 def _read_text(fs_path: str, display: str) -> tuple[str | None, Problem | None]:
-    """Read a file as text; return ``(text, None)`` or ``(None, problem)``."""
+    """Read a file as text; return ``(text, None)`` or ``(None, problem)``. A file larger than
+    :data:`~sim.scenario.limits.MAX_SCENARIO_BYTES`, or a stream that does not end (``/dev/zero``),
+    is refused after reading at most that much."""
     try:
         with open(fs_path, "rb") as handle:
-            raw = handle.read()
+            info = os.fstat(handle.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > _MAX_BYTES:
+                return None, Problem(display, None, "", _too_large(info.st_size))
+            raw = handle.read(_MAX_BYTES + 1)
+            if len(raw) > _MAX_BYTES:
+                return None, Problem(display, None, "", _too_large(None if not stat.S_ISREG(info.st_mode)
+                                                                   else info.st_size))
     except FileNotFoundError:
         return None, Problem(display, None, "", "file not found")
     except IsADirectoryError:
@@ -783,7 +800,35 @@ def _override_one(
     _map_value(source_map, full, value, where)
 
 
-def apply_overrides(doc: Document, overrides: Sequence[str]) -> Document:
+def _unknown_name(
+    data: dict[str, Any], components: list[str], named_maps: Mapping[PathTuple, str], dotted: str, text: str
+) -> str | None:
+    """Why ``components`` may not be set without ``+``: the name of a role, segment, ... (a key of
+    one of ``named_maps``) that the document does not define; None if every name exists."""
+    node: Any = data
+    for depth, component in enumerate(components[:-1]):
+        path = tuple(components[: depth + 1])
+        node = node.get(component) if isinstance(node, dict) else None
+        kind = named_maps.get(path)
+        if kind is None:
+            continue
+        name = components[depth + 1]
+        defined = list(node) if isinstance(node, dict) else []
+        if name in defined:
+            continue
+        shown = ", ".join(str(k) for k in defined) or "none"
+        message = f"{kind} {name!r} does not exist ({_dotted(path)}: {shown})"
+        close = difflib.get_close_matches(name, [str(k) for k in defined], n=1)
+        close = close or [k for k in defined if str(k).lower() == name.lower()]
+        message += f"; did you mean {close[0]!r}?" if close else "."
+        value = text.partition("=")[2]
+        return message + f" To add a new {kind}, write --set '+{dotted}={value}'"
+    return None
+
+
+def apply_overrides(
+    doc: Document, overrides: Sequence[str], named_maps: Mapping[PathTuple, str] | None = None
+) -> Document:
     """Apply ``--set PATH=VALUE`` overrides to a document.
 
     Parameters
@@ -796,6 +841,13 @@ def apply_overrides(doc: Document, overrides: Sequence[str]) -> Document:
         The value is parsed with ``yaml.safe_load`` (``8`` -> int, ``0.5`` ->
         float, ``true`` -> bool, ``[1, 2]`` -> list, ``{a: 1}`` -> dict,
         anything else -> string). Missing intermediate mappings are created.
+        A leading ``+`` (``+roles.vp.headcount=1``) allows the override to add
+        a name to one of ``named_maps``.
+    named_maps : mapping, optional
+        Paths of maps of named things (``("roles",)`` -> ``"role"``): an
+        override that would create a name in one of them without ``+`` is a
+        problem (most often a typo: ``roles.AE`` for ``roles.ae``), with a
+        "did you mean".
 
     Returns
     -------
@@ -816,6 +868,8 @@ def apply_overrides(doc: Document, overrides: Sequence[str]) -> Document:
     for text in overrides:
         raw_path, sep, raw_value = text.partition("=")
         dotted = raw_path.strip()
+        adding = dotted.startswith("+")
+        dotted = dotted.removeprefix("+").strip()
         if not sep:
             problems.append(
                 Problem(
@@ -842,6 +896,10 @@ def apply_overrides(doc: Document, overrides: Sequence[str]) -> Document:
             problems.append(
                 Problem(_OVERRIDE_FILE, None, dotted, f"cannot parse value {raw_value!r}: {detail}")
             )
+            continue
+        unknown = None if adding or not named_maps else _unknown_name(data, components, named_maps, dotted, text)
+        if unknown is not None:
+            problems.append(Problem(_OVERRIDE_FILE, None, dotted, unknown))
             continue
         try:
             _override_one(data, source_map, components, value, f"{_OVERRIDE_FILE} {text}")

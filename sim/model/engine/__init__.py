@@ -12,7 +12,9 @@ parts that are only machinery:
 * :mod:`~sim.model.engine.odds` — the odds arithmetic every effect uses.
 
 The lead records themselves are declared once in :mod:`sim.eventlog` (``LEAD_RECORD``); their
-writers and :meth:`sim.model.leads.Lead.record_to` are generated from that declaration.
+writers, :meth:`sim.model.leads.Lead.record_to` and the lead's times are generated from that
+declaration by :mod:`~sim.model.engine.codegen` (``python -m sim.model.engine.codegen``), a
+developer's tool that the simulation never imports, into blocks marked as generated.
 
 **The compiled build.** A regular install (``pip install .``) compiles the modules listed in
 :data:`sim.compiled.COMPILED_MODULES` — this package, the desks, the world, the event log, the
@@ -31,9 +33,15 @@ asks of anyone changing a compiled module:
    (no crash); ``tests/test_compiled.py`` checks that a finished replication is freed.
 3. **Module constants read on the hot path are ``Final``** (``_WON: Final = int(LeadState.WON)``):
    a C static when compiled, where an enum member or an imported name is a dictionary lookup at
-   every use. Compare with the ``Final`` ints, not with the enum.
-4. **NaN means "not yet"** for a lead's timestamps; test it with ``x != x`` (a C comparison),
-   not ``math.isnan`` in the innermost loops.
+   every use. Compare with the ``Final`` ints, not with the enum nor a bare number, typed like
+   what they are compared with (``_INBOUND: Final[i16] = int(Source.INBOUND)`` for
+   ``Lead.source``). A ``Final`` number written as a literal is put in place as the number
+   wherever it is used, imported or not: units are named (``sim.workcalendar.HOURS_PER_DAY``,
+   ``MINUTES_PER_DAY``), not written as ``24.0`` or ``1440.0``.
+4. **NaN means "not yet"** for a lead's timestamps; test it with ``math.isnan(t)``. On a
+   ``float`` mypyc compiles it to ``CPyFloat_IsNaN``, a C function of its runtime (no lookup of
+   ``math``, no Python call), as cheap as the bare ``t != t`` it replaced; on an ``Any`` value it
+   stays a Python call.
 5. **Bound methods handed to the calendar are bound once** (``self._finish_step = self._finish``
    in ``__init__``), so the calendar gets the same object for every lead.
 6. **Variants picked at import** (``is_compiled(__file__)``): the calendar, the rep heaps and the

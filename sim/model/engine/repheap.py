@@ -24,6 +24,7 @@ is needed, which would break the identity test; a variable-length tuple stays on
 
 from __future__ import annotations
 
+import math
 from heapq import heapify, heappop, heappush, heapreplace
 from typing import Any
 
@@ -220,7 +221,7 @@ class BucketRepHeap(RepHeap):
     def _new_bucket(self, key: float, before: KeyBucket | None, after: KeyBucket | None) -> KeyBucket:
         """An empty bucket for ``key``, linked between ``before`` and ``after``. (Every NaN key
         gets here, equal to no bucket's: it has no place in the order, so it is refused.)"""
-        if key != key:
+        if math.isnan(key):
             raise ValueError("a rep's key must be a number, not NaN")
         spare = self._spare
         if spare:
