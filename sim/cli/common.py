@@ -48,6 +48,12 @@ def err(message: str) -> None:
     print(f"salesim: {message}", file=sys.stderr)
 
 
+def report_warnings(warnings: list) -> None:
+    """Print a scenario's warnings (:mod:`sim.scenario.references`): they never stop a command."""
+    for warning in warnings:
+        print(f"salesim: warning: {warning}", file=sys.stderr)
+
+
 def report_problems(file: str, problems: list) -> None:
     n = len(problems)
     print(f"{file}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)

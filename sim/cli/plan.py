@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, err, report_problems
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, err, report_problems, report_warnings
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.planner.headcount import Plan
@@ -138,10 +138,11 @@ def build_plan(args: argparse.Namespace) -> PlanContext:
     """
     from sim.planner.headcount import PlanTarget, plan
     from sim.planner.model import SalesModel
-    from sim.scenario import load_scenario
+    from sim.scenario import load_checked
     from sim.scenario.yamlio import apply_overrides, load_document
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario, warnings = load_checked(args.scenario, args.overrides)
+    report_warnings(warnings)
     doc = load_document(args.scenario)
     if args.overrides:
         doc = apply_overrides(doc, list(args.overrides))

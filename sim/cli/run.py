@@ -15,20 +15,22 @@ from sim.cli.common import (
     overrides_of,
     progress_of,
     report_problems,
+    report_warnings,
 )
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.scenario import ScenarioError, load_scenario
+    from sim.scenario import ScenarioError, load_checked
 
     status = EXIT_OK
     for file in args.files:
         try:
-            scenario = load_scenario(file, args.overrides)
+            scenario, warnings = load_checked(file, args.overrides)
         except ScenarioError as exc:
             status = EXIT_BAD_INPUT
             report_problems(file, exc.problems)
             continue
+        report_warnings(warnings)
         print(f"{file}: ok (scenario {scenario.name!r}, {scenario.horizon_months} months, "
               f"{sum(r.headcount for r in scenario.roles.values())} reps)")
     return status
@@ -45,13 +47,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.metrics import KPI_NAMES
     from sim.present.text import summary_table
     from sim.runs.monte_carlo import run, run_to_precision
-    from sim.scenario import ScenarioError, load_scenario
+    from sim.scenario import ScenarioError, load_checked
 
     try:
-        scenario = load_scenario(args.scenario, overrides_of(args))
+        scenario, warnings = load_checked(args.scenario, overrides_of(args))
     except ScenarioError as exc:
         report_problems(args.scenario, exc.problems)
         return EXIT_BAD_INPUT
+    report_warnings(warnings)
     if args.workers is not None and args.workers < 1:
         err(f"--workers must be at least 1 (got {args.workers})")
         return EXIT_BAD_INPUT
@@ -101,8 +104,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) < 2:
         err("compare needs at least two scenario files")
         return EXIT_BAD_INPUT
+    warnings: list = []
     try:
-        scenarios, _files = load_many(args.scenarios, overrides_of(args))
+        scenarios, _files = load_many(args.scenarios, overrides_of(args), warnings=warnings)
     except ScenarioError as exc:
         by_file: dict[str, list] = {}
         for problem in exc.problems:
@@ -110,6 +114,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for file, problems in by_file.items():
             report_problems(file, problems)
         return EXIT_BAD_INPUT
+    report_warnings(warnings)
     if args.workers is not None and args.workers < 1:
         err(f"--workers must be at least 1 (got {args.workers})")
         return EXIT_BAD_INPUT

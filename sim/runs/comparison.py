@@ -27,7 +27,7 @@ from sim.runs.monte_carlo import run
 from sim.runs.replication import DEFAULT_SEED
 from sim.runs.results import RunResult
 from sim.runs.store import write_csv
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, load_checked, load_scenario
 from sim.scenario.yamlio import Problem, ScenarioError, load_document, lookup_line
 
 COMPARISON_COLUMNS = (
@@ -121,16 +121,21 @@ def check_comparable(scenarios: Mapping[str, Scenario], files: Mapping[str, str]
         raise ScenarioError(problems)
 
 
-def load_many(paths: Sequence[str | os.PathLike[str]], overrides: Sequence[str] = ()) -> tuple[
-        dict[str, Scenario], dict[str, str]]:
+def load_many(paths: Sequence[str | os.PathLike[str]], overrides: Sequence[str] = (),
+              warnings: list[Problem] | None = None) -> tuple[dict[str, Scenario], dict[str, str]]:
     """Load scenario files for a comparison: (name → scenario, name → file); every problem of
-    every file is reported together."""
+    every file is reported together. The files' warnings go to ``warnings`` (if given; else they
+    are issued as :class:`~sim.scenario.ScenarioWarning`)."""
     scenarios: dict[str, Scenario] = {}
     files: dict[str, str] = {}
     problems: list[Problem] = []
     for path in paths:
         try:
-            scenario = load_scenario(path, overrides)
+            if warnings is None:
+                scenario = load_scenario(path, overrides)
+            else:
+                scenario, found = load_checked(path, overrides)
+                warnings.extend(found)
         except ScenarioError as exc:
             problems.extend(exc.problems)
             continue

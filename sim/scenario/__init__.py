@@ -12,8 +12,16 @@ The package owns everything between a YAML file and a :class:`Scenario`:
 Everything a caller needs is importable from here (``from sim.scenario import Scenario``).
 """
 
-from sim.scenario.loading import json_schema, load_scenario, scenario_from_dict, scenario_from_document
-from sim.scenario.references import check_references
+from sim.scenario.loading import (
+    Checked,
+    ScenarioWarning,
+    json_schema,
+    load_checked,
+    load_scenario,
+    scenario_from_dict,
+    scenario_from_document,
+)
+from sim.scenario.references import check_references, check_warnings
 from sim.scenario.schema import (
     MAX_ATTEMPTS,
     MAX_MEETINGS,
@@ -50,10 +58,11 @@ from sim.scenario.schema import (
 from sim.scenario.yamlio import Problem, ScenarioError
 
 __all__ = [
-    "MAX_ATTEMPTS", "MAX_MEETINGS", "CadenceSpec", "CalendarSpec", "ChurnSpec", "CustomersSpec", "ExpansionSpec",
-    "HandoffLegSpec", "HandoffSpec", "HiringSpec", "HiringWaveSpec", "InboundSpec", "InternSpec", "ManagerSpec",
-    "MarketSpec", "OpportunitySpec", "OrgSpec", "OutboundSpec", "OutsourcedSpec", "PodSpec", "Problem",
-    "PromotionSpec", "RampFormSpec", "RoleSpec", "Scenario", "ScenarioError", "SegmentSpec", "Spec",
+    "MAX_ATTEMPTS", "MAX_MEETINGS", "CadenceSpec", "CalendarSpec", "Checked", "ChurnSpec", "CustomersSpec",
+    "ExpansionSpec", "HandoffLegSpec", "HandoffSpec", "HiringSpec", "HiringWaveSpec", "InboundSpec", "InternSpec",
+    "ManagerSpec", "MarketSpec", "OpportunitySpec", "OrgSpec", "OutboundSpec", "OutsourcedSpec", "PodSpec", "Problem",
+    "PromotionSpec", "RampFormSpec", "RoleSpec", "Scenario", "ScenarioError", "ScenarioWarning", "SegmentSpec", "Spec",
     "SpeedToLeadSpec", "WarmCustomersSpec", "WarmPipelineSpec", "WarmStartSpec", "WorkforceSpec",
-    "check_references", "json_schema", "load_scenario", "scenario_from_dict", "scenario_from_document",
+    "check_references", "check_warnings", "json_schema", "load_checked", "load_scenario", "scenario_from_dict",
+    "scenario_from_document",
 ]

@@ -23,6 +23,9 @@ from sim.scenario.jobs import Desk, Job, desk_shares, jobs_by_role
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
+NEW_HIRE_TENURE_MONTHS = 0.0
+"""Tenure of a starting rep beyond a role's list of ``initial_tenure_months``: a new hire who starts
+today and ramps from zero (``--set roles.ae.headcount=8`` on a file that lists six tenures)."""
 MAX_MEETINGS = 8
 """Most meetings an opportunity may have (latent draws are made for this many)."""
 
@@ -137,7 +140,8 @@ class RoleSpec(Spec):
     headcount: int = Field(ge=0, description="reps at the start of the simulation")
     initial_tenure_months: float | list[Annotated[float, Field(ge=0)]] = Field(
         12.0,
-        description="tenure of the starting reps: one number for all, or one per rep",
+        description="tenure of the starting reps: one number for all, or a list, one per rep; reps beyond "
+                    "the list start as new hires today (tenure 0, ramping from zero)",
     )
     monthly_cost_usd: NonNegative = Field(0.0, description="fully loaded cost per rep-month")
     ramp: list[RampValue] | RampFormSpec = Field(
@@ -178,19 +182,23 @@ class RoleSpec(Spec):
 
     @model_validator(mode="after")
     def _tenures_match_headcount(self) -> RoleSpec:
-        if isinstance(self.initial_tenure_months, list) and len(self.initial_tenure_months) != self.headcount:
+        if isinstance(self.initial_tenure_months, list) and len(self.initial_tenure_months) > self.headcount:
+            extra = len(self.initial_tenure_months) - self.headcount
             raise ValueError(
-                f"initial_tenure_months lists {len(self.initial_tenure_months)} tenures "
-                f"but headcount is {self.headcount}"
+                f"initial_tenure_months lists {len(self.initial_tenure_months)} tenures but headcount is "
+                f"{self.headcount}: remove {extra} tenure(s) or raise the headcount (a shorter list is fine: "
+                f"the reps beyond it start as new hires)"
             )
         if isinstance(self.initial_tenure_months, float | int) and self.initial_tenure_months < 0:
             raise ValueError("initial_tenure_months must be >= 0")
         return self
 
     def tenures(self) -> list[float]:
-        """Tenure in months of each starting rep."""
+        """Tenure in months of each starting rep: the listed ones, then :data:`NEW_HIRE_TENURE_MONTHS`
+        for the reps beyond the list (adding reps to a role means hiring them: they ramp from zero)."""
         if isinstance(self.initial_tenure_months, list):
-            return [float(x) for x in self.initial_tenure_months]
+            listed = [float(x) for x in self.initial_tenure_months]
+            return listed + [NEW_HIRE_TENURE_MONTHS] * (self.headcount - len(listed))
         return [float(self.initial_tenure_months)] * self.headcount
 
     def ramp_vector(self) -> list[float]:
