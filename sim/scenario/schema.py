@@ -82,14 +82,16 @@ class RampFormSpec(Spec):
 
 class PromotionSpec(Spec):
     """An entry-level ladder step: after ``after_months`` in the role, a rep moves up to ``to``
-    (taking a new seat there, ramping again) and a requisition opens behind them."""
+    (taking a new seat there, ramping again) and a requisition opens behind them. The default step
+    of about 3 months is the book's (docs/background/default-figures.md#hiring-and-management)."""
 
     to: str
     after_months: float = Field(3.0, gt=0, description="months in this role before the promotion (book: ~3)")
 
 
 class ManagerSpec(Spec):
-    """Coaching capacity: when more reps are ramping than the managers can coach, ramps slow."""
+    """Coaching capacity: when more reps are ramping than the managers can coach, ramps slow. The
+    default span of 8 reps per manager is Bridge Group's and TOPO's (docs/background/default-figures.md#hiring-and-management)."""
 
     span: int = Field(8, ge=1, description="reps per manager (Bridge Group: ~8)")
     coached_per_manager: float = Field(2.0, gt=0, description="ramping reps one manager can coach at full speed")
@@ -291,6 +293,7 @@ class SpeedToLeadSpec(Spec):
 
     ``hbr_2011``: within 1 h = 1, 2 h = 1/7, >= 24 h = 1/60 (Oldroyd et al., HBR 2011).
     ``mit_2007``: 5 min = 1, 30 min = 1/21 (Oldroyd, MIT Lead Response Management study).
+    Sources: docs/background/default-figures.md#speed-to-lead.
     ``custom``: ``points`` of (delay_hours, odds_multiplier). Between points the multiplier is
     interpolated linearly in log(delay) and log(multiplier); flat outside them.
     """
@@ -398,7 +401,9 @@ class HiringWaveSpec(Spec):
 
 
 class HiringSpec(Spec):
-    """Hiring plans: dated waves and/or monthly headcount targets ("hire to plan")."""
+    """Hiring plans: dated waves and/or monthly headcount targets ("hire to plan"). The default
+    recruiting load, 25% of one rep's time per open requisition, is the book's
+    (docs/background/default-figures.md#hiring-and-management)."""
 
     waves: list[HiringWaveSpec] = Field(default_factory=list)
     targets: dict[str, dict[int, Annotated[int, Field(ge=0)]]] = Field(
