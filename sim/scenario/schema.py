@@ -91,7 +91,8 @@ class PromotionSpec(Spec):
 
 class ManagerSpec(Spec):
     """Coaching capacity: when more reps are ramping than the managers can coach, ramps slow. The
-    default span of 8 reps per manager is Bridge Group's and TOPO's (docs/background/default-figures.md#hiring-and-management)."""
+    default span of 8 reps per manager is Bridge Group's and TOPO's
+    (docs/background/default-figures.md#hiring-and-management)."""
 
     span: int = Field(8, ge=1, description="reps per manager (Bridge Group: ~8)")
     coached_per_manager: float = Field(2.0, gt=0, description="ramping reps one manager can coach at full speed")
