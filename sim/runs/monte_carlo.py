@@ -205,7 +205,7 @@ def run(
         old = [f for f in manifest.get("failures", []) if f["rep"] not in recomputed and f["rep"] < reps]
         result.failures = sorted(old + failures, key=lambda f: f["rep"])
         if not kpi_table.empty:
-            store.write_tables(kpi_table, series_table, result.summary())
+            store.write_tables(kpi_table, result.timeseries, result.summary())  # with its dates, if any
         store.update_manifest(
             status="failed" if result.failures else "complete",
             reps_requested=reps,

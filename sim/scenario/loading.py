@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario.dates import check_calendar, dates_to_months
 from sim.scenario.dists import DIST_NAMES, DistributionBase
 from sim.scenario.references import check_references, check_warnings
 from sim.scenario.schema import RampFormSpec, Scenario
@@ -102,13 +103,18 @@ def scenario_from_document(doc: Document, problems: Sequence[Problem] = ()) -> S
     """Validate a loaded document; raise :class:`ScenarioError` with every problem found
     (``problems`` already found while loading are reported with them)."""
     problems = list(problems)
+    data, dated = dates_to_months(doc.data)
+    for path, message in [*dated, *check_calendar(doc.data)]:
+        file, line = lookup_line(doc.source_map, path, doc.file)
+        problems.append(Problem(file, line, ".".join(str(p) for p in path), message))
     try:
-        scenario = Scenario.model_validate(doc.data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         scenario = None
         found = [_plain_dist_message(p) for p in problems_from_validation_error(exc, doc, allowed_keys=_allowed)]
         found = [_blamed(_plain_union_message(p, doc), doc) for p in _without_union_noise(found)]
-        problems.extend(_unique(found))
+        said = {".".join(str(p) for p in path) for path, _ in dated}  # a date already explained
+        problems.extend(p for p in _unique(found) if p.path not in said)
     for path, message in check_references(doc.data):
         file, line = lookup_line(doc.source_map, path, doc.file)
         problems.append(Problem(file, line, ".".join(str(p) for p in path), message))

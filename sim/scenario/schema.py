@@ -12,14 +12,16 @@ a variant scenario is a small diff (``extends: silo.yaml`` plus a few changed fi
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.scenario.dists import Constant, Dist, Lognormal, UniformInt
 from sim.scenario.jobs import Desk, Job, desk_shares, jobs_by_role
+from sim.workcalendar import add_months, month_start_days
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -40,12 +42,40 @@ class Spec(BaseModel):
 
 
 class CalendarSpec(Spec):
-    """Working hours. Day 0 of a simulation is a Monday; reps work ``days_per_week`` days
-    from Monday (5: Monday–Friday)."""
+    """Working hours, public holidays and absence. Day 0 of a simulation is the scenario's
+    ``start_date`` (without one: a Monday); reps work ``days_per_week`` days from Monday
+    (5: Monday–Friday). See :mod:`sim.scenario.dates`."""
 
     start_hour: float = Field(9.0, ge=0, le=23)
     hours_per_day: float = Field(8.0, gt=0, le=24)
     days_per_week: int = Field(5, ge=1, le=7)
+    holidays: list[dt.date] = Field(
+        default_factory=list,
+        description="public holidays (YYYY-MM-DD): closed days on which nobody works; needs start_date",
+    )
+    holiday_country: str | None = Field(
+        None,
+        description="a country's public holidays as closed days, by ISO code (US, GB, DE, ...), from the "
+                    "holidays package (pip install holidays); needs start_date",
+    )
+    pto_days_per_year: float = Field(
+        0.0, ge=0, le=100,
+        description="paid time off per rep, working days a year: taken as a capacity reduction (each employee "
+                    "works 1 − absent days ÷ working days of the time)",
+    )
+    sick_days_per_year: float = Field(
+        0.0, ge=0, le=100, description="sick days per rep, working days a year: a capacity reduction, as PTO",
+    )
+
+    @field_validator("holiday_country")
+    @classmethod
+    def _known_country(cls, country: str | None) -> str | None:
+        from sim.scenario.dates import holiday_country_problem
+
+        problem = holiday_country_problem(country) if country is not None else None
+        if problem is not None:
+            raise ValueError(problem)
+        return country
 
     @model_validator(mode="after")
     def _fits_in_a_day(self) -> CalendarSpec:
@@ -515,6 +545,12 @@ class Scenario(Spec):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = ""
+    start_date: dt.date | None = Field(
+        None,
+        description="first day of the run (YYYY-MM-DD): months are then calendar months, hiring waves and "
+                    "targets may be given as dates, public holidays close days, and series carry dates; "
+                    "null: months of 365.25/12 days from a Monday",
+    )
     horizon_months: int = Field(24, ge=1, le=120)
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
     org: OrgSpec = Field(default_factory=OrgSpec)
@@ -535,8 +571,30 @@ class Scenario(Spec):
     )
 
     def resolved(self) -> dict[str, Any]:
-        """The scenario as plain data with every default filled in (JSON-compatible)."""
-        return self.model_dump(mode="json", by_alias=True)
+        """The scenario as plain data with every default filled in (JSON-compatible). The calendar
+        fields of dated runs (``start_date``, holidays, absence) appear only when they are used, so
+        an undated scenario resolves — and hashes — as it did before they existed."""
+        data = self.model_dump(mode="json", by_alias=True)
+        if data.get("start_date") is None:
+            data.pop("start_date", None)
+        calendar = data.get("calendar", {})
+        for field, unused in (("holidays", []), ("holiday_country", None), ("pto_days_per_year", 0.0),
+                              ("sick_days_per_year", 0.0)):
+            if calendar.get(field) == unused:
+                calendar.pop(field, None)
+        return data
+
+    def month_start_days(self) -> list[float]:
+        """Day (from the start) on which each month 1 … horizon + 1 begins (the last: the horizon);
+        calendar months with a ``start_date`` (:func:`sim.workcalendar.month_start_days`)."""
+        return month_start_days(self.horizon_months, self.start_date)
+
+    def month_dates(self) -> list[dt.date] | None:
+        """With a ``start_date``: the last day of each month 0 … horizon (month 0: the day before the
+        start), the day whose end a month's stocks describe. None without one."""
+        if self.start_date is None:
+            return None
+        return [add_months(self.start_date, m) - dt.timedelta(days=1) for m in range(self.horizon_months + 1)]
 
     def sha256(self) -> str:
         """Hash of the resolved scenario (what identifies a results folder)."""
