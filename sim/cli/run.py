@@ -74,6 +74,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return code
 
     print(f"scenario {scenario.name!r}: {result.reps} replications, seed {args.seed} → {out}")
+    if scenario.deterministic:
+        from sim.present.text import DETERMINISTIC_NOTE, wrap
+
+        print(wrap(DETERMINISTIC_NOTE) + "\n")
     print(summary_table(result.summary()))
     teams = result.teams()
     if teams is not None:

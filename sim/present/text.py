@@ -64,6 +64,24 @@ def comparison_text(table: pd.DataFrame) -> str:
                       align_right_from=2)
 
 
+DETERMINISTIC_NOTE = (
+    "deterministic mode, the spreadsheet's world: every rate at its mean, arrivals evenly spaced, durations "
+    "at their means, each rep's tenure at its conditional mean (a rep on staff stays the mean remaining "
+    "tenure given its tenure so far). Queues, capacity limits, ramp, attrition and the start from an empty "
+    "pipeline still act, so it differs from `salesim plan` (a steady state from month 1) and from the "
+    "simulated mean (luck is not symmetric: queues and vacancies cost more than they give back). Every "
+    "replication is the same: --reps 1 is enough."
+)
+"""What ``salesim run --deterministic`` prints above its tables."""
+
+
+def wrap(text: str, width: int = 100, indent: str = "") -> str:
+    """``text`` wrapped to ``width`` columns (continuation lines indented by ``indent``)."""
+    import textwrap
+
+    return textwrap.fill(text, width=width, subsequent_indent=indent, break_on_hyphens=False)
+
+
 def _signed(metric: str, value: float) -> str:
     text = format_value(metric, value)
     return text if text.startswith("-") or text == "–" else "+" + text
