@@ -91,11 +91,11 @@ def test_a_hire_stays_the_mean_tenure() -> None:
 def test_run_deterministic_says_what_it_is(tmp_path, capsys) -> None:
     from sim.cli import main
 
-    code = main(["run", "tests/data/minimal.yaml", "--reps", "1", "--workers", "1", "--no-progress",
+    code = main(["run", "tests/data/minimal.yaml", "--no-figures", "--reps", "1", "--workers", "1", "--no-progress",
                  "--deterministic", "--out", str(tmp_path / "det")])
     out = capsys.readouterr().out
     assert code == 0
     assert "the spreadsheet's world" in out and "conditional mean" in out
-    code = main(["run", "tests/data/minimal.yaml", "--reps", "1", "--workers", "1", "--no-progress",
+    code = main(["run", "tests/data/minimal.yaml", "--no-figures", "--reps", "1", "--workers", "1", "--no-progress",
                  "--out", str(tmp_path / "random")])
     assert "spreadsheet's world" not in capsys.readouterr().out

@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="cap on replications with --precision (default 2000)")
     run.add_argument("--deterministic", action="store_true",
                      help="all variance off (durations at means, evenly spread draws): compare with `salesim plan`")
+    run.add_argument("--no-figures", action="store_true",
+                     help="skip the figures (MRR fan, funnel, capacity vs demand per role)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     compare = sub.add_parser("compare", help="run scenarios under common random numbers and compare them")
