@@ -85,7 +85,8 @@ def overrides_of(args: argparse.Namespace) -> list[str]:
 
 
 def progress_of(args: argparse.Namespace) -> bool | None:
-    """The progress bar: off with ``--no-progress``, else shown when stderr is a terminal (None)."""
+    """Progress: off with ``--no-progress``; else None — a bar when stderr is a terminal, a line
+    every few seconds otherwise (:class:`sim.runs.monte_carlo.ProgressLines`)."""
     return False if args.no_progress else None
 
 
