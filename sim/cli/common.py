@@ -2,8 +2,9 @@
 Carlo wrapper that turns the engine's errors into a message and an exit code.
 
 Exit codes: 0 success; 1 some replications failed (the rest are saved); 2 bad input (scenario,
-arguments, results folder, executor); 130 interrupted (finished replications are saved; run
-again to resume). Bad input never shows a traceback.
+arguments, results folder, executor); 3 ``plan --solve`` finished without reaching
+``--confidence`` (the best org found is still reported and written); 130 interrupted
+(finished replications are saved; run again to resume). Bad input never shows a traceback.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_REACHED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def positive_int(text: str) -> int:

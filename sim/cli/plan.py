@@ -14,8 +14,10 @@ is a thin front end over it. The sales model comes from a scenario file::
 by Monte Carlo into ``OUT/runs`` and reports P(hit target) and the gap between the spreadsheet
 and the simulation; ``--solve`` searches the cheapest headcount whose P(hit) reaches
 ``--confidence`` under common random numbers and writes ``OUT/solved_scenario.yaml`` (both in
-:mod:`sim.planner.simulation`). Exit codes: 0 ok, 1 some replications failed, 2 bad input, 130
-interrupted.
+:mod:`sim.planner.simulation`); ``--max-evaluations`` and ``--time-budget`` bound it, and it
+prints an estimate of the time left after each evaluation. Exit codes: 0 ok, 1 some
+replications failed, 2 bad input, 3 ``--solve`` did not reach ``--confidence`` (the best org
+found is reported and written), 130 interrupted.
 
 :func:`add_parser` adds the subcommand; :func:`cmd_plan` prints the plan, then runs
 ``--simulate`` / ``--solve`` when asked.
@@ -30,7 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, err, report_problems
+from sim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_REACHED,
+    EXIT_OK,
+    err,
+    report_problems,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.planner.headcount import Plan
@@ -51,7 +61,7 @@ class PlanContext:
 DEFAULT_REPS = 100
 DEFAULT_CONFIDENCE = 0.8
 DEFAULT_MAX_EVALUATIONS = 30
-_SIM_OPTIONS = ("confidence", "max_evaluations", "reps", "seed", "workers", "out")
+_SIM_OPTIONS = ("confidence", "max_evaluations", "time_budget", "reps", "seed", "workers", "out")
 
 
 def _usd(text: str) -> float:
@@ -119,6 +129,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                     help=f"--solve: required P(hit target), between 0 and 1 (default {DEFAULT_CONFIDENCE})")
     mc.add_argument("--max-evaluations", type=_whole, metavar="K",
                     help=f"--solve: most candidate orgs to simulate (default {DEFAULT_MAX_EVALUATIONS})")
+    mc.add_argument("--time-budget", type=_number, metavar="MINUTES",
+                    help="--solve: stop before an evaluation that would end after this many minutes (default: none)")
     mc.add_argument("--reps", type=_whole, metavar="N",
                     help=f"replications per simulation (default {DEFAULT_REPS})")
     mc.add_argument("--seed", type=_whole, metavar="S", help="root seed (default: salesim's)")
@@ -237,6 +249,11 @@ def check_simulation_args(args: argparse.Namespace) -> str | None:
             return "--max-evaluations only applies with --solve"
         if args.max_evaluations < 1:
             return f"--max-evaluations must be at least 1 (got {args.max_evaluations})"
+    if getattr(args, "time_budget", None) is not None:
+        if not args.solve:
+            return "--time-budget only applies with --solve"
+        if not args.time_budget > 0:
+            return f"--time-budget must be a positive number of minutes (got {args.time_budget:g})"
     if args.reps is not None and args.reps < 1:
         return f"--reps must be at least 1 (got {args.reps})"
     if args.seed is not None and args.seed < 0:
@@ -246,10 +263,35 @@ def check_simulation_args(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _progress(candidate: Any) -> None:
-    counts = ", ".join(f"{role} {n}" for role, n in candidate.headcount)
-    print(f"salesim: solve: evaluation {candidate.evaluation} ({candidate.step}): {counts} → "
-          f"P(hit) {100 * candidate.p_hit:.0f}%, ${candidate.cost_per_month_usd:,.0f} a month", file=sys.stderr)
+class SolveProgress:
+    """Prints a line per ``--solve`` evaluation on stderr, with the time per evaluation and the
+    most time left: the slowest evaluation × the evaluations left in the budget, capped by the
+    time budget."""
+
+    def __init__(self, max_evaluations: int, time_budget_seconds: float | None) -> None:
+        import time
+
+        self.max_evaluations, self.time_budget = max_evaluations, time_budget_seconds
+        self.clock = time.monotonic
+        self.start = self.clock()
+        self.slowest = 0.0
+
+    def __call__(self, candidate: Any) -> None:
+        from sim.runs.monte_carlo import duration_text
+
+        self.slowest = max(self.slowest, candidate.seconds)
+        elapsed = self.clock() - self.start
+        left = self.slowest * (self.max_evaluations - candidate.evaluation)
+        if self.time_budget is not None:
+            left = min(left, max(0.0, self.time_budget - elapsed))
+        counts = ", ".join(f"{role} {n}" for role, n in candidate.headcount)
+        low, high = candidate.ci95
+        took = f"took {duration_text(candidate.seconds)}; " if candidate.seconds > 0 else ""
+        p_hit = f"P(hit) {100 * candidate.p_hit:.0f}% ({100 * low:.0f}–{100 * high:.0f}%)"
+        print(f"salesim: solve: evaluation {candidate.evaluation} of at most {self.max_evaluations} "
+              f"({candidate.step}): {counts} → {p_hit}, "
+              f"${candidate.cost_per_month_usd:,.0f} a month; {took}{duration_text(elapsed)} elapsed, "
+              f"at most ~{duration_text(left)} left", file=sys.stderr, flush=True)
 
 
 def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
@@ -283,10 +325,13 @@ def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
                 print("\n" + simulation_text(simulation))
         if args.solve:
             confidence = args.confidence if args.confidence is not None else DEFAULT_CONFIDENCE
+            budget = args.max_evaluations or DEFAULT_MAX_EVALUATIONS
+            minutes = getattr(args, "time_budget", None)
+            seconds = None if minutes is None else 60.0 * minutes
             solution = solve_plan(
-                plan, ctx.base_data, target, confidence, reps, seed,
-                max_evaluations=args.max_evaluations or DEFAULT_MAX_EVALUATIONS, out=out, initial=simulation,
-                on_evaluation=None if args.json else _progress, **kwargs)
+                plan, ctx.base_data, target, confidence, reps, seed, max_evaluations=budget,
+                time_budget_seconds=seconds, out=out, initial=simulation,
+                on_evaluation=None if args.json else SolveProgress(budget, seconds), **kwargs)
             document["solution"] = solution.to_dict()
             if not args.json:
                 print("\n" + solution_text(solution))
@@ -308,6 +353,10 @@ def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
     if failures:
         err(f"plan: {len(failures)} replication(s) failed and were left out; first error: {failures[0]['error']}")
         return EXIT_FAILED
+    if solution is not None and not solution.reached:
+        err(f"plan: --solve did not reach P(hit) ≥ {100 * solution.confidence:.0f}% ({solution.reason}); "
+            f"exit code {EXIT_NOT_REACHED}")
+        return EXIT_NOT_REACHED
     return EXIT_OK
 
 

@@ -119,16 +119,23 @@ def simulation_text(simulation: PlanSimulation) -> str:
 
 
 def solution_text(solution: Solution) -> str:
+    """The ``--solve`` report: the verdict on the 95% lower bound, why the search stopped, and the
+    analytic plan beside the org found."""
+    from sim.runs.monte_carlo import duration_text
 
     low, high = solution.p_hit_ci95
     roles = [name for name, _ in solution.best.headcount]
     verdict = (f"P(hit) ≥ {_pc(solution.confidence)} reached" if solution.reached
                else f"P(hit) ≥ {_pc(solution.confidence)} NOT reached")
+    budget = ("" if solution.time_budget_seconds is None
+              else f", time budget {duration_text(solution.time_budget_seconds)}")
     lines = [
         f"solve (cheapest headcount with P(hit) ≥ {_pc(solution.confidence)}): {verdict} after "
-        f"{solution.evaluations} of {solution.max_evaluations} evaluations ({solution.reps} replications each, seed "
-        f"{solution.seed}, common random numbers)",
+        f"{solution.evaluations} of {solution.max_evaluations} evaluations in {duration_text(solution.seconds)}"
+        f"{budget} ({solution.reps} replications each, seed {solution.seed}, common random numbers)",
         f"  {solution.reason}",
+        f"  (a candidate counts only when the lower bound of its 95% interval reaches {_pc(solution.confidence)}: "
+        "picking the best of many noisy candidates by their point estimate favours lucky ones)",
         "",
     ]
     rows = [["analytic plan", *(str(solution.start.counts[r]) for r in roles),
@@ -140,7 +147,6 @@ def solution_text(solution: Solution) -> str:
     if solution.scenario_file is not None:
         lines.append(f"\n  solved scenario: {solution.scenario_file}")
     return "\n".join(lines)
-
 
 
 def _signed(fmt: Callable[[float], str], value: float) -> str:
