@@ -135,6 +135,9 @@ class HitTarget:
     first_year_revenue_usd: float
     exit_arr_usd: float | None = None
     monthly_new_mrr_usd: float | None = None
+    exit_arr_from_new_business: bool = False
+    """Whether ``exit_arr_usd`` is the new-business part of a growth target (exit ARR less what is
+    left of the starting ARR): the simulated exit ARR counts only the scenario's customers."""
 
     def __post_init__(self) -> None:
         for name in ("first_year_revenue_usd", "exit_arr_usd", "monthly_new_mrr_usd"):
@@ -148,10 +151,17 @@ class HitTarget:
     @classmethod
     def from_plan(cls, plan: Plan, exit_arr_usd: float | None = None) -> HitTarget:
         """The target a plan was made for: its first-year revenue, plus the monthly new MRR when
-        the plan's target was given that way (or ``exit_arr_usd`` when it came from an exit ARR)."""
-        monthly = plan.target.monthly_new_mrr_usd if exit_arr_usd is None else None
+        the plan's target was given that way, or the exit ARR when it came from one (for a growth
+        target, the new-business part: the exit ARR less what is left of the starting ARR; or
+        ``exit_arr_usd`` when given)."""
+        t = plan.target
+        growth = False
+        if exit_arr_usd is None and t.exit_arr_usd is not None:
+            exit_arr_usd = float(t.exit_arr_usd) - plan.starting_arr_kept_usd
+            growth = bool(t.starting_arr_usd)
+        monthly = t.monthly_new_mrr_usd if exit_arr_usd is None else None
         return cls(first_year_revenue_usd=float(plan.first_year_revenue_usd), exit_arr_usd=exit_arr_usd,
-                   monthly_new_mrr_usd=None if monthly is None else float(monthly))
+                   monthly_new_mrr_usd=None if monthly is None else float(monthly), exit_arr_from_new_business=growth)
 
     def criteria(self) -> list[tuple[str, float]]:
         """``(metric, threshold)`` pairs, first-year revenue first."""
@@ -165,7 +175,8 @@ class HitTarget:
     def describe(self) -> str:
         parts = [f"${self.first_year_revenue_usd:,.0f} first-year revenue"]
         if self.exit_arr_usd is not None:
-            parts.append(f"${self.exit_arr_usd:,.0f} exit ARR")
+            what = "new-business exit ARR" if self.exit_arr_from_new_business else "exit ARR"
+            parts.append(f"${self.exit_arr_usd:,.0f} {what}")
         if self.monthly_new_mrr_usd is not None:
             parts.append(f"${self.monthly_new_mrr_usd:,.0f} new MRR a month")
         return " and ".join(parts)
