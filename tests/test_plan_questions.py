@@ -17,6 +17,7 @@ import pytest
 
 from sim import load_scenario
 from sim.cli import main
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_OK
 from sim.planner.arithmetic import (
     PlanError,
     arr_growth_new_mrr,
@@ -90,6 +91,22 @@ def test_growth_target_plan_and_its_hit_criterion(model) -> None:
         PlanTarget(annual_new_revenue_usd=1e6, starting_arr_usd=5e5)
 
 
+def test_cli_growth_target(capsys) -> None:
+    code, out, _ = cli(capsys, "--scenario", str(SILO), "--from-arr", "610000", "--exit-arr", "1000000")
+    assert code == EXIT_OK
+    assert "exit ARR $1,000,000 from $610,000 today" in out
+    assert "÷ 144" in out and "$2,708 new MRR a month" in out
+    code, out, _ = cli(capsys, "--scenario", str(SILO), "--from-arr", "610000", "--exit-arr", "1000000", "--json")
+    doc = json.loads(out)
+    assert doc["revenue"]["monthly_new_mrr_usd"] == pytest.approx(390_000 / 144)
+    assert doc["target"]["starting_arr_usd"] == 610_000
+    code, _, err = cli(capsys, "--scenario", str(SILO), "--from-arr", "610000", "--annual-revenue", "1e6")
+    assert code == EXIT_BAD_INPUT and "--from-arr goes with --exit-arr" in err
+
+
+# --------------------------------------------------------------------------- back-solve
+
+
 def test_back_solve_from_the_aes_you_have(model) -> None:
     p = plan(PlanTarget(headcount=(("ae", 10),)), model)
     assert p.roles["ae"].headcount == 10
@@ -113,6 +130,25 @@ def test_back_solve_errors(model) -> None:
         plan(PlanTarget(headcount=(("fae", 2),)), model)
     with pytest.raises(PlanError, match="fixed MQL volume cannot be combined"):
         PlanTarget(headcount=(("ae", 2),), mqls_per_month=300)
+
+
+def test_cli_back_solve(capsys) -> None:
+    code, out, _ = cli(capsys, "--scenario", str(SILO), "--headcount", "ae=10")
+    assert code == EXIT_OK
+    assert "the most new MRR the reps you have can handle (ae 10)" in out and "ae is the limit" in out
+    code, out, _ = cli(capsys, "--scenario", str(SILO), "--headcount", "ae=10", "--json")
+    doc = json.loads(out)
+    assert doc["roles"]["ae"]["headcount"] == 10 and doc["revenue"]["binding_role"] == "ae"
+    assert doc["funnel"]["mqls_per_month"] > 0 and doc["roles"]["sdr"]["headcount"] > 0
+    with pytest.raises(SystemExit) as info:  # argparse: a usage error
+        main(["plan", "--scenario", str(SILO), "--headcount", "ae=ten"])
+    assert info.value.code == EXIT_BAD_INPUT
+    assert "expected a whole number of reps for 'ae'" in capsys.readouterr().err
+    code, _, err = cli(capsys, "--scenario", str(SILO), "--headcount", "fae=2")
+    assert code == EXIT_BAD_INPUT and "no role 'fae'" in err
+
+
+# --------------------------------------------------------------------------- the pipeline lag
 
 
 def test_pipeline_lag_is_the_deal_weighted_lead_to_win_time(model) -> None:
@@ -149,6 +185,32 @@ def test_lag_aware_plan_books_the_target_from_an_empty_pipeline(model) -> None:
         max(20_000 * 78 / lagged_first_year_factor(0, 0, lag), 20_000 * 12 / (12 - lag)), rel=1e-9)
 
 
+def test_the_plan_says_it_up_front_and_shows_both_headcounts(capsys) -> None:
+    code, out, _ = cli(capsys, "--scenario", str(SILO), "--annual-revenue", "3000000")
+    assert code == EXIT_OK
+    first = out.index("READ FIRST")
+    assert first < out.index("funnel (per month)")
+    assert "months from arrival to a won deal" in out and "lag-aware" in out
+    assert "lag-aware reps" in out
+    code, out, _ = cli(capsys, "--scenario", str(SILO), "--annual-revenue", "3000000", "--json")
+    doc = json.loads(out)
+    assert doc["lag_aware"]["target"]["cycle_lag_months"] == pytest.approx(doc["revenue"]["pipeline_lag_months"])
+
+
+def test_write_scenario_lag_aware(capsys, tmp_path) -> None:
+    path = tmp_path / "lag.yaml"
+    code, _, err = cli(capsys, "--scenario", str(SILO), "--annual-revenue", "3000000", "--lag-aware",
+                       "--write-scenario", str(path))
+    assert code == EXIT_OK, err
+    model = SalesModel.from_scenario(load_scenario(SILO))
+    expected = lag_aware(plan(PlanTarget(annual_new_revenue_usd=3_000_000), model)).headcount
+    written = load_scenario(path)
+    assert {r: s.headcount for r, s in written.roles.items()} == expected
+
+
+# --------------------------------------------------------------------------- against the org, per rep, SQLs
+
+
 def test_org_changes_against_the_silo(model) -> None:
     p = plan(PlanTarget(annual_new_revenue_usd=3_000_000), model)
     changes = p.org_changes().set_index("role")
@@ -159,6 +221,15 @@ def test_org_changes_against_the_silo(model) -> None:
     assert changes.loc["sdr", "action"] == "hire 1"  # 4 on staff, 5 planned
     assert changes.loc["ae", "action"] == "no hire (1 more than needed)"  # 6 on staff, 5 planned
     assert changes.loc["mdr", "action"] == "no hire"
+
+
+def test_cli_says_role_by_role_what_changes(capsys) -> None:
+    code, out, _ = cli(capsys, "--scenario", str(SILO), "--annual-revenue", "3000000")
+    assert code == EXIT_OK
+    section = out[out.index("against the scenario's org"):]
+    lines = {line.split()[0]: line for line in section.splitlines()[3:7]}
+    assert lines["ae"].split()[1:3] == ["6", "5"] and "no hire (1 more than needed)" in lines["ae"]
+    assert lines["sdr"].split()[1:3] == ["4", "5"] and "hire 1: open the first requisition" in lines["sdr"]
 
 
 def test_sqls_reconcile_and_every_stage_per_rep(model) -> None:
@@ -178,6 +249,16 @@ def test_sqls_reconcile_and_every_stage_per_rep(model) -> None:
     assert per.loc["ae", "new_mrr_usd"] == pytest.approx(p.monthly_new_mrr_usd / ae)
     assert per.loc["csm", "accounts"] == pytest.approx(p.customers_at_horizon / p.roles["csm"].headcount)
     assert math.isnan(per.loc["ae", "mqls"])
+
+
+def test_cli_prints_the_reconciliation_and_the_per_rep_table(capsys) -> None:
+    code, out, _ = cli(capsys, "--scenario", str(SILO), "--annual-revenue", "3000000")
+    assert code == EXIT_OK
+    assert "SQLs a month, reconciled: 103.1 created" in out and "lost in hand-off = 94.8 reaching a closer" in out
+    assert "per rep a month" in out and "169 MQLs" in out and "170 prospects" in out
+
+
+# --------------------------------------------------------------------------- gap causes
 
 
 def test_each_switch_changes_what_it_says_and_nothing_else() -> None:

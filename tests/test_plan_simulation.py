@@ -168,7 +168,7 @@ def test_cli_simulate_end_to_end(capsys, tmp_path, small_path, small_plan, horiz
                             "--workers", "1", "--out", str(out), "--json")
     assert code == EXIT_OK, err
     doc = json.loads(stdout)
-    assert set(doc) == {"plan", "simulation"}
+    assert set(doc) == {"plan", "simulation", "gap"}
     sim_doc = doc["simulation"]
     # the scenario file: valid, the plan's org, a first year to measure
     scenario_file = out / "plan_scenario.yaml"
@@ -197,6 +197,14 @@ def test_cli_simulate_end_to_end(capsys, tmp_path, small_path, small_plan, horiz
         assert metric["gap_mean_pct"] == pytest.approx(metric["gap_mean"] / metric["plan"])
     assert sim_doc["metrics"][EXIT_ARR]["plan"] == pytest.approx(small_plan.exit_arr_usd)
     assert sim_doc["metrics"][EXIT_ARR]["mean"] == pytest.approx(kpis["exit_arr_usd"].mean())  # 12-month run
+    # the gap breakdown: the same replications, and plan + Σ causes + other = simulated
+    gap = doc["gap"]
+    assert gap["reps"] == REPS and gap["simulated_usd"] == pytest.approx(kpis[FIRST_YEAR].mean())
+    assert gap["plan_usd"] + sum(c["cost_usd"] for c in gap["causes"]) + gap["other_usd"] == \
+        pytest.approx(gap["simulated_usd"])
+    # no ramp, attrition, leakage, speed-to-lead decay or churn in the small org: nothing to switch off
+    assert {c["name"] for c in gap["causes"]} == {"cycle_lag", "capacity"}
+    assert set(gap["skipped"]) == {"ramp", "attrition", "handoff_loss", "speed_to_lead", "churn"}
 
 
 def test_cli_simulate_text_report_and_resume(capsys, tmp_path, small_path):

@@ -66,7 +66,7 @@ METRIC_LABELS = {
 }
 FUNNEL_LABELS = {
     "mqls_per_month": "MQLs a month",
-    "sqls_per_month": "SQLs a month",
+    "sqls_per_month": "SQLs created a month",
     "deals_per_month": "deals a month",
 }
 TABLE_COLUMNS = (
