@@ -114,3 +114,16 @@ def test_cli_compare_writes_table_and_figures(tmp_path, capsys):
     assert "P(better)" in text and "exit ARR (USD)" in text and "change" in text
     assert "MQLs (count)" in text and "same in every replication" in text  # the same market in both
     assert "teams of 'pod'" in text  # per-team reporting for the POD org
+
+
+def test_rounding_differences_are_ties():
+    """The same cost summed in another order differs in its last bits: that is a tie, not a difference."""
+    base = pd.DataFrame({"rep": [0, 1, 2], "cost_usd": [4_098_059.1, 4_000_000.0, 3_900_000.0]})
+    other = pd.DataFrame({"rep": [0, 1, 2], "cost_usd": [4_098_059.1 + 4.7e-10, 4_000_000.0, 3_900_000.0]})
+
+    class R:
+        def __init__(self, kpis):
+            self.kpis = kpis
+
+    row = comparison_table({"a": R(base), "b": R(other)}, "a", metrics=("cost_usd",)).iloc[0]
+    assert row["n_equal"] == 3 and row["diff_mean"] == 0 and row["p_better"] == 0.5

@@ -40,6 +40,11 @@ COMPARISON_COLUMNS = (
 )
 
 
+TIE_RTOL = 1e-9
+"""Paired values within this relative difference are equal (a tie): floating-point rounding, such
+as the same costs summed in another order, is not a difference."""
+
+
 @dataclass
 class Comparison:
     """Results of several scenarios run under common random numbers.
@@ -87,6 +92,8 @@ def comparison_table(results: Mapping[str, RunResult], baseline: str,
             if name == baseline:
                 continue
             a, b = _paired(base, result.kpis, metric)
+            # differences within floating-point rounding (the same costs summed in another order) are ties
+            b = np.where(np.isclose(a, b, rtol=TIE_RTOL, atol=0.0), a, b)
             diff = stats.paired_difference(a, b)
             direction = stats.better_direction(metric)
             keep = np.isfinite(a) & np.isfinite(b)
