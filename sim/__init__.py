@@ -21,8 +21,8 @@ from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_d
 
 __all__ = [
     "Comparison", "PlanError", "PlanTarget", "RunResult", "SalesModel", "Scenario", "ScenarioError", "compare",
-    "load_scenario", "plan", "plots", "run", "run_to_precision", "scenario_from_dict", "simulate_one",
-    "simulate_plan", "solve_plan", "stats",
+    "gap_breakdown", "lag_aware", "load_scenario", "plan", "plots", "run", "run_to_precision", "scenario_from_dict",
+    "simulate_one", "simulate_plan", "solve_plan", "stats",
 ]
 
 _LAZY = {
@@ -30,7 +30,7 @@ _LAZY = {
     "simulate_one": "sim.runs.replication", "compare": "sim.runs.comparison", "Comparison": "sim.runs.comparison",
     "plan": "sim.planner.headcount", "PlanTarget": "sim.planner.headcount", "SalesModel": "sim.planner.model",
     "PlanError": "sim.planner.arithmetic", "simulate_plan": "sim.planner.simulation",
-    "solve_plan": "sim.planner.simulation",
+    "solve_plan": "sim.planner.simulation", "lag_aware": "sim.planner.headcount", "gap_breakdown": "sim.planner.gap",
 }
 _LAZY_MODULES = {"plots": "sim.present.plots", "stats": "sim.runs.stats"}
 """Modules a notebook reaches as ``from sim import plots, stats``."""

@@ -99,3 +99,12 @@ def test_run_deterministic_says_what_it_is(tmp_path, capsys) -> None:
     code = main(["run", "tests/data/minimal.yaml", "--no-figures", "--reps", "1", "--workers", "1", "--no-progress",
                  "--out", str(tmp_path / "random")])
     assert "spreadsheet's world" not in capsys.readouterr().out
+
+
+def test_compare_deterministic_says_what_it_is(tmp_path, capsys) -> None:
+    from sim.cli import main
+
+    code = main(["compare", SILO, "scenarios/pod.yaml", "--reps", "1", "--workers", "1", "--no-progress",
+                 "--no-figures", "--deterministic", "--set", "horizon_months=2", "--out", str(tmp_path / "c")])
+    assert code == 0
+    assert "the spreadsheet's world" in capsys.readouterr().out

@@ -137,6 +137,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     months = comparison.results[comparison.baseline].scenario.horizon_months
     print(f"baseline: {comparison.baseline}; differences are paired, replication by replication (scenario − "
           f"baseline); counts, amounts and costs are totals over {months} months\n")
+    if any(s.deterministic for s in scenarios.values()):
+        from sim.present.text import DETERMINISTIC_NOTE, wrap
+
+        print(wrap(DETERMINISTIC_NOTE) + "\n")
     print(comparison_text(comparison.table))
     for name, result in comparison.results.items():
         teams = result.teams()
