@@ -379,7 +379,7 @@ def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
     seed = args.seed if args.seed is not None else DEFAULT_SEED
     horizon = max(12, args.horizon)
     kwargs: dict[str, Any] = dict(workers=args.workers, overwrite=args.overwrite,
-                                  progress=None if not args.json else False, horizon_months=horizon)
+                                  progress=None, horizon_months=horizon)
     document: dict[str, Any] = {"plan": _plan_document(ctx)}
     if plan is not ctx.plan:
         document["simulated_plan"] = "lag_aware"
@@ -406,7 +406,7 @@ def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
             solution = solve_plan(
                 plan, ctx.base_data, target, confidence, reps, seed, max_evaluations=budget,
                 time_budget_seconds=seconds, out=out, initial=simulation,
-                on_evaluation=None if args.json else SolveProgress(budget, seconds), **kwargs)
+                on_evaluation=SolveProgress(budget, seconds), **kwargs)
             document["solution"] = solution.to_dict()
             if not args.json:
                 print("\n" + solution_text(solution))
