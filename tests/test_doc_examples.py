@@ -65,7 +65,8 @@ def shrunk(words: list[str]) -> list[str]:
 
 def shrunk_python(code: str) -> str:
     code = re.sub(r"reps=\d+", f"reps={REPS}", code)
-    return code.replace('"scenarios/silo.yaml")', f'"scenarios/silo.yaml", overrides=["horizon_months={HORIZON_MONTHS}"])')
+    short = f'"scenarios/silo.yaml", overrides=["horizon_months={HORIZON_MONTHS}"])'
+    return code.replace('"scenarios/silo.yaml")', short)
 
 
 def steps() -> list[tuple[str, str, object]]:
@@ -108,7 +109,8 @@ def test_every_example_runs(reader_folder: Path) -> None:
             words = shrunk(payload)
             proc = subprocess.run([salesim, *words[1:], *(["--no-progress"] if words[1] in {"run", "compare"} else [])],
                                   cwd=reader_folder, env=env, capture_output=True, text=True, timeout=600)
-            assert proc.returncode == 0, f"{step_id}: `{' '.join(words)}` exited {proc.returncode}\n{proc.stderr[-3000:]}"
+            command = " ".join(words)
+            assert proc.returncode == 0, f"{step_id}: `{command}` exited {proc.returncode}\n{proc.stderr[-3000:]}"
         else:
             script = "import matplotlib\nmatplotlib.use('Agg')\n" + shrunk_python(payload)
             proc = subprocess.run([sys.executable, "-c", script], cwd=reader_folder, env=env,
