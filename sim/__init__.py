@@ -10,6 +10,8 @@ The public API, for notebooks and scripts (nothing runs on import)::
     result.timeseries           # rep × month × series (long format)
     sim.compare({"silo": "scenarios/silo.yaml", "pod": "scenarios/pod.yaml"}, reps=200)
     sim.plan(sim.PlanTarget(annual_new_revenue_usd=2_000_000), sim.SalesModel.from_scenario(scenario))
+    sim.sweep(["scenarios/silo.yaml", "scenarios/pod.yaml"], ["pod:org.pod_handoff.leakage_probability=0:0.2:0.02"])
+    sim.sensitivity("scenarios/silo.yaml", inputs, methods=["tornado", "morris", "sobol"])
 
 The package reads top-down as the data flows: :mod:`sim.scenario` (YAML → validated scenario)
 → :mod:`sim.model` (the SimPy world) → :mod:`sim.eventlog` (its records) → :mod:`sim.metrics`
@@ -20,9 +22,10 @@ analytic planner) → :mod:`sim.present` (tables, figures) → :mod:`sim.cli` (`
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 
 __all__ = [
-    "Comparison", "PlanError", "PlanTarget", "RunResult", "SalesModel", "Scenario", "ScenarioError", "compare",
-    "load_scenario", "plan", "plots", "run", "run_to_precision", "scenario_from_dict", "simulate_one",
-    "simulate_plan", "solve_plan", "stats",
+    "Comparison", "PlanError", "PlanTarget", "RunResult", "SalesModel", "Scenario", "ScenarioError",
+    "SensitivityResult", "SweepResult", "compare", "gap_breakdown", "lag_aware", "load_scenario", "plan",
+    "plots", "run", "run_to_precision", "scenario_from_dict", "sensitivity", "simulate_one", "simulate_plan",
+    "solve_plan", "stats", "sweep",
 ]
 
 _LAZY = {
@@ -30,7 +33,9 @@ _LAZY = {
     "simulate_one": "sim.runs.replication", "compare": "sim.runs.comparison", "Comparison": "sim.runs.comparison",
     "plan": "sim.planner.headcount", "PlanTarget": "sim.planner.headcount", "SalesModel": "sim.planner.model",
     "PlanError": "sim.planner.arithmetic", "simulate_plan": "sim.planner.simulation",
-    "solve_plan": "sim.planner.simulation",
+    "solve_plan": "sim.planner.simulation", "sweep": "sim.runs.sweep", "SweepResult": "sim.runs.sweep",
+    "sensitivity": "sim.runs.sensitivity", "SensitivityResult": "sim.runs.sensitivity",
+    "lag_aware": "sim.planner.headcount", "gap_breakdown": "sim.planner.gap",
 }
 _LAZY_MODULES = {"plots": "sim.present.plots", "stats": "sim.runs.stats"}
 """Modules a notebook reaches as ``from sim import plots, stats``."""

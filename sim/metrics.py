@@ -3,7 +3,8 @@
 This module owns every metric formula (docs/developer/architecture.md#spec-runtime-records); nothing here touches SimPy.
 Conventions, documented where users look (docs/reference/kpis.md):
 
-* Month m (1-based) spans ``[(m-1), m) × 365.25/12`` days; stocks are read at its end.
+* Month m (1-based) spans ``[(m-1), m) × 365.25/12`` days — or, with a ``start_date``, the
+  calendar month ``Scenario.month_start_days()[m-1 : m+1]``; stocks are read at its end.
 * Revenue of month m is the MRR at the end of month m (a deal signed in a month bills that
   month in full), so constant new MRR *x* a month yields ``78 x`` in the first year.
 * ``exit_arr_usd`` is 12 × the MRR at the end of the horizon.
@@ -27,8 +28,16 @@ KPI_NAMES: tuple[str, ...] = (
     "churned_mrr_usd", "mqls", "prospects", "dials", "connects", "sqls", "opportunities", "wins",
     "losses", "win_rate", "trials", "trial_conversion_rate", "customers_end", "sales_cycle_days_mean",
     "speed_to_lead_hours_median", "headcount_end", "cost_usd", "cac_usd",
+    *(f"leads_{state.name.lower()}" for state in LeadState),
 )
-"""Per-replication KPIs, in report order."""
+"""Per-replication KPIs, in report order; the last ones (:data:`LEAD_STATE_KPIS`) count how the
+run's leads ended."""
+
+LEAD_STATE_KPIS: tuple[str, ...] = tuple(f"leads_{state.name.lower()}" for state in LeadState)
+"""``leads_<state>``: how many leads ended in each :class:`LeadState` (``leads_unreachable``,
+``leads_not_a_fit``, ``leads_stale``, ``leads_lost_in_handoff``, ``leads_lost_deal``,
+``leads_won``, ``leads_open``, ``leads_no_capacity``, ``leads_lost_at_exit``). Every lead of the
+run (inbound, outbound and warm-start pipeline) is in exactly one."""
 
 ORG_SERIES: tuple[str, ...] = (
     "mrr_usd", "new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "customers", "mqls", "sqls",
@@ -62,16 +71,33 @@ WARM_START_GROUP = "warm_start"
 accounts that came from no lead source of the run)."""
 
 
-def _month_index(t: np.ndarray, horizon_months: int) -> np.ndarray:
+Starts = np.ndarray | None
+"""The day each month 1 … horizon + 1 begins (calendar months of a dated scenario), or None: months of
+``DAYS_PER_MONTH`` days (the plain formulas, whose results are unchanged)."""
+
+
+def month_starts(scenario: Scenario) -> Starts:
+    """The month table metrics use for ``scenario``: None without a ``start_date``."""
+    return np.asarray(scenario.month_start_days()) if scenario.start_date is not None else None
+
+
+def _month_lengths(horizon_months: int, starts: Starts) -> np.ndarray | float:
+    """Days in each month 1 … horizon (an array indexed 0 … horizon − 1), or ``DAYS_PER_MONTH``."""
+    return DAYS_PER_MONTH if starts is None else np.diff(starts[: horizon_months + 1])
+
+
+def _month_index(t: np.ndarray, horizon_months: int, starts: Starts = None) -> np.ndarray:
     """1-based month of each time, clipped into 1..horizon."""
-    return np.clip(np.floor(t / DAYS_PER_MONTH).astype(int) + 1, 1, horizon_months)
+    if starts is None:
+        return np.clip(np.floor(t / DAYS_PER_MONTH).astype(int) + 1, 1, horizon_months)
+    return np.clip(np.searchsorted(starts, t, side="right"), 1, horizon_months)
 
 
-def _per_month(t: np.ndarray, weights: np.ndarray | None, horizon_months: int) -> np.ndarray:
+def _per_month(t: np.ndarray, weights: np.ndarray | None, horizon_months: int, starts: Starts = None) -> np.ndarray:
     """Sum of ``weights`` (or counts) per month; index 0 is month 0 (always 0)."""
     out = np.zeros(horizon_months + 1)
     if t.size:
-        np.add.at(out, _month_index(t, horizon_months), 1.0 if weights is None else weights)
+        np.add.at(out, _month_index(t, horizon_months, starts), 1.0 if weights is None else weights)
     return out
 
 
@@ -91,17 +117,20 @@ def rep_intervals(log: EventLog, horizon_days: float) -> list[tuple[int, float, 
     return [(role, t0, ends.get(rep, horizon_days), cost) for rep, (role, t0, cost) in sorted(starts.items())]
 
 
-def monthly_rep_cost(log: EventLog, horizon_months: int, role: int | None = None) -> np.ndarray:
+def monthly_rep_cost(log: EventLog, horizon_months: int, role: int | None = None,
+                     starts: Starts = None) -> np.ndarray:
     """Rep cost per month (index 0 unused), prorated by days employed (one role, or all),
-    plus per-SQL fees of outsourced reps."""
-    horizon_days = horizon_months * DAYS_PER_MONTH
+    plus per-SQL fees of outsourced reps. A rep employed a whole month costs its monthly cost,
+    whatever the month's length."""
+    horizon_days = horizon_months * DAYS_PER_MONTH if starts is None else float(starts[horizon_months])
     out = np.zeros(horizon_months + 1)
-    edges = np.arange(horizon_months + 1) * DAYS_PER_MONTH
+    edges = np.arange(horizon_months + 1) * DAYS_PER_MONTH if starts is None else starts[: horizon_months + 1]
+    lengths = _month_lengths(horizon_months, starts)
     for rep_role, t0, t1, cost in rep_intervals(log, horizon_days):
         if role is not None and rep_role != role:
             continue
         overlap = np.clip(np.minimum(edges[1:], t1) - np.maximum(edges[:-1], t0), 0.0, None)
-        out[1:] += overlap / DAYS_PER_MONTH * cost
+        out[1:] += overlap / lengths * cost
     wf = log.workforce_table()
     fees = (wf["price_per_sql_usd"] > 0) & (wf["rep"] >= 0)
     if np.any(fees):
@@ -112,11 +141,11 @@ def monthly_rep_cost(log: EventLog, horizon_months: int, role: int | None = None
         has_sql = ~np.isnan(leads["sql_t"])
         charged = has_sql & np.isin(leads["dev_rep"], list(price))
         amounts = np.array([price[int(r)] for r in leads["dev_rep"][charged]])
-        out += _per_month(leads["sql_t"][charged], amounts, horizon_months)
+        out += _per_month(leads["sql_t"][charged], amounts, horizon_months, starts)
     return out
 
 
-def workforce_flows(log: EventLog, role: int) -> dict[str, np.ndarray]:
+def workforce_flows(log: EventLog, role: int, starts: Starts = None) -> dict[str, np.ndarray]:
     """Hires, exits and promotions (in and out) of a role per month."""
     h = log.horizon_months
     wf = log.workforce_table()
@@ -126,7 +155,7 @@ def workforce_flows(log: EventLog, role: int) -> dict[str, np.ndarray]:
                         ("promotions_in", (WorkforceEvent.PROMOTED_IN,)),
                         ("promotions_out", (WorkforceEvent.PROMOTED_OUT,)),
                         ("requisitions", (WorkforceEvent.REQUISITION,))):
-        values = _per_month(wf["t"][mine & np.isin(wf["kind"], kinds)], None, h)
+        values = _per_month(wf["t"][mine & np.isin(wf["kind"], kinds)], None, h, starts)
         values[0] = np.nan
         flows[name] = values
     return flows
@@ -135,13 +164,15 @@ def workforce_flows(log: EventLog, role: int) -> dict[str, np.ndarray]:
 def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     """Every monthly series as an array indexed by month 0..horizon (NaN where undefined)."""
     h = log.horizon_months
+    starts = month_starts(scenario)
     leads = log.lead_table()
     acc = log.account_table()
     kind = acc["kind"]
     series: dict[str, np.ndarray] = {}
-    new = _per_month(acc["t"][kind == AccountEvent.NEW], acc["mrr_usd"][kind == AccountEvent.NEW], h)
-    exp = _per_month(acc["t"][kind == AccountEvent.EXPANSION], acc["mrr_usd"][kind == AccountEvent.EXPANSION], h)
-    churn = _per_month(acc["t"][kind == AccountEvent.CHURN], acc["mrr_usd"][kind == AccountEvent.CHURN], h)
+    new = _per_month(acc["t"][kind == AccountEvent.NEW], acc["mrr_usd"][kind == AccountEvent.NEW], h, starts)
+    expanded = kind == AccountEvent.EXPANSION
+    exp = _per_month(acc["t"][expanded], acc["mrr_usd"][expanded], h, starts)
+    churn = _per_month(acc["t"][kind == AccountEvent.CHURN], acc["mrr_usd"][kind == AccountEvent.CHURN], h, starts)
     installed = np.zeros(h + 1)
     installed[0] = float(np.sum(acc["mrr_usd"][kind == AccountEvent.INSTALLED]))
     series["mrr_usd"] = np.cumsum(installed + new + exp - churn)
@@ -151,23 +182,23 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     installed_count = np.zeros(h + 1)
     installed_count[0] = float(np.sum(kind == AccountEvent.INSTALLED))
     series["customers"] = np.cumsum(
-        installed_count + _per_month(acc["t"][kind == AccountEvent.NEW], None, h)
-        - _per_month(acc["t"][kind == AccountEvent.CHURN], None, h)
+        installed_count + _per_month(acc["t"][kind == AccountEvent.NEW], None, h, starts)
+        - _per_month(acc["t"][kind == AccountEvent.CHURN], None, h, starts)
     )
     inbound = leads["source"] == Source.INBOUND
-    series["mqls"] = _per_month(leads["created_t"][inbound], None, h)
+    series["mqls"] = _per_month(leads["created_t"][inbound], None, h, starts)
     sql_t = leads["sql_t"][~np.isnan(leads["sql_t"])]
-    series["sqls"] = _per_month(sql_t, None, h)
-    series["wins"] = _per_month(leads["close_t"][leads["state"] == LeadState.WON], None, h)
-    series["cost_usd"] = monthly_rep_cost(log, h) + _lead_cost_per_month(log, scenario)
+    series["sqls"] = _per_month(sql_t, None, h, starts)
+    series["wins"] = _per_month(leads["close_t"][leads["state"] == LeadState.WON], None, h, starts)
+    series["cost_usd"] = monthly_rep_cost(log, h, starts=starts) + _lead_cost_per_month(log, scenario, starts)
     for name in ("new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"):
         series[name][0] = np.nan
 
-    series.update(role_series(log))
+    series.update(role_series(log, starts))
     if len(log.teams) > 1:
-        series.update(team_series(log))
+        series.update(team_series(log, starts))
     if len(scenario.sources) > 1:
-        series.update(source_series(log, scenario))
+        series.update(source_series(log, scenario, starts))
     return series
 
 
@@ -177,7 +208,7 @@ def _lead_costs(scenario: Scenario) -> np.ndarray:
                      else getattr(spec, "cost_per_prospect_usd", 0.0) for spec in scenario.sources.values()] or [0.0])
 
 
-def _lead_cost_per_month(log: EventLog, scenario: Scenario) -> np.ndarray:
+def _lead_cost_per_month(log: EventLog, scenario: Scenario, starts: Starts = None) -> np.ndarray:
     """Σ over the leads created in each month (warm start excluded) of their source's cost per lead."""
     h = log.horizon_months
     leads = log.lead_table()
@@ -186,7 +217,7 @@ def _lead_cost_per_month(log: EventLog, scenario: Scenario) -> np.ndarray:
         return np.zeros(h + 1)
     index = leads["source_index"]
     fresh = (leads["source"] != Source.WARM_START) & (index >= 0) & (index < len(costs))
-    return _per_month(leads["created_t"][fresh], costs[index[fresh]], h)
+    return _per_month(leads["created_t"][fresh], costs[index[fresh]], h, starts)
 
 
 def _level_arrays(log: EventLog) -> dict[str, np.ndarray]:
@@ -200,13 +231,15 @@ def _level_arrays(log: EventLog) -> dict[str, np.ndarray]:
     return out
 
 
-def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: str) -> dict[str, np.ndarray]:
+def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: str,
+                       starts: Starts = None) -> dict[str, np.ndarray]:
     """Role series (``ROLE_SERIES``) of a group of pools, named ``<series>.<suffix>``."""
     def total(name: str) -> np.ndarray:
         return np.sum(levels[name][pools], axis=0)
 
     headcount = total("headcount")
-    capacity_fte = total("fte_days") / DAYS_PER_MONTH
+    days = DAYS_PER_MONTH if starts is None else np.concatenate([[DAYS_PER_MONTH], np.diff(starts)])
+    capacity_fte = total("fte_days") / days
     capacity_fte[0] = total("fte")[0]
     capacity, busy = total("capacity_days"), total("busy_days")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -219,7 +252,7 @@ def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: 
     # demand in FTE: the month's average load plus the queue at its end, over capacity per FTE
     with np.errstate(divide="ignore", invalid="ignore"):
         per_fte = np.where(total("fte_days") > 0, capacity / total("fte_days"), np.nan)
-        demand = (busy / DAYS_PER_MONTH + np.nan_to_num(backlog)) / per_fte
+        demand = (busy / days + np.nan_to_num(backlog)) / per_fte
     demand[0] = np.nan
     return {
         f"headcount.{suffix}": headcount,
@@ -235,7 +268,7 @@ def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: 
     }
 
 
-def role_series(log: EventLog) -> dict[str, np.ndarray]:
+def role_series(log: EventLog, starts: Starts = None) -> dict[str, np.ndarray]:
     """Per-role series over all teams (``utilization.ae``), and per team when there are several
     (``utilization.ae@east``). Utilization is the month's integral of load over capacity."""
     levels = _level_arrays(log)
@@ -243,7 +276,7 @@ def role_series(log: EventLog) -> dict[str, np.ndarray]:
     for r, role in enumerate(log.roles):
         pools = [i for i, (role_index, _team) in enumerate(log.pools) if role_index == r]
         if pools:
-            out.update(_pool_group_series(levels, pools, role))
+            out.update(_pool_group_series(levels, pools, role, starts))
             started = levels["support_meetings"][pools]
             if np.any(~np.isnan(started)):  # a supporting role (sales engineers): its meetings and their waits
                 n = np.nansum(started, axis=0)
@@ -256,18 +289,18 @@ def role_series(log: EventLog) -> dict[str, np.ndarray]:
         else:
             for name in ROLE_SERIES:
                 out[f"{name}.{role}"] = np.full(log.horizon_months + 1, np.nan)
-        for name, values in workforce_flows(log, r).items():
+        for name, values in workforce_flows(log, r, starts).items():
             out[f"{name}.{role}"] = values
-        cost = monthly_rep_cost(log, log.horizon_months, role=r)
+        cost = monthly_rep_cost(log, log.horizon_months, role=r, starts=starts)
         cost[0] = np.nan
         out[f"cost_usd.{role}"] = cost
         if len(log.teams) > 1:
             for i in pools:
-                out.update(_pool_group_series(levels, [i], f"{role}@{log.teams[log.pools[i][1]]}"))
+                out.update(_pool_group_series(levels, [i], f"{role}@{log.teams[log.pools[i][1]]}", starts))
     return out
 
 
-def team_series(log: EventLog) -> dict[str, np.ndarray]:
+def team_series(log: EventLog, starts: Starts = None) -> dict[str, np.ndarray]:
     """Per-team flows: ``mqls@T`` routed to T's inbound desk, ``sqls@T`` made by T's development
     reps, ``opportunities@T``, ``wins@T`` and ``new_mrr_usd@T`` of T's closers, ``stale@T``
     dropped while waiting in T's queues, ``no_capacity@T`` lost by the overflow rule."""
@@ -282,14 +315,15 @@ def team_series(log: EventLog) -> dict[str, np.ndarray]:
         won = closer & (state == LeadState.WON)
         stale = (state == LeadState.STALE) & np.where(has_sql, closer, dev)
         flows = {
-            "mqls": _per_month(leads["created_t"][dev & (leads["source"] == Source.INBOUND)], None, h),
-            "sqls": _per_month(leads["sql_t"][dev & has_sql], None, h),
-            "opportunities": _per_month(leads["opportunity_t"][closer & ~np.isnan(leads["opportunity_t"])], None, h),
-            "wins": _per_month(leads["close_t"][won], None, h),
-            "new_mrr_usd": _per_month(leads["close_t"][won], leads["mrr_usd"][won], h),
-            "stale": _per_month(leads["end_t"][stale], None, h),
+            "mqls": _per_month(leads["created_t"][dev & (leads["source"] == Source.INBOUND)], None, h, starts),
+            "sqls": _per_month(leads["sql_t"][dev & has_sql], None, h, starts),
+            "opportunities": _per_month(leads["opportunity_t"][closer & ~np.isnan(leads["opportunity_t"])], None, h,
+                                        starts),
+            "wins": _per_month(leads["close_t"][won], None, h, starts),
+            "new_mrr_usd": _per_month(leads["close_t"][won], leads["mrr_usd"][won], h, starts),
+            "stale": _per_month(leads["end_t"][stale], None, h, starts),
             "no_capacity": _per_month(leads["end_t"][(state == LeadState.NO_CAPACITY)
-                                                    & np.where(has_sql, closer | dev, dev)], None, h),
+                                                    & np.where(has_sql, closer | dev, dev)], None, h, starts),
         }
         for name, values in flows.items():
             values[0] = np.nan
@@ -349,6 +383,8 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
         "cost_usd": cost,
         "cac_usd": cost / wins if wins else float("nan"),
     }
+    for name, count in lead_states(log).items():
+        out[f"leads_{name}"] = count
     values = {name: float(out[name]) for name in KPI_NAMES}
     if len(scenario.sources) > 1:
         values.update(group_kpis(log, scenario, "source"))
@@ -411,17 +447,17 @@ class Breakdown:
 
 
 def _by_group_month(group: np.ndarray, t: np.ndarray, weights: np.ndarray | None, groups: int,
-                    horizon_months: int) -> np.ndarray:
+                    horizon_months: int, starts: Starts = None) -> np.ndarray:
     """Sum of ``weights`` (or counts) per (group, month); month 0 stays 0. Items of group -1 are left out."""
     out = np.zeros((groups, horizon_months + 1))
     keep = group >= 0
     if np.any(keep):
-        np.add.at(out, (group[keep], _month_index(t[keep], horizon_months)),
+        np.add.at(out, (group[keep], _month_index(t[keep], horizon_months, starts)),
                   1.0 if weights is None else weights[keep])
     return out
 
 
-def _group_mrr_flows(log: EventLog, b: Breakdown) -> dict[str, np.ndarray]:
+def _group_mrr_flows(log: EventLog, b: Breakdown, starts: Starts = None) -> dict[str, np.ndarray]:
     """Per group and month: installed, new, expansion and churned MRR, and account counts."""
     h, g = log.horizon_months, len(b.names)
     acc = log.account_table()
@@ -429,7 +465,7 @@ def _group_mrr_flows(log: EventLog, b: Breakdown) -> dict[str, np.ndarray]:
 
     def flow(k: AccountEvent, count: bool = False) -> np.ndarray:
         mask = kind == k
-        return _by_group_month(group[mask], t[mask], None if count else mrr[mask], g, h)
+        return _by_group_month(group[mask], t[mask], None if count else mrr[mask], g, h, starts)
 
     installed = np.zeros((g, h + 1))
     installed_count = np.zeros((g, h + 1))
@@ -441,7 +477,7 @@ def _group_mrr_flows(log: EventLog, b: Breakdown) -> dict[str, np.ndarray]:
             "new_count": flow(AccountEvent.NEW, count=True), "churn_count": flow(AccountEvent.CHURN, count=True)}
 
 
-def source_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
+def source_series(log: EventLog, scenario: Scenario, starts: Starts = None) -> dict[str, np.ndarray]:
     """The monthly series of :data:`SOURCE_SERIES` for each lead source (``<series>@source:<name>``)."""
     b = Breakdown(log, scenario, "source")
     h, g = log.horizon_months, len(b.names)
@@ -450,13 +486,13 @@ def source_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     fresh = leads["source"] != Source.WARM_START
     has_sql = ~np.isnan(leads["sql_t"])
     won = leads["state"] == LeadState.WON
-    created = _by_group_month(group[fresh], leads["created_t"][fresh], None, g, h)
+    created = _by_group_month(group[fresh], leads["created_t"][fresh], None, g, h, starts)
     costs = np.append(_lead_costs(scenario), 0.0)[:g] if g else np.zeros(0)
-    money = _group_mrr_flows(log, b)
+    money = _group_mrr_flows(log, b, starts)
     flows = {
         "leads": created,
-        "sqls": _by_group_month(group[has_sql], leads["sql_t"][has_sql], None, g, h),
-        "wins": _by_group_month(group[won], leads["close_t"][won], None, g, h),
+        "sqls": _by_group_month(group[has_sql], leads["sql_t"][has_sql], None, g, h, starts),
+        "wins": _by_group_month(group[won], leads["close_t"][won], None, g, h, starts),
         "new_mrr_usd": money["new"],
         "expansion_mrr_usd": money["expansion"],
         "churned_mrr_usd": money["churn"],
@@ -510,7 +546,7 @@ def group_kpis(log: EventLog, scenario: Scenario, by: str) -> dict[str, float]:
     cycle = np.where(sales_won, leads["close_t"] - leads["sql_t"], 0.0)
     touched = inbound & ~np.isnan(leads["first_touch_t"])
     speed = (leads["first_touch_t"] - leads["created_t"]) * HOURS_PER_DAY
-    money = _group_mrr_flows(log, b)
+    money = _group_mrr_flows(log, b, month_starts(scenario))
     mrr = np.cumsum(money["installed"] + money["new"] + money["expansion"] - money["churn"], axis=1)
     if by == "source":
         costs = np.pad(_lead_costs(scenario), (0, g))[:g]
@@ -536,6 +572,7 @@ def group_kpis(log: EventLog, scenario: Scenario, by: str) -> dict[str, float]:
         "losses": losses,
         "trials": count(trialled),
         "customers_end": customers,
+        **{f"leads_{s.name.lower()}": count(state == s) for s in LeadState},
         "cost_usd": lead_cost,
     }
     out: dict[str, float] = {}

@@ -261,3 +261,12 @@ def test_instructions_per_lead_of_this_checkout(bench_instructions: ModuleType, 
     row = capsys.readouterr().out.splitlines()[-1].split()
     per_lead = float(row[-2].replace(",", ""))
     assert 20_000 < per_lead < 400_000  # ~90,000 instructions per lead at ref in 2026
+
+
+@pytest.mark.integration
+def test_the_sweep_benchmark_runs_at_a_tiny_size() -> None:
+    """bench_sweep.py end to end: plain run, same-work grid sweep and Morris screening, one worker."""
+    figures = _load("bench_sweep").main(["--inputs", "3", "--trajectories", "2", "--reps", "2", "--plain-reps", "4",
+                                         "--grid-points", "3", "--workers", "1", "--morris-workers", "1",
+                                         "--set", "horizon_months=1"])
+    assert figures["grid_ratio_1"] > 0 and figures["morris_wall_1"] > 0 and figures["grid_cpu_ratio_1"] > 0

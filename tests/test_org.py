@@ -15,12 +15,12 @@ from sim.metrics import kpis
 from sim.model.world import simulate
 
 SILO = "scenarios/silo.yaml"
-SHORT = ["horizon_months=6"]
-ONE_POD = ["org.structure=pod", "org.pods={all: {composition: {mdr: 2, sdr: 4, ae: 6, csm: 2}}}"]
+SHORT = ["horizon_months=6", "warm_start={}"]  # a young company: the mechanisms without a warm start
+ONE_POD = ["org.structure=pod", "org.pods={all: {composition: {mdr: 2, sdr: 4, ae: 6, csm: 6}}}"]
 TWO_PODS = [
     "org.structure=pod",
-    "org.pods={east: {composition: {mdr: 1, sdr: 2, ae: 3, csm: 1}, regions: [east]},"
-    " west: {composition: {mdr: 1, sdr: 2, ae: 3, csm: 1}, regions: [west]}}",
+    "org.pods={east: {composition: {mdr: 1, sdr: 2, ae: 3, csm: 3}, regions: [east]},"
+    " west: {composition: {mdr: 1, sdr: 2, ae: 3, csm: 3}, regions: [west]}}",
 ]
 
 
@@ -151,8 +151,8 @@ def test_overflow_lose_drops_leads_and_spill_moves_them():
 def test_vacancy_starves_a_pod_while_the_other_works():
     # The east POD's only MDR seat is empty from the start (headcount in the POD is 0).
     scenario = load("org.structure=pod", "roles.mdr.headcount=1", "roles.mdr.initial_tenure_months=[8]",
-                    "org.pods={east: {composition: {mdr: 0, sdr: 2, ae: 3, csm: 1}, regions: [east]},"
-                    " west: {composition: {mdr: 1, sdr: 2, ae: 3, csm: 1}, regions: [west]}}")
+                    "org.pods={east: {composition: {mdr: 0, sdr: 2, ae: 3, csm: 3}, regions: [east]},"
+                    " west: {composition: {mdr: 1, sdr: 2, ae: 3, csm: 3}, regions: [west]}}")
     result = sim.run(scenario, reps=2, seed=1, workers=1)
     teams = result.teams()
     assert teams is not None

@@ -19,10 +19,10 @@ org:
   structure: pod
   pods:
     east:
-      composition: {{mdr: 1, sdr: 2, ae: 3, csm: 2}}
+      composition: {{mdr: 1, sdr: 2, ae: 3, csm: 3}}
       regions: [east]
     west:
-      composition: {{mdr: 1, sdr: 2, ae: 3, csm: 2}}
+      composition: {{mdr: 1, sdr: 2, ae: 3, csm: 3}}
       regions: [west]
 """
 
@@ -52,14 +52,14 @@ def test_the_template_is_valid(tmp_path, capsys):
     assert main(["validate", str(path)]) == 0
 
 
-EAST_COMPOSITION = "{mdr: 1, sdr: 2, ae: 3, csm: 2}\n      regions: [east]"
-WEST_COMPOSITION = "{mdr: 1, sdr: 2, ae: 3, csm: 2}\n      regions: [west]"
+EAST_COMPOSITION = "{mdr: 1, sdr: 2, ae: 3, csm: 3}\n      regions: [east]"
+WEST_COMPOSITION = "{mdr: 1, sdr: 2, ae: 3, csm: 3}\n      regions: [west]"
 
 # Each case: replacements made in the POD template (its file change; each old text must occur),
 # and the problems it must report — (line needle, text): ``<file>:<line of the needle>: <text>``
 # must be in the report; with needle None, ``text`` must be anywhere in it.
 INVALID = [
-    pytest.param([(EAST_COMPOSITION, "{mdr: 1, sdr: 2, ae: 3, csm: 2, fae: 1}\n      regions: [east]")],
+    pytest.param([(EAST_COMPOSITION, "{mdr: 1, sdr: 2, ae: 3, csm: 3, fae: 1}\n      regions: [east]")],
                  [("fae: 1", "org.pods.east.composition.fae: role 'fae' does not exist")],
                  id="pod_naming_a_role_that_does_not_exist"),
     # 'north' is not a region of the market; 'enterprise' is not a segment
@@ -100,7 +100,7 @@ def test_a_bad_org_is_located(tmp_path, capsys, replacements: list[tuple[str, st
 
 
 def test_compositions_must_match_headcount(tmp_path, capsys):
-    text = pod_text().replace(WEST_COMPOSITION, "{mdr: 1, sdr: 2, ae: 2, csm: 2}\n      regions: [west]")
+    text = pod_text().replace(WEST_COMPOSITION, "{mdr: 1, sdr: 2, ae: 2, csm: 3}\n      regions: [west]")
     path, _ = write(tmp_path, text)
     code, err = validate(capsys, path)
     assert code == EXIT_BAD_INPUT

@@ -53,7 +53,7 @@ def self_serve(*, horizon_months: int = 6, assist_headcount: int | None = None, 
     if demo_mqls:
         data["lead_sources"]["demo"] = merge(
             inbound(mqls_per_month=demo_mqls, dials_to_connect=constant(2), qualify_probability=0.5),
-            {"kind": "inbound", "segment_mix": {"s": 1.0, "web": 1.0}})
+            {"kind": "inbound", "segment_mix": {"s": 0.5, "web": 0.5}})
     return data
 
 
@@ -169,7 +169,7 @@ lead_sources:
     worked_by: none
     mqls_per_month: 100
     qualify_probability: 1.0
-    segment_mix: {web: 1, app: 1}
+    segment_mix: {web: 0.5, app: 0.5}
 inbound:
   mqls_per_month: 10
   segment_mix: {s: 1}

@@ -41,12 +41,12 @@ def two_sources(*, capacity: float = 3000.0, demo_mqls: float = 200.0, content_m
     data.pop("inbound")
     data["lead_sources"] = {
         "demo": merge(inbound(mqls_per_month=demo_mqls, dials_to_connect=constant(2), qualify_probability=0.6),
-                      {"kind": "inbound", "segment_mix": {"s": 1.0, "t": 1.0}, "cost_per_mql_usd": 200.0}),
+                      {"kind": "inbound", "segment_mix": {"s": 0.5, "t": 0.5}, "cost_per_mql_usd": 200.0}),
         "content": merge(inbound(mqls_per_month=content_mqls, dials_to_connect={"dist": "geometric", "mean": 6},
                                  qualify_probability=0.15),
                          {"kind": "inbound", "max_attempts": 5, "cost_per_mql_usd": 40.0}),
         "cold": {"kind": "outbound", "worked_by": "sdr", "prospects_per_rep_month": 150.0,
-                 "segment_mix": {"s": 2.0, "t": 1.0}, "dials_to_connect": {"dist": "geometric", "mean": 12.5},
+                 "segment_mix": {"s": 0.6, "t": 0.4}, "dials_to_connect": {"dist": "geometric", "mean": 12.5},
                  "lead_probability": 0.5, "sql_probability": 0.3, "cost_per_prospect_usd": 2.0},
     }
     return data
@@ -70,7 +70,7 @@ def test_one_inbound_source_as_a_map_equals_the_shorthand_bit_for_bit() -> None:
     data = two_sources()
     data.pop("lead_sources")
     data["inbound"] = merge(inbound(mqls_per_month=150.0, dials_to_connect=constant(2), qualify_probability=0.5),
-                            {"segment_mix": {"s": 1.0, "t": 1.0}})
+                            {"segment_mix": {"s": 0.5, "t": 0.5}})
     short = build(data)
     as_map = merge(data, {})
     as_map["lead_sources"] = {"inbound": {"kind": "inbound", **as_map.pop("inbound")}}

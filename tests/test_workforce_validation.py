@@ -21,10 +21,10 @@ org:
   structure: pod
   pods:
     east:
-      composition: {mdr: 1, sdr: 2, ae: 3, csm: 1}
+      composition: {mdr: 1, sdr: 2, ae: 3, csm: 3}
       regions: [east]
     west:
-      composition: {mdr: 1, sdr: 2, ae: 3, csm: 1}
+      composition: {mdr: 1, sdr: 2, ae: 3, csm: 3}
       regions: [west]
 """
 

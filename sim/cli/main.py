@@ -79,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="cap on replications with --precision (default 2000)")
     run.add_argument("--deterministic", action="store_true",
                      help="all variance off (durations at means, evenly spread draws): compare with `salesim plan`")
-    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument("--no-figures", action="store_true",
+                     help="skip the figures (MRR fan, funnel, capacity vs demand per role)")
+    run.add_argument("--no-progress", action="store_true",
+                     help="hide the progress bar (or, when stderr is not a terminal, the progress lines)")
 
     compare = sub.add_parser("compare", help="run scenarios under common random numbers and compare them")
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO",
@@ -97,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--overwrite", action="store_true", help="replace results of other scenarios or seeds")
     compare.add_argument("--deterministic", action="store_true", help="all variance off in every scenario")
     compare.add_argument("--no-figures", action="store_true", help="skip the figures")
-    compare.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    compare.add_argument("--no-progress", action="store_true",
+                         help="hide the progress bar (or, when stderr is not a terminal, the progress lines)")
 
     validate = sub.add_parser("validate", help="check scenario files; exit 2 with every problem found")
     validate.add_argument("files", nargs="+", help="scenario YAML files")
@@ -108,15 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.cli.plan import add_parser as add_plan_parser
 
     add_plan_parser(sub)
+    from sim.cli.sweep import add_parsers as add_sweep_parsers
+
+    add_sweep_parsers(sub)
     return parser
 
 
 def _commands() -> dict:
     """Command name → function (imported when a command runs: ``validate`` must start fast)."""
-    from sim.cli import plan, run
+    from sim.cli import plan, run, sweep
 
     return {"run": run.cmd_run, "compare": run.cmd_compare, "plan": plan.cmd_plan, "validate": run.cmd_validate,
-            "schema": run.cmd_schema}
+            "schema": run.cmd_schema, "sweep": sweep.cmd_sweep, "sensitivity": sweep.cmd_sensitivity}
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -24,6 +24,7 @@ own conversions, speed-to-lead profile, waiting limit and cadence (``max_attempt
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
 from typing import Final
@@ -119,6 +120,9 @@ class DevelopmentDesk:
         """Reps with a free slot, most free share first."""
         self._finish_step: Callable[[Lead, Rep, int], None] = self._finish
         """``_finish`` bound once: the timeline gets the same object for every lead."""
+        self.month_starts: list[float] | None = None
+        """Calendar months of a dated scenario (the day each begins): a rep who joins mid-month gets
+        the share of the month's prospect list left; None: months of DAYS_PER_MONTH."""
         pool.desk = self
 
     def _work(self, index: int, inbound: bool, max_attempts: int | None) -> SourceWork:
@@ -199,7 +203,12 @@ class DevelopmentDesk:
     def rep_joined(self, rep: Rep) -> None:
         self._set_slots(rep)
         if self.prospecting:
-            month_left = 1.0 - (self.timeline.now / DAYS_PER_MONTH) % 1.0
+            now, table = self.timeline.now, self.month_starts
+            if table is None:
+                month_left = 1.0 - (now / DAYS_PER_MONTH) % 1.0
+            else:
+                i = bisect_right(table, now) - 1
+                month_left = (table[i + 1] - now) / (table[i + 1] - table[i]) if 0 <= i < len(table) - 1 else 1.0
             rep.prospects = [work.prospects_per_rep_month * rep.productivity * month_left
                              for work in self.outbound_works]
         self.fill()

@@ -40,6 +40,8 @@ def build_development(world: World, pool: RolePool, team: Team, jobs: tuple[Job,
     closes_own = Job.CLOSE in scenario.jobs_of(pool.name)
     desk = DevelopmentDesk(world.env, world.calendar, world.log, pool, scenario.contact,
                            world.own_sql_step(pool.name) if closes_own else world.sql_step)
+    if scenario.start_date is not None:
+        desk.month_starts = world.month_starts
     pod = scenario.org.pods.get(team.name) if team.is_pod else None
     for index, (_, spec) in enumerate(world.sources):
         if spec.worked_by != pool.name:
