@@ -165,3 +165,23 @@ def test_the_planner_sizes_the_engineers_by_littles_law() -> None:
     se = result.roles["se"]
     assert se.workload["supported_meetings"] == pytest.approx(held)
     assert se.fte_needed == pytest.approx(held / 4)
+
+
+def test_the_shipped_three_tiers_scenario_uses_every_motion() -> None:
+    """scenarios/three_tiers.yaml: sign-ups never touch a rep, trials convert, enterprise meetings
+    book the SEs, and the inside and field AEs close their own segments."""
+    import sim
+
+    scenario = sim.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "three_tiers.yaml",
+                                 overrides=["horizon_months=6"])
+    log = simulate(scenario, 2, 0)
+    leads = log.lead_table()
+    names = list(scenario.sources)
+    signup = (leads["source_index"] == names.index("web_signup")) & ~np.isnan(leads["trial_t"])
+    assert np.sum(signup) > 1000 and np.all(leads["dev_rep"][signup] == -1)
+    assert np.sum(signup & (leads["state"] == LeadState.WON)) > 50
+    series = monthly_series(log, scenario)
+    assert np.nansum(series["meetings_supported.se"]) > 10
+    enterprise = list(scenario.segments).index("enterprise")
+    assert np.sum(~np.isnan(leads["opportunity_t"]) & (leads["segment"] == enterprise)) > 20
+    assert np.sum((leads["state"] == LeadState.WON) & ~np.isnan(leads["opportunity_t"])) > 20

@@ -50,7 +50,7 @@ def shipped(request: pytest.FixtureRequest):
 def test_loads_at_full_horizon(path: Path) -> None:
     scenario = sim.load_scenario(path)
     assert scenario.name
-    assert scenario.inbound is not None or scenario.outbound is not None
+    assert scenario.sources
 
 
 def test_runs_without_failures(shipped) -> None:
@@ -86,22 +86,23 @@ def test_kpis_are_sane(shipped) -> None:
         assert row["mrr_end_usd"] == pytest.approx(flows, rel=1e-9, abs=1e-6)
         assert (installed_mrr[row["rep"]] > 0) == (installed_customers > 0)
         leads = row["mqls"] + row["prospects"] + warm_leads
-        assert row["wins"] + row["losses"] <= row["opportunities"] <= row["sqls"] <= leads
+        # a self-service trial is won or lapses without an opportunity (a sign-up is no SQL either)
+        assert row["wins"] + row["losses"] <= row["opportunities"] + row["trials"]
+        assert row["opportunities"] <= row["sqls"] <= leads
         assert row["connects"] <= leads
         assert row["connects"] - warm_leads <= row["dials"]  # warm SQLs and deals were reached before the run
         assert 0 <= row["customers_end"] <= row["wins"] + installed_customers
         if not math.isnan(row["win_rate"]):
             assert row["win_rate"] <= 1
-        if scenario.inbound is not None:
-            expected = scenario.inbound.mqls_per_month * HORIZON
-            if scenario.inbound.arrival_times_days is None and expected >= SURE_COUNT:
-                assert row["mqls"] > 0
-        else:
+        inbound, outbound = scenario.inbound_sources().values(), scenario.outbound_sources().values()
+        if not inbound:
             assert row["mqls"] == 0
-        if scenario.outbound is None:
+        elif sum(s.mqls_per_month for s in inbound if s.arrival_times_days is None) * HORIZON >= SURE_COUNT:
+            assert row["mqls"] > 0
+        if not outbound:
             assert row["prospects"] == 0
-        elif (scenario.roles[scenario.outbound.worked_by].headcount
-              * scenario.outbound.prospects_per_rep_month * HORIZON >= SURE_COUNT):
+        elif sum(scenario.roles[s.worked_by].headcount * s.prospects_per_rep_month
+                 for s in outbound) * HORIZON >= SURE_COUNT:
             assert row["prospects"] > 0
 
 
