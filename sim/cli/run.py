@@ -92,6 +92,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if teams is not None:
         print("\nteams (means per replication):")
         print(team_text(teams))
+    for by, title in (("source", "by lead source"), ("segment", "by segment")):
+        table = result.breakdown(by)
+        if table is not None:
+            print(f"\n{title} (means per replication; each source is its own top of the funnel):"
+                  if by == "source" else f"\n{title} (means per replication):")
+            print(breakdown_text(table))
     if not args.no_figures and result.reps:
         from sim.present.plots import save_run_figures
 
@@ -179,6 +185,17 @@ def comparison_folder(names: list[str]) -> str:
         return name
     digest = hashlib.sha256("\0".join(names).encode()).hexdigest()[:10]
     return f"compare_{names[0]}_and_{len(names) - 1}_more_{digest}"
+
+
+def breakdown_text(table) -> str:
+    """A per-source or per-segment table (:meth:`RunResult.breakdown`) as text; empty columns
+    (no trials, no prospects anywhere) left out."""
+    from sim.present.text import format_value, text_table
+
+    columns = [c for c in table.columns if table[c].fillna(0).abs().sum() > 0
+               or (c.endswith("_rate") and table[c].notna().any())]
+    rows = [[str(idx), *(format_value(col, table.loc[idx, col]) for col in columns)] for idx in table.index]
+    return text_table(rows, [table.index.name or "", *columns])
 
 
 def team_text(teams) -> str:

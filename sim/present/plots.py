@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from pathlib import Path
 
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from sim.runs.comparison import Comparison
     from sim.runs.results import RunResult
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = [
     "FAN_QUANTILES", "FUNNEL_STAGES", "capacity_vs_demand", "comparison_fans", "difference_fan", "fan_chart",
     "funnel_chart", "funnel_comparison", "funnel_means", "kpi_distributions", "kpi_histogram", "pretty_name",
-    "role_utilization", "save_comparison_figures", "save_run_figures",
+    "role_utilization", "save_comparison_figures", "save_run_figures", "source_funnel_means", "source_funnels",
 ]
 
 FAN_QUANTILES: tuple[float, float, float, float, float] = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -271,12 +272,39 @@ def funnel_means(result: RunResult) -> pd.Series:
     return pd.Series({stage: float(k[list(cols)].sum(axis=1).mean()) for stage, cols in FUNNEL_STAGES})
 
 
-def funnel_chart(result: RunResult, ax: Axes | None = None) -> Axes:
+def source_funnel_means(result: RunResult, source: str) -> pd.Series:
+    """Mean count per replication of each stage of one lead source's funnel: its own top (MQLs of
+    an inbound source, prospects of an outbound one), then — for a source a rep works — connects,
+    SQLs, opportunities and wins, or — for sign-ups nobody works (``worked_by: none``) — trials
+    and wins (per-source KPIs ``<kpi>@source:<name>``)."""
+    spec = result.scenario.sources.get(source)
+    if spec is None:
+        raise ValueError(f"no lead source {source!r} (sources: {', '.join(result.scenario.sources)})")
+    k = result.kpis
+    if f"wins@source:{source}" not in k:  # one source: the org's KPIs are its own
+        def column(name: str) -> pd.Series:
+            return k[name]
+    else:
+        def column(name: str) -> pd.Series:
+            return k[f"{name}@source:{source}"]
+    top = ("MQLs", "mqls") if spec.kind == "inbound" else ("Prospects", "prospects")
+    if spec.worked_by == "none":
+        stages = (top, ("Trials", "trials"), ("Wins", "wins"))
+    else:
+        stages = (top, ("Connects", "connects"), ("SQLs", "sqls"), ("Opportunities", "opportunities"),
+                  ("Wins", "wins"))
+    return pd.Series({label: float(column(name).mean()) for label, name in stages})
+
+
+def funnel_chart(result: RunResult, ax: Axes | None = None, source: str | None = None) -> Axes:
     """The mean funnel over the horizon as horizontal bars, annotated with conversion rates.
 
     Stages are MQLs + prospects, connects, SQLs, opportunities and wins (mean count per
     replication). Each bar after the first is labelled with its conversion from the stage
-    above (ratio of the means).
+    above (ratio of the means). With ``source``, the funnel of that lead source alone
+    (:func:`source_funnel_means`): inbound MQLs and outbound prospects are different tops of a
+    funnel, so a scenario with several sources is best read one source at a time
+    (:func:`source_funnels`).
 
     Parameters
     ----------
@@ -284,6 +312,8 @@ def funnel_chart(result: RunResult, ax: Axes | None = None) -> Axes:
         From :func:`sim.run`.
     ax : matplotlib Axes, optional
         Draw here (a new figure is made when None).
+    source : str, optional
+        A lead source's name (``scenario.sources``).
 
     Returns
     -------
@@ -291,7 +321,7 @@ def funnel_chart(result: RunResult, ax: Axes | None = None) -> Axes:
         With one bar and one text annotation per stage, top stage first.
     """
     ax = _new_axes(ax)
-    means = funnel_means(result)
+    means = funnel_means(result) if source is None else source_funnel_means(result, source)
     y = np.arange(len(means))
     ax.barh(y, means.to_numpy(), color=[f"C{i}" for i in range(len(means))], alpha=0.85)
     ax.set_yticks(y, list(means.index))
@@ -309,8 +339,21 @@ def funnel_chart(result: RunResult, ax: Axes | None = None) -> Axes:
     _format_axis(ax.xaxis, "count")
     ax.set_xlabel(f"Mean count per replication over {result.scenario.horizon_months} months")
     ax.grid(True, axis="x", alpha=0.3)
-    ax.set_title(f"Funnel ({result.scenario.name}, {result.reps} replications)")
+    where = result.scenario.name if source is None else f"{result.scenario.name}, source {source}"
+    ax.set_title(f"Funnel ({where}, {result.reps} replications)")
     return ax
+
+
+def source_funnels(result: RunResult) -> Figure:
+    """One :func:`funnel_chart` per lead source, stacked (a bare Figure)."""
+    from matplotlib.figure import Figure
+
+    sources = list(result.scenario.sources)
+    fig = Figure(figsize=(9, 3.6 * len(sources)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(sources), 1, squeeze=False)[:, 0])
+    for ax, source in zip(axes, sources, strict=True):
+        funnel_chart(result, ax=ax, source=source)
+    return fig
 
 
 def role_utilization(result: RunResult, role: str, ax: Axes | None = None) -> Axes:
@@ -516,7 +559,8 @@ def save_comparison_figures(comparison: Comparison, folder: Path) -> list[Path]:
 def save_run_figures(result: RunResult, folder: Path) -> list[Path]:
     """Write a run's figures as PNG files in ``folder``; return their paths: ``mrr_fan.png`` (MRR
     by month, median with 50% and 90% bands), ``funnel.png`` (mean funnel with counts and
-    conversion rates, linear scale) and ``capacity_demand.png`` (per role: headcount, ramped
+    conversion rates, linear scale), ``funnel_by_source.png`` (one funnel per lead source, when
+    there are several) and ``capacity_demand.png`` (per role: headcount, ramped
     capacity and demand by month). Bare Figures, as :func:`save_comparison_figures`."""
     from matplotlib.figure import Figure
 
@@ -534,6 +578,8 @@ def save_run_figures(result: RunResult, folder: Path) -> list[Path]:
     fig = Figure(figsize=(9, 5), layout="constrained")
     funnel_chart(result, ax=fig.subplots())
     save(fig, "funnel.png")
+    if len(result.scenario.sources) > 1:
+        save(source_funnels(result), "funnel_by_source.png")
     roles = list(result.scenario.roles)
     fig = Figure(figsize=(9, 3.6 * len(roles)), layout="constrained")
     for ax, role in zip(np.atleast_1d(fig.subplots(len(roles), 1, squeeze=False)[:, 0]), roles, strict=True):

@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 
 
 
+BREAKDOWN_COLUMNS: tuple[str, ...] = (
+    "mqls", "prospects", "trials", "sqls", "opportunities", "wins", "win_rate", "trial_conversion_rate",
+    "new_mrr_usd", "customers_end", "cost_usd",
+)
+"""The KPIs of :meth:`RunResult.breakdown`'s tables (per source, per segment)."""
+
+
 @dataclass
 class RunResult:
     """The replications of one scenario.
@@ -81,7 +88,8 @@ class RunResult:
         ts = self.timeseries
         if ts.empty:
             return None
-        team_rows = ts[ts["series"].str.contains("@", regex=False)]
+        team_rows = ts[ts["series"].str.contains("@", regex=False)
+                       & ~ts["series"].str.contains("@source:", regex=False)]  # per source: breakdown()
         if team_rows.empty:
             return None
         parts = team_rows["series"].str.split("@", n=1, expand=True)
@@ -94,6 +102,23 @@ class RunResult:
         table = pd.concat([totals, util_mean], axis=1)
         order = [c for c in flow_names if c in table]
         return table[order + sorted(c for c in table.columns if c not in order)]
+
+    def breakdown(self, by: str) -> pd.DataFrame | None:
+        """Per lead source (``by="source"``) or per segment (``"segment"``): the means per
+        replication of :data:`BREAKDOWN_COLUMNS`, from the KPI columns ``<kpi>@<by>:<name>`` (None
+        when the scenario has one source, or one segment). Rates are means of the replications'
+        rates (NaN ones left out); counts and amounts add up to the org's."""
+        import pandas as pd
+
+        marker = f"@{by}:"
+        groups = list(dict.fromkeys(c.split(marker, 1)[1] for c in self.kpis.columns if marker in c))
+        if not groups:
+            return None
+        rows = {g: {k: float(self.kpis[f"{k}{marker}{g}"].mean()) for k in BREAKDOWN_COLUMNS
+                    if f"{k}{marker}{g}" in self.kpis} for g in groups}
+        table = pd.DataFrame.from_dict(rows, orient="index")
+        table.index.name = by
+        return table
 
     def lead_states(self) -> pd.DataFrame:
         """How the leads ended, per replication on average: one row per end state (``unreachable``,
