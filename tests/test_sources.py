@@ -264,3 +264,23 @@ def test_bad_sources_are_located_and_explained(tmp_path: Path, capsys: pytest.Ca
     for at, field, message in expected:
         hits = [text for text in err.splitlines() if f"bad.yaml:{at}: {field}" in text and message in text]
         assert hits, f"no problem '{message}' at line {at} ({field}) in:\n{err}"
+
+
+def test_the_planner_refuses_sources_it_cannot_model() -> None:
+    """The planner models the inbound/outbound pair only: a third source is refused, not ignored."""
+    from sim.planner.arithmetic import PlanError
+    from sim.planner.model import SalesModel
+
+    with pytest.raises(PlanError, match="one inbound and one outbound lead source"):
+        SalesModel.from_scenario(build(two_sources()))
+
+
+def test_a_segment_reached_only_by_a_mapped_source_is_not_warned_about() -> None:
+    from sim.scenario.references import check_warnings
+
+    data = two_sources()
+    data["segments"]["u"] = merge(data["segments"]["s"], {})
+    data["lead_sources"]["content"]["segment_mix"] = {"u": 1.0}
+    assert not [w for w in check_warnings(data) if "no lead can reach" in w[1]]
+    data["lead_sources"]["content"]["segment_mix"] = {"s": 1.0}
+    assert [w for w in check_warnings(data) if "no lead can reach segment 'u'" in w[1]]

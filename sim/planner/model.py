@@ -363,6 +363,12 @@ class SalesModel:
         horizon_months : int
             Horizon of the plan (only used for roles that do not backfill).
         """
+        extra = [name for name in scenario.sources if name not in ("inbound", "outbound")]
+        if extra or len(scenario.inbound_sources()) > 1 or len(scenario.outbound_sources()) > 1:
+            raise PlanError(f"the planner models one inbound and one outbound lead source (inbound:, outbound:); "
+                            f"this scenario has {len(scenario.sources)} ({', '.join(scenario.sources)}). Plan a "
+                            "scenario with the two shorthands (their volumes and rates summed), and simulate "
+                            "the sources themselves (salesim run)")
         self_serve = [name for name, seg in scenario.segments.items() if seg.trial is not None]
         if self_serve:
             raise PlanError(f"the planner does not model self-service segments yet ({', '.join(self_serve)}: "

@@ -525,8 +525,7 @@ def _setup_warnings(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], s
                              f"start as new hires today (tenure 0, ramping from zero); list their tenures to "
                              f"start them experienced"))
     segments = data.get("segments") if isinstance(data.get("segments"), dict) else {}
-    mixes = [(flow, data[flow].get("segment_mix")) for flow in ("inbound", "outbound")
-             if isinstance(data.get(flow), dict)]
+    mixes = [(".".join(str(p) for p in path), spec.get("segment_mix")) for path, spec in lead_source_specs(data)]
     live = _positive_names(*(mix for _, mix in mixes))
     warm = data.get("warm_start") if isinstance(data.get("warm_start"), dict) else {}
     pipeline = warm.get("pipeline") if isinstance(warm.get("pipeline"), list) else []
