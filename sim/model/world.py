@@ -399,11 +399,11 @@ class World:
         t_end = self.month_starts[month]
         self.accounts.month_step(month, self.month_starts[month - 1], t_end)
         levels = self.log.levels
-        for desk in self.support_desks.values():  # meetings started and their waits, on the role's first pool
-            if desk.pools:
-                started, waited = desk.close_month()
-                levels.append((month, desk.pools[0].pool_index, "support_meetings", float(started)))
-                levels.append((month, desk.pools[0].pool_index, "support_wait_days", waited))
+        for support in self.support_desks.values():  # meetings started and their waits, on the role's first pool
+            if support.pools:
+                started, waited = support.close_month()
+                levels.append((month, support.pools[0].pool_index, "support_meetings", float(started)))
+                levels.append((month, support.pools[0].pool_index, "support_wait_days", waited))
         for pool in self.pools:
             backlog_of = getattr(pool.desk, "backlog", None)  # a desk that holds work (not the accounts)
             backlog = backlog_of() if backlog_of is not None else 0
