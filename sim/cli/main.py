@@ -111,15 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.cli.sweep import add_parsers as add_sweep_parsers
 
     add_sweep_parsers(sub)
+    from sim.cli.calibrate import add_parsers as add_calibrate_parsers
+
+    add_calibrate_parsers(sub)
     return parser
 
 
 def _commands() -> dict:
     """Command name → function (imported when a command runs: ``validate`` must start fast)."""
-    from sim.cli import plan, run, sweep
+    from sim.cli import calibrate, plan, run, sweep
 
     return {"run": run.cmd_run, "compare": run.cmd_compare, "plan": plan.cmd_plan, "validate": run.cmd_validate,
-            "schema": run.cmd_schema, "sweep": sweep.cmd_sweep, "sensitivity": sweep.cmd_sensitivity}
+            "schema": run.cmd_schema, "sweep": sweep.cmd_sweep, "sensitivity": sweep.cmd_sensitivity,
+            "synth": calibrate.cmd_synth, "calibrate": calibrate.cmd_calibrate}
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -1,0 +1,100 @@
+"""``salesim synth`` and ``salesim calibrate``: simulated CRM exports out, fitted scenarios out.
+
+This module owns the two commands' arguments and messages; the work is in
+:mod:`sim.calibration`. Bad input — a scenario, an export, a mapping — gets every problem with its
+file, row and column and exit code 2; nothing is written unless everything succeeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, err, report_problems, report_warnings, seed_number
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    from sim.runs.replication import DEFAULT_SEED
+
+    synth = sub.add_parser("synth", help="write one simulated run as a CRM export (CSV tables)")
+    synth.add_argument("scenario", help="scenario YAML file")
+    synth.add_argument("--out", type=Path, required=True, help="folder for the export")
+    synth.add_argument("--seed", type=seed_number, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+    synth.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                       help="override a scenario field (repeatable)")
+    synth.add_argument("--overwrite", action="store_true", help="replace a folder that is not empty")
+
+    cal = sub.add_parser("calibrate", help="fit a scenario to a CRM/HR export")
+    cal.add_argument("--data", type=Path, required=True, help="folder of the export's CSV files")
+    cal.add_argument("--out", type=Path, required=True, help="fitted scenario YAML to write")
+    cal.add_argument("--extends", metavar="BASE", help="base scenario: values the data cannot support keep its values")
+    cal.add_argument("--mapping", type=Path, help="mapping file (default: DATA/mapping.yaml when present)")
+    cal.add_argument("--report", type=Path, help="report to write (default: calibration_report.md beside --out)")
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from sim.calibration.synth import export_meta, synthesize, write_export
+    from sim.scenario import ScenarioError, load_checked
+
+    try:
+        scenario, warnings = load_checked(args.scenario, args.overrides)
+    except ScenarioError as exc:
+        report_problems(args.scenario, exc.problems)
+        return EXIT_BAD_INPUT
+    report_warnings(warnings)
+    out: Path = args.out
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not args.overwrite)):
+        err(f"{out}: exists and is not an empty folder (use --overwrite to replace it)")
+        return EXIT_BAD_INPUT
+    tables = synthesize(scenario, args.seed)
+    write_export(tables, export_meta(scenario, args.seed, args.scenario), out)
+    counts = ", ".join(f"{len(t):,} {name.replace('_', ' ')}" for name, t in tables.items())
+    print(f"{out}: {counts}")
+    return EXIT_OK
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    import yaml
+
+    from sim.calibration.calibrate import calibrate
+    from sim.calibration.reader import ExportError, read_export
+    from sim.calibration.writer import atomic_write, report_text, scenario_text
+    from sim.scenario import ScenarioError, load_checked, scenario_from_dict
+    from sim.scenario.yamlio import load_document
+
+    started = time.perf_counter()
+    base = base_data = None
+    if args.extends:
+        try:
+            base, warnings = load_checked(args.extends)
+            base_data = load_document(args.extends).data
+        except ScenarioError as exc:
+            report_problems(args.extends, exc.problems)
+            return EXIT_BAD_INPUT
+        report_warnings(warnings)
+    try:
+        export = read_export(args.data, args.mapping)
+    except ExportError as exc:
+        n = exc.total
+        print(f"{args.data}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    cal = calibrate(export, base)
+    text = scenario_text(base_data, args.extends, str(args.data), cal)
+    if base is not None:
+        try:
+            scenario_from_dict(yaml.safe_load(text))
+        except ScenarioError as exc:
+            err("the fitted values do not make a valid scenario (nothing written); please report this:")
+            report_problems(str(args.out), exc.problems)
+            return EXIT_FAILED
+    report = args.report or args.out.with_name("calibration_report.md")
+    seconds = time.perf_counter() - started
+    atomic_write(args.out, text)
+    atomic_write(report, report_text(cal, str(args.data), args.extends, str(args.out), seconds))
+    print(f"{args.out}: {len(cal.fitted)} values fitted, {len(cal.kept)} kept from the base "
+          f"({seconds:.1f} s); report: {report}")
+    return EXIT_OK
