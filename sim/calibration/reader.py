@@ -119,7 +119,7 @@ def _read_table(folder: Path, name: str, spec: TableMapping, mapping: Mapping,
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         found.add(file, None, "", f"not a readable CSV file: {str(exc).strip()}")
         return None
-    if raw.empty:
+    if raw.empty and name in REQUIRED_TABLES:
         found.add(file, None, "", f"empty: the {name} table has no rows")
         return None
     out: dict[str, pd.Series] = {}
