@@ -210,12 +210,15 @@ def _people(scenario: Scenario, log: EventLog, zero: pd.Timestamp) -> pd.DataFra
     })
 
 
-def export_meta(scenario: Scenario, seed: int, scenario_file: str) -> dict:
+def export_meta(scenario: Scenario, seed: int, scenario_file: str, overrides: list[str] | None = None) -> dict:
     """The ``export.yaml`` of a synthetic export: the observed period and where it came from."""
     zero = day_zero(scenario)
     end = zero + pd.to_timedelta(scenario.month_start_days()[-1], unit="D")
-    return {"observed_from": zero.isoformat(), "observed_to": end.isoformat(),
+    meta = {"observed_from": zero.isoformat(), "observed_to": end.isoformat(),
             "made_by": "salesim synth", "scenario": scenario_file, "seed": seed}
+    if overrides:
+        meta["overrides"] = list(overrides)
+    return meta
 
 
 def synthesize(scenario: Scenario, seed: int, replication: int = 0) -> dict[str, pd.DataFrame]:
@@ -240,6 +243,7 @@ def write_export(tables: dict[str, pd.DataFrame], meta: dict, out: Path) -> None
         for name, table in tables.items():
             table.to_csv(tmp / f"{name}.csv", index=False)
         (tmp / EXPORT_META).write_text(yaml.safe_dump(meta, sort_keys=False))
+        tmp.chmod(0o755)  # mkdtemp makes it private; an export is an ordinary folder
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)

@@ -49,7 +49,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         err(f"{out}: exists and is not an empty folder (use --overwrite to replace it)")
         return EXIT_BAD_INPUT
     tables = synthesize(scenario, args.seed)
-    write_export(tables, export_meta(scenario, args.seed, args.scenario), out)
+    write_export(tables, export_meta(scenario, args.seed, args.scenario, args.overrides), out)
     counts = ", ".join(f"{len(t):,} {name.replace('_', ' ')}" for name, t in tables.items())
     print(f"{out}: {counts}")
     return EXIT_OK
