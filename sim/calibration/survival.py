@@ -51,6 +51,14 @@ def _fit(fitter, duration: np.ndarray, observed: np.ndarray, entry: np.ndarray):
         return fitter.fit(np.maximum(duration[keep], 1e-6), observed[keep], entry=entry[keep])
 
 
+def _positive_interval(row: pd.Series) -> tuple[float, float, float]:
+    """A positive parameter (a mean time, a scale) and its 95% interval on the log scale (delta
+    method): lifelines' symmetric interval can go below zero on small samples."""
+    value, se = float(row["coef"]), float(row["se(coef)"])
+    half = 1.959963984540054 * se / value
+    return value, value * math.exp(-half), value * math.exp(half)
+
+
 def churn(export: CrmExport, base: Scenario | None, cal: Calibration) -> None:
     """Per segment: the monthly churn rate after onboarding and the onboarding multiplier
     (piecewise-exponential hazard, break at the base's ``onboarding_months``)."""
@@ -76,18 +84,18 @@ def churn(export: CrmExport, base: Scenario | None, cal: Calibration) -> None:
         summary = fit.summary
         last = summary.iloc[-1]
         rate = lambda mean_months: -math.expm1(-1.0 / mean_months)  # noqa: E731
-        h, h_lo, h_hi = rate(last["coef"]), rate(last["coef upper 95%"]), rate(last["coef lower 95%"])
+        mean, mean_lo, mean_hi = _positive_interval(last)
+        h, h_lo, h_hi = rate(mean), rate(mean_hi), rate(mean_lo)
         cal.fitted.append(Fitted(f"{path}.monthly_rate", round(h, 5), int(live.sum()), f"{seg} accounts "
                                  f"({events} churned)", "", h, h_lo, h_hi,
                                  "survival fit (lifelines), active accounts right-censored, "
                                  "accounts older than the period left-truncated"))
         if breaks:
-            first = summary.iloc[0]
-            m = rate(first["coef"]) / h
+            first, first_lo, first_hi = _positive_interval(summary.iloc[0])
+            m = rate(first) / h
             cal.fitted.append(Fitted(
                 f"{path}.onboarding_multiplier", round(m, 4), int((entry[live] < onboarding).sum()),
-                f"{seg} accounts in onboarding", "", m, rate(first["coef upper 95%"]) / h,
-                rate(first["coef lower 95%"]) / h,
+                f"{seg} accounts in onboarding", "", m, rate(first_hi) / h, rate(first_lo) / h,
                 f"hazard in the first {onboarding} months ÷ hazard after (interval: onboarding hazard's only)"))
         cal.tables.setdefault("churn", []).append({
             "segment": seg, "accounts": int(live.sum()), "churned": events,
@@ -122,13 +130,14 @@ def tenure(export: CrmExport, base: Scenario | None, cal: Calibration) -> None:
             continue
         fit = _fit(WeibullFitter(), d, obs, entry)
         s = fit.summary
-        scale, shape = float(s.loc["lambda_", "coef"]), float(s.loc["rho_", "coef"])
+        scale, scale_lo, scale_hi = _positive_interval(s.loc["lambda_"])
+        shape = float(s.loc["rho_", "coef"])
         shape = max(shape, 0.2)
         mean = scale * math.gamma(1.0 + 1.0 / shape)
         cal.fitted.append(Fitted(
             path, {"dist": "weibull", "scale": round(scale, 3), "shape": round(shape, 3)}, int(live.sum()),
-            f"{role} reps ({exits} left)", "scale", scale, float(s.loc["lambda_", "coef lower 95%"]),
-            float(s.loc["lambda_", "coef upper 95%"]), "Weibull survival fit (lifelines), censored and truncated",
+            f"{role} reps ({exits} left)", "scale", scale, scale_lo, scale_hi,
+            "Weibull survival fit (lifelines), censored and truncated",
             extra={"shape_low": float(s.loc["rho_", "coef lower 95%"]),
                    "shape_high": float(s.loc["rho_", "coef upper 95%"]), "mean": mean,
                    "naive_mean": naive_mean(d[live], obs[live])}))

@@ -30,6 +30,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     cal.add_argument("--data", type=Path, required=True, help="folder of the export's CSV files")
     cal.add_argument("--out", type=Path, required=True, help="fitted scenario YAML to write")
     cal.add_argument("--extends", metavar="BASE", help="base scenario: values the data cannot support keep its values")
+    cal.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                     help="override a field of the base scenario (repeatable)")
     cal.add_argument("--mapping", type=Path, help="mapping file (default: DATA/mapping.yaml when present)")
     cal.add_argument("--report", type=Path, help="report to write (default: calibration_report.md beside --out)")
 
@@ -62,14 +64,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.calibration.reader import ExportError, read_export
     from sim.calibration.writer import atomic_write, report_text, scenario_text
     from sim.scenario import ScenarioError, load_checked, scenario_from_dict
-    from sim.scenario.yamlio import load_document
+    from sim.scenario.schema import NAMED_MAPS
+    from sim.scenario.yamlio import apply_overrides, load_document
 
     started = time.perf_counter()
     base = base_data = None
     if args.extends:
         try:
-            base, warnings = load_checked(args.extends)
-            base_data = load_document(args.extends).data
+            base, warnings = load_checked(args.extends, args.overrides)
+            document = load_document(args.extends)
+            if args.overrides:
+                document = apply_overrides(document, args.overrides, NAMED_MAPS)
+            base_data = document.data
         except ScenarioError as exc:
             report_problems(args.extends, exc.problems)
             return EXIT_BAD_INPUT
