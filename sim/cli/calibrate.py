@@ -102,5 +102,5 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     atomic_write(args.out, text)
     atomic_write(report, report_text(cal, str(args.data), args.extends, str(args.out), seconds))
     print(f"{args.out}: {len(cal.fitted)} values fitted, {len(cal.kept)} kept from the base "
-          f"({seconds:.1f} s); report: {report}")
+          f"(ran in {seconds:.1f} s); report: {report}")
     return EXIT_OK
