@@ -123,7 +123,8 @@ def _commands() -> dict:
 
     return {"run": run.cmd_run, "compare": run.cmd_compare, "plan": plan.cmd_plan, "validate": run.cmd_validate,
             "schema": run.cmd_schema, "sweep": sweep.cmd_sweep, "sensitivity": sweep.cmd_sensitivity,
-            "synth": calibrate.cmd_synth, "calibrate": calibrate.cmd_calibrate}
+            "synth": calibrate.cmd_synth, "calibrate": calibrate.cmd_calibrate,
+            "backtest": calibrate.cmd_backtest}
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
