@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--deterministic", action="store_true",
                      help="all variance off (durations at means, evenly spread draws): compare with `salesim plan`")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument("--event-log", type=Path, metavar="FILE",
+                     help="also write replication 0's per-lead events for process mining (.csv, .parquet, "
+                          ".json = OCEL 2.0)")
 
     compare = sub.add_parser("compare", help="run scenarios under common random numbers and compare them")
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO",
