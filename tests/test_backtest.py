@@ -67,6 +67,7 @@ def test_the_true_model_is_calibrated_and_wrong_win_rates_are_not(history: tuple
     assert "wins" in bad.verdict
 
 
+@pytest.mark.integration  # the command end to end: a pool of replications and six figures (~10 s)
 def test_cli_backtest_writes_its_folder(history: tuple[dict, Path], tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     import yaml
