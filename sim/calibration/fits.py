@@ -70,7 +70,7 @@ def arrivals(export: CrmExport, base: Scenario | None, cal: Calibration) -> None
         value, lo, hi = value + level, lo + level, hi + level
         se = fit.se[2:]
         cal.fitted.append(Fitted(
-            "inbound.seasonality", [round(float(s), 4) for s in season], len(t), unit, "January-style month 1",
+            "inbound.seasonality", [round(float(s), 4) for s in season], len(t), unit, "month-1 multiplier",
             float(season[0]), float(season[0] * math.exp(-glm.Z95 * float(np.mean(se)))),
             float(season[0] * math.exp(glm.Z95 * float(np.mean(se)))),
             "Poisson regression with month-of-period effects (month 1 = the period's first)"))

@@ -144,6 +144,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.scenario.schema import NAMED_MAPS
     from sim.scenario.yamlio import apply_overrides, load_document
 
+    try:
+        import lifelines  # noqa: F401
+    except ImportError:
+        err('calibrate needs lifelines for its survival fits: pip install "salesim[calibrate]"')
+        return EXIT_BAD_INPUT
     started = time.perf_counter()
     base = base_data = None
     if args.extends:
