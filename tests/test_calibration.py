@@ -244,7 +244,9 @@ def test_cli_synth_and_calibrate(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["calibrate", "--data", str(out), "--out", str(fitted), "--extends", str(DATA / "minimal.yaml")]) == 0
     assert "fitted" in capsys.readouterr().out
     assert main(["validate", str(fitted)]) == 0
-    assert (fitted.parent / "calibration_report.md").read_text().startswith("# Calibration report")
+    report = (fitted.parent / "calibration_report.md").read_text()
+    assert report.startswith("# Calibration report") and "![calibration_dials.png]" in report
+    assert (fitted.parent / "calibration_dials.png").exists()
 
 
 def test_cli_calibrate_bad_export_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -254,3 +256,15 @@ def test_cli_calibrate_bad_export_writes_nothing(tmp_path: Path, capsys: pytest.
     err = capsys.readouterr().err
     assert "users.csv:1: Start date: missing column" in err and "Traceback" not in err
     assert not fitted.exists() and not (fitted.parent / "calibration_report.md").exists()
+
+
+def test_a_fixed_cadence_is_not_forced_into_a_geometric(small_export: Path) -> None:
+    """The tiny scenario's leads need 10–15 dials (uniform): the KS test rejects the geometric and
+    the empirical distribution is written, exactly those values."""
+    from sim.calibration.calibrate import calibrate
+
+    cal = calibrate(read_export(small_export), load_scenario(DATA / "minimal.yaml"))
+    dials = cal.get("inbound.dials_to_connect")
+    assert dials.value["dist"] == "empirical", dials.comment()
+    assert set(dials.value["values"]) <= set(range(10, 16))
+    assert dials.extra["ks_distance"] > dials.extra["ks_critical"]

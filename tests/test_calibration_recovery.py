@@ -73,7 +73,7 @@ def test_fitted_scenario_runs(recovered: Calibration, tmp_path: Path) -> None:
     text = scenario_text(load_document(TRUTH_FILE).data, str(TRUTH_FILE), "export", recovered)
     fitted = scenario_from_dict(yaml.safe_load(text))
     assert fitted.inbound is not None and fitted.inbound.dials_to_connect.dist == "geometric"
-    assert "# fitted: mean" in text and "95% CI" in text
+    assert "# fitted: geometric-equivalent mean" in text and "95% CI" in text
     kept = {k.path for k in recovered.kept}
     assert "inbound.seasonality" in kept  # 18 months: too few for 12 multipliers
     assert fitted.roles["ae"].tenure_months is None  # nobody left: the base's value stays

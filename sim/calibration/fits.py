@@ -107,7 +107,7 @@ def _segment_mix(inbound: pd.DataFrame, _t: np.ndarray, export: CrmExport, base:
                                  max(0.0, share - glm.Z95 * se), min(1.0, share + glm.Z95 * se), "share of leads"))
 
 
-def _calls_per_lead(export: CrmExport) -> pd.DataFrame:
+def calls_per_lead(export: CrmExport) -> pd.DataFrame:
     """Per lead with calls: calls made and whether one connected (vectorised group-by)."""
     acts = export.table("activities")
     calls = acts[acts["type"] == "call"]
@@ -124,7 +124,7 @@ def dials_to_connect(export: CrmExport, base: Scenario | None, cal: Calibration)
     contributes its calls as failures (right-censored: it might have connected later). The
     maximum-likelihood connect probability is then connects / calls, and the mean dials to
     connect is its inverse."""
-    per = _calls_per_lead(export)
+    per = calls_per_lead(export)
     if per.empty:
         for source in ("inbound", "outbound"):
             cal.keep(f"{source}.dials_to_connect", "no call activities in the export")
@@ -146,9 +146,45 @@ def dials_to_connect(export: CrmExport, base: Scenario | None, cal: Calibration)
         se = math.sqrt(p * p * (1 - p) / connects)
         p_lo, p_hi = max(p - glm.Z95 * se, 1e-9), min(p + glm.Z95 * se, 1.0)
         mean = 1.0 / p
-        cal.fitted.append(Fitted(path, {"dist": "geometric", "mean": round(mean, 3)}, len(rows),
-                                 f"{source} leads called ({calls} calls)", "mean", mean, 1.0 / p_hi, 1.0 / p_lo,
-                                 "geometric: connects / calls, unreached leads right-censored"))
+        reached = rows.loc[rows["connects"] > 0, "calls"].to_numpy()
+        distance, critical = geometric_ks(reached, p)
+        value: dict = {"dist": "geometric", "mean": round(mean, 3)}
+        method = "geometric: connects / calls, unreached leads right-censored"
+        if distance > critical and base is not None:
+            value = _empirical_dials(rows, base.contact.max_attempts)
+            method = (f"geometric rejected (KS distance {distance:.3f} > {critical:.3f} at 1%): empirical calls to "
+                      f"connect, leads never reached in {base.contact.max_attempts} calls as one more")
+        cal.fitted.append(Fitted(path, value, len(rows), f"{source} leads called ({calls} calls)",
+                                 "geometric-equivalent mean", mean, 1.0 / p_hi, 1.0 / p_lo, method,
+                                 extra={"p": p, "ks_distance": distance, "ks_critical": critical}))
+
+
+def geometric_ks(reached_calls: np.ndarray, p: float) -> tuple[float, float]:
+    """Kolmogorov–Smirnov distance between the calls to connect of reached leads and a geometric
+    with connect probability ``p`` conditioned on connecting within the most calls seen, and the
+    1% critical value (conservative for a discrete distribution)."""
+    n = reached_calls.size
+    if n == 0:
+        return 0.0, math.inf
+    top = int(reached_calls.max())
+    k = np.arange(1, top + 1)
+    empirical = np.searchsorted(np.sort(reached_calls), k, side="right") / n
+    fitted = (1 - (1 - p) ** k) / (1 - (1 - p) ** top)
+    return float(np.max(np.abs(empirical - fitted))), 1.63 / math.sqrt(n)
+
+
+def _empirical_dials(rows: pd.DataFrame, max_attempts: int) -> dict:
+    """Calls to connect as an empirical distribution: each reached lead's calls, and
+    ``max_attempts + 1`` for each lead that used up its cadence without a connect (the simulation
+    then ends it as unreachable, as the CRM did). Leads still being worked are left out."""
+    reached = rows.loc[rows["connects"] > 0, "calls"].to_numpy()
+    exhausted = int(((rows["connects"] == 0) & (rows["calls"] >= max_attempts)).sum())
+    values, counts = np.unique(reached, return_counts=True)
+    values, counts = values.tolist(), counts.tolist()
+    if exhausted:
+        values.append(max_attempts + 1)
+        counts.append(exhausted)
+    return {"dist": "empirical", "values": [int(v) for v in values], "weights": [int(c) for c in counts]}
 
 
 def _hours_knots(base: Scenario | None, delay_hours: np.ndarray) -> tuple[float, float]:

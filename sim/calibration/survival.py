@@ -89,7 +89,9 @@ def churn(export: CrmExport, base: Scenario | None, cal: Calibration) -> None:
         cal.fitted.append(Fitted(f"{path}.monthly_rate", round(h, 5), int(live.sum()), f"{seg} accounts "
                                  f"({events} churned)", "", h, h_lo, h_hi,
                                  "survival fit (lifelines), active accounts right-censored, "
-                                 "accounts older than the period left-truncated"))
+                                 "accounts older than the period left-truncated",
+                                 extra={"onboarding_months": float(breaks[0]) if breaks else 0.0,
+                                        "onboarding_rate": rate(float(summary.iloc[0]["coef"])) if breaks else h}))
         if breaks:
             first, first_lo, first_hi = _positive_interval(summary.iloc[0])
             m = rate(first) / h

@@ -146,8 +146,10 @@ def _row(f: Fitted) -> str:
             f"[{f.low:.4g}, {f.high:.4g}] | {f.n} {f.unit} | {f.method} |")
 
 
-def report_text(cal: Calibration, data_folder: str, base_file: str | None, out_file: str, seconds: float) -> str:
-    """``calibration_report.md``: what was fitted, from how much data, what was kept, and the tables."""
+def report_text(cal: Calibration, data_folder: str, base_file: str | None, out_file: str, seconds: float,
+                figures: list[str] | None = None) -> str:
+    """``calibration_report.md``: what was fitted, from how much data, what was kept, the tables, and
+    ``figures`` (file names beside the report)."""
     lines = [f"# Calibration report: {out_file}", "",
              f"Export: `{data_folder}`; base scenario: `{base_file or '(none)'}`; fitted in {seconds:.1f} s.", "",
              "## Fitted values", "", "| path | value | estimate [95% CI] | sample | method |", "|---|---|---|---|---|"]
@@ -165,4 +167,5 @@ def report_text(cal: Calibration, data_folder: str, base_file: str | None, out_f
               "out); the survival fit counts them as censored.", ""]
     extra = [f"- `{f.path}`: Weibull mean {f.extra['mean']:.1f} months; naive mean of ended tenures "
              f"{f.extra['naive_mean']:.1f}" for f in cal.fitted if "naive_mean" in f.extra]
-    return "\n".join(lines + extra) + "\n"
+    pictures = ["", "## Figures", ""] + [f"![{name}]({name})" for name in figures] if figures else []
+    return "\n".join(lines + extra + pictures) + "\n"

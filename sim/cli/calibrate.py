@@ -176,8 +176,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             return EXIT_FAILED
     report = args.report or args.out.with_name("calibration_report.md")
     seconds = time.perf_counter() - started
+    from sim.present.calibration_plots import save_calibration_figures
+
     atomic_write(args.out, text)
-    atomic_write(report, report_text(cal, str(args.data), args.extends, str(args.out), seconds))
+    report.parent.mkdir(parents=True, exist_ok=True)
+    figures = save_calibration_figures(export, cal, report.parent)
+    atomic_write(report, report_text(cal, str(args.data), args.extends, str(args.out), seconds,
+                                     [f.name for f in figures]))
     print(f"{args.out}: {len(cal.fitted)} values fitted, {len(cal.kept)} kept from the base "
           f"(ran in {seconds:.1f} s); report: {report}")
     return EXIT_OK
