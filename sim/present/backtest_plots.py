@@ -38,19 +38,14 @@ def backtest_chart(backtest: Backtest, series: str, ax: Axes | None = None) -> A
 
 def save_backtest_figures(backtest: Backtest, folder: Path) -> list[Path]:
     """One PNG per series in ``folder``; returns the files."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # bare Figures: no pyplot state, the caller's backend untouched
 
     files = []
     for series in backtest.coverage.index:
-        fig, ax = plt.subplots(figsize=(7, 3.6))
-        backtest_chart(backtest, str(series), ax)
-        fig.tight_layout()
+        fig = Figure(figsize=(7, 3.6), layout="constrained")
+        backtest_chart(backtest, str(series), fig.subplots())
         path = folder / f"backtest_{series}.png"
         fig.savefig(path, dpi=110)
-        plt.close(fig)
         files.append(path)
     return files
 

@@ -147,21 +147,16 @@ _NEEDS = {"churn": ".churn.monthly_rate", "tenure": ".tenure_months", "deal_size
 
 def save_calibration_figures(export: CrmExport, cal: Calibration, folder: Path) -> list[Path]:
     """Write ``calibration_<name>.png`` for each chart with something fitted; returns the files."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # bare Figures: no pyplot state, the caller's backend untouched
 
     files = []
     for name, chart in CHARTS.items():
         if not any(f.path.endswith(_NEEDS[name]) for f in cal.fitted):
             continue
-        fig, ax = plt.subplots(figsize=(6.5, 3.8))
-        chart(export, cal, ax)
-        fig.tight_layout()
+        fig = Figure(figsize=(6.5, 3.8), layout="constrained")
+        chart(export, cal, fig.subplots())
         path = folder / f"calibration_{name}.png"
         fig.savefig(path, dpi=100)
-        plt.close(fig)
         files.append(path)
     return files
 
