@@ -268,3 +268,12 @@ def test_a_fixed_cadence_is_not_forced_into_a_geometric(small_export: Path) -> N
     assert dials.value["dist"] == "empirical", dials.comment()
     assert set(dials.value["values"]) <= set(range(10, 16))
     assert dials.extra["ks_distance"] > dials.extra["ks_critical"]
+
+
+def test_mapping_problems_are_reported_with_the_export_s(tmp_path: Path) -> None:
+    folder = write_hubspot(tmp_path / "m", **{"mapping.yaml": HUBSPOT_MAPPING + "  nonsense: {}\nextra: 1\n"})
+    with pytest.raises(ExportError) as caught:
+        read_export(folder)
+    text = str(caught.value)
+    assert "mapping.yaml: tables.nonsense: unknown table" in text
+    assert "mapping.yaml: extra: unknown key" in text

@@ -123,7 +123,8 @@ def dials_to_connect(export: CrmExport, base: Scenario | None, cal: Calibration)
     Each lead contributes its calls up to and including the first connect; a lead never reached
     contributes its calls as failures (right-censored: it might have connected later). The
     maximum-likelihood connect probability is then connects / calls, and the mean dials to
-    connect is its inverse."""
+    connect is its inverse; the interval comes from the lead-level variance of that ratio. When
+    a Kolmogorov–Smirnov test rejects the geometric, the empirical distribution is written."""
     per = calls_per_lead(export)
     if per.empty:
         for source in ("inbound", "outbound"):
@@ -143,7 +144,10 @@ def dials_to_connect(export: CrmExport, base: Scenario | None, cal: Calibration)
             cal.keep(path, f"{connects} connected {source} leads (fewer than {MIN_COUNT})")
             continue
         p = connects / calls
-        se = math.sqrt(p * p * (1 - p) / connects)
+        # the lead-level (sandwich) variance of a ratio: equal to the geometric model's when the
+        # model holds, and honest when leads differ in how reachable they are
+        residual = np.minimum(rows["connects"].to_numpy(), 1) - p * rows["calls"].to_numpy()
+        se = math.sqrt(float(np.sum(residual * residual))) / calls
         p_lo, p_hi = max(p - glm.Z95 * se, 1e-9), min(p + glm.Z95 * se, 1.0)
         mean = 1.0 / p
         reached = rows.loc[rows["connects"] > 0, "calls"].to_numpy()

@@ -57,18 +57,19 @@ def default_mapping() -> Mapping:
     return Mapping({name: TableMapping(f"{name}.csv") for name in TABLES})
 
 
-def parse_mapping(data: Any, file: str) -> tuple[Mapping, list[str]]:
-    """A mapping from the plain data of ``mapping.yaml``, and its problems as messages."""
+def parse_mapping(data: Any) -> tuple[Mapping, list[str]]:
+    """A mapping from the plain data of ``mapping.yaml``, and its problems as messages (each led
+    by the key it is about)."""
     problems: list[str] = []
     if data is None:
         return default_mapping(), problems
     if not isinstance(data, dict):
-        return default_mapping(), [f"{file}: expected a mapping with 'tables:' (got {type(data).__name__})"]
+        return default_mapping(), [f"expected a mapping with 'tables:' (got {type(data).__name__})"]
     unknown = set(data) - {"tables", "time_format"}
-    problems += [f"{file}: {key}: unknown key (expected tables, time_format)" for key in sorted(unknown)]
+    problems += [f"{key}: unknown key (expected tables, time_format)" for key in sorted(unknown)]
     tables = dict(default_mapping().tables)
     for name, spec in (data.get("tables") or {}).items():
-        where = f"{file}: tables.{name}"
+        where = f"tables.{name}"
         if name not in TABLES:
             problems.append(f"{where}: unknown table (expected one of {', '.join(TABLES)})")
             continue
@@ -95,5 +96,5 @@ def load_mapping(path: Path) -> tuple[Mapping, list[str]]:
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        return default_mapping(), [f"{path}: not valid YAML: {exc}"]
-    return parse_mapping(data, str(path))
+        return default_mapping(), [f"not valid YAML: {exc}"]
+    return parse_mapping(data)
