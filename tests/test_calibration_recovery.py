@@ -63,9 +63,14 @@ def test_recovers_the_known_scenario(recovered: Calibration, path: str) -> None:
     assert within_4se(fitted, TRUTH[path]), fitted.comment()
 
 
-def test_no_leakage_is_recovered_as_none(recovered: Calibration) -> None:
+def test_absent_processes_are_recovered_as_none(recovered: Calibration) -> None:
+    """The known scenario has no hand-off leakage and no expansion: both fit as 0 with tight
+    intervals, and the expansion size (no events) keeps the base."""
     leak = recovered.get("handoff.leakage_probability")
     assert leak.estimate == 0.0 and leak.low == 0.0 and leak.high < 0.002, leak.comment()
+    grow = recovered.get("segments.smb.expansion.monthly_probability")
+    assert grow.estimate == 0.0 and grow.high < 0.001, grow.comment()
+    assert "segments.smb.expansion.mrr_fraction" in {k.path for k in recovered.kept}
 
 
 def test_fitted_scenario_runs(recovered: Calibration, tmp_path: Path) -> None:

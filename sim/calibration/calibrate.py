@@ -7,20 +7,19 @@ fit reads the export and the base scenario and records what it could fit and wha
 
 from __future__ import annotations
 
-from sim.calibration import fits, handoff, survival
+from sim.calibration import expansion, fits, handoff, survival
 from sim.calibration.estimates import Calibration
 from sim.calibration.reader import CrmExport
 from sim.scenario import Scenario
 
 FITS = (fits.arrivals, fits.dials_to_connect, fits.qualification, handoff.handoff, fits.opportunities,
-        fits.deal_size, survival.churn, survival.tenure, survival.time_to_fill)
+        fits.deal_size, survival.churn, expansion.expansion, survival.tenure, survival.time_to_fill)
 """The fits, in the order their values appear in the report."""
 
 NOT_FITTED = {
     "roles.*.ramp": "productivity by tenure month needs per-rep activity volumes against capacity, "
                     "which this version does not fit",
     "handoff.win_odds_multiplier": "context lost in a hand-off is not separable from the win rate",
-    "segments.*.expansion": "expansion is not fitted in this version (mrr_changes is read and validated)",
 }
 
 
