@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="write the export here and keep it")
     args = parser.parse_args(argv)
 
-    from sim.calibration import fits, survival
+    from sim.calibration.calibrate import FITS
     from sim.calibration.estimates import Calibration
     from sim.calibration.reader import read_export
 
@@ -125,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         export = read_export(folder)
         stages = [("read and validate", time.perf_counter() - started)]
         cal = Calibration()
-        for fit in (fits.arrivals, fits.dials_to_connect, fits.qualification, fits.opportunities, fits.deal_size,
-                    survival.churn, survival.tenure, survival.time_to_fill):
+        for fit in FITS:
             t = time.perf_counter()
             fit(export, None, cal)
             stages.append((fit.__name__, time.perf_counter() - t))
