@@ -131,6 +131,39 @@ class Accounts:
                 self.owner_slot[account] = -1
                 self.orphans.setdefault(pool.pool_index, set()).add(account)
 
+    def move_owner(self, rep: Rep, old: RolePool, keep_book: bool) -> list[int]:
+        """A reorg moved ``rep`` (already in its new pool) out of ``old``: its book follows it
+        (``keep_book``), or is handed back (returned, by account) to be spread over its new team."""
+        now = self.env.now
+        old.capacity.add(now, -rep.capacity)
+        old.busy.add(now, -rep.load)
+        heap = self.books.get(old.pool_index)
+        if heap is not None:
+            heap.remove(rep)
+        accounts = sorted(rep.items)
+        if not keep_book:
+            for account in accounts:
+                self.owner_slot[account] = -1
+            rep.items.clear()
+            rep.load = 0
+        rep.capacity = self._capacity(rep)
+        rep.pool.capacity.add(now, rep.capacity)
+        rep.pool.busy.add(now, rep.load)
+        for account in rep.items:
+            self.pool_of[account] = rep.pool
+        self._touch(rep)
+        return [] if keep_book else accounts
+
+    def place(self, account: int, pool: RolePool) -> None:
+        """An account a reorg moved to ``pool``: to its least-loaded owner, or waiting for one."""
+        self.pool_of[account] = pool
+        owner = self._least_loaded(pool)
+        if owner is not None:
+            self._assign(account, owner)
+        else:
+            self.owner_slot[account] = -1
+            self.orphans.setdefault(pool.pool_index, set()).add(account)
+
     def _assign(self, account: int, rep: Rep) -> None:
         self.owner_slot[account] = self._slot_of[rep.id]
         rep.items.add(account)

@@ -601,6 +601,49 @@ class OrgSpec(Spec):
     )
 
 
+PipelineMove = Literal["keep", "reassign"]
+AccountMove = Literal["follow_owner", "rebalance"]
+
+
+class ReorgSpec(Spec):
+    """A change of structure during the run (docs/guides/reorganizing.md): at the start of
+    ``month`` the org becomes ``org`` (and each role's headcount ``headcount``), reps keep their
+    seats' random draws, and the transition disrupts the org for ``transition_weeks``."""
+
+    month: Int = Field(ge=0, le=lim.MAX_HORIZON_MONTHS,
+                       description="the reorg takes effect at the start of this month (0: from day one; "
+                                   "earlier months' books are closed first)")
+    org: OrgSpec = Field(description="the target org (structure, PODs, pooled roles, routing), as under org:")
+    headcount: dict[str, Seats] = Field(
+        default_factory=dict,
+        description="role name → headcount after the reorg (default: unchanged); new seats open as requisitions, "
+                    "surplus seats close by attrition (no backfill)",
+    )
+    transition_weeks: Float = Field(
+        0.0, ge=0, le=lim.MAX_DAYS / 7,
+        description="weeks the new teams take to form (the productivity dip lasts this long)")
+    productivity_multiplier: Float = Field(
+        1.0, gt=0, le=1, description="every rep's productivity is multiplied by this during the transition")
+    pipeline: PipelineMove = Field(
+        "keep", description="open opportunities: keep (each stays with its closer, who moves with it) or "
+                            "reassign (to a closer of the team that owns the lead in the new org)")
+    context_loss_odds_multiplier: Float = Field(
+        1.0, gt=0, le=1, description="pipeline: reassign — odds multiplier on the next meeting of a reassigned deal")
+    accounts: AccountMove = Field(
+        "follow_owner", description="customer accounts: follow_owner (each stays with its CSM) or rebalance "
+                                    "(spread over the new team's owners, least loaded first)")
+    attrition_hazard_multiplier: Float = Field(
+        1.0, ge=1, le=lim.MAX_MULTIPLIER,
+        description="people leave after reorganizations: the tenure clock of every rep present runs this many "
+                    "times faster for attrition_months (for an exponential tenure: the hazard × this)")
+    attrition_months: Float = Field(
+        0.0, ge=0, le=lim.MAX_TENURE_MONTHS,
+        description="months after the reorg during which attrition_hazard_multiplier applies")
+    cost_usd: Float = Field(
+        0.0, ge=0, le=lim.MAX_MONEY_USD,
+        description="one-off cost of the reorg (consultants, off-sites, tooling), booked in its month")
+
+
 NAMED_MAPS: dict[tuple[str, ...], str] = {
     ("roles",): "role",
     ("segments",): "segment",
@@ -662,6 +705,9 @@ class Scenario(Spec):
     hiring: HiringSpec = Field(default_factory=HiringSpec)
     workforce: WorkforceSpec = Field(default_factory=WorkforceSpec)
     warm_start: WarmStartSpec = Field(default_factory=WarmStartSpec)
+    reorg: list[ReorgSpec] = Field(
+        default_factory=list, description="dated changes of structure during the run, at most one a month "
+                                          "(docs/guides/reorganizing.md)")
     deterministic: StrictBool = Field(
         False, description="all variance off: durations at their means, evenly spread draws and arrivals "
                            "(compare with `salesim plan`); see sim.scenario.deterministic",
@@ -679,6 +725,8 @@ class Scenario(Spec):
         data = self.model_dump(mode="json", by_alias=True)
         if data.get("start_date") is None:
             data.pop("start_date", None)
+        if not data.get("reorg"):
+            data.pop("reorg", None)
         calendar = data.get("calendar", {})
         for field, unused in (("holidays", []), ("holiday_country", None), ("pto_days_per_year", 0.0),
                               ("sick_days_per_year", 0.0)):
