@@ -230,3 +230,62 @@ def test_compare_adds_reorg_rows_paired_with_the_org_without_it():
     assert "breakeven_month" in rows.index
     plain = compare({"silo": silo, "pod": small("scenarios/pod.yaml")}, reps=1, workers=1, progress=False)
     assert "reorg_cost_usd" not in set(plain.table["metric"])
+
+
+# --------------------------------------------------------------------------- org.pod_effects
+
+NEUTRAL = "org.pod_effects={ramp_speed_multiplier: 1.0, attrition_hazard_multiplier: 1.0, " \
+          "churn_hazard_multiplier: 1.0, win_odds_multiplier: 1.0}"
+
+
+def test_pod_effects_at_one_give_todays_numbers_exactly():
+    pod = small("scenarios/pod.yaml")
+    neutral = small("scenarios/pod.yaml", NEUTRAL)
+    assert neutral.sha256() == pod.sha256()
+    same_outputs(simulate(neutral, 4, 2), simulate(pod, 4, 2), neutral, pod)
+
+
+def total(path: str, metric: str, *extra: str, reps: int = 3) -> float:
+    scenario = small(path, *extra)
+    return sum(kpis(simulate(scenario, 9, r), scenario)[metric] for r in range(reps))
+
+
+def test_pod_effects_move_their_kpis_the_right_way_under_crn():
+    assert total("scenarios/pod.yaml", "churned_mrr_usd", "org.pod_effects.churn_hazard_multiplier=0.5") \
+        < total("scenarios/pod.yaml", "churned_mrr_usd")
+    assert total("scenarios/pod.yaml", "win_rate", "org.pod_effects.win_odds_multiplier=1.5") \
+        > total("scenarios/pod.yaml", "win_rate")
+    assert total("scenarios/pod.yaml", "headcount_end", "org.pod_effects.attrition_hazard_multiplier=3",
+                 "roles.ae.backfill=false", "roles.sdr.backfill=false") \
+        <= total("scenarios/pod.yaml", "headcount_end", "roles.ae.backfill=false", "roles.sdr.backfill=false")
+
+
+
+def test_a_pod_lead_sells_its_share_of_the_time():
+    from sim.metrics import monthly_series
+    pod = small("scenarios/pod.yaml")
+    led = small("scenarios/pod.yaml", "org.pod_effects.pod_lead={role: ae, selling_share: 0.2}")
+    a, b = monthly_series(simulate(pod, 1, 0), pod), monthly_series(simulate(led, 1, 0), led)
+    # two PODs, one lead each at 20 % of its time (the first AE seats, experienced at the start)
+    assert a["capacity_fte.ae"][0] - b["capacity_fte.ae"][0] == pytest.approx(2 * 0.8 * 1.0)
+
+
+def test_a_faster_ramp_in_a_pod_gives_new_reps_capacity_sooner():
+    slow = small("scenarios/pod.yaml", "roles.ae.initial_tenure_months=[0, 0, 0, 0, 0, 0]")
+    fast = small("scenarios/pod.yaml", "roles.ae.initial_tenure_months=[0, 0, 0, 0, 0, 0]",
+                 "org.pod_effects.ramp_speed_multiplier=2")
+    from sim.metrics import monthly_series
+    a, b = monthly_series(simulate(slow, 1, 0), slow), monthly_series(simulate(fast, 1, 0), fast)
+    assert b["capacity_fte.ae"][3] > a["capacity_fte.ae"][3]
+
+
+def test_pod_effects_in_a_silo_and_a_lead_without_a_seat_are_refused(tmp_path, capsys):
+    text = template().replace("reorg:\n", "org:\n  pod_effects: {win_odds_multiplier: 1.2}\nreorg:\n", 1)
+    text = text.replace("transition_weeks: 8", "transition_weeks: 8\n    headcount: {ae: 6}")
+    text = text.replace("      structure: pod\n", "      structure: pod\n      pod_effects: {pod_lead: {role: mdr2}}\n")
+    path = write(tmp_path, text)
+    assert main(["validate", str(path)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert f"{path}:{line_of(text, 'pod_effects: {win')}: org.pod_effects: pod_effects are only used" in err
+    assert (f"{path}:{line_of(text, 'pod_lead')}: reorg.0.org.pod_effects.pod_lead.role: "
+            "the POD lead's role 'mdr2'") in err

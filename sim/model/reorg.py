@@ -236,6 +236,8 @@ class Reorganization:
         world = self.world
         now = world.env.now
         old = self._detached.pop(rep.id)
+        if old.win_odds != pool.win_odds:  # a POD's win odds belong to the team, not to the rep
+            rep.conversion = rep.conversion / old.win_odds * pool.win_odds
         rep.pool = pool
         pool.reps.append(rep)
         pool.fte.add(now, rep.productivity)

@@ -131,6 +131,14 @@ class RolePool:
         self.disruption = 1.0
         """Productivity multiplier of a reorg's transition (1.0 outside one)."""
         self.retired = False
+        self.ramp_speed = 1.0
+        self.tenure_speed = 1.0
+        self.win_odds = 1.0
+        self.churn_multiplier = 1.0
+        """A POD's effects on its reps and customers (``org.pod_effects``; 1.0: none)."""
+        self.lead_seat = -1
+        self.lead_share = 1.0
+        """The seat of a POD lead (-1: none) and the share of its time spent selling."""
         """The team was dissolved by a reorg: its reps and requisitions moved (:mod:`sim.model.reorg`)."""
 
     def headcount(self) -> int:
@@ -144,6 +152,8 @@ class RolePool:
             factor *= self.availability
         if self.disruption != 1.0:
             factor *= self.disruption
+        if rep.seat == self.lead_seat:
+            factor *= self.lead_share
         return factor
 
     def recruiting_factor(self) -> float:
@@ -265,11 +275,15 @@ class Workforce:
             u_tenure, _ = self._draws(pool, seat, generation)
             total = spec.tenure_months.conditional_ppf1(u_tenure, tenure0_months)
             rep.exit_t = now + max(0.0, total - tenure0_months) * DAYS_PER_MONTH
+            if pool.tenure_speed != 1.0:  # a POD's retention: the tenure clock runs slower or faster
+                rep.exit_t = now + (rep.exit_t - now) / pool.tenure_speed
         if kind == RepKind.INTERN and spec.interns is not None:
             rep.conversion = spec.interns.yield_multiplier
         elif kind == RepKind.OUTSOURCED and spec.outsourced is not None:
             rep.conversion = spec.outsourced.conversion_multiplier
             rep.price_per_sql = spec.outsourced.price_per_sql_usd
+        if pool.win_odds != 1.0:
+            rep.conversion *= pool.win_odds
         pool.reps.append(rep)
         self._record(event, pool, rep, seat, spec.monthly_cost_usd if cost is None else cost)
         assert pool.desk is not None
@@ -292,7 +306,7 @@ class Workforce:
     def _refresh(self, pool: RolePool, skip: Rep | None = None) -> None:
         """Re-apply the recruiting factor (open requisitions or team size changed)."""
         factor = pool.recruiting_factor()
-        available, disruption = pool.availability, pool.disruption
+        available, disruption, lead_seat = pool.availability, pool.disruption, pool.lead_seat
         for rep in pool.reps:
             if rep is not skip:
                 f = factor if rep.kind == RepKind.EMPLOYEE else 1.0
@@ -300,6 +314,8 @@ class Workforce:
                     f *= available
                 if disruption != 1.0:
                     f *= disruption
+                if rep.seat == lead_seat:
+                    f *= pool.lead_share
                 self._set_productivity(rep, rep.ramp_level * f)
         if skip is not None:
             self._set_productivity(skip, skip.ramp_level * pool.factor_for(skip))
@@ -326,8 +342,9 @@ class Workforce:
         leave_t = min(rep.exit_t, promote_t)
         month = int(rep.tenure0_months) + 1
         slowed_days = 0.0  # ramp steps postponed by overloaded coaching
+        step_days = DAYS_PER_MONTH if pool.ramp_speed == 1.0 else DAYS_PER_MONTH / pool.ramp_speed
         while month < len(rep.ramp):
-            t_next = rep.hire_t + (month - rep.tenure0_months) * DAYS_PER_MONTH + slowed_days
+            t_next = rep.hire_t + (month - rep.tenure0_months) * step_days + slowed_days
             if t_next >= min(leave_t, self.horizon_days):
                 break
             yield env.timeout(t_next - env.now)

@@ -29,6 +29,7 @@ from sim.model.workforce import RolePool, Workforce
 from sim.rng import Streams
 from sim.scenario import Scenario
 from sim.scenario.dates import availability, closed_days
+from sim.scenario.jobs import Job
 from sim.workcalendar import DAYS_PER_MONTH, WorkCalendar
 
 OUTBOUND_ID_OFFSET = 1_000_000_000
@@ -73,6 +74,20 @@ def expected_prospects(scenario: Scenario) -> float:
     if spec is None:
         return 0.0
     return spec.prospects_per_rep_month * scenario.roles[spec.worked_by].headcount * scenario.horizon_months
+
+
+def apply_pod_effects(scenario: Scenario, pool: RolePool, seats: list[int]) -> None:
+    """Give a POD's pool the POD's effects (``org.pod_effects``; all 1.0: nothing changes)."""
+    effects = scenario.org.pod_effects
+    pool.ramp_speed = effects.ramp_speed_multiplier
+    pool.tenure_speed = effects.attrition_hazard_multiplier
+    pool.churn_multiplier = effects.churn_hazard_multiplier
+    if Job.CLOSE in scenario.jobs_of(pool.name):
+        pool.win_odds = effects.win_odds_multiplier
+    lead = effects.pod_lead
+    if lead is not None and lead.role == pool.name and seats:
+        pool.lead_seat = seats[0]
+        pool.lead_share = lead.selling_share
 
 
 def _index_set(names: list[str] | None, all_names: list[str]) -> frozenset[int] | None:
@@ -171,6 +186,8 @@ class World:
                                 seats=role_seats, pool_index=len(self.pools),
                                 recruiting_load_fte=scenario.hiring.recruiting_load_fte,
                                 availability=availability(scenario))
+                if is_pod:
+                    apply_pod_effects(scenario, pool, role_seats)
                 self.pools.append(pool)
                 team.pools[role] = pool
                 build_desks(self, pool, team, self._facet_pools.__next__)

@@ -43,6 +43,8 @@ from sim.scenario.schema import (
     OrgSpec,
     OutboundSpec,
     OutsourcedSpec,
+    PodEffectsSpec,
+    PodLeadSpec,
     PodSpec,
     PromotionSpec,
     RampFormSpec,
@@ -62,7 +64,8 @@ from sim.scenario.yamlio import Problem, ScenarioError
 __all__ = [
     "MAX_ATTEMPTS", "MAX_MEETINGS", "CadenceSpec", "CalendarSpec", "Checked", "ChurnSpec", "CustomersSpec",
     "ExpansionSpec", "HandoffLegSpec", "HandoffSpec", "HiringSpec", "HiringWaveSpec", "InboundSpec", "InternSpec",
-    "ManagerSpec", "MarketSpec", "OpportunitySpec", "OrgSpec", "OutboundSpec", "OutsourcedSpec", "PodSpec", "Problem",
+    "ManagerSpec", "MarketSpec", "OpportunitySpec", "OrgSpec", "OutboundSpec", "OutsourcedSpec", "PodEffectsSpec",
+    "PodLeadSpec", "PodSpec", "Problem",
     "PromotionSpec", "RampFormSpec", "ReorgSpec", "RoleSpec",
     "SalesimWarning", "Scenario", "ScenarioError", "ScenarioWarning",
     "SegmentSpec", "Spec", "SpeedToLeadSpec", "WarmCustomersSpec", "WarmPipelineSpec", "WarmStartSpec", "WorkforceSpec",

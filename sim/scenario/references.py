@@ -381,9 +381,12 @@ def _check_org(data: dict[str, Any], roles: dict, segments: dict, unknown) -> li
     structure = org.get("structure", "silo")
     pods = org.get("pods") if isinstance(org.get("pods"), dict) else {}
     pooled = org.get("pooled_roles") if isinstance(org.get("pooled_roles"), list) else []
+    effects = _dict(org.get("pod_effects"))
     if structure == "silo":
         if pods:
             problems.append((("org", "pods"), "pods are only used with structure: pod or hybrid"))
+        if effects:
+            problems.append((("org", "pod_effects"), "pod_effects are only used with structure: pod or hybrid"))
         if pooled:
             problems.append((("org", "pooled_roles"), "pooled_roles are only used with structure: hybrid"))
         return problems
@@ -433,6 +436,10 @@ def _check_org(data: dict[str, Any], roles: dict, segments: dict, unknown) -> li
                 problems.append((("org", "pods", pod_name, field),
                                  f"no lead can have these {field} (their weights are zero or they are in no mix): "
                                  f"this POD's market slice is empty"))
+    lead = _dict(effects.get("pod_lead"))
+    if "role" in lead and lead["role"] not in {r for p in pods.values() for r in _dict(_dict(p).get("composition"))}:
+        problems.append((("org", "pod_effects", "pod_lead", "role"),
+                         f"the POD lead's role {lead['role']!r} has no seat in any POD's composition"))
     for role, spec in roles.items():
         if not isinstance(spec, dict) or role in pooled or not isinstance(spec.get("headcount"), int):
             continue

@@ -572,6 +572,35 @@ class PodSpec(Spec):
     industries: list[str] | None = Field(None, description="industries this POD owns (null: all)")
 
 
+class PodLeadSpec(Spec):
+    """A POD lead: the first seat of ``role`` in each POD leads the team and sells only part of its time."""
+
+    role: str = Field(description="the role of the POD lead (a role in the PODs' compositions, e.g. ae)")
+    selling_share: Float = Field(0.5, gt=0, le=1, description="share of the POD lead's time spent selling")
+
+
+class PodEffectsSpec(Spec):
+    """What a POD changes for its members and customers besides hand-offs and pooling
+    (docs/guides/org-structures.md#pod-effects). Every default is 1.0: no effect."""
+
+    ramp_speed_multiplier: Float = Field(
+        1.0, gt=0, le=lim.MAX_MULTIPLIER,
+        description="a new rep in a POD climbs its ramp this many times faster (sits with a team)")
+    attrition_hazard_multiplier: Float = Field(
+        1.0, gt=0, le=lim.MAX_MULTIPLIER,
+        description="a POD rep's tenure clock runs this many times as fast (below 1: they stay longer)")
+    churn_hazard_multiplier: Float = Field(
+        1.0, ge=0, le=lim.MAX_MULTIPLIER,
+        description="churn hazard of the POD's customers (continuity for the customer: below 1)")
+    win_odds_multiplier: Float = Field(
+        1.0, gt=0, le=lim.MAX_MULTIPLIER,
+        description="odds multiplier on the first meeting of a POD closer's deals (a shared goal)")
+    pod_lead: PodLeadSpec | None = Field(None, description="an optional POD lead who still sells (null: none)")
+
+    def is_neutral(self) -> bool:
+        return self == PodEffectsSpec()
+
+
 RoutingPolicy = Literal["territory", "round_robin", "least_loaded"]
 OverflowRule = Literal["wait", "spill", "lose"]
 
@@ -599,6 +628,9 @@ class OrgSpec(Spec):
     pod_handoff: HandoffLegSpec | None = Field(
         None, description="hand-offs inside a POD (default: the same as handoff)"
     )
+    pod_effects: PodEffectsSpec = Field(
+        default_factory=PodEffectsSpec, description="what a POD changes besides hand-offs: ramp, attrition, "
+                                                    "churn, win odds, a POD lead (defaults: no effect)")
 
 
 PipelineMove = Literal["keep", "reassign"]
@@ -727,6 +759,9 @@ class Scenario(Spec):
             data.pop("start_date", None)
         if not data.get("reorg"):
             data.pop("reorg", None)
+        for org in (data.get("org", {}), *(change.get("org", {}) for change in data.get("reorg", []))):
+            if org.get("pod_effects") == PodEffectsSpec().model_dump(mode="json", by_alias=True):
+                org.pop("pod_effects")  # no effect: resolved (and hashed) as before the field existed
         calendar = data.get("calendar", {})
         for field, unused in (("holidays", []), ("holiday_country", None), ("pto_days_per_year", 0.0),
                               ("sick_days_per_year", 0.0)):
