@@ -65,13 +65,16 @@ def test_a_neutral_transition_at_month_zero_changes_nothing_but_a_disruptive_one
     assert kpis(simulate(dip, 1, 0), dip)["wins"] < kpis(simulate(pod, 1, 0), pod)["wins"]
 
 
-def test_deeper_productivity_dip_never_raises_wins_under_crn():
-    """Summed over paired replications (a queue can reorder single leads)."""
+@pytest.mark.parametrize("replication", [0, 1, 2])
+def test_deeper_productivity_dip_never_raises_wins_under_crn(replication):
+    """Replication by replication (the same market): less capacity works fewer leads. Queues can
+    reorder single leads, so this is not a theorem for every seed; it held for all eight replications
+    checked when it was written (wins 128, 126, 118, 93 at dips 1.0, 0.8, 0.5, 0.2 in replication 0)."""
     silo = small("scenarios/silo.yaml")
     wins = []
     for dip in (1.0, 0.8, 0.5, 0.2):
         scenario = with_reorg(silo, pod_reorg(silo, 2, transition_weeks=12, productivity_multiplier=dip))
-        wins.append(sum(kpis(simulate(scenario, 5, r), scenario)["wins"] for r in range(3)))
+        wins.append(kpis(simulate(scenario, 5, replication), scenario)["wins"])
     assert all(a >= b for a, b in itertools.pairwise(wins)), wins
 
 
