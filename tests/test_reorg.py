@@ -292,3 +292,32 @@ def test_pod_effects_in_a_silo_and_a_lead_without_a_seat_are_refused(tmp_path, c
     assert f"{path}:{line_of(text, 'pod_effects: {win')}: org.pod_effects: pod_effects are only used" in err
     assert (f"{path}:{line_of(text, 'pod_lead')}: reorg.0.org.pod_effects.pod_lead.role: "
             "the POD lead's role 'mdr2'") in err
+
+
+# --------------------------------------------------------------------------- org_from
+
+def test_org_from_takes_another_files_org_and_merges_the_inline_one(tmp_path):
+    pod_file = REPO / "scenarios" / "pod.yaml"
+    text = template().replace("    org:\n      structure: pod\n",
+                              f"    org_from: {pod_file}\n    org:\n      overflow: spill\n      structure: pod\n")
+    text = text.replace("""      pods:
+        east:
+          composition: {mdr: 1, sdr: 2, ae: 3, csm: 1}
+          regions: [east]
+        west:
+          composition: {mdr: 1, sdr: 2, ae: 3, csm: 1}
+          regions: [west]
+""", "")
+    scenario = load_scenario(write(tmp_path, text))
+    pod = load_scenario(REPO / "scenarios" / "pod.yaml")
+    assert scenario.reorg[0].org == pod.org.model_copy(update={"overflow": "spill"})
+    shipped = load_scenario(REPO / "scenarios" / "reorg_pod_m4.yaml")
+    assert shipped.reorg[0].org == pod.org
+
+
+def test_a_missing_org_file_is_reported_at_its_line(tmp_path, capsys):
+    text = template().replace("    transition_weeks: 8\n", "    transition_weeks: 8\n    org_from: nowhere.yaml\n")
+    path = write(tmp_path, text)
+    assert main(["validate", str(path)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert f"{path}:{line_of(text, 'org_from')}: reorg.0.org_from: cannot use 'nowhere.yaml' as the target org" in err

@@ -645,7 +645,9 @@ class ReorgSpec(Spec):
     month: Int = Field(ge=0, le=lim.MAX_HORIZON_MONTHS,
                        description="the reorg takes effect at the start of this month (0: from day one; "
                                    "earlier months' books are closed first)")
-    org: OrgSpec = Field(description="the target org (structure, PODs, pooled roles, routing), as under org:")
+    org: OrgSpec = Field(description="the target org (structure, PODs, pooled roles, routing), as under org:; "
+                                     "in a file, org_from: FILE takes FILE's org: block as its base (merged like "
+                                     "extends, the path relative to the file naming it)")
     headcount: dict[str, Seats] = Field(
         default_factory=dict,
         description="role name → headcount after the reorg (default: unchanged); new seats open as requisitions, "
