@@ -321,3 +321,11 @@ def test_a_missing_org_file_is_reported_at_its_line(tmp_path, capsys):
     assert main(["validate", str(path)]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert f"{path}:{line_of(text, 'org_from')}: reorg.0.org_from: cannot use 'nowhere.yaml' as the target org" in err
+
+
+def test_deterministic_mode_holds_a_reorgs_durations_at_their_means():
+    from sim.scenario.deterministic import durations_at_means
+
+    moved = load_scenario(REPO / "scenarios/reorg_pod_m4.yaml", ["deterministic=true"])
+    leg = durations_at_means(moved).reorg[0].org.pod_handoff
+    assert leg is not None and type(leg.delay_days).__name__ == "Constant"
