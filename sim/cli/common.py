@@ -2,8 +2,10 @@
 Carlo wrapper that turns the engine's errors into a message and an exit code.
 
 Exit codes: 0 success; 1 some replications failed (the rest are saved); 2 bad input (scenario,
-arguments, results folder, executor); 130 interrupted by Ctrl-C and 143 by SIGTERM (finished
-replications are saved; run again to resume). Bad input never shows a traceback.
+arguments, results folder, executor); 3 ``plan --solve`` finished without reaching
+``--confidence`` (the best org found is still reported and written); 130 interrupted by Ctrl-C
+and 143 by SIGTERM (finished replications are saved; run again to resume). Bad input never
+shows a traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import argparse
 import signal
 import sys
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_REACHED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_TERMINATED = 128 + signal.SIGTERM
 """143: stopped by SIGTERM (``kill``, a job scheduler, a container stop); resumable like Ctrl-C."""
 
@@ -124,7 +126,8 @@ def overrides_of(args: argparse.Namespace) -> list[str]:
 
 
 def progress_of(args: argparse.Namespace) -> bool | None:
-    """The progress bar: off with ``--no-progress``, else shown when stderr is a terminal (None)."""
+    """Progress: off with ``--no-progress``; else None — a bar when stderr is a terminal, a line
+    every few seconds otherwise (:class:`sim.runs.monte_carlo.ProgressLines`)."""
     return False if args.no_progress else None
 
 

@@ -7,7 +7,10 @@ taken replication by replication against the baseline (the first scenario), whic
 most of the noise. For each KPI and scenario the comparison table gives the means, the mean
 paired difference with its 95% confidence interval, and ``p_better``: the share of paired
 replications in which the scenario beats the baseline (ties count half), in the metric's own
-direction (more revenue is better, more cost is worse; :func:`sim.runs.stats.higher_is_better`).
+direction (more revenue is better, more cost is worse; :func:`sim.runs.stats.better_direction`).
+Volumes where more is neither better nor worse (dials, lost deals, churned MRR, lead-state
+counts) get no ``p_better``; ``p_higher`` and the pair counts (``n_higher``, ``n_equal``,
+``n_lower``) are there for every KPI, so a reader can tell ties and skew from a clear verdict.
 """
 
 from __future__ import annotations
@@ -32,8 +35,14 @@ from sim.scenario.yamlio import Problem, ScenarioError, load_document, lookup_li
 
 COMPARISON_COLUMNS = (
     "metric", "scenario", "baseline", "mean", "baseline_mean", "diff_mean", "diff_ci95_low",
-    "diff_ci95_high", "p_better",
+    "diff_ci95_high", "p_better", "diff_pct", "diff_median", "better", "p_higher", "n_pairs", "n_higher",
+    "n_equal", "n_lower",
 )
+
+
+TIE_RTOL = 1e-9
+"""Paired values within this relative difference are equal (a tie): floating-point rounding, such
+as the same costs summed in another order, is not a difference."""
 
 
 @dataclass
@@ -83,12 +92,23 @@ def comparison_table(results: Mapping[str, RunResult], baseline: str,
             if name == baseline:
                 continue
             a, b = _paired(base, result.kpis, metric)
+            # differences within floating-point rounding (the same costs summed in another order) are ties
+            b = np.where(np.isclose(a, b, rtol=TIE_RTOL, atol=0.0), a, b)
             diff = stats.paired_difference(a, b)
+            direction = stats.better_direction(metric)
+            keep = np.isfinite(a) & np.isfinite(b)
+            d = b[keep] - a[keep]
             rows.append({
                 "metric": metric, "scenario": name, "baseline": baseline,
                 "mean": diff.mean_b, "baseline_mean": diff.mean_a, "diff_mean": diff.diff_mean,
                 "diff_ci95_low": diff.ci_low, "diff_ci95_high": diff.ci_high,
-                "p_better": stats.p_better(a, b, higher_is_better=stats.higher_is_better(metric)),
+                "p_better": (float("nan") if direction is None
+                             else stats.p_better(a, b, higher_is_better=direction == "higher")),
+                "diff_pct": diff.diff_mean / diff.mean_a if diff.mean_a else float("nan"),
+                "diff_median": float(np.median(d)) if d.size else float("nan"),
+                "better": direction or "none", "p_higher": stats.p_better(a, b, higher_is_better=True),
+                "n_pairs": int(d.size), "n_higher": int(np.sum(d > 0)), "n_equal": int(np.sum(d == 0)),
+                "n_lower": int(np.sum(d < 0)),
             })
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 
@@ -135,18 +155,28 @@ def reorg_rows(results: Mapping[str, RunResult], scenarios: Mapping[str, Scenari
         mean_gain = gain.mean(axis=1).to_numpy(float)
         per_rep = [_breakeven(gain[c].to_numpy(float), months[after]) for c in gain.columns]
         loss_diff = stats.paired_difference(np.zeros_like(loss), loss)
-        for metric, value, diff, p in (
-                ("reorg_cost_usd", cost, None, float("nan")),
-                ("transition_mrr_loss_usd", loss_diff.mean_b, loss_diff, float(np.mean(loss < 0))),
+        nan = float("nan")
+        for metric, value, diff, p, better in (
+                ("reorg_cost_usd", cost, None, nan, "none"),
+                ("transition_mrr_loss_usd", loss_diff.mean_b, loss_diff,
+                 stats.p_better(np.zeros_like(loss), loss, higher_is_better=False), "lower"),
                 ("breakeven_month", _breakeven(mean_gain, months[after]), None,
-                 float(np.mean([not np.isnan(m) for m in per_rep])) if per_rep else float("nan"))):
+                 float(np.mean([not np.isnan(m) for m in per_rep])) if per_rep else nan, "lower")):
+            paired_loss = diff is not None
             rows.append({
                 "metric": metric, "scenario": name, "baseline": baseline, "mean": value,
-                "baseline_mean": 0.0 if metric != "breakeven_month" else float("nan"),
+                "baseline_mean": 0.0 if metric != "breakeven_month" else nan,
                 "diff_mean": value if diff is None else diff.diff_mean,
-                "diff_ci95_low": float("nan") if diff is None else diff.ci_low,
-                "diff_ci95_high": float("nan") if diff is None else diff.ci_high,
-                "p_better": p,
+                "diff_ci95_low": diff.ci_low if paired_loss else nan,
+                "diff_ci95_high": diff.ci_high if paired_loss else nan,
+                "p_better": p, "diff_pct": nan,
+                "diff_median": float(np.median(loss)) if paired_loss and loss.size else nan,
+                "better": better, "p_higher": float(np.mean(loss > 0) + 0.5 * np.mean(loss == 0))
+                if paired_loss and loss.size else nan,
+                "n_pairs": int(loss.size) if paired_loss else 0,
+                "n_higher": int(np.sum(loss > 0)) if paired_loss else 0,
+                "n_equal": int(np.sum(loss == 0)) if paired_loss else 0,
+                "n_lower": int(np.sum(loss < 0)) if paired_loss else 0,
             })
     return rows
 
