@@ -176,6 +176,9 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     series["wins"] = _per_month(leads["close_t"][leads["state"] == LeadState.WON], None, h, starts)
     mql_cost = scenario.inbound.cost_per_mql_usd if scenario.inbound is not None else 0.0
     series["cost_usd"] = monthly_rep_cost(log, h, starts=starts) + series["mqls"] * mql_cost
+    if log.reorgs:
+        series["cost_usd"] += _per_month(np.array([t for t, _ in log.reorgs]),
+                                         np.array([cost for _, cost in log.reorgs]), h, starts)
     for name in ("new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"):
         series[name][0] = np.nan
 
@@ -251,8 +254,11 @@ def role_series(log: EventLog, starts: Starts = None) -> dict[str, np.ndarray]:
         cost[0] = np.nan
         out[f"cost_usd.{role}"] = cost
         if len(log.teams) > 1:
+            by_team: dict[str, list[int]] = {}  # a team a reorg rebuilt under its old name is one series
             for i in pools:
-                out.update(_pool_group_series(levels, [i], f"{role}@{log.teams[log.pools[i][1]]}", starts))
+                by_team.setdefault(log.teams[log.pools[i][1]], []).append(i)
+            for team, group in by_team.items():
+                out.update(_pool_group_series(levels, group, f"{role}@{team}", starts))
     return out
 
 
@@ -265,9 +271,12 @@ def team_series(log: EventLog, starts: Starts = None) -> dict[str, np.ndarray]:
     state = leads["state"]
     has_sql = ~np.isnan(leads["sql_t"])
     out: dict[str, np.ndarray] = {}
+    indices: dict[str, list[int]] = {}  # a team a reorg rebuilt under its old name is one series
     for t, team in enumerate(log.teams):
-        dev = leads["dev_team"] == t
-        closer = leads["closer_team"] == t
+        indices.setdefault(team, []).append(t)
+    for team, ts in indices.items():
+        dev = np.isin(leads["dev_team"], ts)
+        closer = np.isin(leads["closer_team"], ts)
         won = closer & (state == LeadState.WON)
         stale = (state == LeadState.STALE) & np.where(has_sql, closer, dev)
         flows = {
