@@ -183,6 +183,13 @@ def build(paths: Sequence[str | os.PathLike[str]], metric: str = "exit_arr_usd",
         for analysis in (*subject.sensitivities, *subject.sweeps):
             extra = analysis.runs if hasattr(analysis, "runs") else []
             runs.extend(r for r in extra if r.name not in {x.name for x in runs})
+    empty = [r for r in runs if not r.reps]
+    if main is not None and empty:
+        raise ReportError("; ".join(f"{r.path} holds no finished replication yet (status '{r.status}')" for r in empty)
+                          + ": nothing to report. Run the same command again to resume it")
+    if comparison is not None and not comparison.common_reps:
+        raise ReportError(f"{', '.join(str(r.path) for r in runs)} have no replication in common: nothing to "
+                          "compare. Run them to the same number of replications")
     if runs and main is not None and metric not in runs[0].kpis.columns:
         from sim.metrics import KPI_NAMES
 

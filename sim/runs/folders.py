@@ -233,7 +233,8 @@ def read_run(path: str | os.PathLike[str]) -> RunFolder:
             try:
                 kpis, series = pd.read_parquet(final_k), pd.read_parquet(final_s)
             except Exception as exc:
-                raise FolderError(f"{folder}: its tables cannot be read ({type(exc).__name__})") from None
+                raise FolderError(f"{folder}: its tables cannot be read ({type(exc).__name__}): the folder is "
+                                  "damaged; run the command again with --overwrite") from None
         else:
             kpis = pd.DataFrame(columns=["rep", *KPI_NAMES])
             series = pd.DataFrame(columns=["rep", "month", "series", "value"])
