@@ -110,8 +110,13 @@ def money_formatter(signed: bool = False) -> Any:
     from matplotlib.ticker import Formatter
 
     class MoneyTicks(Formatter):
+        ticks: Sequence[float] = ()
+
+        def set_locs(self, locs: Sequence[float]) -> None:
+            self.ticks = list(locs)  # the axis's ticks, read by __call__ (Formatter.locs is deprecated)
+
         def __call__(self, x: float, pos: Any = None) -> str:
-            locs = sorted({float(v) for v in getattr(self, "locs", []) if math.isfinite(v)})
+            locs = sorted({float(v) for v in self.ticks if math.isfinite(v)})
             factor, unit = _scale(max((abs(v) for v in locs), default=abs(x)))
             step = min((b - a for a, b in itertools.pairwise(locs)), default=0.0)
             digits = max(0, -math.floor(math.log10(step / factor) + 1e-9)) if step > 0 else 0

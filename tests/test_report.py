@@ -1,0 +1,303 @@
+"""The decision report (``salesim report``): what it says, that it is one valid self-contained
+page, and what it does with folders that are incomplete, damaged or not comparable.
+
+Two tiny scenarios (``tests/data/minimal.yaml`` and a copy with a second AE) are compared once
+per module, seeded, in process; every check reads that comparison's folders. The report built
+as a subprocess and opened in a real browser is in ``test_report_integration.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+
+import html5lib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from sim.cli.main import main
+from sim.present import report
+from sim.present.report_words import reps_text, value_text
+from sim.present.style import money, money_range, scenario_colors
+from sim.runs.comparison import compare
+from sim.scenario.annotations import assumption_paths, source_notes
+from sim.scenario.yamlio import load_document
+
+DATA = Path(__file__).parent / "data"
+SEED, REPS = 11, 6
+
+BASE_EDITS = (
+    ("    max_open_opportunities: 10\n", "    max_open_opportunities: 3\n    monthly_cost_usd: 10000\n"),
+    ("  qualify_probability: 0.3\n", "  qualify_probability: 0.3  # ASSUMPTION: from the 2025 CRM export\n"),
+    ("  mqls_per_month: 40\n", "  mqls_per_month: 40  # marketing's plan for the year\n"),
+)
+MORE_EDITS = (
+    ("name: minimal\n", "name: more_ae\n"),
+    ("  ae:\n    headcount: 1\n", "  ae:\n    headcount: 2  # one more closer, the hiring plan\n"),
+)
+
+
+def _write(path: Path, edits: tuple[tuple[str, str], ...]) -> Path:
+    text = (DATA / "minimal.yaml").read_text(encoding="utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``compare minimal more_ae --reps 6 --seed 11``: the comparison folder."""
+    root = tmp_path_factory.mktemp("report")
+    base = _write(root / "minimal.yaml", BASE_EDITS)
+    more = _write(root / "more_ae.yaml", (*BASE_EDITS, *MORE_EDITS))
+    out = root / "cmp"
+    compare([base, more], reps=REPS, seed=SEED, out=out, workers=1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ctx(folders: Path) -> dict:
+    return report.build([folders])
+
+
+@pytest.fixture(scope="module")
+def html(ctx: dict) -> str:
+    return report.render(ctx)
+
+
+def _paired(folder: Path, metric: str) -> np.ndarray:
+    a = pd.read_parquet(folder / "minimal" / "replications.parquet").set_index("rep")[metric]
+    b = pd.read_parquet(folder / "more_ae" / "replications.parquet").set_index("rep")[metric]
+    return (b - a.reindex(b.index)).to_numpy(float)
+
+
+# --------------------------------------------------------------------------- the verdict
+
+
+def test_verdict_states_the_paired_ci_the_data_gives(folders: Path, ctx: dict) -> None:
+    d = _paired(folders, "exit_arr_usd")
+    mean = d.mean()
+    half = sps.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / math.sqrt(d.size)
+    up = mean > 0
+    low, high = (mean - half, mean + half) if up else (-(mean + half), -(mean - half))
+    sentence = ctx["verdict"][0]
+    assert sentence.startswith("Moving from minimal to more_ae ")
+    assert f"{'raises' if up else 'lowers'} exit ARR by {money(abs(mean))} " in sentence
+    assert f"(95% CI {money_range(low, high)}; " in sentence
+    assert f"better in {int((d > 0).sum())}" in sentence and f"of {d.size} paired replications" in sentence
+
+
+def test_verdict_states_the_extra_cost(folders: Path, ctx: dict) -> None:
+    extra = _paired(folders, "cost_usd").mean()
+    assert extra > 0  # a second AE costs more
+    assert f"costs {money(extra)} more over the 3 months" in ctx["verdict"][0]
+
+
+def test_verdict_snapshot_for_a_fixed_seed(ctx: dict) -> None:
+    # The same scenarios, seed and replications give the same sentence on any machine (pure or compiled).
+    assert ctx["verdict"] == [
+        "Moving from minimal to more_ae raises exit ARR by $34k (95% CI $12.6k–$55.3k; better in 5, the same in 1, "
+        "of 6 paired replications) and costs $30k more over the 3 months; counting its cost, it has not broken even "
+        "by month 3."
+    ]
+
+
+def test_few_replications_are_called_out(ctx: dict) -> None:
+    assert any("Only 6 paired replications" in s for s in ctx["how_sure"])
+
+
+def test_kpi_table_rows_have_interval_and_count(ctx: dict) -> None:
+    rows = {r["metric"]: r for r in ctx["tables"][0]["rows"]}
+    assert rows["exit_arr_usd"]["better_in"].endswith(f"of {REPS}")
+    assert rows["cost_usd"]["verdict"] == "worse"  # cost: lower is better
+    assert " to " in rows["exit_arr_usd"]["ci"]
+
+
+# --------------------------------------------------------------------------- the assumptions
+
+
+def test_the_value_that_differs_is_listed_with_its_line_and_comment(ctx: dict) -> None:
+    rows = {r["path"]: r for r in ctx["assumptions"]["differing"]}
+    assert set(rows) == {"roles.ae.headcount"}
+    row = rows["roles.ae.headcount"]
+    assert row["values"] == ["1", "2"]
+    where = {w["scenario"]: w for w in row["where"]}
+    assert where["minimal"]["where"] == "minimal.yaml:9"
+    assert where["more_ae"]["where"] == "more_ae.yaml:9"
+    assert where["more_ae"]["note"] == "one more closer, the hiring plan"
+
+
+def test_values_marked_assumption_are_listed_with_their_source(ctx: dict) -> None:
+    marked = {r["path"]: r for r in ctx["assumptions"]["marked"]}
+    assert set(marked) == {"inbound.qualify_probability"}
+    row = marked["inbound.qualify_probability"]
+    assert row["values"] == ["0.3", "0.3"] and row["same"]
+    assert row["note"] == "from the 2025 CRM export"
+    assert ctx["assumptions"]["unrecorded"] == []
+
+
+def test_source_notes_read_comments_and_block_marks(tmp_path: Path) -> None:
+    block = ("handoff:\n", "# ASSUMPTION: hand-off figures from the book\nhandoff:\n")
+    path = _write(tmp_path / "s.yaml", (*BASE_EDITS, block))
+    document = load_document(path)
+    notes = source_notes(document)["values"]
+    assert notes["inbound.mqls_per_month"] == {"file": str(path), "line": 26, "note": "marketing's plan for the year",
+                                               "assumption": False}
+    assert notes["inbound.qualify_probability"]["assumption"]
+    assert notes["handoff.leakage_probability"]["assumption"]  # inside the marked block
+    assert notes["handoff.leakage_probability"]["note"] == "ASSUMPTION: hand-off figures from the book"
+    assert ("handoff", "leakage_probability") in assumption_paths(document)
+    assert not notes["roles.mdr.headcount"]["assumption"]  # the file's header marks nothing
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def test_figures_are_inline_svg(ctx: dict, html: str) -> None:
+    figures = ctx["figures"]
+    for svg in (figures["mrr"], *figures["differences"], figures["capacity"], ctx["funnel"]["svg"]):
+        assert svg.lstrip().startswith("<svg") and "<path" in svg
+    assert html.count("<svg") >= 4
+    assert len(ctx["paybacks"]) == 1  # the extra AE costs more: its net gain is drawn
+
+
+def test_page_is_self_contained(html: str) -> None:
+    assert "<script" not in html.lower()
+    assert "<link" not in html.lower()
+    assert "@import" not in html
+    # every URL the page could fetch: src/href attributes and CSS url(); only in-page anchors allowed
+    urls = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', html) + re.findall(r"url\(([^)]*)\)", html)
+    assert urls and all(u.startswith(("#", "data:")) for u in urls), [u for u in urls if not u.startswith("#")]
+
+
+def test_page_is_valid_html(html: str) -> None:
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    parser.parse(html)  # raises on the first parse error
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "ids must be unique (the SVGs' ids are prefixed)"
+
+
+def test_provenance_lists_hash_seed_and_reps(ctx: dict, folders: Path) -> None:
+    manifest = json.loads((folders / "minimal" / "manifest.json").read_text())
+    row = ctx["provenance"][0]
+    assert row["sha256"] == manifest["scenario_sha256"]
+    assert (row["seed"], row["reps"], row["status"]) == (SEED, REPS, "complete")
+    assert row["files"][0]["path"].endswith("minimal.yaml")
+
+
+def test_scenario_colours_are_the_colour_blind_safe_palette() -> None:
+    colors = scenario_colors(["a", "b", "c"])
+    assert len(set(colors.values())) == 3
+    assert scenario_colors(["a", "b"]) == {k: colors[k] for k in ("a", "b")}  # stable per position
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (1_150_338, "$1.15M"), (-1_323, "−$1.32k"), (950, "$950"), (0, "$0")])
+def test_money(value: float, text: str) -> None:
+    assert money(value) == text
+
+
+def test_words_for_numbers() -> None:
+    assert money_range(913_604, 1_387_072) == "$0.91M–$1.39M"
+    assert money_range(-30_000, 54_000) == "−$30k to +$54k"
+    assert value_text("win_rate", 0.012, signed=True) == "+1.2 pts"
+    assert reps_text([0, 1, 2, 5, 7, 8]) == "0–2, 5, 7–8"
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def _copy(folders: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "cmp"
+    shutil.copytree(folders, target)
+    return target
+
+
+def test_killed_run_is_reported_with_its_missing_replications(folders: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    cmp = _copy(folders, tmp_path)
+    run = cmp / "more_ae"
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest.update(status="running", reps_requested=10)
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    for name in ("replications.parquet", "timeseries.parquet"):
+        (run / name).unlink()
+    out = tmp_path / "r.html"
+    assert main(["report", str(cmp), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "6 of 10 replications (missing 6–9: the run is still going, or was killed)" in captured.err
+    page = out.read_text(encoding="utf-8")
+    assert "missing 6–9" in page and "Incomplete results" in page
+
+
+@pytest.mark.parametrize("damage", ["no folder", "a file", "empty", "corrupt manifest", "not a manifest",
+                                    "unreadable tables", "no replication"])
+def test_bad_folders_exit_2_with_a_message(folders: Path, tmp_path: Path, damage: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    cmp = _copy(folders, tmp_path)
+    run = cmp / "minimal"
+    target = run
+    if damage == "no folder":
+        target = tmp_path / "nowhere"
+    elif damage == "a file":
+        target = run / "manifest.json"
+    elif damage == "empty":
+        target = tmp_path / "empty"
+        target.mkdir()
+    elif damage == "corrupt manifest":
+        (run / "manifest.json").write_text("{not json")
+    elif damage == "not a manifest":
+        (run / "manifest.json").write_text('{"hello": 1}')
+    elif damage in ("unreadable tables", "no replication"):
+        shutil.rmtree(run / "chunks", ignore_errors=True)
+        for table in run.glob("*.parquet"):
+            if damage == "no replication":
+                table.unlink()
+            else:
+                table.write_bytes(b"PAR1 truncated")
+        if damage == "no replication":
+            manifest = json.loads((run / "manifest.json").read_text())
+            manifest["status"] = "running"
+            (run / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["report", str(target), "--out", str(tmp_path / "r.html")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("salesim: report: ") and str(target) in captured.err
+    assert "Traceback" not in captured.err
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("differs", ["seed", "horizon"])
+def test_folders_of_different_seeds_or_horizons_exit_2(folders: Path, tmp_path: Path, differs: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    cmp = _copy(folders, tmp_path)
+    manifest_file = cmp / "more_ae" / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    if differs == "seed":
+        manifest["seed"] = SEED + 1
+    else:
+        manifest["scenario"]["horizon_months"] = 6
+    manifest_file.write_text(json.dumps(manifest))
+    code = main(["report", str(cmp / "minimal"), str(cmp / "more_ae"), "--out", str(tmp_path / "r.html")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert ("seed 12" in err and "seed 11" in err) if differs == "seed" else ("6 months" in err and "3" in err)
+
+
+def test_unknown_metric_exits_2(folders: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(folders), "--metric", "happiness", "--out", str(tmp_path / "r.html")]) == 2
+    assert "--metric 'happiness' is not a KPI" in capsys.readouterr().err
+
+
+def test_report_of_one_run_and_of_runs_named_together(folders: Path, tmp_path: Path) -> None:
+    one = report.build([folders / "more_ae"])
+    assert one["kind"] == "run" and one["verdict"][0].startswith("more_ae: exit ARR of $")
+    pair = report.build([folders / "minimal", folders / "more_ae"])
+    assert pair["kind"] == "comparison" and pair["verdict"][0].startswith("Moving from minimal to more_ae ")
+
