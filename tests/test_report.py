@@ -22,9 +22,10 @@ from scipy import stats as sps
 
 from sim.cli.main import main
 from sim.present import report
-from sim.present.report_words import reps_text, value_text
+from sim.present.report_words import reps_text, run_sentences, value_text, verdict_sentences
 from sim.present.style import money, money_range, scenario_colors
 from sim.runs.comparison import compare
+from sim.runs.folders import FolderComparison, RunFolder
 from sim.scenario.annotations import assumption_paths, source_notes
 from sim.scenario.yamlio import load_document
 
@@ -295,9 +296,46 @@ def test_unknown_metric_exits_2(folders: Path, tmp_path: Path, capsys: pytest.Ca
     assert "--metric 'happiness' is not a KPI" in capsys.readouterr().err
 
 
-def test_report_of_one_run_and_of_runs_named_together(folders: Path, tmp_path: Path) -> None:
-    one = report.build([folders / "more_ae"])
-    assert one["kind"] == "run" and one["verdict"][0].startswith("more_ae: exit ARR of $")
-    pair = report.build([folders / "minimal", folders / "more_ae"])
-    assert pair["kind"] == "comparison" and pair["verdict"][0].startswith("Moving from minimal to more_ae ")
+def test_one_run_folder_and_run_folders_named_together(folders: Path) -> None:
+    one = report.gather([folders / "more_ae"]).main
+    assert isinstance(one, RunFolder)
+    assert run_sentences(one, "exit_arr_usd")[0].startswith("more_ae: exit ARR of $")
+    pair = report.gather([folders / "minimal", folders / "more_ae"]).main
+    assert isinstance(pair, FolderComparison) and pair.names == ["minimal", "more_ae"]
+    whole = report.gather([folders]).main
+    assert verdict_sentences(pair) == verdict_sentences(whole)
 
+
+# --------------------------------------------------------------------------- with a sweep and a sensitivity analysis
+
+
+@pytest.fixture(scope="module")
+def analyses(folders: Path) -> tuple[Path, Path]:
+    """A break-even sweep (more_ae's MQLs 20..60 against minimal's 40) and a tornado of the
+    ``# ASSUMPTION`` numbers, of the same two scenarios."""
+    from sim.runs.sensitivity import assumption_inputs, sensitivity
+    from sim.runs.sweep import load_sources, sweep
+
+    files = [folders.parent / "minimal.yaml", folders.parent / "more_ae.yaml"]
+    swept = folders.parent / "sweep"
+    sweep(files, ["more_ae:inbound.mqls_per_month=20:60:20"], reps=3, seed=SEED, out=swept, workers=1)
+    sens = folders.parent / "sens"
+    sensitivity(files, assumption_inputs(load_sources(files)), reps=3, seed=SEED, out=sens, workers=1)
+    return swept, sens
+
+
+def test_sweep_and_sensitivity_say_what_the_answer_depends_on(folders: Path, analyses: tuple[Path, Path]) -> None:
+    swept, sens = analyses
+    ctx = report.build([folders, swept, sens])
+    assert ctx["kind"] == "comparison" and ctx["verdict"][0].startswith("Moving from minimal to more_ae ")
+    (sweep_section,) = ctx["sweeps"]
+    assert sweep_section["figure"].lstrip().startswith("<svg")
+    assert any(s.startswith("Break-even: ") for s in sweep_section["statements"])
+    (tornado,) = ctx["sensitivity"]
+    assert tornado["figure"].lstrip().startswith("<svg")
+    assert [r["input"] for r in tornado["rows"]] == ["inbound.qualify_probability"]
+    assert tornado["rows"][0]["note"] == "from the 2025 CRM export"  # the assumption's source, beside its swing
+    assert ctx["depends"], "the sweep's and the tornado's statements are listed under 'What it depends on'"
+    html = report.render(ctx)
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)
+    assert "Break-even: " in html
