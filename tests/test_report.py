@@ -26,6 +26,7 @@ from sim.present.report_words import reps_text, run_sentences, value_text, verdi
 from sim.present.style import money, money_range, scenario_colors
 from sim.runs.comparison import compare
 from sim.runs.folders import FolderComparison, RunFolder
+from sim.scenario import load_scenario
 from sim.scenario.annotations import assumption_paths, source_notes
 from sim.scenario.yamlio import load_document
 
@@ -339,3 +340,22 @@ def test_sweep_and_sensitivity_say_what_the_answer_depends_on(folders: Path, ana
     html = report.render(ctx)
     html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)
     assert "Break-even: " in html
+
+
+def test_months_are_dates_when_the_scenario_has_a_start_date(tmp_path: Path) -> None:
+    from sim.runs.monte_carlo import run
+
+    dated = load_scenario(DATA / "minimal.yaml", ["start_date=2027-03-01"])
+    assert dated.sha256() != load_scenario(DATA / "minimal.yaml").sha256()
+    run(dated, reps=2, seed=SEED, out=tmp_path / "dated", workers=1)
+    ctx = report.build([tmp_path / "dated"])
+    assert ctx["start_date"] == "2027-03-01"
+    svg = ctx["figures"]["mrr"]
+    assert "Month end (month 1 starts 01 Mar 2027)" in svg
+    assert "May 2027" in svg  # the end of month 3 labels the last tick
+    assert re.search(r">\$\d+(\.\d+)?k<", svg), "the MRR axis is in $k"
+
+
+def test_an_unset_start_date_leaves_the_scenario_hash_unchanged() -> None:
+    scenario = load_scenario(DATA / "minimal.yaml")
+    assert "start_date" not in scenario.resolved()

@@ -12,6 +12,7 @@ a variant scenario is a small diff (``extends: silo.yaml`` plus a few changed fi
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -598,6 +599,10 @@ class Scenario(Spec):
                       json_schema_extra={"pattern": NAME_PATTERN, "minLength": 1, "maxLength": NAME_MAX})
     description: str = ""
     horizon_months: Int = Field(24, ge=1, le=lim.MAX_HORIZON_MONTHS)
+    start_date: dt.date | None = Field(
+        None, description="the first day of month 1 (YYYY-MM-DD), optional: reports and figures then name "
+                          "calendar months (Mar 2027) instead of month numbers; the simulation does not use it",
+    )
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
     org: OrgSpec = Field(default_factory=OrgSpec)
     roles: dict[str, RoleSpec] = Field(min_length=1)
@@ -622,8 +627,13 @@ class Scenario(Spec):
         return check_name(name)
 
     def resolved(self) -> dict[str, Any]:
-        """The scenario as plain data with every default filled in (JSON-compatible)."""
-        return self.model_dump(mode="json", by_alias=True)
+        """The scenario as plain data with every default filled in (JSON-compatible). An unset
+        ``start_date`` is left out, so that a scenario without one keeps the hash it had before
+        the field existed (its results folders stay resumable)."""
+        data = self.model_dump(mode="json", by_alias=True)
+        if data.get("start_date") is None:
+            data.pop("start_date", None)
+        return data
 
     def sha256(self) -> str:
         """Hash of the resolved scenario (what identifies a results folder)."""
