@@ -37,4 +37,5 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """``salesim report``: write the report of ``args.folders``; the exit code."""
     return write_report(args.folders, args.out, args.metric)

@@ -68,6 +68,7 @@ def _leaves(data: Any, path: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def note_of(source: dict[str, Any] | None, path: str) -> dict[str, Any] | None:
+    """The source note (file, line, comment, mark) of a dotted ``path``, if recorded."""
     if source is None:
         return None
     values = source.get("values") or {}
@@ -87,6 +88,7 @@ _ASSUMPTION_WORD = re.compile(r"^\s*ASSUMPTION\b[:.,;]?\s*")
 
 
 def note_text(note: dict[str, Any] | None) -> str:
+    """A note's comment without a leading ``ASSUMPTION:`` (the table marks assumptions itself)."""
     if not note:
         return ""
     return _ASSUMPTION_WORD.sub("", str(note.get("note") or "")).strip()

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 
 def kpi_order(columns: Sequence[str]) -> list[str]:
+    """The unqualified KPIs among ``columns``, in :data:`sim.metrics.KPI_NAMES` order (others after, sorted)."""
     from sim.metrics import KPI_NAMES
 
     present = [c for c in columns if c != "rep" and "@" not in c]
@@ -48,6 +49,8 @@ _VERDICT_WORDS = {
 
 
 def comparison_rows(comparison: FolderComparison, scenario: str, metrics: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of the key-figures table of ``scenario`` against the baseline: means, paired difference, its CI, how
+    many pairs went each way, and the verdict in words."""
     table = fk.kpi_comparison(comparison, scenario, metrics)
     rows = []
     for rec in table.to_dict("records"):
@@ -68,6 +71,7 @@ def comparison_rows(comparison: FolderComparison, scenario: str, metrics: Sequen
 
 
 def summary_rows(run: RunFolder, metrics: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of one run's key-figures table: mean with its CI, P10, median, P90."""
     rows = []
     for rec in fk.kpi_summary(run, metrics).to_dict("records"):
         m = rec["metric"]
@@ -79,6 +83,8 @@ def summary_rows(run: RunFolder, metrics: Sequence[str]) -> list[dict[str, Any]]
 
 
 def funnel_table(runs: Sequence[RunFolder], qualifier: str = "") -> dict[str, Any] | None:
+    """The funnel per scenario (mean count per stage and the conversion from the stage above), for all leads or one
+    ``qualifier`` (``source:inbound``); None when no stage has leads."""
     from sim.present.report_figures import FUNNEL
 
     means = {run.name: fk.funnel_means(run, FUNNEL, qualifier) for run in runs}
@@ -103,6 +109,7 @@ def funnel_table(runs: Sequence[RunFolder], qualifier: str = "") -> dict[str, An
 
 
 def frame_rows(frame: pd.DataFrame) -> tuple[list[str], list[dict[str, Any]]]:
+    """Column titles and worded rows of a KPI table indexed by team (or any key)."""
     columns = [str(c) for c in frame.columns]
     rows = []
     for index, rec in frame.iterrows():
@@ -139,6 +146,7 @@ def qualified_tables(runs: Sequence[RunFolder]) -> list[dict[str, Any]]:
 
 
 def role_rows(runs: Sequence[RunFolder]) -> list[dict[str, Any]]:
+    """Per role and scenario: headcount, ramped capacity and demand (FTE), utilization, share of months short."""
     rows = []
     for run in runs:
         table = fk.role_table(run)
@@ -173,6 +181,10 @@ def _input_note(label: str, runs: Sequence[RunFolder]) -> str:
 
 def sensitivity_section(sens: SensitivityFolder, runs: Sequence[RunFolder], prefix: str,
                         top: int = 15) -> dict[str, Any]:
+    """A sensitivity analysis in words, a tornado and tables: which assumptions flip the answer,
+    which move it, which stay within the noise; each input with the source comment its scenario
+    file gives it; Morris and Sobol rankings when they were run. ``prefix`` keeps the figure's
+    SVG ids unique in the page; ``top`` rows are listed."""
     from sim.present import report_figures as figures
     from sim.present.sensitivity_text import parameter_value, parameter_words
 
@@ -235,6 +247,8 @@ def sensitivity_section(sens: SensitivityFolder, runs: Sequence[RunFolder], pref
 
 
 def sweep_section(sweep: SweepFolder, prefix: str) -> dict[str, Any]:
+    """A sweep in words, a table and a figure: the break-even (two scenarios, one parameter), the paired difference
+    (or the metric) at each point."""
     from sim.present import report_figures as figures
     from sim.present.sensitivity_text import break_even_text, parameter_value, parameter_words
 
@@ -277,6 +291,8 @@ def sweep_section(sweep: SweepFolder, prefix: str) -> dict[str, Any]:
 
 
 def provenance(run: RunFolder) -> dict[str, Any]:
+    """Where a run's numbers come from: scenario hash and files, overrides, seed, replications, status, versions,
+    dates."""
     versions = run.versions
     files = [{"path": f.get("path", ""), "sha256": (f.get("sha256") or "")[:12]}
              for f in (run.source or {}).get("files", [])]
@@ -289,6 +305,7 @@ def provenance(run: RunFolder) -> dict[str, Any]:
 
 
 def incomplete_text(run: RunFolder) -> str | None:
+    """What a run lacks — missing replications, unreadable chunks, failures — in a sentence; None when complete."""
     parts = []
     if run.missing:
         why = {"interrupted": "the run was interrupted", "running": "the run is still going, or was killed",

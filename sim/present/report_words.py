@@ -69,6 +69,7 @@ def metric_name(metric: str) -> str:
 
 
 def title_case(text: str) -> str:
+    """The text with its first letter capitalized (acronyms such as MQLs, SQLs, CAC kept)."""
     return text[:1].upper() + text[1:] if text[:2] not in ("MQ", "SQ", "CA") else text
 
 
@@ -109,6 +110,7 @@ def value_text(metric: str, value: float | None, signed: bool = False) -> str:
 
 
 def range_text(metric: str, low: float | None, high: float | None, signed: bool = False) -> str:
+    """An interval of a KPI (or of a difference, ``signed``) as a person reads it."""
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         return "–"
     if _kind(metric) == "money":

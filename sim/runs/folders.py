@@ -78,6 +78,7 @@ class RunFolder:
 
     @property
     def name(self) -> str:
+        """The scenario's name (from the resolved scenario in the manifest)."""
         return str(self.manifest.get("scenario_name") or self.scenario.get("name") or self.path.name)
 
     @property
@@ -88,10 +89,12 @@ class RunFolder:
 
     @property
     def seed(self) -> int | None:
+        """The root seed the run used."""
         return self.manifest.get("seed")
 
     @property
     def horizon(self) -> int | None:
+        """The scenario's ``horizon_months``."""
         return self.scenario.get("horizon_months")
 
     @property
@@ -102,10 +105,12 @@ class RunFolder:
 
     @property
     def sha256(self) -> str:
+        """The resolved scenario's hash (what identifies the folder)."""
         return str(self.manifest.get("scenario_sha256", ""))
 
     @property
     def status(self) -> str:
+        """The manifest's status: ``complete``, ``running``, ``interrupted`` or ``failed``."""
         return str(self.manifest.get("status", "unknown"))
 
     @property
@@ -116,15 +121,18 @@ class RunFolder:
 
     @property
     def versions(self) -> dict[str, str]:
+        """Package versions the run recorded (salesim, its core, Python, NumPy, ...)."""
         versions = self.manifest.get("versions")
         return versions if isinstance(versions, dict) else {}
 
     @property
     def failures(self) -> list[dict[str, Any]]:
+        """Replications that failed, with their errors."""
         return list(self.manifest.get("failures") or [])
 
     @property
     def reps(self) -> list[int]:
+        """The replication numbers the folder holds, in order."""
         return [int(r) for r in self.kpis["rep"]]
 
     @property
@@ -136,10 +144,12 @@ class RunFolder:
 
     @property
     def complete(self) -> bool:
+        """Every replication asked for is here and the run finished."""
         return self.status == "complete" and not self.missing and not self.skipped
 
     @property
     def roles(self) -> list[str]:
+        """The scenario's roles, in its order."""
         roles = self.scenario.get("roles")
         return list(roles) if isinstance(roles, dict) else []
 
@@ -150,6 +160,7 @@ class RunFolder:
         return sub.pivot(index="month", columns="rep", values="value")
 
     def has_series(self, name: str) -> bool:
+        """Whether the monthly series ``name`` was recorded."""
         return bool((self.timeseries["series"] == name).any()) if not self.timeseries.empty else False
 
 
@@ -259,24 +270,29 @@ class FolderComparison:
 
     @property
     def baseline(self) -> RunFolder:
+        """The run every other is compared with."""
         return self.runs[0]
 
     @property
     def others(self) -> list[RunFolder]:
+        """The runs compared with the baseline."""
         return self.runs[1:]
 
     @property
     def names(self) -> list[str]:
+        """Scenario names, the baseline first."""
         return [r.name for r in self.runs]
 
     @property
     def common_reps(self) -> list[int]:
+        """The replications every run holds: the pairs compared."""
         reps = set(self.runs[0].reps)
         for run in self.runs[1:]:
             reps &= set(run.reps)
         return sorted(reps)
 
     def run(self, name: str) -> RunFolder:
+        """The run of scenario ``name`` (KeyError when none)."""
         for run in self.runs:
             if run.name == name:
                 return run
@@ -292,6 +308,7 @@ class FolderComparison:
         return a[metric].to_numpy(float), b[metric].to_numpy(float)
 
     def difference(self, scenario: str, metric: str) -> stats.PairedDifference:
+        """The paired difference ``scenario − baseline`` of ``metric`` on the common replications."""
         return stats.paired_difference(*self.paired(scenario, metric))
 
     def series_difference(self, scenario: str, series: str = "mrr_usd") -> pd.DataFrame:
@@ -444,6 +461,7 @@ class SensitivityFolder:
 
     @property
     def target(self) -> str:
+        """What the analysis is about: the metric, or the paired difference of two scenarios."""
         if len(self.scenarios) >= 2:
             return f"{self.metric}, {self.scenarios[1]} − {self.scenarios[0]}"
         return self.metric
