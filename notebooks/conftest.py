@@ -1,6 +1,8 @@
 """The notebooks run in the integration tier only: ``python -m pytest -m integration --nbmake notebooks``.
 
-Each one starts a Jupyter kernel and runs Monte Carlo experiments (15-35 s apiece on 2 cores).
+Each one starts a Jupyter kernel and runs Monte Carlo experiments (30-110 s apiece on 2 cores).
+They are committed with their outputs: ``python notebooks/regenerate.py`` makes them, and
+``tests/test_notebooks.py`` checks they are current.
 """
 
 from __future__ import annotations

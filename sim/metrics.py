@@ -3,7 +3,8 @@
 This module owns every metric formula (docs/developer/architecture.md#spec-runtime-records); nothing here touches SimPy.
 Conventions, documented where users look (docs/reference/kpis.md):
 
-* Month m (1-based) spans ``[(m-1), m) × 365.25/12`` days; stocks are read at its end.
+* Month m (1-based) spans ``[(m-1), m) × 365.25/12`` days — or, with a ``start_date``, the
+  calendar month ``Scenario.month_start_days()[m-1 : m+1]``; stocks are read at its end.
 * Revenue of month m is the MRR at the end of month m (a deal signed in a month bills that
   month in full), so constant new MRR *x* a month yields ``78 x`` in the first year.
 * ``exit_arr_usd`` is 12 × the MRR at the end of the horizon.
@@ -46,16 +47,33 @@ TEAM_SERIES: tuple[str, ...] = ("mqls", "sqls", "opportunities", "wins", "new_mr
 """Per-team monthly flows, named ``<series>@<team>`` (only when the org has several teams)."""
 
 
-def _month_index(t: np.ndarray, horizon_months: int) -> np.ndarray:
+Starts = np.ndarray | None
+"""The day each month 1 … horizon + 1 begins (calendar months of a dated scenario), or None: months of
+``DAYS_PER_MONTH`` days (the plain formulas, whose results are unchanged)."""
+
+
+def month_starts(scenario: Scenario) -> Starts:
+    """The month table metrics use for ``scenario``: None without a ``start_date``."""
+    return np.asarray(scenario.month_start_days()) if scenario.start_date is not None else None
+
+
+def _month_lengths(horizon_months: int, starts: Starts) -> np.ndarray | float:
+    """Days in each month 1 … horizon (an array indexed 0 … horizon − 1), or ``DAYS_PER_MONTH``."""
+    return DAYS_PER_MONTH if starts is None else np.diff(starts[: horizon_months + 1])
+
+
+def _month_index(t: np.ndarray, horizon_months: int, starts: Starts = None) -> np.ndarray:
     """1-based month of each time, clipped into 1..horizon."""
-    return np.clip(np.floor(t / DAYS_PER_MONTH).astype(int) + 1, 1, horizon_months)
+    if starts is None:
+        return np.clip(np.floor(t / DAYS_PER_MONTH).astype(int) + 1, 1, horizon_months)
+    return np.clip(np.searchsorted(starts, t, side="right"), 1, horizon_months)
 
 
-def _per_month(t: np.ndarray, weights: np.ndarray | None, horizon_months: int) -> np.ndarray:
+def _per_month(t: np.ndarray, weights: np.ndarray | None, horizon_months: int, starts: Starts = None) -> np.ndarray:
     """Sum of ``weights`` (or counts) per month; index 0 is month 0 (always 0)."""
     out = np.zeros(horizon_months + 1)
     if t.size:
-        np.add.at(out, _month_index(t, horizon_months), 1.0 if weights is None else weights)
+        np.add.at(out, _month_index(t, horizon_months, starts), 1.0 if weights is None else weights)
     return out
 
 
@@ -75,17 +93,20 @@ def rep_intervals(log: EventLog, horizon_days: float) -> list[tuple[int, float, 
     return [(role, t0, ends.get(rep, horizon_days), cost) for rep, (role, t0, cost) in sorted(starts.items())]
 
 
-def monthly_rep_cost(log: EventLog, horizon_months: int, role: int | None = None) -> np.ndarray:
+def monthly_rep_cost(log: EventLog, horizon_months: int, role: int | None = None,
+                     starts: Starts = None) -> np.ndarray:
     """Rep cost per month (index 0 unused), prorated by days employed (one role, or all),
-    plus per-SQL fees of outsourced reps."""
-    horizon_days = horizon_months * DAYS_PER_MONTH
+    plus per-SQL fees of outsourced reps. A rep employed a whole month costs its monthly cost,
+    whatever the month's length."""
+    horizon_days = horizon_months * DAYS_PER_MONTH if starts is None else float(starts[horizon_months])
     out = np.zeros(horizon_months + 1)
-    edges = np.arange(horizon_months + 1) * DAYS_PER_MONTH
+    edges = np.arange(horizon_months + 1) * DAYS_PER_MONTH if starts is None else starts[: horizon_months + 1]
+    lengths = _month_lengths(horizon_months, starts)
     for rep_role, t0, t1, cost in rep_intervals(log, horizon_days):
         if role is not None and rep_role != role:
             continue
         overlap = np.clip(np.minimum(edges[1:], t1) - np.maximum(edges[:-1], t0), 0.0, None)
-        out[1:] += overlap / DAYS_PER_MONTH * cost
+        out[1:] += overlap / lengths * cost
     wf = log.workforce_table()
     fees = (wf["price_per_sql_usd"] > 0) & (wf["rep"] >= 0)
     if np.any(fees):
@@ -96,11 +117,11 @@ def monthly_rep_cost(log: EventLog, horizon_months: int, role: int | None = None
         has_sql = ~np.isnan(leads["sql_t"])
         charged = has_sql & np.isin(leads["dev_rep"], list(price))
         amounts = np.array([price[int(r)] for r in leads["dev_rep"][charged]])
-        out += _per_month(leads["sql_t"][charged], amounts, horizon_months)
+        out += _per_month(leads["sql_t"][charged], amounts, horizon_months, starts)
     return out
 
 
-def workforce_flows(log: EventLog, role: int) -> dict[str, np.ndarray]:
+def workforce_flows(log: EventLog, role: int, starts: Starts = None) -> dict[str, np.ndarray]:
     """Hires, exits and promotions (in and out) of a role per month."""
     h = log.horizon_months
     wf = log.workforce_table()
@@ -110,7 +131,7 @@ def workforce_flows(log: EventLog, role: int) -> dict[str, np.ndarray]:
                         ("promotions_in", (WorkforceEvent.PROMOTED_IN,)),
                         ("promotions_out", (WorkforceEvent.PROMOTED_OUT,)),
                         ("requisitions", (WorkforceEvent.REQUISITION,))):
-        values = _per_month(wf["t"][mine & np.isin(wf["kind"], kinds)], None, h)
+        values = _per_month(wf["t"][mine & np.isin(wf["kind"], kinds)], None, h, starts)
         values[0] = np.nan
         flows[name] = values
     return flows
@@ -119,13 +140,15 @@ def workforce_flows(log: EventLog, role: int) -> dict[str, np.ndarray]:
 def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     """Every monthly series as an array indexed by month 0..horizon (NaN where undefined)."""
     h = log.horizon_months
+    starts = month_starts(scenario)
     leads = log.lead_table()
     acc = log.account_table()
     kind = acc["kind"]
     series: dict[str, np.ndarray] = {}
-    new = _per_month(acc["t"][kind == AccountEvent.NEW], acc["mrr_usd"][kind == AccountEvent.NEW], h)
-    exp = _per_month(acc["t"][kind == AccountEvent.EXPANSION], acc["mrr_usd"][kind == AccountEvent.EXPANSION], h)
-    churn = _per_month(acc["t"][kind == AccountEvent.CHURN], acc["mrr_usd"][kind == AccountEvent.CHURN], h)
+    new = _per_month(acc["t"][kind == AccountEvent.NEW], acc["mrr_usd"][kind == AccountEvent.NEW], h, starts)
+    expanded = kind == AccountEvent.EXPANSION
+    exp = _per_month(acc["t"][expanded], acc["mrr_usd"][expanded], h, starts)
+    churn = _per_month(acc["t"][kind == AccountEvent.CHURN], acc["mrr_usd"][kind == AccountEvent.CHURN], h, starts)
     installed = np.zeros(h + 1)
     installed[0] = float(np.sum(acc["mrr_usd"][kind == AccountEvent.INSTALLED]))
     series["mrr_usd"] = np.cumsum(installed + new + exp - churn)
@@ -135,22 +158,22 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     installed_count = np.zeros(h + 1)
     installed_count[0] = float(np.sum(kind == AccountEvent.INSTALLED))
     series["customers"] = np.cumsum(
-        installed_count + _per_month(acc["t"][kind == AccountEvent.NEW], None, h)
-        - _per_month(acc["t"][kind == AccountEvent.CHURN], None, h)
+        installed_count + _per_month(acc["t"][kind == AccountEvent.NEW], None, h, starts)
+        - _per_month(acc["t"][kind == AccountEvent.CHURN], None, h, starts)
     )
     inbound = leads["source"] == Source.INBOUND
-    series["mqls"] = _per_month(leads["created_t"][inbound], None, h)
+    series["mqls"] = _per_month(leads["created_t"][inbound], None, h, starts)
     sql_t = leads["sql_t"][~np.isnan(leads["sql_t"])]
-    series["sqls"] = _per_month(sql_t, None, h)
-    series["wins"] = _per_month(leads["close_t"][leads["state"] == LeadState.WON], None, h)
+    series["sqls"] = _per_month(sql_t, None, h, starts)
+    series["wins"] = _per_month(leads["close_t"][leads["state"] == LeadState.WON], None, h, starts)
     mql_cost = scenario.inbound.cost_per_mql_usd if scenario.inbound is not None else 0.0
-    series["cost_usd"] = monthly_rep_cost(log, h) + series["mqls"] * mql_cost
+    series["cost_usd"] = monthly_rep_cost(log, h, starts=starts) + series["mqls"] * mql_cost
     for name in ("new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"):
         series[name][0] = np.nan
 
-    series.update(role_series(log))
+    series.update(role_series(log, starts))
     if len(log.teams) > 1:
-        series.update(team_series(log))
+        series.update(team_series(log, starts))
     return series
 
 
@@ -165,13 +188,15 @@ def _level_arrays(log: EventLog) -> dict[str, np.ndarray]:
     return out
 
 
-def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: str) -> dict[str, np.ndarray]:
+def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: str,
+                       starts: Starts = None) -> dict[str, np.ndarray]:
     """Role series (``ROLE_SERIES``) of a group of pools, named ``<series>.<suffix>``."""
     def total(name: str) -> np.ndarray:
         return np.sum(levels[name][pools], axis=0)
 
     headcount = total("headcount")
-    capacity_fte = total("fte_days") / DAYS_PER_MONTH
+    days = DAYS_PER_MONTH if starts is None else np.concatenate([[DAYS_PER_MONTH], np.diff(starts)])
+    capacity_fte = total("fte_days") / days
     capacity_fte[0] = total("fte")[0]
     capacity, busy = total("capacity_days"), total("busy_days")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -184,7 +209,7 @@ def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: 
     # demand in FTE: the month's average load plus the queue at its end, over capacity per FTE
     with np.errstate(divide="ignore", invalid="ignore"):
         per_fte = np.where(total("fte_days") > 0, capacity / total("fte_days"), np.nan)
-        demand = (busy / DAYS_PER_MONTH + np.nan_to_num(backlog)) / per_fte
+        demand = (busy / days + np.nan_to_num(backlog)) / per_fte
     demand[0] = np.nan
     return {
         f"headcount.{suffix}": headcount,
@@ -200,7 +225,7 @@ def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: 
     }
 
 
-def role_series(log: EventLog) -> dict[str, np.ndarray]:
+def role_series(log: EventLog, starts: Starts = None) -> dict[str, np.ndarray]:
     """Per-role series over all teams (``utilization.ae``), and per team when there are several
     (``utilization.ae@east``). Utilization is the month's integral of load over capacity."""
     levels = _level_arrays(log)
@@ -208,22 +233,22 @@ def role_series(log: EventLog) -> dict[str, np.ndarray]:
     for r, role in enumerate(log.roles):
         pools = [i for i, (role_index, _team) in enumerate(log.pools) if role_index == r]
         if pools:
-            out.update(_pool_group_series(levels, pools, role))
+            out.update(_pool_group_series(levels, pools, role, starts))
         else:
             for name in ROLE_SERIES:
                 out[f"{name}.{role}"] = np.full(log.horizon_months + 1, np.nan)
-        for name, values in workforce_flows(log, r).items():
+        for name, values in workforce_flows(log, r, starts).items():
             out[f"{name}.{role}"] = values
-        cost = monthly_rep_cost(log, log.horizon_months, role=r)
+        cost = monthly_rep_cost(log, log.horizon_months, role=r, starts=starts)
         cost[0] = np.nan
         out[f"cost_usd.{role}"] = cost
         if len(log.teams) > 1:
             for i in pools:
-                out.update(_pool_group_series(levels, [i], f"{role}@{log.teams[log.pools[i][1]]}"))
+                out.update(_pool_group_series(levels, [i], f"{role}@{log.teams[log.pools[i][1]]}", starts))
     return out
 
 
-def team_series(log: EventLog) -> dict[str, np.ndarray]:
+def team_series(log: EventLog, starts: Starts = None) -> dict[str, np.ndarray]:
     """Per-team flows: ``mqls@T`` routed to T's inbound desk, ``sqls@T`` made by T's development
     reps, ``opportunities@T``, ``wins@T`` and ``new_mrr_usd@T`` of T's closers, ``stale@T``
     dropped while waiting in T's queues, ``no_capacity@T`` lost by the overflow rule."""
@@ -238,14 +263,15 @@ def team_series(log: EventLog) -> dict[str, np.ndarray]:
         won = closer & (state == LeadState.WON)
         stale = (state == LeadState.STALE) & np.where(has_sql, closer, dev)
         flows = {
-            "mqls": _per_month(leads["created_t"][dev & (leads["source"] == Source.INBOUND)], None, h),
-            "sqls": _per_month(leads["sql_t"][dev & has_sql], None, h),
-            "opportunities": _per_month(leads["opportunity_t"][closer & ~np.isnan(leads["opportunity_t"])], None, h),
-            "wins": _per_month(leads["close_t"][won], None, h),
-            "new_mrr_usd": _per_month(leads["close_t"][won], leads["mrr_usd"][won], h),
-            "stale": _per_month(leads["end_t"][stale], None, h),
+            "mqls": _per_month(leads["created_t"][dev & (leads["source"] == Source.INBOUND)], None, h, starts),
+            "sqls": _per_month(leads["sql_t"][dev & has_sql], None, h, starts),
+            "opportunities": _per_month(leads["opportunity_t"][closer & ~np.isnan(leads["opportunity_t"])], None, h,
+                                        starts),
+            "wins": _per_month(leads["close_t"][won], None, h, starts),
+            "new_mrr_usd": _per_month(leads["close_t"][won], leads["mrr_usd"][won], h, starts),
+            "stale": _per_month(leads["end_t"][stale], None, h, starts),
             "no_capacity": _per_month(leads["end_t"][(state == LeadState.NO_CAPACITY)
-                                                    & np.where(has_sql, closer | dev, dev)], None, h),
+                                                    & np.where(has_sql, closer | dev, dev)], None, h, starts),
         }
         for name, values in flows.items():
             values[0] = np.nan

@@ -74,8 +74,45 @@ CASES: dict[str, tuple[list[Replacement], str, tuple[str, ...], list[str]]] = {
         "closed_by: fae", ("segments.smb.closed_by",), ["role 'fae' does not exist", "did you mean 'ae'"],
     ),
     "unknown_segment": (
-        [("segment_mix: {smb: 1.0}", "segment_mix:\n    smb: 1.0\n    enterprise: 0.5")],
+        [("segment_mix: {smb: 1.0}", "segment_mix:\n    smb: 0.5\n    enterprise: 0.5")],
         "enterprise:", ("inbound.segment_mix.enterprise",), ["segment 'enterprise' does not exist", "smb"],
+    ),
+    "segment_mix_above_one": (  # weights are shares: refused, not normalised
+        [("segment_mix: {smb: 1.0}", "segment_mix: {smb: 0.7, mid: 0.4}"),
+         ("segments:\n", "segments:\n  mid: {mrr_usd: 2000}\n")],
+        "segment_mix:", ("inbound.segment_mix",), ["must sum to 1", "sum to 1.1", "write 0.6 for 60%",
+                                                    "smb: 0.636, mid: 0.364"],
+    ),
+    "segment_mix_in_percent": (
+        [("segment_mix: {smb: 1.0}", "segment_mix: {smb: 60, mid: 40}"),
+         ("segments:\n", "segments:\n  mid: {mrr_usd: 2000}\n")],
+        "segment_mix:", ("inbound.segment_mix",), ["sum to 100", "as fractions: smb: 0.6, mid: 0.4"],
+    ),
+    "region_mix_not_one": (
+        [("customers:\n", "market:\n  regions: {east: 0.5, west: 0.4}\ncustomers:\n")],
+        "regions:", ("market.regions",), ["region weights", "sum to 0.9"],
+    ),
+    "industry_mix_zero": (
+        [("customers:\n", "market:\n  industries: {saas: 0, retail: 0}\ncustomers:\n")],
+        "industries:", ("market.industries",), ["industry weights", "all zero"],
+    ),
+    "distribution_as_text": (  # a number with its unit written out: say what is allowed
+        [("leakage_probability: 0.05", "leakage_probability: 0.05\n  delay_days: 1.5 days")],
+        "delay_days:", ("handoff.delay_days",), ["expected a number of days", "{dist: NAME, ...}", "lognormal",
+                                                 "got '1.5 days'"],
+    ),
+    "distribution_as_list": (
+        [("gap_days: {dist: exponential, mean: 7}", "gap_days: [5, 9]")],
+        "gap_days:", ("segments.smb.opportunity.gap_days",), ["expected a number of days", "got a list"],
+    ),
+    "distribution_as_boolean": (
+        [("mrr_usd: {dist: lognormal, median: 800, sigma: 0.5}", "mrr_usd: yes")],
+        "mrr_usd:", ("segments.smb.mrr_usd",), ["expected an amount in USD", "empirical", "got true"],
+    ),
+    "ramp_as_text": (
+        [("    dials_per_day: 60", "    dials_per_day: 60\n    ramp: fast")],
+        "ramp: fast", ("roles.mdr.ramp",), ["list of productivities by month", "{form: linear, months: N}",
+                                           "got 'fast'"],
     ),
     "duplicate_key": (
         [("  qualify_probability: 0.3\n", "  qualify_probability: 0.3\n  qualify_probability: 0.4\n")],

@@ -25,6 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECT = os.environ.get("SALESIM_EXPECT_COMPILED")
 """Set by ``.ci/run``: "1" when the suite must run against a compiled install, "0" for a pure one."""
 
+DATED = ["start_date=2026-01-01", "calendar.holidays=[2026-01-19, 2026-02-16, 2026-05-25, 2026-07-03]",
+         "calendar.pto_days_per_year=15", "calendar.sick_days_per_year=5", "hiring.hires_per_month=1",
+         "hiring.waves=[{month: 2026-03-10, role: ae, count: 2}, {month: 2026-04-01, role: sdr, count: 1}]",
+         "roles.sdr.outsourced={reps: 1, start_month: 2, end_month: 5}"]
+"""A dated scenario: calendar months, a Thursday start, public holidays, absence, dated hiring."""
+
 # (scenario file, overrides): the shipped org charts and hiring plans, and the exit policy that
 # drops work, over a year; and the performance workload over six months.
 CASES: list[tuple[str, list[str]]] = [
@@ -32,6 +38,7 @@ CASES: list[tuple[str, list[str]]] = [
       for name in ("silo", "pod", "hybrid", "hiring_front_loaded", "hiring_back_loaded")),
     ("scenarios/silo.yaml", ["horizon_months=12", "workforce.exit_policy=lose"]),
     ("benchmarks/scenarios/ref.yaml", ["horizon_months=6"]),
+    ("scenarios/pod.yaml", ["horizon_months=12", *DATED]),  # a real calendar: shifted weekdays, holidays
 ]
 REPLICATIONS = (0, 1)
 SEED = 11

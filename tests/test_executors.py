@@ -53,6 +53,7 @@ def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lines = [f"extends: {SILO}"]
     lines += ["inbound: {mqls_per_month: 100}", "outbound: {prospects_per_rep_month: 120}", f"horizon_months: {MONTHS}"]
     lines += ["roles: {mdr: {dials_per_day: 60}, sdr: {dials_per_day: 40}, ae: {max_open_opportunities: 7}}"]
+    lines += ["warm_start: {customers: [], pipeline: []}"]  # SMALL_SILO's warm_start={}: a cold start
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -15,7 +15,7 @@ from sim.metrics import kpis
 from sim.model.world import simulate
 
 SILO = "scenarios/silo.yaml"
-SHORT = ["horizon_months=6"]
+SHORT = ["horizon_months=6", "warm_start={}"]  # a young company: the mechanisms without a warm start
 ONE_POD = ["org.structure=pod", "org.pods={all: {composition: {mdr: 2, sdr: 4, ae: 6, csm: 2}}}"]
 TWO_PODS = [
     "org.structure=pod",

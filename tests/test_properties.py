@@ -99,7 +99,8 @@ def _org(draw, roles: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[s
     pods: dict[str, Any] = {f"p{i}": {"composition": c} for i, c in enumerate(compositions)}
     market: dict[str, Any] = {}
     if n_pods == 2 and draw(st.booleans()):
-        market = {"regions": {"east": draw(st.floats(0.1, 1.0)), "west": draw(st.floats(0.1, 1.0))}}
+        east = draw(st.floats(0.1, 0.9))
+        market = {"regions": {"east": east, "west": 1.0 - east}}  # shares of the leads: they sum to 1
         pods["p0"]["regions"], pods["p1"]["regions"] = ["east"], ["west"]
     org: dict[str, Any] = {
         "structure": structure, "pods": pods, "pooled_roles": pooled,
@@ -136,7 +137,8 @@ def scenarios(draw) -> dict[str, Any]:
             "expansion": {"monthly_probability": draw(st.floats(0.0, 0.6)),
                           "mrr_fraction": {"dist": "uniform", "low": 0.0, "high": draw(st.floats(0.0, 0.5))}},
         }
-    mix = {name: draw(st.floats(0.1, 1.0)) for name in segments}
+    weights = {name: draw(st.floats(0.1, 1.0)) for name in segments}
+    mix = {name: w / sum(weights.values()) for name, w in weights.items()}  # shares of the leads: sum to 1
     low = draw(st.integers(1, 4))
     dials = {"dist": "uniform_int", "low": low, "high": low + draw(st.integers(0, 6))}
     scripted = draw(st.booleans())

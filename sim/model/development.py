@@ -17,6 +17,7 @@ the first-touch delay (:mod:`sim.model.speed_to_lead`).
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
 from typing import Final
@@ -84,6 +85,9 @@ class DevelopmentDesk:
         """Reps with a free slot, most free share first."""
         self._finish_step: Callable[[Lead, Rep, int], None] = self._finish
         """``_finish`` bound once: the timeline gets the same object for every lead."""
+        self.month_starts: list[float] | None = None
+        """Calendar months of a dated scenario (the day each begins): a rep who joins mid-month gets
+        the share of the month's prospect list left; None: months of DAYS_PER_MONTH."""
         self._instant_response = True
         """Inbound leads are ready for a first touch as soon as they arrive (``response_minutes`` 0)."""
         self._qualify_probability = 0.0
@@ -153,7 +157,12 @@ class DevelopmentDesk:
     def rep_joined(self, rep: Rep) -> None:
         self._set_slots(rep)
         if self.outbound is not None:
-            month_left = 1.0 - (self.timeline.now / DAYS_PER_MONTH) % 1.0
+            now, table = self.timeline.now, self.month_starts
+            if table is None:
+                month_left = 1.0 - (now / DAYS_PER_MONTH) % 1.0
+            else:
+                i = bisect_right(table, now) - 1
+                month_left = (table[i + 1] - now) / (table[i + 1] - table[i]) if 0 <= i < len(table) - 1 else 1.0
             rep.prospects_left = self.outbound.prospects_per_rep_month * rep.productivity * month_left
         self.fill()
 

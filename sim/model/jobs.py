@@ -36,6 +36,8 @@ def build_development(world: World, pool: RolePool, team: Team, jobs: tuple[Job,
     closes_own = Job.CLOSE in scenario.jobs_of(pool.name)
     desk = DevelopmentDesk(world.env, world.calendar, world.log, pool, scenario.contact,
                            world.own_sql_step(pool.name) if closes_own else world.sql_step)
+    if scenario.start_date is not None:
+        desk.month_starts = world.month_starts
     if Job.WORK_INBOUND in jobs and scenario.inbound is not None:
         desk.serve_inbound(scenario.inbound)
     if Job.PROSPECT in jobs and scenario.outbound is not None and world.prospects is not None:

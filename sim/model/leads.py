@@ -397,16 +397,21 @@ def poisson_arrival_times(
     days_per_month: float,
     to_work=None,
     from_work=None,
+    month_starts: list[float] | None = None,
 ) -> np.ndarray:
     """Arrival times (days, sorted) of a Poisson process with a piecewise-constant monthly rate.
 
     With ``to_work``/``from_work`` (vectorised calendar maps) arrivals fall uniformly in
-    *working* time, i.e. only during working hours.
+    *working* time, i.e. only during working hours. Month m spans ``month_starts[m]`` to
+    ``month_starts[m + 1]`` (calendar months), or ``m × days_per_month`` onwards without them.
     """
     out = []
     for m, rate in enumerate(monthly_rates):
         count = rng.poisson(rate) if rate > 0 else 0
-        lo, hi = m * days_per_month, (m + 1) * days_per_month
+        if month_starts is not None:
+            lo, hi = month_starts[m], month_starts[m + 1]
+        else:
+            lo, hi = m * days_per_month, (m + 1) * days_per_month
         if to_work is not None:
             w_lo, w_hi = float(to_work(np.asarray([lo]))[0]), float(to_work(np.asarray([hi]))[0])
             times = from_work(w_lo + (w_hi - w_lo) * rng.random(count))

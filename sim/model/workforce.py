@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from bisect import bisect_right
 from collections.abc import Generator
 from typing import Any, Protocol
 
@@ -104,7 +105,8 @@ class RolePool:
     """
 
     def __init__(self, name: str, index: int, spec: RoleSpec, team: int = 0,
-                 seats: list[int] | None = None, pool_index: int = 0, recruiting_load_fte: float = 0.0) -> None:
+                 seats: list[int] | None = None, pool_index: int = 0, recruiting_load_fte: float = 0.0,
+                 availability: float = 1.0) -> None:
         self.name = name
         self.index = index
         self.spec = spec
@@ -115,6 +117,9 @@ class RolePool:
         self.seats = list(range(spec.headcount)) if seats is None else list(seats)
         self.pool_index = pool_index
         self.recruiting_load_fte = recruiting_load_fte
+        self.availability = availability
+        """Share of working days an employee or intern is present (PTO and sick days: 1 − absent ÷
+        working days; :func:`sim.scenario.dates.availability`); 1.0 without absence."""
         self.reps: list[Rep] = []
         self.desk: Desk | None = None
         self.fte = Level()
@@ -126,8 +131,12 @@ class RolePool:
         return len(self.reps)
 
     def factor_for(self, rep: Rep) -> float:
-        """The recruiting factor of one rep: only employees interview."""
-        return self.recruiting_factor() if rep.kind == RepKind.EMPLOYEE else 1.0
+        """The recruiting factor of one rep (only employees interview), times its availability
+        (employees and interns take time off; an agency's outsourced reps do not)."""
+        factor = self.recruiting_factor() if rep.kind == RepKind.EMPLOYEE else 1.0
+        if self.availability != 1.0 and rep.kind != RepKind.OUTSOURCED:
+            factor *= self.availability
+        return factor
 
     def recruiting_factor(self) -> float:
         """Share of the team's time left after interviewing for its open requisitions."""
@@ -138,21 +147,28 @@ class RolePool:
 
 
 class Recruiting:
-    """An optional cap on starts per month: requisitions ready to start queue for a slot."""
+    """An optional cap on starts per month: requisitions ready to start queue for a slot.
 
-    def __init__(self, hires_per_month: int | None) -> None:
+    ``month_starts`` (calendar months of a dated scenario): the day each month begins; without
+    them a month is ``DAYS_PER_MONTH`` days."""
+
+    def __init__(self, hires_per_month: int | None, month_starts: list[float] | None = None) -> None:
         self.cap = hires_per_month
         self.starts: dict[int, int] = {}
+        self.month_starts = month_starts
 
     def start_time(self, ready_t: float) -> float:
         """When a hire ready at ``ready_t`` can start."""
         if self.cap is None:
             return ready_t
-        month = int(ready_t // DAYS_PER_MONTH)
+        table = self.month_starts
+        month = int(ready_t // DAYS_PER_MONTH) if table is None else bisect_right(table, ready_t) - 1
         while self.starts.get(month, 0) >= self.cap:
             month += 1
         self.starts[month] = self.starts.get(month, 0) + 1
-        return max(ready_t, month * DAYS_PER_MONTH)
+        if table is None:
+            return max(ready_t, month * DAYS_PER_MONTH)
+        return max(ready_t, table[month]) if month < len(table) else math.inf  # beyond the horizon: never
 
 
 class Workforce:
@@ -167,7 +183,8 @@ class Workforce:
     """
 
     def __init__(self, env: simpy.Environment, streams: Streams, log: EventLog,
-                 pools: list[RolePool], horizon_days: float, scenario: Scenario | None = None) -> None:
+                 pools: list[RolePool], horizon_days: float, scenario: Scenario | None = None,
+                 month_starts: list[float] | None = None) -> None:
         self.env = env
         self.streams = streams
         self.log = log
@@ -176,7 +193,9 @@ class Workforce:
         self.scenario = scenario
         self.hiring: HiringSpec = scenario.hiring if scenario is not None else HiringSpec()  # type: ignore[call-arg]
         self.lose_work = (scenario.workforce.exit_policy == "lose") if scenario is not None else False
-        self.recruiting = Recruiting(self.hiring.hires_per_month)
+        self.month_starts = month_starts
+        """Calendar months of a dated scenario (the day each begins); None: months of DAYS_PER_MONTH."""
+        self.recruiting = Recruiting(self.hiring.hires_per_month, month_starts)
         self._next_id = 0
         self._next_seat: dict[str, int] = {}
         self.pools_of_role: dict[str, list[RolePool]] = {}
@@ -258,9 +277,13 @@ class Workforce:
     def _refresh(self, pool: RolePool, skip: Rep | None = None) -> None:
         """Re-apply the recruiting factor (open requisitions or team size changed)."""
         factor = pool.recruiting_factor()
+        available = pool.availability
         for rep in pool.reps:
             if rep is not skip:
-                self._set_productivity(rep, rep.ramp_level * (factor if rep.kind == RepKind.EMPLOYEE else 1.0))
+                f = factor if rep.kind == RepKind.EMPLOYEE else 1.0
+                if available != 1.0 and rep.kind != RepKind.OUTSOURCED:
+                    f *= available
+                self._set_productivity(rep, rep.ramp_level * f)
         if skip is not None:
             self._set_productivity(skip, skip.ramp_level * pool.factor_for(skip))
 
@@ -372,12 +395,19 @@ class Workforce:
 
     def _until_month_start(self, month: int) -> Generator[simpy.Event, None, bool]:
         """Wait for the start of (1-based) ``month``; False when it lies beyond the horizon."""
-        t = (month - 1) * DAYS_PER_MONTH
+        t = self._month_start(month)
         if t >= self.horizon_days:
             return False
         if t > self.env.now:
             yield self.env.timeout(t - self.env.now)
         return True
+
+    def _month_start(self, month: int) -> float:
+        """Day on which (1-based) ``month`` begins; beyond the horizon with calendar months: never."""
+        table = self.month_starts
+        if table is None:
+            return (month - 1) * DAYS_PER_MONTH
+        return table[month - 1] if month - 1 < len(table) else math.inf
 
     def open_wave(self, index: int, month: int, role: str, count: int, team: str | None
                   ) -> Generator[simpy.Event, None, None]:
@@ -418,7 +448,7 @@ class Workforce:
         assert spec is not None
         if not (yield from self._until_month_start(spec.start_month)):
             return
-        end = math.inf if spec.end_month is None else spec.end_month * DAYS_PER_MONTH
+        end = math.inf if spec.end_month is None else self._month_start(spec.end_month + 1)
         for k in range(spec.reps):
             pool = self._pool_for(role)
             self._add_rep(pool, 2 * INTERN_SEATS + k, 0, 0.0, WorkforceEvent.START, kind=RepKind.OUTSOURCED,

@@ -27,6 +27,7 @@ from sim.model.routing import Router, Team, team_layout
 from sim.model.workforce import RolePool, Workforce
 from sim.rng import Streams
 from sim.scenario import Scenario
+from sim.scenario.dates import availability, closed_days
 from sim.workcalendar import DAYS_PER_MONTH, WorkCalendar
 
 OUTBOUND_ID_OFFSET = 1_000_000_000
@@ -62,7 +63,7 @@ def expected_leads_per_day(scenario: Scenario) -> float:
             leads += len(inbound.arrival_times_days)
         else:
             leads += inbound.mqls_per_month * sum((1.0 + inbound.growth_per_month) ** m for m in range(months))
-    return (leads + expected_prospects(scenario)) / (months * DAYS_PER_MONTH)
+    return (leads + expected_prospects(scenario)) / scenario.month_start_days()[-1]
 
 
 def expected_prospects(scenario: Scenario) -> float:
@@ -101,8 +102,14 @@ class World:
         self.timeline: Timeline = self.env.timeline
         self.streams = Streams(seed, replication, deterministic=scenario.deterministic)
         cal = scenario.calendar
-        self.calendar = WorkCalendar(cal.start_hour, cal.hours_per_day, cal.days_per_week)
-        self.horizon_days = scenario.horizon_months * DAYS_PER_MONTH
+        start = scenario.start_date
+        self.calendar = WorkCalendar(cal.start_hour, cal.hours_per_day, cal.days_per_week,
+                                     first_weekday=start.weekday() if start is not None else 0,
+                                     closed_days=closed_days(scenario))
+        self.month_starts: list[float] = scenario.month_start_days()
+        """Day on which each month 1 … horizon + 1 begins (:meth:`Scenario.month_start_days`): calendar
+        months with a start date, ``m × DAYS_PER_MONTH`` (exactly) without."""
+        self.horizon_days = self.month_starts[-1]
         role_names = list(scenario.roles)
         segment_names = list(scenario.segments)
         segments = [scenario.segments[n] for n in segment_names]
@@ -141,7 +148,8 @@ class World:
             for role, role_seats in seats.items():
                 pool = RolePool(role, role_names.index(role), scenario.roles[role], team=t_index,
                                 seats=role_seats, pool_index=len(self.pools),
-                                recruiting_load_fte=scenario.hiring.recruiting_load_fte)
+                                recruiting_load_fte=scenario.hiring.recruiting_load_fte,
+                                availability=availability(scenario))
                 self.pools.append(pool)
                 team.pools[role] = pool
                 build_desks(self, pool, team, facet_pools.__next__)
@@ -149,7 +157,8 @@ class World:
         self.log.pools = [(pool.index, pool.team) for pool in self.pools]
         self.router = Router(scenario, self.teams)
         self.account_role = scenario.account_role
-        self.workforce = Workforce(self.env, self.streams, self.log, self.pools, self.horizon_days, scenario)
+        self.workforce = Workforce(self.env, self.streams, self.log, self.pools, self.horizon_days, scenario,
+                                   month_starts=self.month_starts if start is not None else None)
 
     # ------------------------------------------------------------------ hand-offs between desks
 
@@ -195,8 +204,9 @@ class World:
         rng = self.streams.generator("inbound.arrivals")
         if spec.business_hours_only:
             return poisson_arrival_times(rng, rates, DAYS_PER_MONTH,
-                                         self.calendar.to_work_array, self.calendar.from_work_array)
-        return poisson_arrival_times(rng, rates, DAYS_PER_MONTH)
+                                         self.calendar.to_work_array, self.calendar.from_work_array,
+                                         month_starts=self.month_starts)
+        return poisson_arrival_times(rng, rates, DAYS_PER_MONTH, month_starts=self.month_starts)
 
     def _even_arrivals(self, rates: np.ndarray, business_hours_only: bool) -> np.ndarray:
         """Deterministic mode: each month's rounded expected count, evenly spread."""
@@ -204,7 +214,7 @@ class World:
         counts = np.diff(np.concatenate([[0], cumulative]))
         out = []
         for m, count in enumerate(counts.tolist()):
-            lo, hi = m * DAYS_PER_MONTH, (m + 1) * DAYS_PER_MONTH
+            lo, hi = self.month_starts[m], self.month_starts[m + 1]
             position = (np.arange(count) + 0.5) / max(count, 1)
             if business_hours_only:
                 w_lo, w_hi = self.calendar.to_work(lo), self.calendar.to_work(hi)
@@ -262,7 +272,7 @@ class World:
             boundary = simpy.Event(self.env)
             boundary._ok = True
             boundary._value = None
-            self.env.schedule(boundary, simpy.core.URGENT, month * DAYS_PER_MONTH - self.env.now)
+            self.env.schedule(boundary, simpy.core.URGENT, self.month_starts[month] - self.env.now)
             yield boundary
             self._close_month(month)
 
@@ -328,8 +338,8 @@ class World:
         levels.append((month, i, "open_requisitions", float(pool.open_requisitions)))
 
     def _close_month(self, month: int) -> None:
-        t_end = month * DAYS_PER_MONTH
-        self.accounts.month_step(month, t_end - DAYS_PER_MONTH, t_end)
+        t_end = self.month_starts[month]
+        self.accounts.month_step(month, self.month_starts[month - 1], t_end)
         levels = self.log.levels
         for pool in self.pools:
             backlog_of = getattr(pool.desk, "backlog", None)  # a desk that holds work (not the accounts)

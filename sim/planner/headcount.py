@@ -410,9 +410,12 @@ class Plan:
         dict
             New scenario data; ``base`` is not modified. Roles without a job in the model keep
             their base headcount. In POD structures each role's count is spread over the PODs in
-            proportion to their current seats.
+            proportion to their current seats. The base's ``warm_start`` is dropped: the plan is
+            for new business, and an installed base's MRR would count in the first-year revenue
+            it is checked against.
         """
         data = copy.deepcopy(dict(base))
+        data.pop("warm_start", None)
         roles = data.get("roles")
         if not isinstance(roles, dict):
             raise PlanError("the base scenario has no roles to write the plan into")

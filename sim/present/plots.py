@@ -150,6 +150,23 @@ def _value_text(name: str, value: float) -> str:
 # --------------------------------------------------------------------------- charts
 
 
+def _month_axis(ax: Axes, scenario: Any) -> None:
+    """Months on the x axis: their numbers, or — with the scenario's ``start_date`` — month labels
+    ("Jan 2026", at each month's end: where its stocks are read)."""
+    dates = scenario.month_dates()
+    if dates is None:
+        ax.set_xlabel("Month")
+        _integer_ticks(ax.xaxis)
+        return
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.set_xlabel(f"Month end (month 1 starts {scenario.start_date:%d %b %Y})")
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=12, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(
+        lambda x, _pos: f"{dates[round(x)]:%b %Y}" if 0 <= round(x) < len(dates) and abs(x - round(x)) < 1e-9
+        else ""))
+
+
 def fan_chart(result: RunResult, series: str = "mrr_usd", ax: Axes | None = None,
               label: str | None = None, color: Any = None) -> Axes:
     """Median of a monthly series with its 50% and 90% bands across replications.
@@ -188,8 +205,7 @@ def fan_chart(result: RunResult, series: str = "mrr_usd", ax: Axes | None = None
     prefix = f"{label}: " if label else ""
     ax.fill_between(months, q05, q95, color=shade, alpha=0.15, lw=0, label=f"{prefix}90% of replications")
     ax.fill_between(months, q25, q75, color=shade, alpha=0.30, lw=0, label=f"{prefix}50% of replications")
-    ax.set_xlabel("Month")
-    _integer_ticks(ax.xaxis)
+    _month_axis(ax, result.scenario)
     ax.set_ylabel(_unit_label(series, per_month=series in _FLOW_SERIES))
     _format_axis(ax.yaxis, series)
     ax.set_xlim(months.min(), months.max())
@@ -354,8 +370,7 @@ def capacity_vs_demand(result: RunResult, role: str, ax: Axes | None = None) -> 
     short = (demand.to_numpy() > capacity.to_numpy())
     ax.fill_between(months, capacity.to_numpy(), demand.to_numpy(), where=short, color="C3", alpha=0.25,
                     interpolate=True, label="Shortfall")
-    ax.set_xlabel("Month")
-    _integer_ticks(ax.xaxis)
+    _month_axis(ax, result.scenario)
     ax.set_ylabel(f"{role.upper()} (people / FTE)")
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
@@ -388,8 +403,7 @@ def difference_fan(comparison: Comparison, scenario: str, series: str = "mrr_usd
     ax.fill_between(months, q05, q95, color=line.get_color(), alpha=0.15, lw=0, label="90% of replications")
     ax.fill_between(months, q25, q75, color=line.get_color(), alpha=0.30, lw=0, label="50% of replications")
     ax.axhline(0.0, color="0.3", lw=1.0, ls="--")
-    ax.set_xlabel("Month")
-    _integer_ticks(ax.xaxis)
+    _month_axis(ax, comparison.results[scenario].scenario)
     ax.set_ylabel(f"Difference in {_unit_label(series, per_month=series in _FLOW_SERIES)}")
     _format_axis(ax.yaxis, series)
     ax.grid(True, alpha=0.3)

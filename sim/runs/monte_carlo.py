@@ -207,7 +207,7 @@ def _run(scenario: Scenario, reps: int, seed: int, workers: int | None, executor
     old = [f for f in manifest.get("failures", []) if f["rep"] not in computed and f["rep"] < reps]
     result.failures = sorted(old + list(failures.values()), key=lambda f: f["rep"])
     if not kpi_table.empty:
-        store.write_tables(kpi_table, series_table, result.summary())
+        store.write_tables(kpi_table, result.timeseries, result.summary())  # with its dates, if any
     store.update_manifest(
         status="failed" if result.failures else "complete",
         reps_requested=reps,

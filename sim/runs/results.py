@@ -29,7 +29,9 @@ class RunResult:
     kpis : DataFrame
         One row per replication: ``rep`` and the KPIs of :data:`sim.metrics.KPI_NAMES`.
     timeseries : DataFrame
-        Long table ``rep, month, series, value`` (month 0 is the start; flows begin at 1).
+        Long table ``rep, month, series, value`` (month 0 is the start; flows begin at 1); with the
+        scenario's ``start_date`` also ``date``: the last day of the month (month 0: the day before
+        the start), the day whose end a stock describes.
     failures : list of dict
         Replications that raised: ``rep``, ``seed``, ``error``, ``traceback``.
     """
@@ -41,6 +43,15 @@ class RunResult:
     failures: list[dict[str, Any]] = field(default_factory=list)
     out: Path | None = None
     precision: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        dates = self.scenario.month_dates()
+        ts = self.timeseries
+        if dates is not None and ts is not None and "date" not in ts.columns and "month" in ts.columns:
+            import pandas as pd
+
+            by_month = pd.Series(pd.to_datetime(dates), index=range(len(dates)))
+            self.timeseries = ts.assign(date=ts["month"].map(by_month))
 
     @property
     def reps(self) -> int:

@@ -5,7 +5,7 @@ This module owns everything written to disk by a run::
     DIR/manifest.json          resolved scenario, its sha256, seed, reps, versions, status, failures
     DIR/chunks/*.parquet       finished replications, one pair of files per chunk (kpis + series)
     DIR/replications.parquet   one row per replication: rep + KPIs
-    DIR/timeseries.parquet     long table: rep, month, series, value
+    DIR/timeseries.parquet     long table: rep, month, series, value (and date, with a start_date)
     DIR/summary.csv            metric, mean, sd, ci95_low, ci95_high, p10, p50, p90
     DIR/.salesim.lock          held by the run writing the folder (its PID inside)
     DIR/chunks/corrupt/        chunks that could not be read, moved aside

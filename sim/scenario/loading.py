@@ -14,9 +14,11 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
+from sim.scenario.dates import check_calendar, dates_to_months
+from sim.scenario.dists import DIST_NAMES, DistributionBase
 from sim.scenario.ranges import split_ranges
 from sim.scenario.references import check_dates, check_references, check_warnings
-from sim.scenario.schema import NAMED_MAPS, Scenario
+from sim.scenario.schema import NAMED_MAPS, RampFormSpec, Scenario
 from sim.scenario.yamlio import (
     Document,
     Problem,
@@ -45,8 +47,8 @@ def _models_in(annotation: Any) -> tuple[list[type[BaseModel]], bool]:
     return found, False
 
 
-def _allowed(path: tuple) -> list[str]:
-    """Field names allowed under ``path`` (for "did you mean" suggestions on unknown keys)."""
+def _models_at(path: tuple) -> tuple[list[type[BaseModel]], bool]:
+    """The pydantic models a value at ``path`` may be, and whether it is a name-keyed map of them."""
     models: list[type[BaseModel]] = [Scenario]
     keyed = False
     for key in path:
@@ -63,8 +65,28 @@ def _allowed(path: tuple) -> list[str]:
                 nxt.extend(m for m in found if m not in nxt)
         models = nxt
         if not models:
-            return []
+            return [], False
+    return models, keyed
+
+
+def _field_at(path: tuple) -> Any:
+    """The pydantic field that holds the value at ``path`` (None if no field does)."""
+    if not path or not isinstance(path[-1], str):
+        return None
+    models, keyed = _models_at(path[:-1])
     if keyed:
+        return None
+    for model in models:
+        field = model.model_fields.get(path[-1])
+        if field is not None:
+            return field
+    return None
+
+
+def _allowed(path: tuple) -> list[str]:
+    """Field names allowed under ``path`` (for "did you mean" suggestions on unknown keys)."""
+    models, keyed = _models_at(path)
+    if keyed or not models:
         return []
     names: list[str] = []
     for model in models:
@@ -81,16 +103,23 @@ def _allowed(path: tuple) -> list[str]:
 def scenario_from_document(doc: Document, problems: Sequence[Problem] = ()) -> Scenario:
     """Validate a loaded document; raise :class:`ScenarioError` with every problem found
     (``problems`` already found while loading are reported with them). Inline uncertainty ranges
-    (``{value: 0.08, range: [0.02, 0.15]}``) are replaced by their value (:mod:`sim.scenario.ranges`)."""
+    (``{value: 0.08, range: [0.02, 0.15]}``) are replaced by their value (:mod:`sim.scenario.ranges`);
+    dates (``start_date``, hiring dates) become month numbers (:mod:`sim.scenario.dates`)."""
     doc, _ranges, range_problems = split_ranges(doc)
     problems = [*problems, *range_problems]
+    data, dated = dates_to_months(doc.data)
+    for path, message in [*dated, *check_calendar(doc.data)]:
+        file, line = lookup_line(doc.source_map, path, doc.file)
+        problems.append(Problem(file, line, ".".join(str(p) for p in path), message))
     try:
-        scenario = Scenario.model_validate(doc.data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         scenario = None
         found = [_plain_dist_message(p) for p in problems_from_validation_error(exc, doc, allowed_keys=_allowed)]
-        problems.extend(_without_union_noise(found))
-    refused = check_references(doc.data) + ([] if _horizon_overridden(doc) else check_dates(doc.data))
+        found = [_blamed(_plain_union_message(p, doc), doc) for p in _without_union_noise(found)]
+        said = {".".join(str(p) for p in path) for path, _ in dated}  # a date already explained
+        problems.extend(p for p in _unique(found) if p.path not in said)
+    refused = check_references(doc.data) + ([] if _horizon_overridden(doc) else check_dates(data))
     for path, message in refused:
         file, line = lookup_line(doc.source_map, path, doc.file)
         problems.append(Problem(file, line, ".".join(str(p) for p in path), message))
@@ -98,6 +127,92 @@ def scenario_from_document(doc: Document, problems: Sequence[Problem] = ()) -> S
         raise ScenarioError(problems)
     assert scenario is not None
     return scenario
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def _path_of(doc: Document, dotted: str) -> tuple[str | int, ...] | None:
+    """The path tuple of a problem's dotted path in ``doc`` (None where the data has no such value)."""
+    path: list[str | int] = []
+    node: Any = doc.data
+    for part in dotted.split(".") if dotted else []:
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            path.append(int(part))
+            node = node[int(part)]
+        else:
+            return None
+    return tuple(path)
+
+
+def _blamed(problem: Problem, doc: Document) -> Problem:
+    """A problem about a whole section (``roles.ae``: its tenures and headcount disagree) is located
+    where the section was last changed: at the ``--set`` that changed it, else in the most derived
+    file that did (the one that says ``extends:``), not at the base file's line."""
+    path = _path_of(doc, problem.path)
+    if path is None or not isinstance(_value_at(doc.data, path), dict):
+        return problem
+    under = [(p, where) for p, where in doc.source_map.items() if p[: len(path)] == path and len(p) > len(path)]
+    if not under:
+        return problem
+
+    def rank(where: tuple[str, int | None]) -> int:
+        if where[0].startswith("--set"):
+            return -1
+        return doc.files.index(where[0]) if where[0] in doc.files else len(doc.files)
+
+    best = min(rank(where) for _, where in under)
+    if best >= rank((problem.file, problem.line)):
+        return problem
+    chosen = [(p, where) for p, where in under if rank(where) == best]
+    file, line = chosen[-1][1] if best < 0 else max(chosen, key=lambda item: len(item[0]))[1]
+    return Problem(file, line, problem.path, problem.message)
+
+
+def _value_at(data: Any, path: tuple) -> Any:
+    for key in path:
+        data = data[key]
+    return data
+
+
+_NOT_A_MODEL = ("Input should be a valid dictionary", "Input should be a valid list")
+
+
+def _unit_of(name: str) -> str:
+    """What a bare number means in a distribution field, from the field's name."""
+    for suffix, unit in (("_days", "a number of days"), ("_minutes", "a number of minutes"),
+                         ("_months", "a number of months"), ("_usd", "an amount in USD"),
+                         ("dials_to_connect", "a number of dials"), ("_fraction", "a fraction (0.2 for 20%)")):
+        if name.endswith(suffix):
+            return unit
+    return "a number"
+
+
+def _plain_union_message(problem: Problem, doc: Document) -> Problem:
+    """Say what a field allows where pydantic speaks of its union's members ("Input should be a
+    valid dictionary or object to extract fields from" for ``delay_days: 1.5 days``)."""
+    if not problem.message.startswith(_NOT_A_MODEL):
+        return problem
+    path = _path_of(doc, problem.path)
+    field = _field_at(path) if path else None
+    if field is None:
+        return problem
+    models, _ = _models_in(field.annotation)
+    got = problem.message[problem.message.rfind("; got ") + 2:] if "; got " in problem.message else ""
+    name = str(path[-1]) if path else ""
+    if any(issubclass(m, DistributionBase) for m in models):
+        message = (f"expected {_unit_of(name)} (e.g. 2), or a distribution {{dist: NAME, ...}} with NAME one of: "
+                   f"{', '.join(DIST_NAMES)} (see docs/guides/scenario-files.md#distributions)")
+    elif RampFormSpec in models:
+        message = ("expected a list of productivities by month (e.g. [0.25, 0.5, 0.75, 1.0]) or a formula "
+                   "{form: linear, months: N} or {form: step, months: N, before: P}")
+    else:
+        return problem
+    return Problem(problem.file, problem.line, problem.path, f"{message}; {got}" if got else message)
 
 
 def _without_union_noise(problems: list[Problem]) -> list[Problem]:
@@ -131,8 +246,8 @@ class SalesimWarning(UserWarning):
 
 
 class ScenarioWarning(SalesimWarning):
-    """Something a scenario may do but probably does not mean (``salesim validate`` prints it and
-    exits 0); :func:`load_scenario` issues one per warning."""
+    """Something a scenario may do but probably does not mean, or should know (``salesim validate``
+    prints it and exits 0); :func:`load_scenario` issues one per warning."""
 
 
 class Checked(NamedTuple):
@@ -152,12 +267,51 @@ def scenario_warnings(doc: Document) -> list[Problem]:
     """Warnings about a valid document (:func:`sim.scenario.references.check_warnings`), located;
     with a horizon shortened by ``--set``, the dated things after it too."""
     found = []
-    late = [(path, message + " (the horizon comes from --set)") for path, message in check_dates(doc.data)] \
+    data, _ = dates_to_months(doc.data)
+    late = [(path, message + " (the horizon comes from --set)") for path, message in check_dates(data)] \
         if _horizon_overridden(doc) else []
     for path, message in [*check_warnings(doc.data), *late]:
         file, line = lookup_line(doc.source_map, path, doc.file)
         found.append(Problem(file, line, ".".join(str(p) for p in path), message))
     return found
+
+
+def _spread_pod_seats(doc: Document) -> tuple[Document, list[Problem]]:
+    """``--set roles.ae.headcount=8`` on a POD org: the role's seats are spread over the PODs that
+    hold it (a seat added goes to the POD with fewest, a seat removed leaves the POD with most; ties
+    in the order of the PODs), unless ``--set`` also gives their compositions. Returns the new
+    document and a note per role spread. A headcount written in a file must match the compositions."""
+    org = doc.data.get("org") if isinstance(doc.data.get("org"), dict) else {}
+    pods = org.get("pods") if isinstance(org.get("pods"), dict) else {}
+    roles = doc.data.get("roles") if isinstance(doc.data.get("roles"), dict) else {}
+    if org.get("structure") not in ("pod", "hybrid") or not pods:
+        return doc, []
+    notes: list[Problem] = []
+    for role, spec in roles.items():
+        where = doc.source_map.get(("roles", role, "headcount"), ("", None))
+        headcount = spec.get("headcount") if isinstance(spec, dict) else None
+        if not where[0].startswith("--set") or not isinstance(headcount, int) or headcount < 0:
+            continue
+        holding = [name for name, pod in pods.items() if isinstance(pod, dict)
+                   and isinstance(pod.get("composition"), dict) and isinstance(pod["composition"].get(role), int)]
+        if not holding or any(doc.source_map.get(("org", "pods", name, "composition", role), ("",))[0]
+                              .startswith("--set") for name in holding):
+            continue
+        seats = {name: pods[name]["composition"][role] for name in holding}
+        if sum(seats.values()) == headcount:
+            continue
+        while sum(seats.values()) < headcount:
+            seats[min(holding, key=lambda n: seats[n])] += 1
+        while sum(seats.values()) > headcount:
+            seats[max(reversed(holding), key=lambda n: seats[n])] -= 1
+        for name in holding:
+            pods[name]["composition"][role] = seats[name]
+            doc.source_map[("org", "pods", name, "composition", role)] = where
+        spread = ", ".join(f"{name} {seats[name]}" for name in holding)
+        notes.append(Problem(where[0], None, f"roles.{role}.headcount",
+                             f"the {headcount} {role} seats are spread over the PODs: {spread} (set "
+                             f"org.pods.NAME.composition.{role} to choose)"))
+    return doc, notes
 
 
 def load_checked(path: str | os.PathLike[str], overrides: Sequence[str] | None = None) -> Checked:
@@ -174,10 +328,11 @@ def load_checked(path: str | os.PathLike[str], overrides: Sequence[str] | None =
         doc, early = exc.document, exc.problems
     else:
         early = []
+    notes: list[Problem] = []
     if overrides:
-        doc = apply_overrides(doc, list(overrides), NAMED_MAPS)
+        doc, notes = _spread_pod_seats(apply_overrides(doc, list(overrides), NAMED_MAPS))
     scenario = scenario_from_document(doc, early)
-    return Checked(scenario, scenario_warnings(doc))
+    return Checked(scenario, notes + scenario_warnings(doc))
 
 
 def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] | None = None) -> Scenario:
@@ -200,8 +355,10 @@ def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] | None 
     Warns
     -----
     ScenarioWarning
-        For what the scenario may do but probably does not mean (e.g. a role that leads are
-        routed to, with no rep and no hiring).
+        For what the scenario does that its author may not expect (:func:`load_checked` returns
+        them instead): a role that leads are routed to with no rep and no hiring, reps without a
+        listed tenure start as new hires, a segment no lead reaches, a headcount from ``--set``
+        spread over the PODs, dated plans after a horizon shortened by ``--set``.
     """
     scenario, found = load_checked(path, overrides)
     for problem in found:

@@ -54,9 +54,11 @@ def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
             for seg in mix:
                 if seg not in segments:
                     problems.append(((flow, "segment_mix", seg), unknown("segment", seg, segments)))
-            weights = [w for w in mix.values() if isinstance(w, int | float)]
-            if weights and len(weights) == len(mix) and sum(weights) <= 0:
-                problems.append(((flow, "segment_mix"), "segment weights must not all be zero"))
+            problems.extend(_check_shares((flow, "segment_mix"), mix, "segment"))
+    market = data.get("market") if isinstance(data.get("market"), dict) else {}
+    for field, kind in (("regions", "region"), ("industries", "industry")):
+        if isinstance(market.get(field), dict) and market[field]:
+            problems.extend(_check_shares(("market", field), market[field], kind))
     problems.extend(_check_time_splits(data, roles))
     if data.get("inbound") is None and data.get("outbound") is None and "name" in data:
         problems.append(((), "the scenario has neither inbound nor outbound leads: nothing would happen"))
@@ -211,11 +213,13 @@ def _check_volumes(data: dict[str, Any], roles: dict) -> list[tuple[tuple, str]]
 def check_warnings(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
     """What a scenario may do but probably does not mean: printed, never refused.
 
-    A role with a job in the flow (leads, SQLs or customers are routed to it) that has no rep at
-    the start and none coming (no hiring wave, target, interns, outsourced reps or promotion into
-    it): its work waits, goes stale or is lost.
+    * a role with a job in the flow (leads, SQLs or customers are routed to it) that has no rep at
+      the start and none coming (no hiring wave, target, interns, outsourced reps or promotion into
+      it): its work waits, goes stale or is lost;
+    * the set-up warnings of :func:`_setup_warnings` (new hires beyond a tenure list, unreachable
+      segments).
     """
-    warnings: list[tuple[tuple[str | int, ...], str]] = []
+    warnings: list[tuple[tuple[str | int, ...], str]] = _setup_warnings(data)
     roles = _dict(data.get("roles"))
     hiring = _dict(data.get("hiring"))
     promoted_into = {_dict(_dict(spec).get("promotion")).get("to") for spec in roles.values()}
@@ -232,6 +236,30 @@ def check_warnings(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], st
                          f"role {a.role!r} {doing} but has headcount 0 and no hiring: its work will wait, go stale "
                          "or be lost (give it a headcount, a hiring wave or a target)"))
     return warnings
+
+
+SHARE_TOLERANCE = 1e-6
+"""How far the weights of a mix (segments, regions, industries) may be from summing to 1."""
+
+
+def _check_shares(path: tuple[str | int, ...], mix: dict, kind: str) -> list[tuple[tuple, str]]:
+    """The weights of a mix are shares of the leads: they must sum to 1 (``0.6`` for 60%). Weights
+    that do not are refused rather than normalised, so that ``{smb: 0.7, mid_market: 0.4}`` is not
+    read silently as 64% and 36%."""
+    weights = [w for w in mix.values() if isinstance(w, int | float) and not isinstance(w, bool)]
+    if len(weights) != len(mix) or any(w < 0 for w in weights):
+        return []  # field validation reports the bad weight
+    total = sum(weights)
+    if abs(total - 1.0) <= SHARE_TOLERANCE:
+        return []
+    start = f"the {kind} weights are shares of the leads and must sum to 1"
+    if total <= 0:
+        return [(path, f"{start}; they are all zero")]
+    if total > 1.5 and abs(total - 100.0) <= 100 * SHARE_TOLERANCE:
+        fix = "as fractions: " + ", ".join(f"{k}: {w / 100:g}" for k, w in mix.items())
+    else:
+        fix = "with the same proportions: " + ", ".join(f"{k}: {w / total:.3g}" for k, w in mix.items())
+    return [(path, f"{start} (write 0.6 for 60%), but they sum to {total:g}; {fix}")]
 
 
 def _check_time_splits(data: dict[str, Any], roles: dict) -> list[tuple[tuple, str]]:
@@ -396,3 +424,41 @@ def _check_org(data: dict[str, Any], roles: dict, segments: dict, unknown) -> li
     return problems
 
 
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+def _setup_warnings(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """What a valid scenario does that its author may not expect in its set-up (part of
+    :func:`check_warnings`):
+
+    * reps beyond a role's list of ``initial_tenure_months`` start as new hires (tenure 0);
+    * a segment that no lead can reach: no positive weight in any source's ``segment_mix`` and
+      no warm-start pipeline (its deal size, cycle and churn are never used).
+    """
+    warnings: list[tuple[tuple[str | int, ...], str]] = []
+    roles = data.get("roles") if isinstance(data.get("roles"), dict) else {}
+    for name, spec in roles.items():
+        if not isinstance(spec, dict):
+            continue
+        tenures, headcount = spec.get("initial_tenure_months"), spec.get("headcount")
+        if isinstance(tenures, list) and isinstance(headcount, int) and len(tenures) < headcount:
+            extra = headcount - len(tenures)
+            warnings.append((("roles", name, "headcount"),
+                             f"{extra} of the {headcount} {name} reps have no initial_tenure_months listed: they "
+                             f"start as new hires today (tenure 0, ramping from zero); list their tenures to "
+                             f"start them experienced"))
+    segments = data.get("segments") if isinstance(data.get("segments"), dict) else {}
+    mixes = [(flow, data[flow].get("segment_mix")) for flow in ("inbound", "outbound")
+             if isinstance(data.get(flow), dict)]
+    live = _positive_names(*(mix for _, mix in mixes))
+    warm = data.get("warm_start") if isinstance(data.get("warm_start"), dict) else {}
+    pipeline = warm.get("pipeline") if isinstance(warm.get("pipeline"), list) else []
+    live |= {item.get("segment") for item in pipeline if isinstance(item, dict) and item.get("count")}
+    sources = " or ".join(f"{flow}.segment_mix" for flow, _ in mixes) or "any segment_mix"
+    for name in segments:
+        if name not in live and mixes:
+            warnings.append((("segments", name),
+                             f"no lead can reach segment {name!r}: it has no positive weight in {sources}"))
+    return warnings

@@ -67,6 +67,11 @@ else:  # what pydantic validates: the same types with their ranges (sim/scenario
     FractionDist = dist_within(0.0, lim.MAX_EXPANSION_FRACTION, "", "an expansion cannot be negative")
     MoneyDist = dist_within(0.0, lim.MAX_MONEY_USD, "USD", "an MRR cannot be negative")
     MinutesDist = dist_within(0.0, lim.MAX_DRAW, "minutes", "a duration cannot be negative")
+from sim.workcalendar import add_months, month_start_days
+
+NEW_HIRE_TENURE_MONTHS = 0.0
+"""Tenure of a starting rep beyond a role's list of ``initial_tenure_months``: a new hire who starts
+today and ramps from zero (``--set roles.ae.headcount=8`` on a file that lists six tenures)."""
 MAX_MEETINGS = 8
 """Most meetings an opportunity may have (latent draws are made for this many)."""
 
@@ -81,12 +86,40 @@ class Spec(BaseModel):
 
 
 class CalendarSpec(Spec):
-    """Working hours. Day 0 of a simulation is a Monday; reps work ``days_per_week`` days
-    from Monday (5: Monday–Friday)."""
+    """Working hours, public holidays and absence. Day 0 of a simulation is the scenario's
+    ``start_date`` (without one: a Monday); reps work ``days_per_week`` days from Monday
+    (5: Monday–Friday). See :mod:`sim.scenario.dates`."""
 
     start_hour: Float = Field(9.0, ge=0, le=23)
     hours_per_day: Float = Field(8.0, gt=0, le=24)
     days_per_week: Int = Field(5, ge=1, le=7)
+    holidays: list[dt.date] = Field(
+        default_factory=list,
+        description="public holidays (YYYY-MM-DD): closed days on which nobody works; needs start_date",
+    )
+    holiday_country: str | None = Field(
+        None,
+        description="a country's public holidays as closed days, by ISO code (US, GB, DE, ...), from the "
+                    "holidays package (pip install holidays); needs start_date",
+    )
+    pto_days_per_year: Float = Field(
+        0.0, ge=0, le=100,
+        description="paid time off per rep, working days a year: taken as a capacity reduction (each employee "
+                    "works 1 − absent days ÷ working days of the time)",
+    )
+    sick_days_per_year: Float = Field(
+        0.0, ge=0, le=100, description="sick days per rep, working days a year: a capacity reduction, as PTO",
+    )
+
+    @field_validator("holiday_country")
+    @classmethod
+    def _known_country(cls, country: str | None) -> str | None:
+        from sim.scenario.dates import holiday_country_problem
+
+        problem = holiday_country_problem(country) if country is not None else None
+        if problem is not None:
+            raise ValueError(problem)
+        return country
 
     @model_validator(mode="after")
     def _fits_in_a_day(self) -> CalendarSpec:
@@ -123,7 +156,8 @@ class RampFormSpec(Spec):
 
 class PromotionSpec(Spec):
     """An entry-level ladder step: after ``after_months`` in the role, a rep moves up to ``to``
-    (taking a new seat there, ramping again) and a requisition opens behind them."""
+    (taking a new seat there, ramping again) and a requisition opens behind them. The default step
+    of about 3 months is the book's (docs/background/default-figures.md#hiring-and-management)."""
 
     to: str
     after_months: Float = Field(3.0, ge=lim.MIN_MEDIAN_TENURE_MONTHS, le=lim.MAX_TENURE_MONTHS,
@@ -131,7 +165,9 @@ class PromotionSpec(Spec):
 
 
 class ManagerSpec(Spec):
-    """Coaching capacity: when more reps are ramping than the managers can coach, ramps slow."""
+    """Coaching capacity: when more reps are ramping than the managers can coach, ramps slow. The
+    default span of 8 reps per manager is Bridge Group's and TOPO's
+    (docs/background/default-figures.md#hiring-and-management)."""
 
     span: Int = Field(8, ge=1, le=lim.MAX_SEATS_PER_ROLE, description="reps per manager (Bridge Group: ~8)")
     coached_per_manager: Float = Field(2.0, gt=0, le=lim.MAX_SEATS_PER_ROLE,
@@ -185,7 +221,8 @@ class RoleSpec(Spec):
     headcount: Int = Field(ge=0, le=lim.MAX_SEATS_PER_ROLE, description="reps at the start of the simulation")
     initial_tenure_months: Float | list[TenureMonths] = Field(
         12.0,
-        description="tenure of the starting reps: one number for all, or one per rep",
+        description="tenure of the starting reps: one number for all, or a list, one per rep; reps beyond "
+                    "the list start as new hires today (tenure 0, ramping from zero)",
     )
     monthly_cost_usd: Money = Field(0.0, description="fully loaded cost per rep-month")
     ramp: RampList | RampFormSpec = Field(
@@ -226,10 +263,12 @@ class RoleSpec(Spec):
 
     @model_validator(mode="after")
     def _tenures_match_headcount(self) -> RoleSpec:
-        if isinstance(self.initial_tenure_months, list) and len(self.initial_tenure_months) != self.headcount:
+        if isinstance(self.initial_tenure_months, list) and len(self.initial_tenure_months) > self.headcount:
+            extra = len(self.initial_tenure_months) - self.headcount
             raise ValueError(
-                f"initial_tenure_months lists {len(self.initial_tenure_months)} tenures "
-                f"but headcount is {self.headcount}"
+                f"initial_tenure_months lists {len(self.initial_tenure_months)} tenures but headcount is "
+                f"{self.headcount}: remove {extra} tenure(s) or raise the headcount (a shorter list is fine: "
+                f"the reps beyond it start as new hires)"
             )
         if isinstance(self.initial_tenure_months, float | int) and not \
                 0 <= self.initial_tenure_months <= lim.MAX_TENURE_MONTHS:
@@ -242,9 +281,11 @@ class RoleSpec(Spec):
         return self
 
     def tenures(self) -> list[float]:
-        """Tenure in months of each starting rep."""
+        """Tenure in months of each starting rep: the listed ones, then :data:`NEW_HIRE_TENURE_MONTHS`
+        for the reps beyond the list (adding reps to a role means hiring them: they ramp from zero)."""
         if isinstance(self.initial_tenure_months, list):
-            return [float(x) for x in self.initial_tenure_months]
+            listed = [float(x) for x in self.initial_tenure_months]
+            return listed + [NEW_HIRE_TENURE_MONTHS] * (self.headcount - len(listed))
         return [float(self.initial_tenure_months)] * self.headcount
 
     def ramp_vector(self) -> list[float]:
@@ -340,6 +381,7 @@ class SpeedToLeadSpec(Spec):
 
     ``hbr_2011``: within 1 h = 1, 2 h = 1/7, >= 24 h = 1/60 (Oldroyd et al., HBR 2011).
     ``mit_2007``: 5 min = 1, 30 min = 1/21 (Oldroyd, MIT Lead Response Management study).
+    Sources: docs/background/default-figures.md#speed-to-lead.
     ``custom``: ``points`` of (delay_hours, odds_multiplier). Between points the multiplier is
     interpolated linearly in log(delay) and log(multiplier); flat outside them.
     """
@@ -451,7 +493,9 @@ class HiringWaveSpec(Spec):
 
 
 class HiringSpec(Spec):
-    """Hiring plans: dated waves and/or monthly headcount targets ("hire to plan")."""
+    """Hiring plans: dated waves and/or monthly headcount targets ("hire to plan"). The default
+    recruiting load, 25% of one rep's time per open requisition, is the book's
+    (docs/background/default-figures.md#hiring-and-management)."""
 
     waves: list[HiringWaveSpec] = Field(default_factory=list)
     targets: dict[str, dict[Month, Seats]] = Field(
@@ -598,11 +642,13 @@ class Scenario(Spec):
                                   "'.', not starting with '.', at most 64 characters",
                       json_schema_extra={"pattern": NAME_PATTERN, "minLength": 1, "maxLength": NAME_MAX})
     description: str = ""
-    horizon_months: Int = Field(24, ge=1, le=lim.MAX_HORIZON_MONTHS)
     start_date: dt.date | None = Field(
-        None, description="the first day of month 1 (YYYY-MM-DD), optional: reports and figures then name "
-                          "calendar months (Mar 2027) instead of month numbers; the simulation does not use it",
+        None,
+        description="first day of the run (YYYY-MM-DD): months are then calendar months, hiring waves and "
+                    "targets may be given as dates, public holidays close days, and series carry dates; "
+                    "null: months of 365.25/12 days from a Monday",
     )
+    horizon_months: Int = Field(24, ge=1, le=lim.MAX_HORIZON_MONTHS)
     calendar: CalendarSpec = Field(default_factory=CalendarSpec)
     org: OrgSpec = Field(default_factory=OrgSpec)
     roles: dict[str, RoleSpec] = Field(min_length=1)
@@ -627,13 +673,30 @@ class Scenario(Spec):
         return check_name(name)
 
     def resolved(self) -> dict[str, Any]:
-        """The scenario as plain data with every default filled in (JSON-compatible). An unset
-        ``start_date`` is left out, so that a scenario without one keeps the hash it had before
-        the field existed (its results folders stay resumable)."""
+        """The scenario as plain data with every default filled in (JSON-compatible). The calendar
+        fields of dated runs (``start_date``, holidays, absence) appear only when they are used, so
+        an undated scenario resolves — and hashes — as it did before they existed."""
         data = self.model_dump(mode="json", by_alias=True)
         if data.get("start_date") is None:
             data.pop("start_date", None)
+        calendar = data.get("calendar", {})
+        for field, unused in (("holidays", []), ("holiday_country", None), ("pto_days_per_year", 0.0),
+                              ("sick_days_per_year", 0.0)):
+            if calendar.get(field) == unused:
+                calendar.pop(field, None)
         return data
+
+    def month_start_days(self) -> list[float]:
+        """Day (from the start) on which each month 1 … horizon + 1 begins (the last: the horizon);
+        calendar months with a ``start_date`` (:func:`sim.workcalendar.month_start_days`)."""
+        return month_start_days(self.horizon_months, self.start_date)
+
+    def month_dates(self) -> list[dt.date] | None:
+        """With a ``start_date``: the last day of each month 0 … horizon (month 0: the day before the
+        start), the day whose end a month's stocks describe. None without one."""
+        if self.start_date is None:
+            return None
+        return [add_months(self.start_date, m) - dt.timedelta(days=1) for m in range(self.horizon_months + 1)]
 
     def sha256(self) -> str:
         """Hash of the resolved scenario (what identifies a results folder)."""

@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import datetime
 import difflib
 import os
 import re
@@ -331,6 +332,9 @@ class _TrackingLoader(yaml.SafeLoader):
             mark = exc.problem_mark or node.start_mark
             self._report(mark.line + 1, path, f"YAML error: {exc.problem or exc.context}")
             return None
+        except ValueError as exc:  # a timestamp that is no date: 2026-02-30
+            self._report(_line_of(node), path, f"{_show(node.value)} is not a valid date ({exc})")
+            return None
 
     def _construct_sequence_tracked(self, node: yaml.SequenceNode, path: PathTuple) -> list[Any]:
         result = []
@@ -360,6 +364,8 @@ class _TrackingLoader(yaml.SafeLoader):
         if isinstance(key, str):
             return True, key
         if isinstance(key, int) and not isinstance(key, bool):  # e.g. months: {6: 8, 12: 10}
+            return True, key
+        if isinstance(key, datetime.date) and not isinstance(key, datetime.datetime):  # {2026-06-01: 10}
             return True, key
         if report:
             raw = key_node.value
@@ -891,7 +897,7 @@ def apply_overrides(
             continue
         try:
             value = yaml.safe_load(raw_value)
-        except yaml.YAMLError as exc:
+        except (yaml.YAMLError, ValueError) as exc:  # ValueError: a timestamp that is no date (2026-02-30)
             detail = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             problems.append(
                 Problem(_OVERRIDE_FILE, None, dotted, f"cannot parse value {raw_value!r}: {detail}")

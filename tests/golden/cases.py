@@ -45,6 +45,10 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "silo_kitchen_sink": ("scenarios/silo.yaml", KITCHEN_SINK),
     "pod_spill_round_robin": ("scenarios/pod.yaml", ["org.overflow=spill", "org.routing=round_robin",
                                                      "inbound.queue_order=newest_first"]),
+    "silo_dated": ("scenarios/silo.yaml", [
+        "start_date=2026-01-01", "calendar.holidays=[2026-01-19, 2026-02-16, 2026-05-25, 2026-07-03, 2026-11-26]",
+        "calendar.pto_days_per_year=15", "calendar.sick_days_per_year=5", "hiring.hires_per_month=1",
+        "hiring.waves=[{month: 2026-03-10, role: ae, count: 2}]"]),
 }
 SEEDS = (1, 20_261_126)
 REPLICATIONS = (0, 3)
