@@ -47,7 +47,6 @@ def report_style() -> Iterator[None]:
     sizes read on a slide, the Okabe–Ito colour cycle, light grids, no top or right spines, and a
     fixed SVG hash salt (the same figure, the same bytes)."""
     import matplotlib as mpl
-    from cycler import cycler
 
     with mpl.rc_context({
         "svg.fonttype": "none", "svg.hashsalt": "salesim-report",
@@ -56,7 +55,7 @@ def report_style() -> Iterator[None]:
         "font.size": 10.5, "axes.titlesize": 12.5, "axes.titleweight": "bold", "axes.titlelocation": "left",
         "axes.labelsize": 10.5, "legend.fontsize": 9.5, "legend.frameon": False,
         "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
-        "axes.prop_cycle": cycler(color=list(SCENARIO_COLORS)), "figure.dpi": 100,
+        "axes.prop_cycle": mpl.cycler(color=list(SCENARIO_COLORS)), "figure.dpi": 100,
     }):
         yield
 
