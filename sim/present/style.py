@@ -16,12 +16,13 @@ Nothing here computes a result; matplotlib is imported only by the functions tha
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
+
+from sim.workcalendar import add_months
 
 __all__ = [
     "DEMAND", "GREY", "OKABE_ITO", "SCENARIO_COLORS", "money", "money_formatter", "money_range", "month_axis",
@@ -131,12 +132,6 @@ def money_formatter(signed: bool = False) -> Any:
 # --------------------------------------------------------------------------- months
 
 
-def _add_months(start: dt.date, months: int) -> dt.date:
-    years, month0 = divmod(start.month - 1 + months, 12)
-    year = start.year + years
-    return dt.date(year, month0 + 1, min(start.day, calendar.monthrange(year, month0 + 1)[1]))
-
-
 def month_dates(start_date: str | dt.date | None, horizon: int) -> list[dt.date] | None:
     """With a ``start_date``: the last day of each month 0 … horizon (month 0: the day before the
     start), the day whose end a month's stocks describe; None without one. Months are calendar
@@ -144,7 +139,7 @@ def month_dates(start_date: str | dt.date | None, horizon: int) -> list[dt.date]
     if not start_date:
         return None
     start = start_date if isinstance(start_date, dt.date) else dt.date.fromisoformat(str(start_date)[:10])
-    return [_add_months(start, m) - dt.timedelta(days=1) for m in range(horizon + 1)]
+    return [add_months(start, m) - dt.timedelta(days=1) for m in range(horizon + 1)]
 
 
 def month_label(month: int, dates: Sequence[dt.date] | None) -> str:
