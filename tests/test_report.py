@@ -359,3 +359,42 @@ def test_months_are_dates_when_the_scenario_has_a_start_date(tmp_path: Path) -> 
 def test_an_unset_start_date_leaves_the_scenario_hash_unchanged() -> None:
     scenario = load_scenario(DATA / "minimal.yaml")
     assert "start_date" not in scenario.resolved()
+
+
+# --------------------------------------------------------------------------- by source and segment
+
+
+def test_flows_by_source_and_by_segment_add_up_to_the_kpis() -> None:
+    from sim.metrics import kpis, monthly_series
+    from sim.model.world import simulate
+
+    scenario = load_scenario(Path(__file__).parents[1] / "scenarios" / "silo.yaml", ["horizon_months=3"])
+    log = simulate(scenario, SEED, 0)
+    series = monthly_series(log, scenario)
+    totals = kpis(log, scenario, series)
+
+    def total(flow: str, kind: str) -> float:
+        return sum(float(np.nansum(v)) for n, v in series.items() if n.startswith(f"{flow}@{kind}:"))
+
+    for flow in ("sqls", "opportunities", "wins", "new_mrr_usd"):
+        assert total(flow, "source") == pytest.approx(totals[flow]), flow
+        assert total(flow, "segment") == pytest.approx(totals[flow]), flow
+    assert float(np.nansum(series["mqls@source:inbound"])) == totals["mqls"]
+    assert float(np.nansum(series["prospects@source:outbound"])) == totals["prospects"]
+    assert {n.split("@segment:")[1] for n in series if "@segment:" in n} == set(scenario.segments)
+
+
+def test_a_run_folder_gives_totals_by_source_and_segment(tmp_path: Path) -> None:
+    from sim.runs.folders import read_run
+    from sim.runs.monte_carlo import run
+
+    scenario = load_scenario(Path(__file__).parents[1] / "scenarios" / "silo.yaml", ["horizon_months=2"])
+    run(scenario, reps=2, seed=SEED, out=tmp_path / "silo", workers=1)
+    folder = read_run(tmp_path / "silo")
+    kpis = folder.kpis.set_index("rep")
+    by_segment = kpis[[f"wins@segment:{s}" for s in scenario.segments]].sum(axis=1)
+    pd.testing.assert_series_equal(by_segment, kpis["wins"], check_names=False)
+    ctx = report.build([tmp_path / "silo"])
+    kinds = {t["kind"] for t in ctx["qualified"]}
+    assert kinds == {"source", "segment"}
+    assert [f["source"] for f in ctx["source_funnels"]] == ["inbound", "outbound", "warm_start"]

@@ -254,7 +254,22 @@ def read_run(path: str | os.PathLike[str]) -> RunFolder:
         series = series[series["rep"] < requested]
     kpis = kpis.sort_values("rep").reset_index(drop=True)
     series = series.sort_values(["rep", "series", "month"], kind="stable").reset_index(drop=True)
-    return RunFolder(folder, manifest, kpis, series, requested, skipped)
+    return RunFolder(folder, manifest, with_breakdowns(kpis, series), series, requested, skipped)
+
+
+def with_breakdowns(kpis: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
+    """``kpis`` with a column per source and segment flow (``wins@segment:smb``): the
+    replication's total of the monthly series of that name (:func:`sim.metrics.breakdown_series`;
+    none for results made before those series existed)."""
+    if series.empty or kpis.empty:
+        return kpis
+    names = series["series"].astype(str)
+    chosen = series[names.str.contains("@source:|@segment:", regex=True) & (series["month"] > 0)]
+    if chosen.empty:
+        return kpis
+    totals = chosen.pivot_table(index="rep", columns="series", values="value", aggfunc="sum")
+    totals.columns = [str(c) for c in totals.columns]
+    return kpis.merge(totals, left_on="rep", right_index=True, how="left")
 
 
 # --------------------------------------------------------------------------- comparisons
