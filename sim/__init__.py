@@ -23,8 +23,9 @@ from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_d
 
 __all__ = [
     "Comparison", "PlanError", "PlanTarget", "RunResult", "SalesModel", "Scenario", "ScenarioError",
-    "SensitivityResult", "SweepResult", "compare", "load_scenario", "plan", "plots", "run", "run_to_precision",
-    "scenario_from_dict", "sensitivity", "simulate_one", "simulate_plan", "solve_plan", "stats", "sweep",
+    "SensitivityResult", "SweepResult", "compare", "gap_breakdown", "lag_aware", "load_scenario", "plan",
+    "plots", "run", "run_to_precision", "scenario_from_dict", "sensitivity", "simulate_one", "simulate_plan",
+    "solve_plan", "stats", "sweep",
 ]
 
 _LAZY = {
@@ -34,6 +35,7 @@ _LAZY = {
     "PlanError": "sim.planner.arithmetic", "simulate_plan": "sim.planner.simulation",
     "solve_plan": "sim.planner.simulation", "sweep": "sim.runs.sweep", "SweepResult": "sim.runs.sweep",
     "sensitivity": "sim.runs.sensitivity", "SensitivityResult": "sim.runs.sensitivity",
+    "lag_aware": "sim.planner.headcount", "gap_breakdown": "sim.planner.gap",
 }
 _LAZY_MODULES = {"plots": "sim.present.plots", "stats": "sim.runs.stats"}
 """Modules a notebook reaches as ``from sim import plots, stats``."""

@@ -28,8 +28,16 @@ KPI_NAMES: tuple[str, ...] = (
     "churned_mrr_usd", "mqls", "prospects", "dials", "connects", "sqls", "opportunities", "wins",
     "losses", "win_rate", "customers_end", "sales_cycle_days_mean", "speed_to_lead_hours_median",
     "headcount_end", "cost_usd", "cac_usd",
+    *(f"leads_{state.name.lower()}" for state in LeadState),
 )
-"""Per-replication KPIs, in report order."""
+"""Per-replication KPIs, in report order; the last ones (:data:`LEAD_STATE_KPIS`) count how the
+run's leads ended."""
+
+LEAD_STATE_KPIS: tuple[str, ...] = tuple(f"leads_{state.name.lower()}" for state in LeadState)
+"""``leads_<state>``: how many leads ended in each :class:`LeadState` (``leads_unreachable``,
+``leads_not_a_fit``, ``leads_stale``, ``leads_lost_in_handoff``, ``leads_lost_deal``,
+``leads_won``, ``leads_open``, ``leads_no_capacity``, ``leads_lost_at_exit``). Every lead of the
+run (inbound, outbound and warm-start pipeline) is in exactly one."""
 
 ORG_SERIES: tuple[str, ...] = (
     "mrr_usd", "new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "customers", "mqls", "sqls",
@@ -388,6 +396,8 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
         "cost_usd": cost,
         "cac_usd": cost / wins if wins else float("nan"),
     }
+    for name, count in lead_states(log).items():
+        out[f"leads_{name}"] = count
     return {name: float(out[name]) for name in KPI_NAMES}
 
 

@@ -35,9 +35,9 @@ MINIMAL = Path(__file__).parent / "data" / "minimal.yaml"
 
 
 def run_args(scenario: Path, out: Path | None, *extra: str, reps: int = REPS, seed: int = SEED,
-             workers: int = 1) -> list[str]:
+             workers: int = 1, figures: bool = False) -> list[str]:
     args = ["run", str(scenario), "--reps", str(reps), "--seed", str(seed), "--workers", str(workers),
-            "--no-progress"]
+            "--no-progress", *([] if figures else ["--no-figures"])]
     if out is not None:
         args += ["--out", str(out)]
     return args + list(extra)
@@ -75,7 +75,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("finished") / "results"
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
-        code = main(run_args(MINIMAL, out))
+        code = main(run_args(MINIMAL, out, figures=True))
     assert code == EXIT_OK
     return out, stdout.getvalue()
 
@@ -128,11 +128,43 @@ def test_summary_csv(finished: tuple[Path, str]) -> None:
         np.testing.assert_allclose(means[name], kpis[name].mean(), rtol=1e-12, equal_nan=True)
 
 
-def test_printed_table_names_every_kpi(finished: tuple[Path, str]) -> None:
+def test_printed_table_labels_every_kpi_with_its_unit(finished: tuple[Path, str]) -> None:
+    from sim.present.text import KPI_LABELS
+
     _, stdout = finished
     assert f"{REPS} replications, seed {SEED}" in stdout
-    for name in KPI_NAMES:
-        assert name in stdout
+    assert set(KPI_LABELS) == {n for n in KPI_NAMES if not n.startswith("leads_")}
+    for label in KPI_LABELS.values():
+        assert label in stdout
+    for unit in ("(USD)", "(days)", "(hours)", "(%)", "(count)"):
+        assert unit in stdout
+
+
+def test_run_says_how_leads_ended_and_how_busy_each_role_was(finished: tuple[Path, str]) -> None:
+    """A silo prints the lead end states (mean per replication, share) and a per-role table."""
+    out, stdout = finished
+    kpis, _ = read_tables(out)
+    assert "how the leads ended" in stdout
+    lines = {line.split("  ")[0].strip(): line for line in stdout.splitlines()}
+    won = lines["won"].split()
+    assert float(won[1].replace(",", "")) == pytest.approx(kpis["leads_won"].mean(), abs=0.05)
+    total = sum(kpis[n].mean() for n in KPI_NAMES if n.startswith("leads_"))
+    assert won[2] == f"{100 * kpis['leads_won'].mean() / total:.1f}%"
+    assert "all leads" in lines
+    assert "ramped capacity (FTE)" in stdout
+    for role in ROLES:
+        assert role in lines and lines[role].rstrip().endswith("%")
+
+
+def test_run_writes_its_figures_unless_told_not_to(finished: tuple[Path, str], tmp_path: Path, capsys) -> None:
+    out, stdout = finished
+    for name in ("mrr_fan.png", "funnel.png", "capacity_demand.png"):
+        assert (out / name).stat().st_size > 10_000
+        assert str(out / name) in stdout
+    code = main(run_args(MINIMAL, tmp_path / "bare"))
+    assert code == EXIT_OK
+    assert "figures:" not in capsys.readouterr().out
+    assert not list((tmp_path / "bare").glob("*.png"))
 
 
 def test_default_out_folder_is_results_slash_scenario_name(tmp_path: Path, minimal_path: Path,
@@ -170,7 +202,7 @@ def test_rerun_reuses_stored_replications(tmp_path: Path, minimal_path: Path, mo
     monkeypatch.setattr("sim.runs.monte_carlo.run_chunk", must_not_simulate)
     code, stdout, _ = run(capsys, *args)
     assert code == EXIT_OK
-    assert "revenue_first_year_usd" in stdout
+    assert "first-year revenue (USD)" in stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["reps_requested"] == REPS

@@ -47,15 +47,30 @@ def test_same_scenario_same_seed_has_zero_difference(comparison):
     finite = same.dropna(subset=["diff_mean"])
     assert np.all(finite["diff_mean"] == 0)
     assert np.all(same["p_better"].dropna() == 0.5)  # every pair ties
+    assert np.all(same["n_equal"] == same["n_pairs"])
+
+
+def test_volumes_get_no_verdict_and_every_row_counts_its_pairs(comparison):
+    table = comparison.table.set_index(["metric", "scenario"])
+    for metric in ("mqls", "dials", "losses", "churned_mrr_usd", "headcount_end", "leads_won"):
+        row = table.loc[(metric, "more_aes")]
+        assert row["better"] == "none" and np.isnan(row["p_better"]), metric
+    assert table.loc[("exit_arr_usd", "more_aes"), "better"] == "higher"
+    assert table.loc[("cac_usd", "more_aes"), "better"] == "lower"
+    counts = table[["n_higher", "n_equal", "n_lower"]].sum(axis=1)
+    assert (counts == table["n_pairs"]).all() and (table["n_pairs"] == 6).all()
+    row = table.loc[("exit_arr_usd", "more_aes")]
+    assert row["diff_pct"] == pytest.approx(row["diff_mean"] / row["baseline_mean"])
+    assert row["p_higher"] == pytest.approx((row["n_higher"] + 0.5 * row["n_equal"]) / 6)
 
 
 def test_p_better_is_direction_aware(comparison):
     # two more AEs cost more in every replication: for cost (lower is better) they never win
     table = comparison.table.set_index(["metric", "scenario"])
     assert table.loc[("cost_usd", "more_aes"), "p_better"] == 0.0
-    assert table.loc[("headcount_end", "more_aes"), "p_better"] >= 0.5
+    assert table.loc[("headcount_end", "more_aes"), "p_higher"] >= 0.5
     # the market is the same: MQLs tie in every replication
-    assert table.loc[("mqls", "more_aes"), "p_better"] == 0.5
+    assert table.loc[("mqls", "more_aes"), "p_higher"] == 0.5
 
 
 def test_p_better_counts_pairs_not_means():
@@ -91,9 +106,24 @@ def test_cli_compare_writes_table_and_figures(tmp_path, capsys):
     table = pd.read_csv(out / "comparison.csv")
     assert tuple(table.columns) == COMPARISON_COLUMNS
     assert set(table["scenario"]) == {"pod"} and set(table["baseline"]) == {"silo"}
-    for name in ("mrr_fan.png", "mrr_difference_fan.png", "funnel.png", "kpi_distributions.png"):
+    for name in ("mrr_fan.png", "mrr_difference_fan.png", "funnel.png", "kpi_distributions.png",
+                 "capacity_demand.png"):
         assert (out / name).stat().st_size > 10_000
     for scenario in ("silo", "pod"):
         assert (out / scenario / "replications.parquet").exists()
-    assert "P(better)" in text and "exit_arr_usd" in text
+    assert "P(better)" in text and "exit ARR (USD)" in text and "change" in text
+    assert "MQLs (count)" in text and "same in every replication" in text  # the same market in both
     assert "teams of 'pod'" in text  # per-team reporting for the POD org
+
+
+def test_rounding_differences_are_ties():
+    """The same cost summed in another order differs in its last bits: that is a tie, not a difference."""
+    base = pd.DataFrame({"rep": [0, 1, 2], "cost_usd": [4_098_059.1, 4_000_000.0, 3_900_000.0]})
+    other = pd.DataFrame({"rep": [0, 1, 2], "cost_usd": [4_098_059.1 + 4.7e-10, 4_000_000.0, 3_900_000.0]})
+
+    class R:
+        def __init__(self, kpis):
+            self.kpis = kpis
+
+    row = comparison_table({"a": R(base), "b": R(other)}, "a", metrics=("cost_usd",)).iloc[0]
+    assert row["n_equal"] == 3 and row["diff_mean"] == 0 and row["p_better"] == 0.5

@@ -12,7 +12,8 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL = {"sim", "tests", "golden", "scenario_builders", "mutator", "bench_perf", "test_dists", "setup"}
+LOCAL = {"sim", "tests", "golden", "scenario_builders", "mutator", "bench_perf", "test_dists", "test_plan_simulation",
+         "setup"}
 
 
 def _requirement_names(requirements: list[str]) -> set[str]:

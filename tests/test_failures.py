@@ -116,7 +116,7 @@ def test_failure_in_memory_and_on_a_thread_pool(scenario, failing):
 
 def test_cli_exits_1_with_a_short_summary(scenario_file, failing, tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["run", str(scenario_file), "--reps", str(REPS), "--seed", str(SEED), "--workers", "1",
+    code = main(["run", str(scenario_file), "--no-figures", "--reps", str(REPS), "--seed", str(SEED), "--workers", "1",
                  "--out", str(out), "--no-progress"])
     stdout, stderr = capsys.readouterr()
     assert code == EXIT_FAILED
@@ -130,7 +130,7 @@ def test_cli_exits_1_with_a_short_summary(scenario_file, failing, tmp_path, caps
 
 def test_rerun_computes_only_the_failed_replication(scenario, scenario_file, tmp_path, patch_model, capsys):
     out = tmp_path / "out"
-    args = ["run", str(scenario_file), "--reps", str(REPS), "--seed", str(SEED), "--workers", "1",
+    args = ["run", str(scenario_file), "--no-figures", "--reps", str(REPS), "--seed", str(SEED), "--workers", "1",
             "--out", str(out), "--no-progress"]
     patch_model({BAD_REP})
     assert main(args) == EXIT_FAILED
@@ -154,7 +154,7 @@ def test_rerun_computes_only_the_failed_replication(scenario, scenario_file, tmp
 def test_every_replication_failing_is_reported_not_a_crash(scenario_file, tmp_path, patch_model, capsys):
     patch_model(None)
     out = tmp_path / "out"
-    code = main(["run", str(scenario_file), "--reps", "2", "--seed", str(SEED), "--workers", "1",
+    code = main(["run", str(scenario_file), "--no-figures", "--reps", "2", "--seed", str(SEED), "--workers", "1",
                  "--out", str(out), "--no-progress"])
     _, stderr = capsys.readouterr()
     assert code == EXIT_FAILED

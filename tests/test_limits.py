@@ -146,7 +146,7 @@ def test_set_refuses_a_name_that_does_not_exist(capsys, override, fragment) -> N
 
 def test_set_with_a_plus_adds_a_name_and_fields_need_none(capsys) -> None:
     code, _out, err = cli(capsys, "validate", SILO, "--set", "+roles.vp={headcount: 1, monthly_cost_usd: 20000}",
-                         "--set", "roles.ae.manager.span=6", "--set", "+market.regions.north=0.2")
+                         "--set", "roles.ae.manager.span=6", "--set", "+market.regions.north=0")
     assert code == EXIT_OK, err
     scenario = sim.load_scenario(SILO, ["+roles.vp.headcount=1", "roles.ae.manager.span=6"])
     assert scenario.roles["vp"].headcount == 1 and scenario.roles["ae"].manager.span == 6

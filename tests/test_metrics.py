@@ -28,7 +28,7 @@ from sim.eventlog import (
     Source,
     WorkforceEvent,
 )
-from sim.metrics import KPI_NAMES, ORG_SERIES, ROLE_SERIES, kpis, lead_states, monthly_series
+from sim.metrics import KPI_NAMES, LEAD_STATE_KPIS, ORG_SERIES, ROLE_SERIES, kpis, lead_states, monthly_series
 from sim.scenario import Scenario
 from sim.workcalendar import DAYS_PER_MONTH
 
@@ -273,6 +273,9 @@ EXPECTED_KPIS = {
     "headcount_end": 2 + 1,
     "cost_usd": (16100 + 150) + (11000 + 50) + (12000 + 100),
     "cac_usd": ((16100 + 150) + (11000 + 50) + (12000 + 100)) / 3,
+    # how the 8 leads ended (see test_lead_states_count_every_record_once)
+    "leads_unreachable": 1, "leads_not_a_fit": 1, "leads_stale": 1, "leads_lost_in_handoff": 0,
+    "leads_lost_deal": 1, "leads_won": 3, "leads_open": 1, "leads_no_capacity": 0, "leads_lost_at_exit": 0,
 }
 
 
@@ -285,6 +288,13 @@ def test_kpi_by_hand(name: str, scenario: Scenario, series: dict[str, np.ndarray
     got = kpis(hand_log(), scenario, series)
     assert list(got) == list(KPI_NAMES)
     assert got[name] == pytest.approx(EXPECTED_KPIS[name], rel=1e-12)
+
+
+def test_lead_state_kpis_add_up_to_every_lead_and_match_wins_and_losses(scenario: Scenario) -> None:
+    got = kpis(hand_log(), scenario)
+    assert sum(got[name] for name in LEAD_STATE_KPIS) == len(LEADS)
+    assert got["leads_won"] == got["wins"] and got["leads_lost_deal"] == got["losses"]
+    assert KPI_NAMES[-len(LEAD_STATE_KPIS):] == LEAD_STATE_KPIS
 
 
 def test_kpis_compute_their_own_series_when_not_given(scenario: Scenario, series: dict[str, np.ndarray]) -> None:

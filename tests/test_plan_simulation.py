@@ -21,7 +21,7 @@ from scipy import stats as sps
 
 from sim import load_scenario, scenario_from_dict
 from sim.cli import main
-from sim.cli.common import EXIT_BAD_INPUT, EXIT_OK
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_NOT_REACHED, EXIT_OK
 from sim.planner.arithmetic import PlanError
 from sim.planner.headcount import PlanTarget, plan
 from sim.planner.model import SalesModel
@@ -168,7 +168,7 @@ def test_cli_simulate_end_to_end(capsys, tmp_path, small_path, small_plan, horiz
                             "--workers", "1", "--out", str(out), "--json")
     assert code == EXIT_OK, err
     doc = json.loads(stdout)
-    assert set(doc) == {"plan", "simulation"}
+    assert set(doc) == {"plan", "simulation", "gap"}
     sim_doc = doc["simulation"]
     # the scenario file: valid, the plan's org, a first year to measure
     scenario_file = out / "plan_scenario.yaml"
@@ -197,6 +197,14 @@ def test_cli_simulate_end_to_end(capsys, tmp_path, small_path, small_plan, horiz
         assert metric["gap_mean_pct"] == pytest.approx(metric["gap_mean"] / metric["plan"])
     assert sim_doc["metrics"][EXIT_ARR]["plan"] == pytest.approx(small_plan.exit_arr_usd)
     assert sim_doc["metrics"][EXIT_ARR]["mean"] == pytest.approx(kpis["exit_arr_usd"].mean())  # 12-month run
+    # the gap breakdown: the same replications, and plan + Σ causes + other = simulated
+    gap = doc["gap"]
+    assert gap["reps"] == REPS and gap["simulated_usd"] == pytest.approx(kpis[FIRST_YEAR].mean())
+    assert gap["plan_usd"] + sum(c["cost_usd"] for c in gap["causes"]) + gap["other_usd"] == \
+        pytest.approx(gap["simulated_usd"])
+    # no ramp, attrition, leakage, speed-to-lead decay or churn in the small org: nothing to switch off
+    assert {c["name"] for c in gap["causes"]} == {"cycle_lag", "capacity"}
+    assert set(gap["skipped"]) == {"ramp", "attrition", "handoff_loss", "speed_to_lead", "churn"}
 
 
 def test_cli_simulate_text_report_and_resume(capsys, tmp_path, small_path):
@@ -251,11 +259,12 @@ def test_solve_uses_common_random_numbers_and_beats_the_naive_plan(monkeypatch, 
         return real_run(scenario, reps=reps, seed=seed, **kwargs)
 
     monkeypatch.setattr(monte_carlo, "run", spy)
-    solution = solve_plan(small_plan, small_path, None, confidence=0.9, reps=12, seed=SEED, max_evaluations=6,
+    solution = solve_plan(small_plan, small_path, None, confidence=0.7, reps=12, seed=SEED, max_evaluations=6,
                           out=tmp_path / "solve", workers=1)
     assert len(calls) == solution.evaluations >= 2
     assert set(calls) == {(SEED, 12)}  # every candidate: the same seed and replications
-    assert solution.reached and solution.p_hit >= 0.9
+    # reached means the 95% lower bound reaches the confidence: 12 of 12 (Wilson low 0.757 ≥ 0.7)
+    assert solution.reached and solution.p_hit_ci95[0] >= 0.7 and solution.best.hits == 12
     assert solution.evaluations <= 6
     naive = {role: math.ceil(1.5 * n) for role, n in small_plan.headcount.items()}
     naive_cost = with_headcount(small_plan, naive).cost_per_month_usd
@@ -274,18 +283,18 @@ def test_solve_uses_common_random_numbers_and_beats_the_naive_plan(monkeypatch, 
 
 def test_solve_prunes_an_over_staffed_plan(small_plan, small_path):
     heavy = with_headcount(small_plan, {"sdr": 3, "ae": 2})
-    solution = solve_plan(heavy, small_path, None, confidence=0.9, reps=12, seed=SEED, max_evaluations=8, workers=1)
+    solution = solve_plan(heavy, small_path, None, confidence=0.7, reps=12, seed=SEED, max_evaluations=8, workers=1)
     steps = solution.table()["step"].tolist()
     assert steps[0] == "analytic plan" and all(s.startswith("-1 ") for s in steps[1:])
     assert steps[1] == "-1 ae"  # the most expensive role is tried first
-    assert solution.reached and solution.p_hit >= 0.9
+    assert solution.reached and solution.p_hit_ci95[0] >= 0.7 and solution.stop == "reached"
     assert solution.cost_per_month_usd < heavy.cost_per_month_usd
-    # pruning stops where one rep fewer in any role would drop P(hit) below the confidence
+    # pruning stops where one rep fewer in any role would drop the lower bound below the confidence
     for role, n in solution.headcount.items():
         if n > 1:
             fewer = dict(solution.headcount, **{role: n - 1})
             tried = [c for c in solution.history if c.counts == fewer]
-            assert tried and tried[0].p_hit < 0.9
+            assert tried and tried[0].ci95[0] < 0.7
 
 
 def no_outbound_huge_capacity() -> dict:
@@ -304,6 +313,7 @@ def test_solve_says_when_headcount_cannot_reach_the_target(tmp_path):
     # with common random numbers one more MDR or AE changes nothing when capacity never binds
     assert not solution.reached
     assert solution.evaluations == 3 and "out of reach by headcount" in solution.reason
+    assert solution.stop == "unreachable"
     assert len({c.hits for c in solution.history}) == 1
 
 
@@ -311,11 +321,36 @@ def test_solve_stops_at_the_budget(capsys, tmp_path, small_path):
     code, out, err = cli(capsys, "--scenario", str(small_path), "--annual-revenue", "2000000", "--solve",
                          "--confidence", "0.9", "--reps", "3", "--workers", "1", "--max-evaluations", "2",
                          "--out", str(tmp_path / "s"), "--json")
-    assert code == EXIT_OK, err
+    assert code == EXIT_NOT_REACHED, err  # 3: finished, confidence not reached
     solution = json.loads(out)["solution"]
     assert solution["reached"] is False and solution["evaluations"] == 2
-    assert "budget" in solution["reason"]
+    assert "budget of 2 evaluations" in solution["reason"] and solution["stop"] == "evaluations"
+    assert "did not reach" in err and "exit code 3" in err
     assert (tmp_path / "s" / "solved_scenario.yaml").exists()
+
+
+def test_a_point_estimate_at_the_confidence_is_not_enough():
+    """3 hits of 3 is P(hit) 100%, but its 95% Wilson lower bound is 44%: not ≥ 50%."""
+    from sim.planner.simulation import Candidate
+
+    lucky = Candidate((("ae", 1),), 1.0, hits=3, n=3, mean_first_year_revenue_usd=0.0, evaluation=1, step="x")
+    assert lucky.p_hit == 1.0 and not lucky.reaches(0.5) and lucky.reaches(0.4)
+    sure = Candidate((("ae", 1),), 1.0, hits=88, n=100, mean_first_year_revenue_usd=0.0, evaluation=1, step="x")
+    assert sure.reaches(0.8) and not sure.reaches(0.81)
+    assert not Candidate((("ae", 1),), 1.0, 87, 100, 0.0, 1, "x").reaches(0.8)
+
+
+def test_solve_stops_at_the_time_budget_and_says_so(capsys, tmp_path, small_path):
+    """A budget shorter than one evaluation: the analytic plan is evaluated, then the search stops."""
+    code, out, err = cli(capsys, "--scenario", str(small_path), "--annual-revenue", "2000000", "--solve",
+                         "--confidence", "0.9", "--reps", "3", "--workers", "1", "--time-budget", "0.0001",
+                         "--out", str(tmp_path / "t"))
+    assert code == EXIT_NOT_REACHED, err
+    assert "time budget of 0.0001 minutes ran out after 1 evaluations" in out
+    assert "NOT reached" in out
+    # the progress line of each evaluation says how long it took and the most time left
+    line = next(line for line in err.splitlines() if "evaluation 1 of at most 30" in line)
+    assert "took" in line and "elapsed" in line and "left" in line
 
 
 # --------------------------------------------------------------------------- bad input
@@ -327,6 +362,8 @@ def test_solve_stops_at_the_budget(capsys, tmp_path, small_path):
     (["--simulate", "--confidence", "0.8"], "--confidence only applies with --solve"),
     (["--simulate", "--reps", "0"], "--reps must be at least 1"),
     (["--solve", "--max-evaluations", "0"], "--max-evaluations must be at least 1"),
+    (["--solve", "--time-budget", "0"], "--time-budget must be a positive number of minutes"),
+    (["--simulate", "--time-budget", "5"], "--time-budget only applies with --solve"),
     (["--reps", "10"], "only apply with --simulate or --solve"),
     (["--simulate", "--workers", "0"], "--workers must be at least 1"),
 ])

@@ -135,8 +135,9 @@ def test_with_out_resumes_from_stored_chunks(scenario, in_memory, plain, tmp_pat
 
 def test_cli_reports_the_replications_it_took(scenario_file, in_memory, tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["run", str(scenario_file), "--precision", str(TARGET), "--metric", METRIC, "--max-reps", "200",
-                 "--reps", "10", "--seed", str(SEED), "--workers", "2", "--out", str(out), "--no-progress"])
+    code = main(["run", str(scenario_file), "--no-figures", "--precision", str(TARGET), "--metric", METRIC,
+                 "--max-reps", "200", "--reps", "10", "--seed", str(SEED), "--workers", "2", "--out", str(out),
+                 "--no-progress"])
     stdout, stderr = capsys.readouterr()
     assert code == EXIT_OK, stderr
     match = re.search(rf"precision on {METRIC}: ±([\d.]+)% of the mean after (\d+) replications "
@@ -148,8 +149,8 @@ def test_cli_reports_the_replications_it_took(scenario_file, in_memory, tmp_path
 
 
 def test_cli_unknown_metric_exits_2(scenario_file, tmp_path, capsys):
-    code = main(["run", str(scenario_file), "--precision", "0.05", "--metric", "nonsense", "--workers", "1",
-                 "--out", str(tmp_path / "out"), "--no-progress"])
+    code = main(["run", str(scenario_file), "--no-figures", "--precision", "0.05", "--metric", "nonsense",
+                 "--workers", "1", "--out", str(tmp_path / "out"), "--no-progress"])
     _, stderr = capsys.readouterr()
     assert code == EXIT_BAD_INPUT
     assert "nonsense" in stderr and "exit_arr_usd" in stderr

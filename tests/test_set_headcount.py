@@ -122,16 +122,16 @@ def test_a_base_file_problem_stays_at_the_base_line(tmp_path: Path, capsys) -> N
 
 def test_a_segment_no_lead_reaches_is_a_warning(capsys) -> None:
     code, out, err = cli(capsys, "validate", ROOT / "scenarios" / "silo.yaml",
-                         "--set", "segments.enterprise={mrr_usd: 9000}")
+                         "--set", "+segments.enterprise={mrr_usd: 9000}")
     assert code == EXIT_OK
     assert ": ok (" in out
-    assert ("salesim: warning: --set segments.enterprise={mrr_usd: 9000}: segments.enterprise: no lead can reach "
+    assert ("salesim: warning: --set +segments.enterprise={mrr_usd: 9000}: segments.enterprise: no lead can reach "
             "segment 'enterprise': it has no positive weight in inbound.segment_mix or outbound.segment_mix") in err
 
 
 def test_a_segment_in_the_warm_pipeline_is_reachable(capsys) -> None:
     code, _, err = cli(capsys, "validate", ROOT / "scenarios" / "silo.yaml",
-                       "--set", "segments.enterprise={mrr_usd: 9000}",
+                       "--set", "+segments.enterprise={mrr_usd: 9000}",
                        "--set", "warm_start.pipeline=[{stage: sql, segment: enterprise, count: 3}]")
     assert code == EXIT_OK
     assert "no lead can reach" not in err

@@ -443,3 +443,12 @@ def test_higher_is_better_false_for_costs(metric: str) -> None:
 @pytest.mark.parametrize("metric", ["exit_arr_usd", "wins", "mrr_usd", "unknown_metric"])
 def test_higher_is_better_true_otherwise(metric: str) -> None:
     assert higher_is_better(metric) is True
+
+
+@pytest.mark.parametrize(("metric", "direction"), [
+    ("exit_arr_usd", "higher"), ("wins", "higher"), ("win_rate", "higher"), ("cost_usd", "lower"),
+    ("cac_usd", "lower"), ("sales_cycle_days_mean", "lower"), ("losses", None), ("churned_mrr_usd", None),
+    ("dials", None), ("mqls", None), ("headcount_end", None), ("leads_stale", None), ("leads_won", None),
+])
+def test_better_direction(metric: str, direction: str | None) -> None:
+    assert stats.better_direction(metric) == direction

@@ -125,7 +125,11 @@ def test_from_work_of_to_work_is_the_next_working_instant(t: float, k: int) -> N
     back = cal.from_work(cal.to_work(t))
     assert back == pytest.approx(cal.next_working_instant(t), abs=1e-12)
     assert back >= t - 1e-9
-    if _is_working(cal, t):
+    # the end of a working day and the start of the next are one working time, which the calendar
+    # maps to the next start (hypothesis tries day 0.75, 18:00, when a literal 0.75 is in the code)
+    hour = (t - np.floor(t)) * 24.0
+    at_day_end = abs(hour - (cal.start_hour + cal.hours_per_day)) < 1e-7 and cal.hours_per_day < 24.0
+    if _is_working(cal, t) and not at_day_end:
         assert back == pytest.approx(t, abs=1e-9)
     else:
         # nothing between t and back is working time

@@ -2,8 +2,10 @@
 Carlo wrapper that turns the engine's errors into a message and an exit code.
 
 Exit codes: 0 success; 1 some replications failed (the rest are saved); 2 bad input (scenario,
-arguments, results folder, executor); 130 interrupted by Ctrl-C and 143 by SIGTERM (finished
-replications are saved; run again to resume). Bad input never shows a traceback.
+arguments, results folder, executor); 3 ``plan --solve`` finished without reaching
+``--confidence`` (the best org found is still reported and written); 130 interrupted by Ctrl-C
+and 143 by SIGTERM (finished replications are saved; run again to resume). Bad input never
+shows a traceback.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_REACHED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_TERMINATED = 128 + signal.SIGTERM
 """143: stopped by SIGTERM (``kill``, a job scheduler, a container stop); resumable like Ctrl-C."""
 
@@ -126,7 +128,8 @@ def overrides_of(args: argparse.Namespace) -> list[str]:
 
 
 def progress_of(args: argparse.Namespace) -> bool | None:
-    """The progress bar: off with ``--no-progress``, else shown when stderr is a terminal (None)."""
+    """Progress: off with ``--no-progress``; else None — a bar when stderr is a terminal, a line
+    every few seconds otherwise (:class:`sim.runs.monte_carlo.ProgressLines`)."""
     return False if args.no_progress else None
 
 
@@ -155,7 +158,7 @@ def add_report_option(parser: argparse._ActionsContainer, by_default: bool = Fal
 
 
 def write_report(folders: Sequence[Path], out: Path | None, metric: str = "exit_arr_usd",
-                 headline: Sequence[str] = ()) -> int:
+                 headline: Sequence[str] = (), path_to_stderr: bool = False) -> int:
     """Write the decision report of ``folders`` to ``out``; print its path, and its warnings on the
     error stream.
 
@@ -178,7 +181,11 @@ def write_report(folders: Sequence[Path], out: Path | None, metric: str = "exit_
         return EXIT_BAD_INPUT
     for warning in info.warnings:
         err(f"warning: report: incomplete results, labelled as such in the report: {warning}")
-    print(f"report: {info.path} ({info.size / 1024:,.0f} KB)")
+    line = f"report: {info.path} ({info.size / 1024:,.0f} KB)"
+    if path_to_stderr:  # the standard output is a document (--json)
+        err(line)
+    else:
+        print(line)
     return EXIT_OK
 
 
@@ -193,4 +200,5 @@ def report_after(args: argparse.Namespace, folders: Sequence[Path], out_dir: Pat
     if wanted is None and not hasattr(args, "no_report"):
         return EXIT_OK
     out = out_dir / REPORT_NAME if wanted in (None, True) else Path(wanted)
-    return write_report(folders, out, getattr(args, "metric", None) or "exit_arr_usd", headline)
+    return write_report(folders, out, getattr(args, "metric", None) or "exit_arr_usd", headline,
+                        path_to_stderr=bool(getattr(args, "json", False)))

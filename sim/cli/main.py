@@ -79,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="cap on replications with --precision (default 2000)")
     run.add_argument("--deterministic", action="store_true",
                      help="all variance off (durations at means, evenly spread draws): compare with `salesim plan`")
-    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument("--no-figures", action="store_true",
+                     help="skip the figures (MRR fan, funnel, capacity vs demand per role)")
+    run.add_argument("--no-progress", action="store_true",
+                     help="hide the progress bar (or, when stderr is not a terminal, the progress lines)")
 
     compare = sub.add_parser("compare", help="run scenarios under common random numbers and compare them")
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO",
@@ -97,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--overwrite", action="store_true", help="replace results of other scenarios or seeds")
     compare.add_argument("--deterministic", action="store_true", help="all variance off in every scenario")
     compare.add_argument("--no-figures", action="store_true", help="skip the figures")
-    compare.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    compare.add_argument("--no-progress", action="store_true",
+                         help="hide the progress bar (or, when stderr is not a terminal, the progress lines)")
 
     validate = sub.add_parser("validate", help="check scenario files; exit 2 with every problem found")
     validate.add_argument("files", nargs="+", help="scenario YAML files")

@@ -47,7 +47,7 @@ def cmd_schema(_args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.metrics import KPI_NAMES
-    from sim.present.text import summary_table
+    from sim.present.text import lead_states_text, roles_text, summary_table
     from sim.runs.monte_carlo import run, run_to_precision
     from sim.scenario import ScenarioError, load_checked
     from sim.scenario.annotations import read_source_notes
@@ -82,11 +82,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         return code
 
     print(f"scenario {scenario.name!r}: {result.reps} replications, seed {args.seed} → {out}")
+    if scenario.deterministic:
+        from sim.present.text import DETERMINISTIC_NOTE, wrap
+
+        print(wrap(DETERMINISTIC_NOTE) + "\n")
+    h = scenario.horizon_months
+    print(f"counts, amounts and costs are totals over the {h} months of one replication\n")
     print(summary_table(result.summary()))
+    print("\n" + lead_states_text(result.lead_states(), h))
+    print("\n" + roles_text(result.roles(), h))
     teams = result.teams()
     if teams is not None:
         print("\nteams (means per replication):")
         print(team_text(teams))
+    if not args.no_figures and result.reps:
+        from sim.present.plots import save_run_figures
+
+        figures = save_run_figures(result, out)
+        print("\nfigures: " + ", ".join(str(p) for p in figures))
     if result.precision is not None:
         p = result.precision
         verdict = "reached" if p["reached"] else "NOT reached (hit --max-reps)"
@@ -137,8 +150,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return code
     names = ", ".join(scenarios)
     print(f"compared {names}: {args.reps} replications each, seed {args.seed}, common random numbers → {out}")
-    print(f"baseline: {comparison.baseline}; differences are paired (scenario − baseline), "
-          "P(better) = share of replications in which the scenario beats the baseline\n")
+    months = comparison.results[comparison.baseline].scenario.horizon_months
+    print(f"baseline: {comparison.baseline}; differences are paired, replication by replication (scenario − "
+          f"baseline); counts, amounts and costs are totals over {months} months\n")
+    if any(s.deterministic for s in scenarios.values()):
+        from sim.present.text import DETERMINISTIC_NOTE, wrap
+
+        print(wrap(DETERMINISTIC_NOTE) + "\n")
     print(comparison_text(comparison.table))
     for name, result in comparison.results.items():
         teams = result.teams()

@@ -78,12 +78,14 @@ import numpy as np
 from sim.planner.arithmetic import (
     YEAR_MONTHS,
     PlanError,
+    arr_growth_new_mrr,
     ceil_clean,
     check_churn,
     check_lag,
     check_number,
     exit_arr_factor,
-    first_year_factor,
+    lagged_exit_arr_factor,
+    lagged_first_year_factor,
     money,
     monthly_new_mrr_for,
     retention_sum,
@@ -110,18 +112,34 @@ def _count(x: float) -> str:
 
 @dataclass(frozen=True)
 class PlanTarget:
-    """What the plan must deliver.
+    """What the plan must deliver: one of a first-year revenue, a monthly new MRR, an exit ARR
+    (optionally grown from a starting ARR) or the headcount you already have.
 
     Attributes
     ----------
     annual_new_revenue_usd : float, optional
         First-year revenue from new business (the book's "78" arithmetic).
     monthly_new_mrr_usd : float, optional
-        Constant new MRR to book each month from month 1 (give this *or* the annual figure).
+        Constant new MRR to book each month from month 1.
+    exit_arr_usd : float, optional
+        ARR at the end of month 12. With ``starting_arr_usd`` the new business must make up the
+        difference to what is left of the starting ARR after churn
+        (:func:`~sim.planner.arithmetic.arr_growth_new_mrr`).
+    starting_arr_usd : float
+        ARR of today's customers (only with ``exit_arr_usd``; default 0).
+    headcount : tuple of (role, count), optional
+        Back-solve: the reps you have (e.g. ``(("ae", 10),)``). The plan books the most new MRR
+        these reps can handle — the smallest over the roles given (the binding one) — and sizes
+        the other roles and the funnel for it.
     monthly_churn : float
         Monthly churn of MRR in [0, 1) (revenue arithmetic and customer accounts).
     invoice_lag_months : int
         Months between signing and the first invoice (0 or 1 in the book).
+    cycle_lag_months : float
+        Months before the first deals are booked when the pipeline starts empty (0: the book's
+        78 rule, full new MRR from month 1). :func:`lag_aware` sets it to the model's mean
+        lead-to-win time, so that the revenue factor — and the headcount — is for the revenue
+        actually booked in the first year.
     horizon_months : int
         Months the plan covers (customer accounts and the hiring plan).
     mqls_per_month : float, optional
@@ -134,26 +152,62 @@ class PlanTarget:
     invoice_lag_months: int = 0
     horizon_months: int = YEAR_MONTHS
     mqls_per_month: float | None = None
+    exit_arr_usd: float | None = None
+    starting_arr_usd: float = 0.0
+    headcount: tuple[tuple[str, int], ...] | None = None
+    cycle_lag_months: float = 0.0
 
     def __post_init__(self) -> None:
-        if (self.annual_new_revenue_usd is None) == (self.monthly_new_mrr_usd is None):
-            raise PlanError("give exactly one target: an annual (first-year) new revenue or a monthly new MRR")
+        given = [v is not None for v in (self.annual_new_revenue_usd, self.monthly_new_mrr_usd, self.exit_arr_usd,
+                                          self.headcount)]
+        if sum(given) != 1:
+            raise PlanError("give exactly one target: an annual (first-year) new revenue, a monthly new MRR, "
+                            "an exit ARR or the headcount you have")
         for label, value in (("the annual revenue target", self.annual_new_revenue_usd),
-                             ("the monthly new MRR target", self.monthly_new_mrr_usd)):
+                             ("the monthly new MRR target", self.monthly_new_mrr_usd),
+                             ("the exit ARR target", self.exit_arr_usd)):
             if value is not None and check_number(label, value) <= 0:
                 raise PlanError(f"{label} must be a positive number of dollars (got {value:g})")
+        if check_number("the starting ARR", self.starting_arr_usd) < 0:
+            raise PlanError(f"the starting ARR cannot be negative (got {self.starting_arr_usd:g})")
+        if self.starting_arr_usd and self.exit_arr_usd is None:
+            raise PlanError("a starting ARR only goes with an exit ARR target (grow ARR from A to B)")
+        if self.headcount is not None:
+            if not self.headcount:
+                raise PlanError("give at least one role and its headcount, e.g. ae=10")
+            for role, count in self.headcount:
+                if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 1:
+                    raise PlanError(f"the headcount of {role!r} must be a whole number ≥ 1 (got {count!r})")
+            if self.mqls_per_month is not None:
+                raise PlanError("a fixed MQL volume cannot be combined with a headcount to back-solve from")
         check_churn(self.monthly_churn)
         check_lag(self.invoice_lag_months, YEAR_MONTHS)
+        if check_number("the cycle lag", self.cycle_lag_months) < 0:
+            raise PlanError(f"the cycle lag cannot be negative (got {self.cycle_lag_months:g} months)")
         h = self.horizon_months
         if isinstance(h, bool) or not isinstance(h, int | np.integer) or not 1 <= h <= 120:
             raise PlanError(f"the plan's horizon must be 1–120 whole months (got {h!r})")
         if self.mqls_per_month is not None and check_number("the MQL volume", self.mqls_per_month) <= 0:
             raise PlanError(f"a fixed MQL volume must be positive (got {self.mqls_per_month:g} a month)")
 
+    @property
+    def first_year_factor(self) -> float:
+        """First-year revenue per $1 of monthly new MRR: 78 for the book's rule, less with churn,
+        an invoice lag and a cycle lag (:func:`~sim.planner.arithmetic.lagged_first_year_factor`)."""
+        return lagged_first_year_factor(self.monthly_churn, self.invoice_lag_months, self.cycle_lag_months)
+
     def monthly_new_mrr(self) -> float:
-        """The constant monthly new MRR the target means."""
+        """The constant monthly new MRR the target means (a headcount target needs the model:
+        :func:`plan` solves it)."""
         if self.monthly_new_mrr_usd is not None:
             return float(self.monthly_new_mrr_usd)
+        if self.exit_arr_usd is not None:
+            return arr_growth_new_mrr(self.exit_arr_usd, self.starting_arr_usd, self.monthly_churn,
+                                      self.cycle_lag_months)
+        if self.headcount is not None:
+            raise PlanError("a headcount target is solved against a sales model: use plan(target, model)")
+        if self.cycle_lag_months:
+            return float(self.annual_new_revenue_usd) / self.first_year_factor
         return monthly_new_mrr_for(first_year_revenue_usd=self.annual_new_revenue_usd,
                                    monthly_churn=self.monthly_churn, invoice_lag_months=self.invoice_lag_months)
 
@@ -245,8 +299,132 @@ class Plan:
     roles: Mapping[str, RolePlan]
     marketing_cost_per_month_usd: float
     warnings: tuple[str, ...] = ()
+    pipeline_lag_months: float = 0.0
+    """The model's mean time from a lead's arrival to a won deal (working it, the hand-off and
+    the meetings; weighted by deals), in months: how late a team that starts with an empty
+    pipeline books its first deals."""
+    created_sqls_per_month: float = float("nan")
+    """SQLs the development reps create a month, before hand-off losses (the simulator's ``sqls``)."""
+    headcount_limits: Mapping[str, float] | None = None
+    """Back-solve (``target.headcount``): the most monthly new MRR each given role's reps can
+    handle; the plan books the smallest."""
 
     # ------------------------------------------------------------------ summaries
+
+    @property
+    def handoff_lost_sqls_per_month(self) -> float:
+        """SQLs lost in hand-off a month: created − reaching a closer."""
+        return self.created_sqls_per_month - self.sqls_per_month
+
+    @property
+    def starting_arr_kept_usd(self) -> float:
+        """What is left at month 12 of the target's starting ARR after churn (0 without one)."""
+        return float(self.target.starting_arr_usd) * (1.0 - self.target.monthly_churn) ** YEAR_MONTHS
+
+    @property
+    def binding_role(self) -> str | None:
+        """Back-solve: the role whose headcount limits the new MRR (None otherwise)."""
+        if not self.headcount_limits:
+            return None
+        return min(self.headcount_limits, key=lambda r: self.headcount_limits[r])  # type: ignore[index]
+
+    @property
+    def booked_first_year_factor(self) -> float:
+        """The first-year factor for the revenue a team starting from an empty pipeline books:
+        with the model's :attr:`pipeline_lag_months` as the cycle lag (66.3 instead of 78 for a
+        1-month lag)."""
+        t = self.target
+        return lagged_first_year_factor(t.monthly_churn, t.invoice_lag_months,
+                                        max(t.cycle_lag_months, self.pipeline_lag_months))
+
+    @property
+    def booked_first_year_revenue_usd(self) -> float:
+        """First-year revenue this plan's monthly new MRR books when it starts from an empty pipeline."""
+        return self.monthly_new_mrr_usd * self.booked_first_year_factor
+
+    def org_changes(self) -> pd.DataFrame:
+        """How the plan differs from the scenario's org, role by role.
+
+        Columns: ``role``, ``on_staff`` (the scenario's headcount at month 0; NaN when the
+        model does not know it), ``needed`` (the plan's headcount), ``change`` (needed −
+        on staff), ``action`` (``hire N`` / ``no hire`` / ``N more than needed`` / ``not
+        planned``), ``first_requisition_month`` and ``first_need_month`` of the hires (the
+        reps beyond those on staff, in order of need; ≤ 0 is before month 1).
+        """
+        import pandas as pd
+
+        rows = []
+        for name, r in self.roles.items():
+            current = self.model.roles[name].current_headcount
+            if not r.jobs:
+                rows.append({"role": name, "on_staff": current, "needed": None, "change": None,
+                             "action": "not planned (no job in the sales model)", "first_requisition_month": None,
+                             "first_need_month": None})
+                continue
+            change = None if current is None else r.headcount - current
+            ordered = sorted(r.reps, key=lambda rep: (rep.need_month, rep.start_month, rep.number))
+            hires = ordered[current:] if current is not None else []
+            if change is None:
+                action = f"plan needs {r.headcount}"
+            elif change > 0:
+                action = f"hire {change}"
+            elif change == 0:
+                action = "no hire"
+            else:
+                action = f"no hire ({-change} more than needed)"
+            rows.append({"role": name, "on_staff": current, "needed": r.headcount, "change": change,
+                         "action": action,
+                         "first_requisition_month": min((h.requisition_month for h in hires), default=None),
+                         "first_need_month": min((h.need_month for h in hires), default=None)})
+        return pd.DataFrame(rows, columns=["role", "on_staff", "needed", "change", "action",
+                                           "first_requisition_month", "first_need_month"])
+
+    def per_rep(self) -> pd.DataFrame:
+        """Every stage of the chain per rep and month, at the planned headcount (seats: vacancy
+        and ramp included).
+
+        Columns: ``role``, ``reps``, ``mqls`` and ``prospects`` (leads worked), ``sqls_created``
+        (development reps: SQLs they make, before hand-off losses), ``sqls`` (closers: SQLs
+        reaching them, each an opportunity), ``deals``, ``new_mrr_usd``, ``open_opportunities``
+        (closers: the mean number open, by Little's law) and ``accounts`` (the customer role:
+        accounts at the plan's horizon). NaN where a stage is not the role's.
+        """
+        import pandas as pd
+
+        nan = float("nan")
+        m = self.model
+        rows = []
+        for name, r in self.roles.items():
+            if not r.jobs or r.headcount <= 0:
+                continue
+            n = float(r.headcount)
+            row: dict[str, Any] = {"role": name, "reps": r.headcount, "mqls": nan, "prospects": nan,
+                                   "sqls_created": nan, "sqls": nan, "deals": nan, "new_mrr_usd": nan,
+                                   "open_opportunities": nan, "accounts": nan}
+            created = 0.0
+            if Job.WORK_INBOUND in r.jobs and self.mqls_per_month is not None and m.inbound is not None:
+                row["mqls"] = self.mqls_per_month / n
+                created += self.mqls_per_month * m.inbound.sql_rate
+            if Job.PROSPECT in r.jobs and self.prospects_per_month is not None and m.outbound is not None:
+                row["prospects"] = self.prospects_per_month / n
+                created += self.prospects_per_month * m.outbound.sql_rate
+            if Job.WORK_INBOUND in r.jobs or Job.PROSPECT in r.jobs:
+                row["sqls_created"] = created / n
+            if Job.CLOSE in r.jobs:
+                closed = [s for s in m.segments.values() if s.closed_by == name]
+                sqls = sum(self.sqls_by_segment.get(s.name, 0.0) for s in closed)
+                deals = sum(self.deals_by_segment.get(s.name, 0.0) for s in closed)
+                row["sqls"] = sqls / n
+                row["deals"] = deals / n
+                row["new_mrr_usd"] = sum(self.deals_by_segment.get(s.name, 0.0) * s.mean_deal_mrr_usd
+                                         for s in closed) / n
+                if "open_opportunities" in r.workload:
+                    row["open_opportunities"] = r.workload["open_opportunities"] / n
+            if Job.MANAGE_ACCOUNTS in r.jobs:
+                row["accounts"] = r.workload.get("accounts", nan) / n
+            rows.append(row)
+        return pd.DataFrame(rows, columns=["role", "reps", "mqls", "prospects", "sqls_created", "sqls", "deals",
+                                           "new_mrr_usd", "open_opportunities", "accounts"])
 
     @property
     def headcount(self) -> dict[str, int]:
@@ -331,18 +509,28 @@ class Plan:
         return plain({
             "target": {
                 "annual_new_revenue_usd": t.annual_new_revenue_usd, "monthly_new_mrr_usd": t.monthly_new_mrr_usd,
+                "exit_arr_usd": t.exit_arr_usd, "starting_arr_usd": t.starting_arr_usd,
+                "headcount": dict(t.headcount) if t.headcount is not None else None,
                 "monthly_churn": t.monthly_churn, "invoice_lag_months": t.invoice_lag_months,
+                "cycle_lag_months": t.cycle_lag_months,
                 "horizon_months": t.horizon_months, "mqls_per_month": t.mqls_per_month,
             },
             "revenue": {
                 "monthly_new_mrr_usd": self.monthly_new_mrr_usd, "first_year_factor": self.first_year_factor,
                 "first_year_revenue_usd": self.first_year_revenue_usd, "year_end_mrr_usd": self.year_end_mrr_usd,
-                "exit_arr_usd": self.exit_arr_usd,
+                "exit_arr_usd": self.exit_arr_usd, "starting_arr_kept_usd": self.starting_arr_kept_usd,
+                "pipeline_lag_months": self.pipeline_lag_months,
+                "booked_first_year_factor": self.booked_first_year_factor,
+                "booked_first_year_revenue_usd": self.booked_first_year_revenue_usd,
+                "headcount_limits": dict(self.headcount_limits) if self.headcount_limits else None,
+                "binding_role": self.binding_role,
             },
             "funnel": {
                 "deals_per_month": self.deals_per_month, "deals_by_segment": dict(self.deals_by_segment),
                 "blended_deal_mrr_usd": self.blended_deal_mrr_usd, "win_rate": self.win_rate,
                 "sqls_per_month": self.sqls_per_month, "sqls_by_segment": dict(self.sqls_by_segment),
+                "created_sqls_per_month": self.created_sqls_per_month,
+                "handoff_lost_sqls_per_month": self.handoff_lost_sqls_per_month,
                 "inbound_sqls_per_month": self.inbound_sqls_per_month,
                 "outbound_sqls_per_month": self.outbound_sqls_per_month,
                 "inbound_sql_share": self.inbound_sql_share,
@@ -370,6 +558,8 @@ class Plan:
             },
             "hiring": [{"role": rep.role, "number": rep.number, "requisition_month": rep.requisition_month,
                         "start_month": rep.start_month, "need_month": rep.need_month} for rep in self.hires],
+            "per_rep": self.per_rep().to_dict("records"),
+            "org_changes": self.org_changes().to_dict("records"),
             "cost": {"people_per_month_usd": self.cost_per_month_usd,
                      "marketing_per_month_usd": self.marketing_cost_per_month_usd},
             "model": {
@@ -554,9 +744,11 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
         When the target cannot be met by the model: a conversion above 100% is needed, a role
         with work has no capacity, no SQL can ever be won, …
     """
+    if target.headcount is not None:
+        return _back_solve(target, model)
     c = target.monthly_churn
     mrr = target.monthly_new_mrr()
-    factor = first_year_factor(c, target.invoice_lag_months)
+    factor = target.first_year_factor
     first_year_revenue = (float(target.annual_new_revenue_usd) if target.annual_new_revenue_usd is not None
                           else mrr * factor)
     warnings: list[str] = []
@@ -711,10 +903,14 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
     if parts and all(d is not None for _, d in parts):
         dials = sum(n * d for n, d in parts)
     mqls = leads.get("inbound")
+    exit_arr = mrr * (lagged_exit_arr_factor(c, target.cycle_lag_months) if target.cycle_lag_months
+                      else exit_arr_factor(c))
+    won = [sum(acc[i] for acc in source_won_days.values()) for i in (0, 1)]
+    created = sum(sql_by_source[k] / (1.0 - _leakage(model, k)) for k in leads if _leakage(model, k) < 1)
     return Plan(
         target=target, model=model, monthly_new_mrr_usd=mrr, first_year_factor=factor,
-        first_year_revenue_usd=first_year_revenue, year_end_mrr_usd=mrr * retention_sum(YEAR_MONTHS, c),
-        exit_arr_usd=mrr * exit_arr_factor(c), deals_per_month=deals, deals_by_segment=deals_by_segment,
+        first_year_revenue_usd=first_year_revenue, year_end_mrr_usd=exit_arr / 12.0,
+        exit_arr_usd=exit_arr, deals_per_month=deals, deals_by_segment=deals_by_segment,
         blended_deal_mrr_usd=mrr / deals if deals > 0 else float("nan"),
         win_rate=deals / sqls if sqls > 0 else float("nan"), sqls_per_month=sqls, sqls_by_segment=sqls_by_segment,
         inbound_sqls_per_month=sql_by_source.get("inbound", 0.0),
@@ -723,7 +919,80 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
         prospects_per_month=leads.get("outbound"), prospect_to_sql_rate=conversion.get("outbound"),
         dials_per_month=dials, customers_at_horizon=customers_at_horizon, roles=role_plans,
         marketing_cost_per_month_usd=(mqls or 0.0) * model.cost_per_mql_usd, warnings=tuple(warnings),
+        pipeline_lag_months=(won[0] / won[1] / DAYS_PER_MONTH) if won[1] > 0 else 0.0,
+        created_sqls_per_month=created,
     )
+
+
+def _leakage(model: SalesModel, kind: str) -> float:
+    """Share of a source's SQLs lost in hand-off (weighted by the segment mix of its SQLs)."""
+    source = model.sources()[kind]
+    mix = source.mix()
+    return sum(w * source.handoff(model.segments[s].closed_by).leakage_probability for s, w in mix.items())
+
+
+_PROBE_MRR = 1000.0
+
+
+def _back_solve(target: PlanTarget, model: SalesModel) -> Plan:
+    """The plan for the most monthly new MRR the given reps can handle (``target.headcount``).
+
+    Every role's exact headcount is proportional to the monthly new MRR (each workload is: the
+    funnel, open opportunities and accounts all scale with it), so the new MRR one role's
+    ``n`` reps can handle is ``n / exact headcount per dollar``; the plan books the smallest of
+    those over the roles given, and sizes everything else for it.
+    """
+    from dataclasses import replace
+
+    probe = plan(replace(target, headcount=None, monthly_new_mrr_usd=_PROBE_MRR), model)
+    limits: dict[str, float] = {}
+    for role, count in target.headcount or ():
+        if role not in probe.roles:
+            raise PlanError(f"the sales model has no role {role!r} (roles: {', '.join(probe.roles)})")
+        exact = probe.roles[role].headcount_exact
+        if exact <= 0:
+            raise PlanError(f"role {role!r} has no work in the sales model, so its headcount says nothing about "
+                            f"revenue; back-solve from a role with work "
+                            f"({', '.join(n for n, r in probe.roles.items() if r.headcount_exact > 0)})")
+        limits[role] = _PROBE_MRR * int(count) / exact
+    mrr = min(limits.values())
+    solved = plan(replace(target, headcount=None, monthly_new_mrr_usd=mrr), model)
+    return replace(solved, target=target, headcount_limits=limits)
+
+
+def lag_aware(p: Plan) -> Plan:
+    """The plan re-sized for the revenue actually booked from an empty pipeline.
+
+    The book's 78 rule counts the full new MRR from month 1; a team that starts with an empty
+    pipeline books its first deals :attr:`Plan.pipeline_lag_months` later. The lag-aware plan
+    uses that lag as the target's ``cycle_lag_months``: the monthly new MRR is the largest that
+    each of the plan's criteria needs — first-year revenue ÷ the lagged first-year factor; for an
+    exit ARR target, the new-business exit ARR ÷ the lagged exit factor; for a monthly new MRR
+    target, its average over months 1–12 (× 12 / (12 − L)) — and the funnel and headcount follow.
+    A back-solved plan (headcount given) is returned as it is: its booked revenue is
+    :attr:`Plan.booked_first_year_revenue_usd`.
+    """
+    from dataclasses import replace
+
+    t = p.target
+    lag = p.pipeline_lag_months
+    if t.headcount is not None or lag <= 0:
+        return p
+    if t.annual_new_revenue_usd is not None:
+        return plan(replace(t, cycle_lag_months=lag), p.model)
+    c = t.monthly_churn
+    factor = lagged_first_year_factor(c, t.invoice_lag_months, lag)
+    needs = [p.first_year_revenue_usd / factor if factor > 0 else math.inf]
+    if t.exit_arr_usd is not None:
+        needs.append(arr_growth_new_mrr(t.exit_arr_usd, t.starting_arr_usd, c, lag))
+    if t.monthly_new_mrr_usd is not None:
+        needs.append(t.monthly_new_mrr_usd * YEAR_MONTHS / max(YEAR_MONTHS - lag, 1e-9))
+    mrr = max(needs)
+    if not math.isfinite(mrr):
+        raise PlanError(f"a pipeline lag of {lag:.1f} months leaves no first-year revenue")
+    return plan(PlanTarget(monthly_new_mrr_usd=mrr, monthly_churn=c, invoice_lag_months=t.invoice_lag_months,
+                           horizon_months=t.horizon_months, mqls_per_month=t.mqls_per_month,
+                           cycle_lag_months=lag), p.model)
 
 
 def _add(desk_fte: dict[Desk, float], desk: Desk, reps: float) -> None:

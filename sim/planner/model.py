@@ -179,6 +179,8 @@ class RoleModel:
         (:func:`staffing_shares`).
     time_to_fill_months : float
         Mean months from an opened requisition to the rep's start.
+    current_headcount : int, optional
+        Reps on staff at month 0 in the scenario the model came from.
     """
 
     name: str
@@ -195,6 +197,8 @@ class RoleModel:
     mean_tenure_months: float | None = None
     recruiting_load_fte: float = 0.0
     desk_shares: Mapping[str, float] | None = None
+    current_headcount: int | None = None
+    """Reps on staff today (the scenario's ``headcount``), to set the plan against; None: unknown."""
 
     def __post_init__(self) -> None:
         for attr in ("mqls_per_month", "prospects_per_month", "sqls_per_month", "max_open_opportunities",
@@ -422,6 +426,7 @@ class SalesModel:
                 recruiting_load_fte=recruiting_load if spec.backfill else 0.0,
                 desk_shares=({desk.value: share for desk, share in scenario.desk_shares(name).items()}
                              if len(scenario.desk_shares(name)) > 1 else None),
+                current_headcount=spec.headcount,
             )
         cost_per_mql = scenario.inbound.cost_per_mql_usd if scenario.inbound is not None else 0.0
         model = cls(segments=segments, roles=roles, inbound=inbound, outbound=outbound,

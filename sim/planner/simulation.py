@@ -66,7 +66,7 @@ METRIC_LABELS = {
 }
 FUNNEL_LABELS = {
     "mqls_per_month": "MQLs a month",
-    "sqls_per_month": "SQLs a month",
+    "sqls_per_month": "SQLs created a month",
     "deals_per_month": "deals a month",
 }
 TABLE_COLUMNS = (
@@ -135,6 +135,9 @@ class HitTarget:
     first_year_revenue_usd: float
     exit_arr_usd: float | None = None
     monthly_new_mrr_usd: float | None = None
+    exit_arr_from_new_business: bool = False
+    """Whether ``exit_arr_usd`` is the new-business part of a growth target (exit ARR less what is
+    left of the starting ARR): the simulated exit ARR counts only the scenario's customers."""
 
     def __post_init__(self) -> None:
         for name in ("first_year_revenue_usd", "exit_arr_usd", "monthly_new_mrr_usd"):
@@ -148,10 +151,17 @@ class HitTarget:
     @classmethod
     def from_plan(cls, plan: Plan, exit_arr_usd: float | None = None) -> HitTarget:
         """The target a plan was made for: its first-year revenue, plus the monthly new MRR when
-        the plan's target was given that way (or ``exit_arr_usd`` when it came from an exit ARR)."""
-        monthly = plan.target.monthly_new_mrr_usd if exit_arr_usd is None else None
+        the plan's target was given that way, or the exit ARR when it came from one (for a growth
+        target, the new-business part: the exit ARR less what is left of the starting ARR; or
+        ``exit_arr_usd`` when given)."""
+        t = plan.target
+        growth = False
+        if exit_arr_usd is None and t.exit_arr_usd is not None:
+            exit_arr_usd = float(t.exit_arr_usd) - plan.starting_arr_kept_usd
+            growth = bool(t.starting_arr_usd)
+        monthly = t.monthly_new_mrr_usd if exit_arr_usd is None else None
         return cls(first_year_revenue_usd=float(plan.first_year_revenue_usd), exit_arr_usd=exit_arr_usd,
-                   monthly_new_mrr_usd=None if monthly is None else float(monthly))
+                   monthly_new_mrr_usd=None if monthly is None else float(monthly), exit_arr_from_new_business=growth)
 
     def criteria(self) -> list[tuple[str, float]]:
         """``(metric, threshold)`` pairs, first-year revenue first."""
@@ -165,7 +175,8 @@ class HitTarget:
     def describe(self) -> str:
         parts = [f"${self.first_year_revenue_usd:,.0f} first-year revenue"]
         if self.exit_arr_usd is not None:
-            parts.append(f"${self.exit_arr_usd:,.0f} exit ARR")
+            what = "new-business exit ARR" if self.exit_arr_from_new_business else "exit ARR"
+            parts.append(f"${self.exit_arr_usd:,.0f} {what}")
         if self.monthly_new_mrr_usd is not None:
             parts.append(f"${self.monthly_new_mrr_usd:,.0f} new MRR a month")
         return " and ".join(parts)
@@ -559,6 +570,8 @@ class Candidate:
     mean_first_year_revenue_usd: float
     evaluation: int
     step: str
+    seconds: float = 0.0
+    """Wall-clock seconds its simulation took (0 when it was reused)."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -572,6 +585,10 @@ class Candidate:
     def ci95(self) -> tuple[float, float]:
         return wilson_interval(self.hits, self.n)
 
+    def reaches(self, confidence: float) -> bool:
+        """Whether the lower bound of its 95% Wilson interval of P(hit) is at least ``confidence``."""
+        return self.ci95[0] >= confidence - 1e-12
+
 
 @dataclass
 class Solution:
@@ -580,7 +597,8 @@ class Solution:
     Attributes
     ----------
     reached : bool
-        Whether a candidate with ``P(hit) ≥ confidence`` was found within the budget.
+        Whether a candidate whose P(hit) reaches the confidence — the lower bound of its 95%
+        Wilson interval at or above it — was found within the budgets.
     confidence : float
     plan : Plan
         The solved plan (the best candidate when not reached): the analytic funnel with the
@@ -595,6 +613,14 @@ class Solution:
         Simulations used (each ``reps`` replications with the same ``seed``) and the budget.
     reason : str
         Why the search stopped.
+    stop : str
+        The same, as a word: ``reached`` (and no single rep can be removed), ``pruning_cut``
+        (reached; a budget ran out while removing reps), ``evaluations`` or ``time`` (a budget
+        ran out before reaching), ``unreachable`` (no extra rep helps).
+    seconds : float
+        Wall-clock seconds of the search.
+    time_budget_seconds : float, optional
+        The time budget, if one was given.
     simulation : PlanSimulation
         The solved plan's simulation (the same common-random-numbers run as in the search).
     scenario_file : Path, optional
@@ -614,6 +640,9 @@ class Solution:
     reason: str
     simulation: PlanSimulation
     scenario_file: Path | None = None
+    stop: str = ""
+    seconds: float = 0.0
+    time_budget_seconds: float | None = None
 
     @property
     def headcount(self) -> dict[str, int]:
@@ -646,7 +675,9 @@ class Solution:
         low, high = self.p_hit_ci95
         slow, shigh = self.start.ci95
         return plain({
-            "reached": self.reached, "confidence": self.confidence, "reason": self.reason,
+            "reached": self.reached, "confidence": self.confidence, "reason": self.reason, "stop": self.stop,
+            "criterion": "wilson_lower_bound", "seconds": self.seconds,
+            "time_budget_seconds": self.time_budget_seconds,
             "headcount": self.headcount, "cost_per_month_usd": self.cost_per_month_usd,
             "p_hit": {"estimate": self.p_hit, "ci95_low": low, "ci95_high": high, "hits": self.best.hits,
                       "n": self.best.n, "interval": "wilson"},
@@ -657,6 +688,7 @@ class Solution:
             "hiring_waves": (self.simulation.scenario_data.get("hiring") or {}).get("waves", []),
             "history": [{"evaluation": c.evaluation, "step": c.step, "headcount": c.counts,
                          "cost_per_month_usd": c.cost_per_month_usd, "p_hit": c.p_hit,
+                         "p_hit_ci95_low": c.ci95[0], "p_hit_ci95_high": c.ci95[1], "seconds": c.seconds,
                          "mean_first_year_revenue_usd": c.mean_first_year_revenue_usd} for c in self.history],
             "scenario_file": None if self.scenario_file is None else str(self.scenario_file),
         })
@@ -674,6 +706,7 @@ def solve_plan(
     seed: int | None = None,
     *,
     max_evaluations: int = 30,
+    time_budget_seconds: float | None = None,
     roles: Sequence[str] | None = None,
     out: str | os.PathLike[str] | None = None,
     horizon_months: int | None = None,
@@ -688,19 +721,25 @@ def solve_plan(
     candidates are compared on the same market, not on luck. The hiring schedule keeps the
     analytic plan's shape (:func:`with_headcount`).
 
+    A candidate *reaches* the confidence when the lower bound of the 95% Wilson interval of
+    its P(hit) does (:meth:`Candidate.reaches`), not its point estimate: the search tries
+    many candidates on the same replications, and keeping the first whose estimate crosses
+    the line would favour the lucky ones. With 100 replications, 88 hits are needed for 80%.
+
     Search (each simulated candidate counts as one evaluation; repeats are cached):
 
     1. evaluate the analytic plan;
-    2. *greedy*: while P(hit) < confidence, try one more rep in each role and keep the one
-       with the largest gain in P(hit) per dollar of monthly cost — or, when P(hit) does not
-       move for any role, the largest gain in mean first-year revenue per dollar; stop as
-       unreachable when no extra rep raises either;
+    2. *greedy*: while the confidence is not reached, try one more rep in each role and keep
+       the one with the largest gain in P(hit) per dollar of monthly cost — or, when P(hit)
+       does not move for any role, the largest gain in mean first-year revenue per dollar;
+       stop as unreachable when no extra rep raises either;
     3. *prune*: try one rep fewer in each role, the most expensive role first, and keep the
-       removal while P(hit) stays ≥ confidence; repeat until no removal is kept.
+       removal while the confidence stays reached; repeat until no removal is kept.
 
-    It stops when ``max_evaluations`` is used up; the solution then says whether the
-    confidence was reached. P(hit) is compared on its point estimate (its 95% interval is
-    reported); more replications make the decision firmer.
+    It stops when ``max_evaluations`` is used up, or before an evaluation that would end
+    after ``time_budget_seconds`` (estimated from the slowest evaluation so far); the
+    solution says why it stopped (``stop``, ``reason``) and whether the confidence was
+    reached.
 
     Parameters
     ----------
@@ -711,6 +750,9 @@ def solve_plan(
         Required P(hit), strictly between 0 and 1.
     max_evaluations : int
         Most candidates to simulate (including the analytic plan).
+    time_budget_seconds : float, optional
+        Wall-clock budget of the search: no evaluation starts that would, by the slowest one
+        so far, end after it (the first always runs).
     roles : sequence of str, optional
         Roles whose headcount may change (default: every role with work in the plan).
     initial : PlanSimulation, optional
@@ -729,6 +771,10 @@ def solve_plan(
         raise PlanError(f"the confidence must be a probability strictly between 0 and 1, e.g. 0.8 (got {confidence!r})")
     if isinstance(max_evaluations, bool) or not isinstance(max_evaluations, int) or max_evaluations < 1:
         raise PlanError(f"max_evaluations must be a whole number ≥ 1 (got {max_evaluations!r})")
+    if time_budget_seconds is not None and (isinstance(time_budget_seconds, bool)
+                                            or not isinstance(time_budget_seconds, int | float)
+                                            or not time_budget_seconds > 0):
+        raise PlanError(f"the time budget must be a positive number of seconds (got {time_budget_seconds!r})")
     hit_target = as_hit_target(target, plan)
     seed = replication.DEFAULT_SEED if seed is None else int(seed)
     adjustable = [name for name, r in plan.roles.items() if r.jobs and r.headcount_exact > 0]
@@ -748,8 +794,8 @@ def solve_plan(
             pool = executors.process_pool(workers)
             run_kwargs = {**run_kwargs, "executor": pool}
     try:
-        return _search(plan, base_scenario, hit_target, float(confidence), reps, seed, max_evaluations, adjustable,
-                       folder, horizon_months, initial, on_evaluation, run_kwargs)
+        return _search(plan, base_scenario, hit_target, float(confidence), reps, seed, max_evaluations,
+                       time_budget_seconds, adjustable, folder, horizon_months, initial, on_evaluation, run_kwargs)
     except BaseException:
         if pool is not None:
             executors.stop_now(pool)  # cancel queued chunks and stop running ones at once
@@ -761,12 +807,15 @@ def solve_plan(
 
 
 def _search(plan: Plan, base_scenario: Any, hit_target: HitTarget, confidence: float, reps: int, seed: int,
-            max_evaluations: int, adjustable: list[str], folder: Path | None, horizon_months: int | None,
-            initial: PlanSimulation | None, on_evaluation: Callable[[Candidate], None] | None,
-            run_kwargs: dict[str, Any]) -> Solution:
+            max_evaluations: int, time_budget: float | None, adjustable: list[str], folder: Path | None,
+            horizon_months: int | None, initial: PlanSimulation | None,
+            on_evaluation: Callable[[Candidate], None] | None, run_kwargs: dict[str, Any]) -> Solution:
     """The greedy-then-prune search of :func:`solve_plan` (arguments already checked)."""
+    import time
+
     from sim.scenario.yamlio import yaml_dump
 
+    started = time.monotonic()
     unit_cost = {name: float(plan.roles[name].monthly_cost_usd) for name in adjustable}
     cache: dict[tuple[tuple[str, int], ...], tuple[Candidate, PlanSimulation]] = {}
     history: list[Candidate] = []
@@ -776,6 +825,7 @@ def _search(plan: Plan, base_scenario: Any, hit_target: HitTarget, confidence: f
         if key in cache:
             return cache[key][0]
         candidate_plan = with_headcount(plan, counts)
+        took = 0.0
         if (not history and initial is not None and _key(initial.plan.headcount) == key
                 and initial.seed == seed and initial.target == hit_target
                 and initial.reps + len(initial.failures) == reps):
@@ -784,27 +834,46 @@ def _search(plan: Plan, base_scenario: Any, hit_target: HitTarget, confidence: f
             sub = None
             if folder is not None:
                 sub = folder / "solve" / "-".join(f"{name}{n}" for name, n in key if name in adjustable)
+            t0 = time.monotonic()
             simulation = simulate_plan(candidate_plan, base_scenario, hit_target, reps, seed, out=sub,
                                        horizon_months=horizon_months, **run_kwargs)
+            took = time.monotonic() - t0
         candidate = Candidate(
             headcount=key, cost_per_month_usd=float(candidate_plan.cost_per_month_usd), hits=simulation.hit.hits,
             n=simulation.hit.n, mean_first_year_revenue_usd=float(simulation.outcomes[FIRST_YEAR].mean()),
-            evaluation=len(history) + 1, step=step)
+            evaluation=len(history) + 1, step=step, seconds=took if simulation is not initial else 0.0)
         cache[key] = (candidate, simulation)
         history.append(candidate)
         if on_evaluation is not None:
             on_evaluation(candidate)
         return candidate
 
+    out_of: list[str] = []  # which budget stopped an evaluation: "evaluations" or "time"
+
     def budget_left() -> int:
+        """Evaluations that may still start: 0 when either budget is spent."""
+        if len(history) >= max_evaluations:
+            out_of[:] = ["evaluations"]
+            return 0
+        if time_budget is not None and history:
+            slowest = max(c.seconds for c in history)
+            if time.monotonic() - started + slowest > time_budget:
+                out_of[:] = ["time"]
+                return 0
         return max_evaluations - len(history)
 
+    def ran_out() -> str:
+        if out_of and out_of[0] == "time":
+            assert time_budget is not None
+            return f"the time budget of {_minutes(time_budget)} ran out after {len(history)} evaluations"
+        return f"the budget of {max_evaluations} evaluations ran out"
+
     def ok(c: Candidate) -> bool:
-        return c.p_hit >= confidence - 1e-12
+        return c.reaches(confidence)
 
     current = evaluate(dict(plan.headcount), "analytic plan")
     start = current
-    reason = ""
+    reason = stop = ""
     # greedy: add the rep that buys the most P(hit) (or revenue) per dollar
     while not ok(current):
         counts = current.counts
@@ -820,16 +889,19 @@ def _search(plan: Plan, base_scenario: Any, hit_target: HitTarget, confidence: f
                           (c.mean_first_year_revenue_usd - current.mean_first_year_revenue_usd) / per_dollar,
                           -c.cost_per_month_usd, c))
         if not moves:
-            reason = f"the budget of {max_evaluations} evaluations ran out before P(hit) reached {pct_text(confidence)}"
+            reason = f"{ran_out()} before P(hit) reached {pct_text(confidence)}"
+            stop = out_of[0] if out_of else "evaluations"
             break
         best = max(moves, key=lambda m: m[:3])
         if best[0] <= 0 and best[1] <= 0 and len(moves) < len(adjustable):
-            reason = f"the budget of {max_evaluations} evaluations ran out before P(hit) reached {pct_text(confidence)}"
+            reason = f"{ran_out()} before P(hit) reached {pct_text(confidence)}"
+            stop = out_of[0] if out_of else "evaluations"
             break
         if best[0] <= 0 and best[1] <= 0:
             reason = ("one more rep in any role raises neither P(hit) nor the mean first-year revenue: the target "
                       "is out of reach by headcount (the funnel is limited elsewhere, e.g. the MQL volume, "
                       "conversion rates or the sales cycle)")
+            stop = "unreachable"
             break
         current = best[3]
     reached = ok(current)
@@ -852,28 +924,41 @@ def _search(plan: Plan, base_scenario: Any, hit_target: HitTarget, confidence: f
                 if ok(c) and c.cost_per_month_usd <= current.cost_per_month_usd:
                     current = c
                     improved = True
-        reason = (f"P(hit) {pct_text(current.p_hit)} ≥ {pct_text(confidence)}: no single rep can be removed without "
-                  "falling below it" if not cut_short else
-                  f"P(hit) {pct_text(current.p_hit)} ≥ {pct_text(confidence)}; the budget of {max_evaluations} "
-                  "evaluations ran out while removing reps, so a cheaper headcount may exist")
+        low = pct_text(current.ci95[0])
+        reason = (f"P(hit) {pct_text(current.p_hit)}, at least {low} (95% lower bound) ≥ {pct_text(confidence)}: "
+                  "no single rep can be removed without falling below it" if not cut_short else
+                  f"P(hit) {pct_text(current.p_hit)}, at least {low} (95% lower bound) ≥ {pct_text(confidence)}; "
+                  f"{ran_out()} while removing reps, so a cheaper headcount may exist")
+        stop = "pruning_cut" if cut_short else "reached"
     elif not reason:
-        reason = f"the budget of {max_evaluations} evaluations ran out before P(hit) reached {pct_text(confidence)}"
+        reason = f"{ran_out()} before P(hit) reached {pct_text(confidence)}"
+        stop = out_of[0] if out_of else "evaluations"
     best = current
     if not reached:
         # report the most likely candidate (then the cheapest)
         best = max(history, key=lambda c: (c.p_hit, c.mean_first_year_revenue_usd, -c.cost_per_month_usd))
+        if best.p_hit >= confidence - 1e-12:
+            reason += (f"; the best org found has P(hit) {pct_text(best.p_hit)}, but its 95% lower bound "
+                       f"{pct_text(best.ci95[0])} is below {pct_text(confidence)}: more replications (--reps) or "
+                       "one more rep would settle it")
     simulation = cache[best.headcount][1]
     scenario_file = None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         scenario_file = folder / "solved_scenario.yaml"
-        what = (f"the solved plan, P(hit) {pct_text(best.p_hit)} ≥ {pct_text(confidence)}" if reached
-                else f"the best plan found, P(hit) {pct_text(best.p_hit)} < {pct_text(confidence)}")
+        what = (f"the solved plan, P(hit) {pct_text(best.p_hit)}, 95% lower bound {pct_text(best.ci95[0])} ≥ "
+                f"{pct_text(confidence)}" if reached
+                else f"the best plan found, P(hit) {pct_text(best.p_hit)}: {pct_text(confidence)} NOT reached")
         scenario_file.write_text(scenario_header(simulation.plan, hit_target, what)
                                  + yaml_dump(simulation.scenario_data), encoding="utf-8")
     return Solution(reached=reached, confidence=float(confidence), plan=simulation.plan, best=best, start=start,
                     history=history, evaluations=len(history), max_evaluations=max_evaluations, reps=simulation.reps,
-                    seed=seed, reason=reason, simulation=simulation, scenario_file=scenario_file)
+                    seed=seed, reason=reason, simulation=simulation, scenario_file=scenario_file, stop=stop,
+                    seconds=time.monotonic() - started, time_budget_seconds=time_budget)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g} minute{'s' if seconds != 60 else ''}"
 
 
 __all__ = [

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = [
     "FAN_QUANTILES", "FUNNEL_STAGES", "capacity_vs_demand", "comparison_fans", "difference_fan", "fan_chart",
     "funnel_chart", "funnel_comparison", "funnel_means", "kpi_distributions", "kpi_histogram", "pretty_name",
-    "role_utilization", "save_comparison_figures",
+    "role_utilization", "save_comparison_figures", "save_run_figures",
 ]
 
 FAN_QUANTILES: tuple[float, float, float, float, float] = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -420,7 +420,8 @@ def difference_fan(comparison: Comparison, scenario: str, series: str = "mrr_usd
 
 
 def funnel_comparison(comparison: Comparison, ax: Axes | None = None) -> Axes:
-    """Mean funnel by stage for every scenario, as grouped horizontal bars."""
+    """Mean funnel by stage for every scenario, as grouped horizontal bars on a linear scale,
+    each bar labelled with its mean count and its conversion from the stage above."""
     ax = _new_axes(ax)
     names = list(comparison.results)
     colors = scenario_colors(names)
@@ -428,17 +429,32 @@ def funnel_comparison(comparison: Comparison, ax: Axes | None = None) -> Axes:
     stages = list(next(iter(means.values())).index)
     height = 0.8 / len(names)
     y = np.arange(len(stages))
+    top = 0.0
     for i, name in enumerate(names):
         values = means[name].to_numpy()
+        top = max(top, float(np.nanmax(values)) if values.size else 0.0)
         ax.barh(y + i * height, values, height=height, color=colors[name], alpha=0.85, label=name)
+        for j, value in enumerate(values):
+            ax.annotate(_funnel_label(value, values[j - 1] if j else None), xy=(value, j + i * height),
+                        xytext=(4, 0), textcoords="offset points", va="center", fontsize="x-small")
     ax.set_yticks(y + height * (len(names) - 1) / 2, stages)
     ax.invert_yaxis()
-    ax.set_xscale("log")
-    ax.set_xlabel("Mean count per replication (log scale)")
+    ax.set_xlim(0, top * 1.5 if top > 0 else 1.0)
+    _format_axis(ax.xaxis, "count")
+    horizon = next(iter(comparison.results.values())).scenario.horizon_months
+    ax.set_xlabel(f"Mean count per replication over {horizon} months")
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")
-    ax.set_title(f"Funnel by stage: {' vs '.join(names)}")
+    ax.set_title(f"Funnel by stage: {' vs '.join(names)} (conversion from the stage above in brackets)")
     return ax
+
+
+def _funnel_label(value: float, previous: float | None) -> str:
+    text = f"{value:,.0f}"
+    if previous is not None:
+        rate = value / previous if previous > 0 else float("nan")
+        text += f"  ({rate:.1%})" if np.isfinite(rate) else "  (–)"
+    return text
 
 
 def kpi_distributions(comparison: Comparison, metrics: tuple[str, ...] = (
@@ -489,4 +505,44 @@ def save_comparison_figures(comparison: Comparison, folder: Path) -> list[Path]:
     fig = Figure(figsize=(14, 4.5), layout="constrained")
     kpi_distributions(comparison, axes=fig.subplots(1, 4))
     save(fig, "kpi_distributions.png")
+    results = list(comparison.results.values())
+    roles = list(results[0].scenario.roles)
+    fig = Figure(figsize=(6 * len(results), 3.6 * len(roles)), layout="constrained")
+    grid = np.atleast_2d(fig.subplots(len(roles), len(results), squeeze=False))
+    for row, role in enumerate(roles):
+        for col, result in enumerate(results):
+            if role in result.scenario.roles:
+                capacity_vs_demand(result, role, ax=grid[row, col])
+            else:
+                grid[row, col].set_axis_off()
+    save(fig, "capacity_demand.png")
+    return paths
+
+
+def save_run_figures(result: RunResult, folder: Path) -> list[Path]:
+    """Write a run's figures as PNG files in ``folder``; return their paths: ``mrr_fan.png`` (MRR
+    by month, median with 50% and 90% bands), ``funnel.png`` (mean funnel with counts and
+    conversion rates, linear scale) and ``capacity_demand.png`` (per role: headcount, ramped
+    capacity and demand by month). Bare Figures, as :func:`save_comparison_figures`."""
+    from matplotlib.figure import Figure
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+
+    def save(fig: Figure, name: str) -> None:
+        path = folder / name
+        fig.savefig(path, dpi=110)
+        paths.append(path)
+
+    fig = Figure(figsize=(9, 5), layout="constrained")
+    fan_chart(result, "mrr_usd", ax=fig.subplots())
+    save(fig, "mrr_fan.png")
+    fig = Figure(figsize=(9, 5), layout="constrained")
+    funnel_chart(result, ax=fig.subplots())
+    save(fig, "funnel.png")
+    roles = list(result.scenario.roles)
+    fig = Figure(figsize=(9, 3.6 * len(roles)), layout="constrained")
+    for ax, role in zip(np.atleast_1d(fig.subplots(len(roles), 1, squeeze=False)[:, 0]), roles, strict=True):
+        capacity_vs_demand(result, role, ax=ax)
+    save(fig, "capacity_demand.png")
     return paths

@@ -7,7 +7,10 @@ taken replication by replication against the baseline (the first scenario), whic
 most of the noise. For each KPI and scenario the comparison table gives the means, the mean
 paired difference with its 95% confidence interval, and ``p_better``: the share of paired
 replications in which the scenario beats the baseline (ties count half), in the metric's own
-direction (more revenue is better, more cost is worse; :func:`sim.runs.stats.higher_is_better`).
+direction (more revenue is better, more cost is worse; :func:`sim.runs.stats.better_direction`).
+Volumes where more is neither better nor worse (dials, lost deals, churned MRR, lead-state
+counts) get no ``p_better``; ``p_higher`` and the pair counts (``n_higher``, ``n_equal``,
+``n_lower``) are there for every KPI, so a reader can tell ties and skew from a clear verdict.
 """
 
 from __future__ import annotations
@@ -33,8 +36,14 @@ from sim.scenario.yamlio import Problem, ScenarioError, load_document, lookup_li
 
 COMPARISON_COLUMNS = (
     "metric", "scenario", "baseline", "mean", "baseline_mean", "diff_mean", "diff_ci95_low",
-    "diff_ci95_high", "p_better",
+    "diff_ci95_high", "p_better", "diff_pct", "diff_median", "better", "p_higher", "n_pairs", "n_higher",
+    "n_equal", "n_lower",
 )
+
+
+TIE_RTOL = 1e-9
+"""Paired values within this relative difference are equal (a tie): floating-point rounding, such
+as the same costs summed in another order, is not a difference."""
 
 
 @dataclass
@@ -84,12 +93,23 @@ def comparison_table(results: Mapping[str, RunResult], baseline: str,
             if name == baseline:
                 continue
             a, b = _paired(base, result.kpis, metric)
+            # differences within floating-point rounding (the same costs summed in another order) are ties
+            b = np.where(np.isclose(a, b, rtol=TIE_RTOL, atol=0.0), a, b)
             diff = stats.paired_difference(a, b)
+            direction = stats.better_direction(metric)
+            keep = np.isfinite(a) & np.isfinite(b)
+            d = b[keep] - a[keep]
             rows.append({
                 "metric": metric, "scenario": name, "baseline": baseline,
                 "mean": diff.mean_b, "baseline_mean": diff.mean_a, "diff_mean": diff.diff_mean,
                 "diff_ci95_low": diff.ci_low, "diff_ci95_high": diff.ci_high,
-                "p_better": stats.p_better(a, b, higher_is_better=stats.higher_is_better(metric)),
+                "p_better": (float("nan") if direction is None
+                             else stats.p_better(a, b, higher_is_better=direction == "higher")),
+                "diff_pct": diff.diff_mean / diff.mean_a if diff.mean_a else float("nan"),
+                "diff_median": float(np.median(d)) if d.size else float("nan"),
+                "better": direction or "none", "p_higher": stats.p_better(a, b, higher_is_better=True),
+                "n_pairs": int(d.size), "n_higher": int(np.sum(d > 0)), "n_equal": int(np.sum(d == 0)),
+                "n_lower": int(np.sum(d < 0)),
             })
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 

@@ -14,7 +14,8 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,9 +105,57 @@ class _NoBar:
     def close(self) -> None: ...
 
 
+PROGRESS_INTERVAL_SECONDS = 5.0
+"""Least time between two progress lines when the error stream is not a terminal."""
+
+
+def duration_text(seconds: float) -> str:
+    """``42 s``, ``3 min 20 s``, ``1 h 05 min``: a duration for people."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+
+
+class ProgressLines:
+    """Progress for logs and pipes: a line on stderr, at most every ``interval`` seconds, as
+    replications finish — ``salesim: silo: 120/400 replications, 35 s elapsed, ~80 s left``.
+
+    Used instead of a progress bar when the error stream is not a terminal, so that a long run
+    in CI, ``nohup`` or a pipe does not stay silent for minutes. The estimate is the elapsed
+    time per finished replication × the replications left.
+    """
+
+    def __init__(self, total: int, desc: str, interval: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.total, self.desc, self.done = total, desc, 0
+        self.interval = PROGRESS_INTERVAL_SECONDS if interval is None else interval
+        self.clock = clock
+        self.start = self.last = clock()
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        now = self.clock()
+        if now - self.last < self.interval or self.done >= self.total:
+            return
+        self.last = now
+        elapsed = now - self.start
+        left = elapsed / self.done * (self.total - self.done) if self.done else float("nan")
+        estimate = f", ~{duration_text(left)} left" if left == left else ""
+        print(f"salesim: {self.desc}: {self.done}/{self.total} replications, {duration_text(elapsed)} elapsed"
+              f"{estimate}", file=sys.stderr, flush=True)
+
+    def close(self) -> None: ...
+
+
 def _progress_bar(total: int, enabled: bool | None, desc: str):
+    """A tqdm bar (``enabled`` True, or None on a terminal), progress lines (None elsewhere), or nothing."""
     if enabled is None:
-        enabled = sys.stderr.isatty()
+        if not sys.stderr.isatty():
+            return ProgressLines(total, desc)
+        enabled = True
     if not enabled:
         return _NoBar()
     from tqdm.auto import tqdm
@@ -146,7 +195,8 @@ def run(
     overwrite : bool
         Replace a folder that holds results of another scenario or seed.
     progress : bool or None
-        Show a progress bar (None: only when stderr is a terminal).
+        Show a progress bar (True); None: a bar when stderr is a terminal, else a progress line
+        every few seconds (:class:`ProgressLines`); False: nothing.
     chunk_size : int, optional
         Replications per task. By default about eight tasks per worker, at most 25 replications
         each, and on a pool the last tasks smaller, down to one replication, so that the workers

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.metrics import KPI_NAMES
+from sim.metrics import KPI_NAMES, LEAD_STATE_KPIS
 from sim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -94,6 +94,49 @@ class RunResult:
         table = pd.concat([totals, util_mean], axis=1)
         order = [c for c in flow_names if c in table]
         return table[order + sorted(c for c in table.columns if c not in order)]
+
+    def lead_states(self) -> pd.DataFrame:
+        """How the leads ended, per replication on average: one row per end state (``unreachable``,
+        ``not_a_fit``, ``stale``, ``lost_in_handoff``, ``lost_deal``, ``won``, ``open``, ``no_capacity``,
+        ``lost_at_exit``), with ``mean`` (leads per replication), ``share`` (of all the run's leads,
+        ratio of means), ``p10`` and ``p90`` (of the replications), from the ``leads_<state>`` KPIs."""
+        import pandas as pd
+
+        kpis = self.kpis
+        means = {name: float(kpis[name].mean()) if name in kpis and len(kpis) else float("nan")
+                 for name in LEAD_STATE_KPIS}
+        total = sum(v for v in means.values() if v == v)
+        rows = []
+        for name in LEAD_STATE_KPIS:
+            values = kpis[name].dropna() if name in kpis else pd.Series(dtype=float)
+            rows.append({"state": name.removeprefix("leads_"), "mean": means[name],
+                         "share": means[name] / total if total > 0 else float("nan"),
+                         "p10": float(values.quantile(0.1)) if len(values) else float("nan"),
+                         "p90": float(values.quantile(0.9)) if len(values) else float("nan")})
+        return pd.DataFrame(rows).set_index("state")
+
+    def roles(self) -> pd.DataFrame:
+        """Per-role means over months 1 … horizon and replications: ``headcount`` (at month end),
+        ``capacity_fte`` (ramped capacity), ``demand_fte`` (work asked for, in fully ramped reps),
+        ``utilization`` (mean of the monthly utilization; NaN months left out) and
+        ``months_short`` (share of months in which demand exceeded capacity). Every structure,
+        silos included; one row per role of the scenario."""
+        import pandas as pd
+
+        ts = self.timeseries
+        rows = []
+        for role in self.scenario.roles:
+            row: dict[str, Any] = {"role": role}
+            for name in ("headcount", "capacity_fte", "demand_fte", "utilization"):
+                sub = ts[(ts["series"] == f"{name}.{role}") & (ts["month"] > 0)] if not ts.empty else ts
+                row[name] = float(sub["value"].mean()) if len(sub) else float("nan")
+            cap = ts[(ts["series"] == f"capacity_fte.{role}") & (ts["month"] > 0)] if not ts.empty else ts
+            dem = ts[(ts["series"] == f"demand_fte.{role}") & (ts["month"] > 0)] if not ts.empty else ts
+            both = cap.merge(dem, on=["rep", "month"], suffixes=("_c", "_d")) if len(cap) and len(dem) else None
+            row["months_short"] = (float((both["value_d"] > both["value_c"] + 1e-9).mean())
+                                   if both is not None and len(both) else float("nan"))
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("role")
 
     def fan(self, name: str, quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
         """Quantiles of a monthly series across replications (month × quantile)."""

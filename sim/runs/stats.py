@@ -24,8 +24,10 @@ from scipy import stats as sps
 
 __all__ = [
     "LOWER_IS_BETTER",
+    "NO_VERDICT",
     "SUMMARY_COLUMNS",
     "PairedDifference",
+    "better_direction",
     "half_width",
     "higher_is_better",
     "mean_ci",
@@ -46,7 +48,25 @@ LOWER_IS_BETTER: frozenset[str] = frozenset(
         "losses",
     }
 )
-"""KPI names for which a smaller value is the better outcome."""
+"""KPI names for which a smaller value is the better outcome (or, for those also in
+:data:`NO_VERDICT`, the less bad one)."""
+
+NO_VERDICT: frozenset[str] = frozenset(
+    {
+        "mqls",
+        "prospects",
+        "dials",
+        "connects",
+        "losses",
+        "churned_mrr_usd",
+        "headcount_end",
+    }
+)
+"""KPI names that are volumes, where "more" is neither better nor worse: the market's input (MQLs,
+prospects), activity (dials, connects), and counts that grow with success itself (lost deals grow
+with opportunities, churned MRR with customers, headcount with hiring). A comparison shows their
+difference without a verdict (no P(better)). The lead-state counts ``leads_<state>`` are volumes
+too (:func:`better_direction`)."""
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "metric",
@@ -103,6 +123,17 @@ def higher_is_better(metric: str) -> bool:
         ``False`` for names in :data:`LOWER_IS_BETTER`, ``True`` otherwise.
     """
     return metric not in LOWER_IS_BETTER
+
+
+def better_direction(metric: str) -> str | None:
+    """Which way ``metric`` is better: ``"higher"``, ``"lower"``, or None for a volume.
+
+    None for :data:`NO_VERDICT` and the lead-state counts (``leads_<state>``), ``"lower"`` for
+    the rest of :data:`LOWER_IS_BETTER` (costs, durations), ``"higher"`` otherwise.
+    """
+    if metric in NO_VERDICT or metric.startswith("leads_"):
+        return None
+    return "lower" if metric in LOWER_IS_BETTER else "higher"
 
 
 def _as_1d(values: ArrayLike, name: str = "values") -> NDArray[np.float64]:

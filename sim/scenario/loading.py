@@ -179,7 +179,8 @@ def _value_at(data: Any, path: tuple) -> Any:
     return data
 
 
-_NOT_A_MODEL = ("Input should be a valid dictionary", "Input should be a valid list")
+_NOT_A_MODEL = ("Input should be a valid dictionary", "Input should be a valid list",
+                "expected a number or a distribution")
 
 
 def _unit_of(name: str) -> str:
@@ -202,7 +203,8 @@ def _plain_union_message(problem: Problem, doc: Document) -> Problem:
     if field is None:
         return problem
     models, _ = _models_in(field.annotation)
-    got = problem.message[problem.message.rfind("; got ") + 2:] if "; got " in problem.message else ""
+    message = problem.message
+    got = message[message.rfind("got "):] if "got " in message else ""
     name = str(path[-1]) if path else ""
     if any(issubclass(m, DistributionBase) for m in models):
         message = (f"expected {_unit_of(name)} (e.g. 2), or a distribution {{dist: NAME, ...}} with NAME one of: "

@@ -32,6 +32,15 @@ SECONDS_PER_EXAMPLE = 30
 """A replication of these tiny scenarios takes well under a second; one that does not end is a hang."""
 
 
+def _shares(weights: dict[str, float]) -> dict[str, float]:
+    """Weights as shares that sum to 1 within the validation's tolerance (a mix is shares of leads)."""
+    total = sum(weights.values())
+    shares = {name: w / total for name, w in weights.items()}
+    last = next(reversed(shares))
+    shares[last] = max(0.0, 1.0 - sum(v for k, v in shares.items() if k != last))
+    return shares
+
+
 def _finite(lo: float, hi: float) -> st.SearchStrategy[float]:
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
 
@@ -154,8 +163,9 @@ def scenarios(draw) -> dict[str, Any]:
             "expansion": {"monthly_probability": draw(_probability()),
                           "mrr_fraction": draw(dists(0.0, lim.MAX_EXPANSION_FRACTION))},
         }
-    mix = {name: draw(st.one_of(st.just(1.0), _finite(0.0, lim.MAX_DRAW))) for name in segments}
-    mix[next(iter(mix))] = draw(_finite(1e-3, lim.MAX_DRAW))  # one weight is positive
+    weights = {name: draw(st.one_of(st.just(1.0), _finite(0.0, lim.MAX_DRAW))) for name in segments}
+    weights[next(iter(weights))] = draw(_finite(1e-3, lim.MAX_DRAW))  # one weight is positive
+    mix = _shares(weights)
     growth = draw(st.one_of(st.sampled_from([0.0, lim.MAX_GROWTH_PER_MONTH]), _finite(-0.99, 1.0)))
     season = draw(st.one_of(st.none(), st.lists(_finite(0.0, lim.MAX_MULTIPLIER), min_size=12, max_size=12)))
     peak = max(season) if season else 1.0
