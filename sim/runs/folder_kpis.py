@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.runs import stats
+from sim.runs.comparison import TIE_RTOL
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,25 +68,15 @@ def payback(comparison: FolderComparison, scenario: str) -> dict[str, Any] | Non
             "cost_differs": bool(np.nanmax(np.abs(extra), initial=0.0) > TIE_RTOL * max(scale, 1.0))}
 
 
-VOLUMES: frozenset[str] = frozenset({"mqls", "prospects", "dials", "connects", "losses", "churned_mrr_usd",
-                                     "headcount_end"})
-"""KPIs that are volumes, where more is neither better nor worse (the market's input, activity, and
-counts that grow with success itself): a comparison shows their difference without a verdict."""
-
 LOWER_IS_BETTER_TOO: frozenset[str] = frozenset({"reorg_cost_usd", "transition_mrr_loss_usd", "breakeven_month"})
 """A reorganization's KPIs, where less is better, besides :data:`sim.runs.stats.LOWER_IS_BETTER`."""
 
-TIE_RTOL = 1e-9
-"""Paired values within this relative difference are a tie (floating-point rounding is no difference)."""
-
-
 def direction(metric: str) -> str | None:
-    """Which way ``metric`` is better: ``"higher"``, ``"lower"``, or None for a volume. A KPI of a
-    source, segment or team (``wins@segment:smb``) goes the way of its base KPI."""
+    """Which way ``metric`` is better: ``"higher"``, ``"lower"``, or None for a volume — as
+    ``salesim compare`` says (:func:`sim.runs.stats.better_direction`). A KPI of a source,
+    segment or team (``wins@segment:smb``) goes the way of its base KPI."""
     base = metric.split("@", 1)[0]
-    if base in VOLUMES or base.startswith("leads_"):
-        return None
-    return "lower" if base in stats.LOWER_IS_BETTER or base in LOWER_IS_BETTER_TOO else "higher"
+    return "lower" if base in LOWER_IS_BETTER_TOO else stats.better_direction(base)
 
 
 def kpi_comparison(comparison: FolderComparison, scenario: str, metrics: Sequence[str]) -> pd.DataFrame:
