@@ -398,3 +398,31 @@ def test_a_run_folder_gives_totals_by_source_and_segment(tmp_path: Path) -> None
     kinds = {t["kind"] for t in ctx["qualified"]}
     assert kinds == {"source", "segment"}
     assert [f["source"] for f in ctx["source_funnels"]] == ["inbound", "outbound", "warm_start"]
+
+
+# --------------------------------------------------------------------------- the commands' options
+
+
+def test_compare_no_report_and_run_report_file(folders: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    base, more = folders.parent / "minimal.yaml", folders.parent / "more_ae.yaml"
+    common = ["--reps", "2", "--seed", "3", "--workers", "1", "--no-figures", "--no-progress"]
+    assert main(["compare", str(base), str(more), "--out", str(tmp_path / "c"), "--no-report", *common]) == 0
+    assert not (tmp_path / "c" / "report.html").exists()
+    assert "report:" not in capsys.readouterr().out
+    page = tmp_path / "one.html"
+    assert main(["run", str(more), "--out", str(tmp_path / "r"), "--report", str(page), *common]) == 0
+    assert f"report: {page} (" in capsys.readouterr().out
+    assert "more_ae: exit ARR of $" in page.read_text(encoding="utf-8")
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert manifest["reps_requested"] == 2
+    assert manifest["source"]["values"]["roles.ae.headcount"]["note"] == "one more closer, the hiring plan"
+
+
+def test_source_and_segment_series_are_no_teams(tmp_path: Path) -> None:
+    from sim.runs.monte_carlo import run
+
+    silo = load_scenario(Path(__file__).parents[1] / "scenarios" / "silo.yaml", ["horizon_months=2"])
+    result = run(silo, reps=1, seed=SEED, workers=1)
+    assert any("@segment:" in s for s in result.timeseries["series"].unique())
+    assert result.teams() is None  # a silo is one team

@@ -106,3 +106,14 @@ def test_the_report_renders_in_a_browser_without_errors_or_requests(compared, tm
         driver.quit()
     assert console == []
     assert requests and all(u == page.as_uri() or u.startswith("data:") for u in requests), requests
+
+
+def test_plan_json_keeps_the_report_path_off_the_document(compared) -> None:
+    root, _ = compared
+    done = _salesim("plan", "--scenario", "minimal.yaml", "--annual-revenue", "100000", "--simulate", "--reps", "3",
+                    "--workers", "1", "--out", "plan", "--json", "--report", cwd=root)
+    assert done.returncode == 0, done.stderr
+    json.loads(done.stdout)  # the standard output is the JSON document only
+    assert "salesim: report: plan/report.html (" in done.stderr
+    page = (root / "plan" / "report.html").read_text(encoding="utf-8")
+    assert "The plan reaches $100,000 first-year revenue in " in page
