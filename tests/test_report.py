@@ -361,6 +361,16 @@ def test_an_unset_start_date_leaves_the_scenario_hash_unchanged() -> None:
     assert "start_date" not in scenario.resolved()
 
 
+
+def test_a_sensitivity_folder_alone_says_which_assumptions_decide(analyses: tuple[Path, Path]) -> None:
+    _, sens = analyses
+    ctx = report.build([sens])
+    assert ctx["kind"] == "comparison"  # the tornado's first point: the scenarios as written
+    assert ctx["origin"].startswith("the sensitivity analysis in ")
+    assert ctx["sensitivity"][0]["rows"][0]["input"] == "inbound.qualify_probability"
+    swept = report.build([analyses[0]])
+    assert swept["kind"] == "analysis" and swept["verdict"] and swept["verdict"][0].startswith("Break-even: ")
+
 # --------------------------------------------------------------------------- by source and segment
 
 
