@@ -325,6 +325,7 @@ def analyses(folders: Path) -> tuple[Path, Path]:
     return swept, sens
 
 
+@pytest.mark.slow  # a sweep and a sensitivity analysis (the slow tier's kind)
 def test_sweep_and_sensitivity_say_what_the_answer_depends_on(folders: Path, analyses: tuple[Path, Path]) -> None:
     swept, sens = analyses
     ctx = report.build([folders, swept, sens])
@@ -362,6 +363,7 @@ def test_an_unset_start_date_leaves_the_scenario_hash_unchanged() -> None:
 
 
 
+@pytest.mark.slow  # a sweep and a sensitivity analysis (the slow tier's kind)
 def test_a_sensitivity_folder_alone_says_which_assumptions_decide(analyses: tuple[Path, Path]) -> None:
     _, sens = analyses
     ctx = report.build([sens])
