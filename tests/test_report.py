@@ -180,8 +180,11 @@ def test_page_is_self_contained(html: str) -> None:
 
 
 def test_page_is_valid_html(html: str) -> None:
+    assert html.startswith("<!DOCTYPE html>\n<html lang=\"en\">")
     parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
-    parser.parse(html)  # raises on the first parse error
+    document = parser.parse(html)  # raises on the first parse error
+    assert document.find("head/meta[@charset='utf-8']") is not None
+    assert document.find("head/title").text == "more_ae instead of minimal — salesim decision report"
     ids = re.findall(r'\bid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), "ids must be unique (the SVGs' ids are prefixed)"
 
