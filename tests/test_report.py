@@ -242,6 +242,20 @@ def test_killed_run_is_reported_with_its_missing_replications(folders: Path, tmp
     assert "missing 6–9" in page and "Incomplete results" in page
 
 
+def test_a_folder_made_before_source_notes_is_reported_without_them(folders: Path, tmp_path: Path) -> None:
+    cmp = _copy(folders, tmp_path)
+    for name in ("minimal", "more_ae"):
+        manifest = json.loads((cmp / name / "manifest.json").read_text())
+        del manifest["source"], manifest["reps_requested"]
+        (cmp / name / "manifest.json").write_text(json.dumps(manifest))
+    ctx = report.build([cmp])
+    assert ctx["warnings"] == []  # complete: nothing missing
+    assert ctx["assumptions"]["unrecorded"] == ["minimal", "more_ae"]
+    assert [r["path"] for r in ctx["assumptions"]["differing"]] == ["roles.ae.headcount"]
+    assert ctx["assumptions"]["marked"] == []
+    assert "do not record the scenario files" in report.render(ctx)
+
+
 @pytest.mark.parametrize("damage", ["no folder", "a file", "empty", "corrupt manifest", "not a manifest",
                                     "unreadable tables", "no replication"])
 def test_bad_folders_exit_2_with_a_message(folders: Path, tmp_path: Path, damage: str,
@@ -413,6 +427,11 @@ def test_a_run_folder_gives_totals_by_source_and_segment(tmp_path: Path) -> None
     kinds = {t["kind"] for t in ctx["qualified"]}
     assert kinds == {"source", "segment"}
     assert [f["source"] for f in ctx["source_funnels"]] == ["inbound", "outbound", "warm_start"]
+    # a run resumed across the change: some replications without these series → no such columns
+    table = pd.read_parquet(tmp_path / "silo" / "timeseries.parquet")
+    older = table[~((table["rep"] == 0) & table["series"].str.contains("@segment:"))]
+    older.to_parquet(tmp_path / "silo" / "timeseries.parquet", index=False)
+    assert not [c for c in read_run(tmp_path / "silo").kpis.columns if "@segment:" in c]
 
 
 # --------------------------------------------------------------------------- the commands' options

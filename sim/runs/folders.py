@@ -259,8 +259,9 @@ def read_run(path: str | os.PathLike[str]) -> RunFolder:
 
 def with_breakdowns(kpis: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
     """``kpis`` with a column per source and segment flow (``wins@segment:smb``): the
-    replication's total of the monthly series of that name (:func:`sim.metrics.breakdown_series`;
-    none for results made before those series existed)."""
+    replication's total of the monthly series of that name (:func:`sim.metrics.breakdown_series`).
+    Only flows every replication has: none for results made before those series existed, nor
+    for a run resumed across that change (an average of some replications would mislead)."""
     if series.empty or kpis.empty:
         return kpis
     names = series["series"].astype(str)
@@ -269,7 +270,8 @@ def with_breakdowns(kpis: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
         return kpis
     totals = chosen.pivot_table(index="rep", columns="series", values="value", aggfunc="sum")
     totals.columns = [str(c) for c in totals.columns]
-    return kpis.merge(totals, left_on="rep", right_index=True, how="left")
+    totals = totals.reindex(kpis["rep"].to_numpy())
+    return kpis.merge(totals.dropna(axis=1, how="any"), left_on="rep", right_index=True, how="left")
 
 
 # --------------------------------------------------------------------------- comparisons
