@@ -185,6 +185,7 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     series.update(role_series(log, starts))
     if len(log.teams) > 1:
         series.update(team_series(log, starts))
+    series.update(breakdown_series(log, starts))
     return series
 
 
@@ -259,6 +260,69 @@ def role_series(log: EventLog, starts: Starts = None) -> dict[str, np.ndarray]:
                 by_team.setdefault(log.teams[log.pools[i][1]], []).append(i)
             for team, group in by_team.items():
                 out.update(_pool_group_series(levels, group, f"{role}@{team}", starts))
+    return out
+
+
+BREAKDOWN_SOURCES = {Source.INBOUND: ("inbound", "mqls"), Source.OUTBOUND: ("outbound", "prospects"),
+                     Source.WARM_START: ("warm_start", None)}
+"""Lead sources broken down by :func:`breakdown_series`: name, and the name of the leads they create
+(none for the pipeline open at the start)."""
+
+
+def breakdown_series(log: EventLog, starts: Starts = None) -> dict[str, np.ndarray]:
+    """Flows per lead source and per segment, for funnels and tables by source and segment.
+
+    Per source, when leads come from more than one (``name@source:inbound``): the leads created
+    (``mqls`` inbound, ``prospects`` outbound), ``connects``, ``sqls``, ``opportunities``,
+    ``wins`` and their ``new_mrr_usd`` (the pipeline open at the start, ``warm_start``: from
+    ``sqls`` on, with ``losses``). Per segment, when there are several
+    (``name@segment:smb``): ``sqls``, ``opportunities``, ``wins``, ``losses`` and ``new_mrr_usd``.
+    Each event is counted in the month it happened; month 0 is NaN.
+
+    Parameters
+    ----------
+    log : EventLog
+        One replication's records.
+    starts : month starts, optional
+        Calendar months (:func:`month_starts`); months of 365.25/12 days without.
+
+    Returns
+    -------
+    dict
+        Series name → array over months 0..horizon.
+    """
+    h = log.horizon_months
+    leads = log.lead_table()
+    state = leads["state"]
+    won = state == LeadState.WON
+    lost = state == LeadState.LOST_DEAL
+
+    def flows(chosen: np.ndarray, created: str | None) -> dict[str, np.ndarray]:
+        """The flows of the leads ``chosen``; ``created`` names the count of leads made (none: from SQLs on)."""
+        out = {created: _per_month(leads["created_t"][chosen], None, h, starts)} if created else {}
+        for name, column in (("connects", "connect_t"), ("sqls", "sql_t"), ("opportunities", "opportunity_t")):
+            if created or name != "connects":
+                times = leads[column][chosen]
+                out[name] = _per_month(times[~np.isnan(times)], None, h, starts)
+        out["wins"] = _per_month(leads["close_t"][chosen & won], None, h, starts)
+        if not created:
+            out["losses"] = _per_month(leads["close_t"][chosen & lost], None, h, starts)
+        out["new_mrr_usd"] = _per_month(leads["close_t"][chosen & won], leads["mrr_usd"][chosen & won], h, starts)
+        return out
+
+    out: dict[str, np.ndarray] = {}
+    sources = [s for s in BREAKDOWN_SOURCES if np.any(leads["source"] == s)]
+    if len(sources) > 1:
+        for source in sources:
+            name, created = BREAKDOWN_SOURCES[source]
+            for flow, values in flows(leads["source"] == source, created).items():
+                out[f"{flow}@source:{name}"] = values
+    if len(log.segments) > 1:
+        for s, segment in enumerate(log.segments):
+            for flow, values in flows(leads["segment"] == s, None).items():
+                out[f"{flow}@segment:{segment}"] = values
+    for values in out.values():
+        values[0] = np.nan
     return out
 
 

@@ -31,6 +31,7 @@ from sim.runs.replication import DEFAULT_SEED
 from sim.runs.results import RunResult
 from sim.runs.store import write_csv
 from sim.scenario import Scenario, load_checked, load_scenario
+from sim.scenario.annotations import read_source_notes
 from sim.scenario.yamlio import Problem, ScenarioError, load_document, lookup_line
 
 COMPARISON_COLUMNS = (
@@ -254,6 +255,7 @@ def compare(
     seed: int = DEFAULT_SEED,
     baseline: str | None = None,
     out: str | os.PathLike[str] | None = None,
+    sources: Mapping[str, dict[str, Any] | None] | None = None,
     **run_kwargs: Any,
 ) -> Comparison:
     """Run scenarios under common random numbers and compare them with a baseline.
@@ -269,17 +271,24 @@ def compare(
     out : path, optional
         Folder for ``comparison.csv`` and one results folder per scenario (resumable). Figures are
         drawn from the returned :class:`Comparison` (:func:`sim.present.plots.save_comparison_figures`).
+    sources : mapping, optional
+        Scenario name → where its values were written, with their comments
+        (:func:`sim.scenario.annotations.read_source_notes`), kept in each results folder for the
+        report's list of assumptions; scenarios given as files are read for it without asking.
     **run_kwargs
         Passed to :func:`sim.run` (``workers``, ``executor``, ``overwrite``, ``progress``).
     """
     items = scenarios.items() if isinstance(scenarios, Mapping) else [(None, s) for s in scenarios]
     loaded: dict[str, Scenario] = {}
+    notes: dict[str, dict[str, Any] | None] = dict(sources or {})
     for key, value in items:
         scenario = value if isinstance(value, Scenario) else load_scenario(value)
         name = key or scenario.name
         if name in loaded:
             raise ValueError(f"two scenarios are named {name!r}; pass a dict with distinct names")
         loaded[name] = scenario
+        if not isinstance(value, Scenario) and notes.get(name) is None:
+            notes[name] = read_source_notes(value)
     if len(loaded) < 2:
         raise ValueError("compare needs at least two scenarios")
     check_comparable(loaded)
@@ -290,7 +299,7 @@ def compare(
     results: dict[str, RunResult] = {}
     for name, scenario in loaded.items():
         folder = out_path / name if out_path is not None else None
-        results[name] = run(scenario, reps=reps, seed=seed, out=folder, **run_kwargs)
+        results[name] = run(scenario, reps=reps, seed=seed, out=folder, source=notes.get(name), **run_kwargs)
     table = comparison_table(results, baseline)
     extra = reorg_rows(results, loaded, baseline)
     if extra:
