@@ -161,6 +161,23 @@ class DevelopmentDesk:
         """Every waiting MQL, queue by queue in priority order (for tests and reports)."""
         return [lead for work in self.inbound_works for lead in work.queue]
 
+    def take_queued(self) -> list[Lead]:
+        """Empty every source's queue and return the MQLs that waited there (a reorg moves them)."""
+        out = self.queue
+        for work in self.inbound_works:
+            work.queue.clear()
+        self.waiting = 0
+        return out
+
+    def enqueue(self, lead: Lead) -> None:
+        """Put a waiting MQL at the back of its source's queue, without starting it (a reorg's move;
+        the desk is filled afterwards)."""
+        work = self.sources[lead.source_index] if lead.source_index < len(self.sources) else None
+        if work is None or not work.inbound:
+            work = self.inbound_works[0]
+        work.queue.append(lead)
+        self.waiting += 1
+
     # ------------------------------------------------------------------ routing questions
 
     def has_free_slot(self) -> bool:

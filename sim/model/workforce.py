@@ -127,6 +127,20 @@ class RolePool:
         self.capacity = Level()
         self.busy = Level()
         self.open_requisitions = 0
+        self.requisition_seats: set[int] = set()
+        """Seats of the open requisitions (a reorg moves them to the new teams)."""
+        self.disruption = 1.0
+        """Productivity multiplier of a reorg's transition (1.0 outside one)."""
+        self.retired = False
+        self.ramp_speed = 1.0
+        self.tenure_speed = 1.0
+        self.win_odds = 1.0
+        self.churn_multiplier = 1.0
+        """A POD's effects on its reps and customers (``org.pod_effects``; 1.0: none)."""
+        self.lead_seat = -1
+        self.lead_share = 1.0
+        """The seat of a POD lead (-1: none) and the share of its time spent selling."""
+        """The team was dissolved by a reorg: its reps and requisitions moved (:mod:`sim.model.reorg`)."""
 
     def headcount(self) -> int:
         return len(self.reps)
@@ -137,6 +151,10 @@ class RolePool:
         factor = self.recruiting_factor() if rep.kind == RepKind.EMPLOYEE else 1.0
         if self.availability != 1.0 and rep.kind != RepKind.OUTSOURCED:
             factor *= self.availability
+        if self.disruption != 1.0:
+            factor *= self.disruption
+        if rep.seat == self.lead_seat:
+            factor *= self.lead_share
         return factor
 
     def recruiting_factor(self) -> float:
@@ -199,6 +217,12 @@ class Workforce:
         self.recruiting = Recruiting(self.hiring.hires_per_month, month_starts)
         self._next_id = 0
         self._next_seat: dict[str, int] = {}
+        self.generation_of: dict[int, int] = {}
+        """Rep id → the generation of its seat (an exit brought forward by a reorg backfills the next)."""
+        self.surplus: dict[str, int] = {}
+        """Role → seats a reorg closed: the next exits of the role are not backfilled."""
+        self.redirect: dict[tuple[int, int], RolePool] = {}
+        """(pool index, seat) → where an open requisition of a dissolved team now fills."""
         self.pools_of_role: dict[str, list[RolePool]] = {}
         for pool in pools:
             self.pools_of_role.setdefault(pool.name, []).append(pool)
@@ -245,17 +269,22 @@ class Workforce:
         spec = pool.spec
         rep = Rep(self._next_id, pool, seat, now, tenure0_months, ramp or spec.ramp_vector(), kind)
         self._next_id += 1
+        self.generation_of[rep.id] = generation
         if exit_t is not None:
             rep.exit_t = exit_t
         elif spec.tenure_months is not None:
             u_tenure, _ = self._draws(pool, seat, generation)
             total = spec.tenure_months.conditional_ppf1(u_tenure, tenure0_months)
             rep.exit_t = now + max(0.0, total - tenure0_months) * DAYS_PER_MONTH
+            if pool.tenure_speed != 1.0:  # a POD's retention: the tenure clock runs slower or faster
+                rep.exit_t = now + (rep.exit_t - now) / pool.tenure_speed
         if kind == RepKind.INTERN and spec.interns is not None:
             rep.conversion = spec.interns.yield_multiplier
         elif kind == RepKind.OUTSOURCED and spec.outsourced is not None:
             rep.conversion = spec.outsourced.conversion_multiplier
             rep.price_per_sql = spec.outsourced.price_per_sql_usd
+        if pool.win_odds != 1.0:
+            rep.conversion *= pool.win_odds
         pool.reps.append(rep)
         self._record(event, pool, rep, seat, spec.monthly_cost_usd if cost is None else cost)
         assert pool.desk is not None
@@ -278,12 +307,16 @@ class Workforce:
     def _refresh(self, pool: RolePool, skip: Rep | None = None) -> None:
         """Re-apply the recruiting factor (open requisitions or team size changed)."""
         factor = pool.recruiting_factor()
-        available = pool.availability
+        available, disruption, lead_seat = pool.availability, pool.disruption, pool.lead_seat
         for rep in pool.reps:
             if rep is not skip:
                 f = factor if rep.kind == RepKind.EMPLOYEE else 1.0
                 if available != 1.0 and rep.kind != RepKind.OUTSOURCED:
                     f *= available
+                if disruption != 1.0:
+                    f *= disruption
+                if rep.seat == lead_seat:
+                    f *= pool.lead_share
                 self._set_productivity(rep, rep.ramp_level * f)
         if skip is not None:
             self._set_productivity(skip, skip.ramp_level * pool.factor_for(skip))
@@ -310,11 +343,13 @@ class Workforce:
         leave_t = min(rep.exit_t, promote_t)
         month = int(rep.tenure0_months) + 1
         slowed_days = 0.0  # ramp steps postponed by overloaded coaching
+        step_days = DAYS_PER_MONTH if pool.ramp_speed == 1.0 else DAYS_PER_MONTH / pool.ramp_speed
         while month < len(rep.ramp):
-            t_next = rep.hire_t + (month - rep.tenure0_months) * DAYS_PER_MONTH + slowed_days
+            t_next = rep.hire_t + (month - rep.tenure0_months) * step_days + slowed_days
             if t_next >= min(leave_t, self.horizon_days):
                 break
             yield env.timeout(t_next - env.now)
+            pool = rep.pool  # a reorg may have moved the rep to another team
             manager = pool.spec.manager
             if manager is not None and self._coaching_overloaded(pool):
                 delay = (1.0 / manager.ramp_slowdown - 1.0) * DAYS_PER_MONTH
@@ -323,7 +358,7 @@ class Workforce:
                     break
                 yield env.timeout(delay)
             rep.ramp_level = rep.ramp[month]
-            self._set_productivity(rep, rep.ramp_level * pool.factor_for(rep))
+            self._set_productivity(rep, rep.ramp_level * rep.pool.factor_for(rep))
             month += 1
         if leave_t >= self.horizon_days:
             return
@@ -349,7 +384,18 @@ class Workforce:
         pool = rep.pool
         self._leave(rep, WorkforceEvent.EXIT, self.lose_work)
         if rep.kind == RepKind.EMPLOYEE and pool.spec.backfill:
+            if self.surplus and self.surplus.get(pool.name, 0) > 0:
+                self.surplus[pool.name] -= 1  # a seat a reorg closed
+                return
             self.open_requisition(pool, rep.seat, generation + 1)
+
+    def exit_early(self, rep: Rep, exit_t: float) -> Generator[simpy.Event, None, None]:
+        """A rep's exit brought forward to ``exit_t`` (a reorg's attrition hazard); the life process
+        finds the rep gone at the original time."""
+        rep.exit_t = exit_t
+        yield self.env.timeout(max(0.0, exit_t - self.env.now))
+        if rep.active and rep.exit_t == exit_t:
+            self._exit(rep, self.generation_of[rep.id])
 
     def _promote(self, rep: Rep, role: str, generation: int) -> None:
         """Move a rep up the ladder: a new seat in ``role`` (same team if it has the role),
@@ -380,6 +426,7 @@ class Workforce:
         wave sees it) and hire after the time to fill (and a recruiting slot)."""
         self._record(WorkforceEvent.REQUISITION, pool, None, seat)
         pool.open_requisitions += 1
+        pool.requisition_seats.add(seat)
         self._refresh(pool)
         self.env.process(self.fill(pool, seat, generation))
 
@@ -391,7 +438,10 @@ class Workforce:
         if start >= self.horizon_days:
             return  # still open at the horizon
         yield self.env.timeout(start - self.env.now)
+        while pool.retired:  # the team was dissolved by a reorg while the requisition was open
+            pool = self.redirect[(pool.pool_index, seat)]
         pool.open_requisitions -= 1
+        pool.requisition_seats.discard(seat)
         self._add_rep(pool, seat, generation, 0.0, WorkforceEvent.HIRE)
 
     def _until_month_start(self, month: int) -> Generator[simpy.Event, None, bool]:
