@@ -246,7 +246,7 @@ def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: 
     capacity_fte = total("fte_days") / days
     capacity_fte[0] = total("fte")[0]
     capacity, busy = total("capacity_days"), total("busy_days")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         utilization = np.where(capacity > 0, busy / capacity, np.nan)
     utilization[0] = np.nan
     backlog = total("backlog")
@@ -254,7 +254,7 @@ def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: 
     requisitions = total("open_requisitions")
     ramping, interns, outsourced = total("ramping"), total("interns"), total("outsourced")
     # demand in FTE: the month's average load plus the queue at its end, over capacity per FTE
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         per_fte = np.where(total("fte_days") > 0, capacity / total("fte_days"), np.nan)
         demand = (busy / days + np.nan_to_num(backlog)) / per_fte
     demand[0] = np.nan

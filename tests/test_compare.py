@@ -99,6 +99,7 @@ def test_compare_rejects_one_scenario():
         sim.compare([base], reps=2)
 
 
+@pytest.mark.integration  # the whole command, figures included
 def test_cli_compare_writes_table_and_figures(tmp_path, capsys):
     out = tmp_path / "cmp"
     code = main(["compare", "scenarios/silo.yaml", "scenarios/pod.yaml", "--reps", "3", "--workers", "1",

@@ -263,6 +263,7 @@ def test_the_compiled_and_python_writers_store_the_same_bytes() -> None:
 # --------------------------------------------------------------------------- adding a field
 
 
+@pytest.mark.integration  # runs the codegen and a simulation in subprocesses
 def test_adding_a_field_takes_one_line_and_a_regeneration(tmp_path: Path) -> None:
     """A copy of the package with one more line in ``LEAD_RECORD``, regenerated: the lead carries
     the new time (NaN until set), and its record has the column."""

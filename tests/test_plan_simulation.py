@@ -250,6 +250,7 @@ def test_cli_exit_arr_target(capsys, tmp_path, small_path):
 # --------------------------------------------------------------------------- --solve
 
 
+@pytest.mark.slow  # many solver evaluations: the statistical tier
 def test_solve_uses_common_random_numbers_and_beats_the_naive_plan(monkeypatch, tmp_path, small_plan, small_path):
     calls = []
     real_run = monte_carlo.run
@@ -281,6 +282,7 @@ def test_solve_uses_common_random_numbers_and_beats_the_naive_plan(monkeypatch, 
     json.dumps(solution.to_dict())
 
 
+@pytest.mark.slow  # many solver evaluations: the statistical tier
 def test_solve_prunes_an_over_staffed_plan(small_plan, small_path):
     heavy = with_headcount(small_plan, {"sdr": 3, "ae": 2})
     solution = solve_plan(heavy, small_path, None, confidence=0.7, reps=12, seed=SEED, max_evaluations=8, workers=1)

@@ -255,6 +255,7 @@ def test_deterministic_monthly_flows_within_one_lead(from_empty):
 # --------------------------------------------------------------------------- in expectation
 
 
+@pytest.mark.slow  # a statistical check over many replications
 def test_stochastic_means_match_the_planner_within_4_se(book_plan):
     scenario = scenario_from_dict(book_pod(deterministic=False, horizon_months=STOCHASTIC_MONTHS))
     result = run(scenario, reps=STOCHASTIC_REPS, seed=SEED, workers=2)
