@@ -9,8 +9,10 @@ Conventions, documented where users look (docs/reference/kpis.md):
   month in full), so constant new MRR *x* a month yields ``78 x`` in the first year.
 * ``exit_arr_usd`` is 12 × the MRR at the end of the horizon.
 * ``win_rate`` = wins / (wins + lost deals), over opportunities closed within the horizon.
-* ``cost_usd`` = rep cost (monthly cost prorated by days employed) + marketing cost per MQL.
-* ``cac_usd`` = ``cost_usd`` / wins (NaN without wins).
+* ``cost_usd`` = rep cost (monthly cost prorated by days employed) + marketing cost per MQL +
+  overhead (``economics``).
+* Unit economics (``cac_usd`` = acquisition cost / wins, CRC, payback, LTV, time to profitability)
+  are computed by :mod:`sim.economics` from the same records and series.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.economics import ECONOMICS_KPIS, unit_economics
 from sim.eventlog import AccountEvent, EventLog, LeadState, Source, WorkforceEvent
 from sim.scenario import Scenario
 from sim.workcalendar import DAYS_PER_MONTH, HOURS_PER_DAY
@@ -27,7 +30,7 @@ KPI_NAMES: tuple[str, ...] = (
     "revenue_first_year_usd", "exit_arr_usd", "mrr_end_usd", "new_mrr_usd", "expansion_mrr_usd",
     "churned_mrr_usd", "mqls", "prospects", "dials", "connects", "sqls", "opportunities", "wins",
     "losses", "win_rate", "customers_end", "sales_cycle_days_mean", "speed_to_lead_hours_median",
-    "headcount_end", "cost_usd", "cac_usd",
+    "headcount_end", "cost_usd", *ECONOMICS_KPIS,
     *(f"leads_{state.name.lower()}" for state in LeadState),
 )
 """Per-replication KPIs, in report order; the last ones (:data:`LEAD_STATE_KPIS`) count how the
@@ -175,7 +178,9 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     series["sqls"] = _per_month(sql_t, None, h, starts)
     series["wins"] = _per_month(leads["close_t"][leads["state"] == LeadState.WON], None, h, starts)
     mql_cost = scenario.inbound.cost_per_mql_usd if scenario.inbound is not None else 0.0
-    series["cost_usd"] = monthly_rep_cost(log, h, starts=starts) + series["mqls"] * mql_cost
+    overhead = (scenario.economics.acquisition_overhead_usd_per_month
+                + scenario.economics.retention_overhead_usd_per_month)
+    series["cost_usd"] = monthly_rep_cost(log, h, starts=starts) + series["mqls"] * mql_cost + overhead
     for name in ("new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"):
         series[name][0] = np.nan
 
@@ -330,8 +335,8 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
         "speed_to_lead_hours_median": float(np.median(speed_h)) if speed_h.size else float("nan"),
         "headcount_end": int(headcount_end),
         "cost_usd": cost,
-        "cac_usd": cost / wins if wins else float("nan"),
     }
+    out.update(unit_economics(log, scenario, series, wins, out["new_mrr_usd"]))
     for name, count in lead_states(log).items():
         out[f"leads_{name}"] = count
     return {name: float(out[name]) for name in KPI_NAMES}

@@ -251,6 +251,12 @@ def test_mrr_identity_for_any_account_events(events: list[tuple[float, AccountEv
 
 # --------------------------------------------------------------------------- KPIs
 
+ACQUISITION_USD = (16100 + 150) + (11000 + 50) + (12000 + 100)
+"""Every rep cost and MQL cost of the hand log: MDR and AE both win customers."""
+ACCOUNT_MONTHS = (3 * D + (3 * D - 20) + (3 * D - 40) + (3 * D - 70) - (3 * D - 75)) / D
+"""Installed base from day 0, wins from days 20, 40, 70 to the horizon, less the churn at day 75 onwards."""
+
+
 EXPECTED_KPIS = {
     "revenue_first_year_usd": 1300.0 + 3500.0 + 2000.0,  # MRR at the end of months 1..3 (< 12)
     "exit_arr_usd": 12 * 2000.0,
@@ -272,7 +278,16 @@ EXPECTED_KPIS = {
     "speed_to_lead_hours_median": 12.0,  # median of 6, 12, 12, 24, 36 (inbound, touched)
     "headcount_end": 2 + 1,
     "cost_usd": (16100 + 150) + (11000 + 50) + (12000 + 100),
-    "cac_usd": ((16100 + 150) + (11000 + 50) + (12000 + 100)) / 3,
+    # unit economics (tests/test_economics.py splits the cost; here MDR and AE are both acquisition)
+    "acquisition_cost_usd": ACQUISITION_USD,
+    "retention_cost_usd": 0.0,
+    "cac_usd": ACQUISITION_USD / 3,
+    "crc_usd_per_account_month": 0.0,
+    "churn_rate_monthly": 1 / ACCOUNT_MONTHS,
+    "cac_payback_months": (ACQUISITION_USD / 3) / (0.8 * 3500 / 3),  # gross margin 0.8 (default), ARPA 3500/3
+    "ltv_usd": 0.8 * 3500 / 3 * ACCOUNT_MONTHS,  # one churn
+    "ltv_to_cac": (0.8 * 3500 / 3 * ACCOUNT_MONTHS) / (ACQUISITION_USD / 3),
+    "time_to_profitability_months": (ACQUISITION_USD / 3) / (0.8 * 3500 / 3 - 0.0),
     # how the 8 leads ended (see test_lead_states_count_every_record_once)
     "leads_unreachable": 1, "leads_not_a_fit": 1, "leads_stale": 1, "leads_lost_in_handoff": 0,
     "leads_lost_deal": 1, "leads_won": 3, "leads_open": 1, "leads_no_capacity": 0, "leads_lost_at_exit": 0,

@@ -23,8 +23,11 @@ SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("
 HORIZON = 6
 REPS = 2
 SEED = 7
-#: KPIs that are NaN when their denominator is empty (no closed deals, no inbound touch, no wins).
-MAY_BE_NAN = {"win_rate", "sales_cycle_days_mean", "speed_to_lead_hours_median", "cac_usd"}
+#: KPIs that are NaN when their denominator is empty (no closed deals, no inbound touch, no wins, no
+#: account-month, no churn) or, for time to profitability, when a young book's CRC exceeds the margin.
+MAY_BE_NAN = {"win_rate", "sales_cycle_days_mean", "speed_to_lead_hours_median", "cac_usd",
+              "crc_usd_per_account_month", "churn_rate_monthly", "cac_payback_months", "ltv_usd", "ltv_to_cac",
+              "time_to_profitability_months"}
 #: Expected count at which P(Poisson = 0) = exp(-20) ~ 2e-9: "must be positive" is then safe.
 SURE_COUNT = 20.0
 

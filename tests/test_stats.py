@@ -425,7 +425,13 @@ def test_lower_is_better_constant() -> None:
     assert isinstance(LOWER_IS_BETTER, frozenset)
     expected = {
         "cost_usd",
+        "acquisition_cost_usd",
+        "retention_cost_usd",
         "cac_usd",
+        "crc_usd_per_account_month",
+        "churn_rate_monthly",
+        "cac_payback_months",
+        "time_to_profitability_months",
         "churned_mrr_usd",
         "sales_cycle_days_mean",
         "speed_to_lead_hours_median",

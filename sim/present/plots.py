@@ -69,12 +69,20 @@ _NAMES: dict[str, str] = {
     "speed_to_lead_hours_median": "Median speed to lead",
     "headcount_end": "Headcount at the horizon",
     "cac_usd": "CAC",
+    "acquisition_cost_usd": "Acquisition cost",
+    "retention_cost_usd": "Retention cost",
+    "crc_usd_per_account_month": "CRC per account-month",
+    "churn_rate_monthly": "Monthly churn rate",
+    "cac_payback_months": "CAC payback",
+    "ltv_usd": "LTV",
+    "ltv_to_cac": "LTV to CAC",
+    "time_to_profitability_months": "Time to profitability",
 }
 
 _FLOW_SERIES = frozenset({"new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"})
 """Monthly series that are amounts *per month* (the others are levels at month end)."""
 
-_RATE_NAMES = frozenset({"win_rate", "utilization"})
+_RATE_NAMES = frozenset({"win_rate", "utilization", "churn_rate_monthly"})
 
 
 # --------------------------------------------------------------------------- helpers

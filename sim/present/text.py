@@ -19,7 +19,7 @@ def format_value(metric: str, value: float) -> str:
         return "–"
     if metric.endswith("_usd"):
         return f"{value:,.0f}"
-    if metric in {"win_rate", "p_better"} or metric.startswith("utilization"):
+    if _is_rate(metric):
         return f"{100 * value:.1f}%"
     if abs(value) >= 100:
         return f"{value:,.0f}"
@@ -64,7 +64,15 @@ KPI_LABELS: dict[str, str] = {
     "speed_to_lead_hours_median": "speed to lead, median (hours)",
     "headcount_end": "headcount at the end (reps)",
     "cost_usd": "cost (USD)",
+    "acquisition_cost_usd": "acquisition cost (USD)",
+    "retention_cost_usd": "retention cost (USD)",
     "cac_usd": "CAC (USD per deal won)",
+    "crc_usd_per_account_month": "CRC (USD per account-month)",
+    "churn_rate_monthly": "churn rate, monthly (%)",
+    "cac_payback_months": "CAC payback (months)",
+    "ltv_usd": "LTV (USD)",
+    "ltv_to_cac": "LTV ÷ CAC (ratio)",
+    "time_to_profitability_months": "time to profitability (months)",
 }
 """How each KPI of :data:`sim.metrics.KPI_NAMES` is labelled in text tables: a plain name and its
 unit (docs/reference/kpis.md gives the definitions under the KPI names)."""
@@ -98,7 +106,7 @@ def kpi_label(metric: str) -> str:
 
 
 def _is_rate(metric: str) -> bool:
-    return metric in {"win_rate", "p_better"} or metric.startswith("utilization")
+    return metric in {"win_rate", "p_better", "churn_rate_monthly"} or metric.startswith("utilization")
 
 
 def summary_table(summary: pd.DataFrame, metrics: Sequence[str] | None = None) -> str:

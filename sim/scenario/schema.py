@@ -601,6 +601,36 @@ class OrgSpec(Spec):
     )
 
 
+# --------------------------------------------------------------------------- unit economics
+
+
+class EconomicsSpec(Spec):
+    """What the money KPIs count (docs/reference/kpis.md#unit-economics): the gross margin of
+    revenue, which roles' cost is acquisition (CAC) and which is retention (CRC), and overhead.
+
+    A role list left out (null) goes by the roles' jobs: roles that work inbound, prospect or close
+    are acquisition, roles that manage accounts are retention; a role with jobs of both kinds is
+    split by its desks' shares of its reps' time. A list given replaces that default for its side.
+    A role in neither counts in ``cost_usd`` only. The default gross margin, 80 %, is the public
+    SaaS median (docs/background/default-figures.md#unit-economics)."""
+
+    gross_margin: Probability = Field(
+        0.8, description="share of MRR left after the cost of serving it (hosting, support); SaaS median ~0.8"
+    )
+    acquisition_roles: list[str] | None = Field(
+        None, description="roles whose cost is acquisition cost, in CAC (null: roles that work leads or close)"
+    )
+    retention_roles: list[str] | None = Field(
+        None, description="roles whose cost is retention cost, in CRC (null: roles that manage accounts)"
+    )
+    acquisition_overhead_usd_per_month: Money = Field(
+        0.0, description="sales and marketing cost beyond reps and MQLs (leadership, programmes, tools), in CAC"
+    )
+    retention_overhead_usd_per_month: Money = Field(
+        0.0, description="customer-success cost beyond its reps (leadership, tools), in CRC"
+    )
+
+
 NAMED_MAPS: dict[tuple[str, ...], str] = {
     ("roles",): "role",
     ("segments",): "segment",
@@ -662,6 +692,7 @@ class Scenario(Spec):
     hiring: HiringSpec = Field(default_factory=HiringSpec)
     workforce: WorkforceSpec = Field(default_factory=WorkforceSpec)
     warm_start: WarmStartSpec = Field(default_factory=WarmStartSpec)
+    economics: EconomicsSpec = Field(default_factory=EconomicsSpec)
     deterministic: StrictBool = Field(
         False, description="all variance off: durations at their means, evenly spread draws and arrivals "
                            "(compare with `salesim plan`); see sim.scenario.deterministic",
