@@ -8,7 +8,11 @@ Conventions, documented where users look (docs/reference/kpis.md):
 * Revenue of month m is the MRR at the end of month m (a deal signed in a month bills that
   month in full), so constant new MRR *x* a month yields ``78 x`` in the first year.
 * ``exit_arr_usd`` is 12 × the MRR at the end of the horizon.
-* ``win_rate`` = wins / (wins + lost deals), over opportunities closed within the horizon.
+* ``win_rate_opportunity`` = wins / (wins + lost deals), over opportunities closed within the
+  horizon; ``win_rate_sql`` = wins / SQLs that ended within the horizon (won, lost, or lost on the
+  way: hand-off, stale, a rep's exit, no capacity).
+* ``speed_to_lead_hours_median`` counts every inbound MQL: one never touched that left the pipeline
+  is infinitely late, one still waiting at the horizon has waited until then (a lower bound).
 * ``cost_usd`` = rep cost (monthly cost prorated by days employed) + marketing cost per MQL +
   overhead (``economics``).
 * Unit economics (``cac_usd`` = acquisition cost / wins, CRC, payback, LTV, time to profitability)
@@ -29,7 +33,8 @@ from sim.workcalendar import DAYS_PER_MONTH, HOURS_PER_DAY
 KPI_NAMES: tuple[str, ...] = (
     "revenue_first_year_usd", "exit_arr_usd", "mrr_end_usd", "new_mrr_usd", "expansion_mrr_usd",
     "churned_mrr_usd", "mqls", "prospects", "dials", "connects", "sqls", "opportunities", "wins",
-    "losses", "win_rate", "customers_end", "sales_cycle_days_mean", "speed_to_lead_hours_median",
+    "losses", "win_rate_sql", "win_rate_opportunity", "customers_end", "sales_cycle_days_mean",
+    "speed_to_lead_hours_median", "mqls_never_touched_share",
     "headcount_end", "cost_usd", *ECONOMICS_KPIS,
     *(f"leads_{state.name.lower()}" for state in LeadState),
 )
@@ -306,7 +311,15 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
     cycle = leads["close_t"][won] - leads["sql_t"][won]
     inbound = leads["source"] == Source.INBOUND
     touched = inbound & ~np.isnan(leads["first_touch_t"])
-    speed_h = (leads["first_touch_t"][touched] - leads["created_t"][touched]) * HOURS_PER_DAY
+    waiting = inbound & ~touched & (state == LeadState.OPEN)
+    horizon_days = h * DAYS_PER_MONTH if scenario.start_date is None else float(month_starts(scenario)[h])
+    never = int(np.sum(inbound & ~touched & ~waiting))
+    speed_h = np.concatenate([
+        (leads["first_touch_t"][touched] - leads["created_t"][touched]) * HOURS_PER_DAY,
+        (horizon_days - leads["created_t"][waiting]) * HOURS_PER_DAY,  # still waiting: late at least this
+        np.full(never, np.inf),  # left the pipeline untouched: never answered
+    ])
+    sqls_ended = int(np.sum(~np.isnan(leads["sql_t"]) & (state != LeadState.OPEN)))
     mrr = series["mrr_usd"]
     cost = float(np.nansum(series["cost_usd"]))
     kind = acc["kind"]
@@ -328,11 +341,14 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
         "opportunities": int(np.sum(~np.isnan(leads["opportunity_t"]))),
         "wins": wins,
         "losses": losses,
-        "win_rate": wins / (wins + losses) if wins + losses else float("nan"),
+        "win_rate_sql": wins / sqls_ended if sqls_ended else float("nan"),
+        "win_rate_opportunity": wins / (wins + losses) if wins + losses else float("nan"),
         "customers_end": int(np.sum(kind == AccountEvent.NEW) + np.sum(kind == AccountEvent.INSTALLED)
                              - np.sum(kind == AccountEvent.CHURN)),
         "sales_cycle_days_mean": float(np.mean(cycle)) if cycle.size else float("nan"),
         "speed_to_lead_hours_median": float(np.median(speed_h)) if speed_h.size else float("nan"),
+        "mqls_never_touched_share": float(np.mean(np.isnan(leads["first_touch_t"][inbound])))
+        if np.any(inbound) else float("nan"),
         "headcount_end": int(headcount_end),
         "cost_usd": cost,
     }

@@ -272,10 +272,12 @@ EXPECTED_KPIS = {
     "opportunities": 4,
     "wins": 3,
     "losses": 1,
-    "win_rate": 3 / (3 + 1),
+    "win_rate_sql": 3 / 4,  # SQLs 0, 1, 2, 5 all ended: 3 won
+    "win_rate_opportunity": 3 / (3 + 1),
     "customers_end": 3 + 1 - 1,  # new + installed - churned
     "sales_cycle_days_mean": ((20 - 3) + (40 - 5) + (70 - 19)) / 3,  # SQL to close, won deals
-    "speed_to_lead_hours_median": 12.0,  # median of 6, 12, 12, 24, 36 (inbound, touched)
+    "speed_to_lead_hours_median": (12.0 + 24.0) / 2,  # median of 6, 12, 12, 24, 36 and ∞ (lead 4, stale untouched)
+    "mqls_never_touched_share": 1 / 6,  # lead 4 of the six inbound leads
     "headcount_end": 2 + 1,
     "cost_usd": (16100 + 150) + (11000 + 50) + (12000 + 100),
     # unit economics (tests/test_economics.py splits the cost; here MDR and AE are both acquisition)
@@ -324,14 +326,29 @@ def test_lead_states_count_every_record_once() -> None:
 
 
 def test_ratios_without_their_denominators_are_nan(scenario: Scenario) -> None:
-    """No wins, no closed deals, no touched MQL: CAC, win rate, sales cycle and speed to lead are
-    undefined (NaN), not zero; the cost is still counted."""
+    """No wins, no closed deals: CAC, win rates and sales cycle are undefined (NaN), not zero; the
+    cost is still counted. The one MQL, untouched and still waiting, has waited to the horizon."""
     log = EventLog(roles=["mdr", "ae"], segments=["s"], horizon_months=H, pools=[])
     log.leads.append(lead(0, IN, 1.0, NAN, NAN, NAN, NAN, NAN, NAN, H * D, LeadState.OPEN, 0))
     log.workforce.append(workforce_event(0.0, WorkforceEvent.START, MDR, 0, 3000.0))
     got = kpis(log, scenario)
-    for name in ("cac_usd", "win_rate", "sales_cycle_days_mean", "speed_to_lead_hours_median"):
+    for name in ("cac_usd", "win_rate_sql", "win_rate_opportunity", "sales_cycle_days_mean"):
         assert math.isnan(got[name]), name
     assert got["cost_usd"] == pytest.approx(3 * 3000.0 + COST_PER_MQL)
     assert got["wins"] == got["losses"] == got["customers_end"] == got["headcount_end"] == 0
     assert got["mqls"] == 1
+    assert got["speed_to_lead_hours_median"] == pytest.approx((H * D - 1.0) * 24.0)
+    assert got["mqls_never_touched_share"] == 1.0
+
+
+def test_leads_left_to_rot_never_make_speed_to_lead_faster(scenario: Scenario) -> None:
+    """The hand log plus three MQLs that went stale untouched: they count as infinitely late, so the
+    median can only rise (it ignored them before), and the share never touched says how many."""
+    base = kpis(hand_log(), scenario)
+    log = hand_log()
+    for i in range(3):
+        log.leads.append(lead(10 + i, IN, 5.0 + i, NAN, NAN, NAN, NAN, NAN, NAN, 30.0, LeadState.STALE, 0))
+    rotten = kpis(log, scenario)
+    assert rotten["speed_to_lead_hours_median"] > base["speed_to_lead_hours_median"]
+    assert rotten["speed_to_lead_hours_median"] == 36.0  # 6, 12, 12, 24, [36], ∞ × 4
+    assert rotten["mqls_never_touched_share"] == pytest.approx(4 / 9)

@@ -63,7 +63,9 @@ _NAMES: dict[str, str] = {
     "connects": "Connects",
     "opportunities": "Opportunities",
     "losses": "Lost deals",
-    "win_rate": "Win rate",
+    "win_rate_sql": "Win rate of SQLs",
+    "win_rate_opportunity": "Win rate of opportunities",
+    "mqls_never_touched_share": "MQLs never touched",
     "customers_end": "Customers at the horizon",
     "sales_cycle_days_mean": "Mean sales cycle",
     "speed_to_lead_hours_median": "Median speed to lead",
@@ -82,7 +84,8 @@ _NAMES: dict[str, str] = {
 _FLOW_SERIES = frozenset({"new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"})
 """Monthly series that are amounts *per month* (the others are levels at month end)."""
 
-_RATE_NAMES = frozenset({"win_rate", "utilization", "churn_rate_monthly"})
+_RATE_NAMES = frozenset({"win_rate_sql", "win_rate_opportunity", "utilization", "churn_rate_monthly",
+                         "mqls_never_touched_share"})
 
 
 # --------------------------------------------------------------------------- helpers

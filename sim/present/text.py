@@ -12,11 +12,17 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+RATES: frozenset[str] = frozenset({"win_rate_sql", "win_rate_opportunity", "p_better", "churn_rate_monthly",
+                                   "mqls_never_touched_share"})
+"""Fractions printed as percentages (besides ``utilization*``)."""
+
 
 def format_value(metric: str, value: float) -> str:
     """A number formatted for ``metric`` (money, counts, rates, durations)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "-∞"
     if metric.endswith("_usd"):
         return f"{value:,.0f}"
     if _is_rate(metric):
@@ -58,10 +64,12 @@ KPI_LABELS: dict[str, str] = {
     "opportunities": "opportunities (count)",
     "wins": "deals won (count)",
     "losses": "deals lost (count)",
-    "win_rate": "win rate (%)",
+    "win_rate_sql": "win rate of SQLs (%)",
+    "win_rate_opportunity": "win rate of opportunities (%)",
     "customers_end": "customers at the end (count)",
     "sales_cycle_days_mean": "sales cycle, mean (days)",
     "speed_to_lead_hours_median": "speed to lead, median (hours)",
+    "mqls_never_touched_share": "MQLs never touched (%)",
     "headcount_end": "headcount at the end (reps)",
     "cost_usd": "cost (USD)",
     "acquisition_cost_usd": "acquisition cost (USD)",
@@ -106,7 +114,7 @@ def kpi_label(metric: str) -> str:
 
 
 def _is_rate(metric: str) -> bool:
-    return metric in {"win_rate", "p_better", "churn_rate_monthly"} or metric.startswith("utilization")
+    return metric in RATES or metric.startswith("utilization")
 
 
 def summary_table(summary: pd.DataFrame, metrics: Sequence[str] | None = None) -> str:
