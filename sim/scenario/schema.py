@@ -155,13 +155,20 @@ class RampFormSpec(Spec):
 
 
 class PromotionSpec(Spec):
-    """An entry-level ladder step: after ``after_months`` in the role, a rep moves up to ``to``
-    (taking a new seat there, ramping again) and a requisition opens behind them. The default step
-    of about 3 months is the book's (docs/background/default-figures.md#hiring-and-management)."""
+    """An entry-level ladder step: when a seat of ``to`` opens (a leaver, a wave, a target, a
+    promotion further up), a rep of this role with at least ``after_months`` in it takes the seat
+    instead of an outside hire — the longest in role, of the seat's team first — starting the new
+    role's ramp ``ramp_credit_months`` in, and a requisition opens behind them. A promotion never
+    adds a seat. The default minimum of about 3 months is the book's
+    (docs/background/default-figures.md#hiring-and-management)."""
 
     to: str
     after_months: Float = Field(3.0, ge=lim.MIN_MEDIAN_TENURE_MONTHS, le=lim.MAX_TENURE_MONTHS,
-                                description="months in this role before the promotion (book: ~3)")
+                                description="least months in this role before a promotion (book: ~3)")
+    ramp_credit_months: Int = Field(
+        1, ge=0, le=lim.MAX_TENURE_MONTHS,
+        description="months of the new role's ramp a promoted rep skips (knows the product and customers)",
+    )
 
 
 class ManagerSpec(Spec):
