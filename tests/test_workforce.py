@@ -1117,3 +1117,15 @@ def test_uncovered_share_by_csm_book_equals_the_per_account_rule(replication: in
         world.timeline.call_at(7.0 * week, check)
     world.run()
     assert seen["checks"] > 40 and seen["with_csm"] > 0 and seen["without_csm"] > 0, seen
+
+
+def test_a_seat_filled_by_promotion_gives_back_its_recruiting_slot() -> None:
+    """With one start a month, a requisition books month 1's slot; a promotion that fills the seat
+    first releases it, so the next requisition ready in month 1 starts then, not in month 2."""
+    from sim.model.workforce import Recruiting
+
+    recruiting = Recruiting(1)
+    booked = recruiting.start_time(10.0)
+    assert booked == 10.0 and recruiting.start_time(12.0) == D  # month 1 is full: month 2
+    recruiting.release(booked)
+    assert recruiting.start_time(15.0) == 15.0

@@ -95,13 +95,15 @@ class Rep:
 class Requisition:
     """An open seat of a role: filled by a hire after its time to fill, or by a promotion."""
 
-    __slots__ = ("filled", "generation", "pool", "seat")
+    __slots__ = ("filled", "generation", "pool", "seat", "start_t")
 
     def __init__(self, pool: RolePool, seat: int, generation: int) -> None:
         self.pool = pool
         self.seat = seat
         self.generation = generation
         self.filled = False
+        self.start_t = math.inf
+        """When its outside hire would start (a recruiting slot is booked for it then)."""
 
 
 class Desk(Protocol):
@@ -174,6 +176,15 @@ class Recruiting:
         self.cap = hires_per_month
         self.starts: dict[int, int] = {}
         self.month_starts = month_starts
+
+    def release(self, start_t: float) -> None:
+        """Give back the slot booked for a start at ``start_t`` (a promotion filled the seat)."""
+        if self.cap is None or start_t == math.inf:
+            return
+        table = self.month_starts
+        month = int(start_t // DAYS_PER_MONTH) if table is None else bisect_right(table, start_t) - 1
+        if self.starts.get(month, 0) > 0:
+            self.starts[month] -= 1
 
     def start_time(self, ready_t: float) -> float:
         """When a hire ready at ``ready_t`` can start."""
@@ -419,6 +430,7 @@ class Workforce:
                 requisition.filled = True
                 self.waiting[promotion.to].remove(requisition)
                 requisition.pool.open_requisitions -= 1
+                self.recruiting.release(requisition.start_t)
                 self._promote(rep, requisition.pool, requisition.seat, requisition.generation)
                 return
 
@@ -474,6 +486,7 @@ class Workforce:
         _, u_fill = self._draws(pool, seat, generation)
         ready = self.env.now + max(0.0, pool.spec.time_to_fill_days.ppf1(u_fill))
         start = self.recruiting.start_time(ready) if ready < self.horizon_days else ready
+        requisition.start_t = start if ready < self.horizon_days else math.inf
         if start >= self.horizon_days:
             return  # still open at the horizon
         yield self.env.timeout(start - self.env.now)
