@@ -235,9 +235,17 @@ def scenarios(draw) -> dict[str, Any]:
     if draw(st.booleans()):
         data["hiring"]["targets"] = {draw(st.sampled_from(role_names)): {
             draw(st.integers(1, horizon)): draw(st.integers(0, 4))}}
+    if draw(st.booleans()) and data["roles"]["sdr"]["headcount"] > 0:  # a promotion needs seats to fill
+        data["roles"]["mdr"]["promotion"] = {
+            "to": "sdr", "after_months": draw(_finite(lim.MIN_MEDIAN_TENURE_MONTHS, lim.MAX_TENURE_MONTHS)),
+            "ramp_credit_months": draw(st.integers(0, lim.MAX_TENURE_MONTHS))}
     if draw(st.booleans()):
-        data["roles"]["mdr"]["promotion"] = {"to": "sdr", "after_months": draw(
-            _finite(lim.MIN_MEDIAN_TENURE_MONTHS, lim.MAX_TENURE_MONTHS))}
+        data["economics"] = {
+            "gross_margin": draw(_probability()),
+            "acquisition_roles": draw(st.one_of(st.none(), st.lists(st.sampled_from(["mdr", "sdr", "ae"]),
+                                                                    unique=True))),
+            "acquisition_overhead_usd_per_month": draw(_finite(0.0, lim.MAX_MONEY_USD)),
+            "retention_overhead_usd_per_month": draw(_finite(0.0, lim.MAX_MONEY_USD))}
     if draw(st.booleans()):
         data["roles"]["sdr"]["interns"] = {
             "count": draw(st.integers(0, 3)), "start_month": draw(st.integers(1, horizon)),
