@@ -16,7 +16,10 @@ and a requisition opens behind them. A promotion never adds a seat, so no headco
 one. While it is open it takes ``recruiting_load_fte`` of
 one rep's time from its role's team (the team interviews), lowering everyone's productivity.
 A rep's productivity is ramp × recruiting factor; when more reps ramp than their managers can
-coach, the next ramp step comes later.
+coach, the next ramp step comes later. With a role's ``skill``, each employee's lognormal skill
+multiplier — drawn from the stream ``workforce.skill`` keyed by (role, seat, generation), so the
+same seat's same person has the same skill in every scenario — multiplies the odds of its
+conversions or its ramp (capacity).
 
 Desks (development, closing, accounts) own what a rep *does*; they are told when a rep
 joins, leaves or changes productivity through the :class:`Desk` protocol.
@@ -28,6 +31,7 @@ import math
 import zlib
 from bisect import bisect_right
 from collections.abc import Generator
+from statistics import NormalDist
 from typing import Any, Protocol
 
 import simpy
@@ -268,6 +272,18 @@ class Workforce:
         u = rng.random(2)
         return float(u[0]), float(u[1])
 
+    def _skill(self, pool: RolePool, seat: int, generation: int) -> float:
+        """The skill multiplier of a seat's generation: 1 without a ``skill`` block, the median with
+        ``sigma: 0`` (no draw), else ``median × exp(sigma × z)`` with z standard normal."""
+        spec = pool.spec.skill
+        if spec is None:
+            return 1.0
+        if spec.sigma == 0.0:
+            return spec.median
+        rng = self.streams.fresh("workforce.skill", zlib.crc32(pool.name.encode()), seat, generation)
+        u = min(max(float(rng.random()), 1e-12), 1.0 - 1e-12)
+        return spec.median * math.exp(spec.sigma * NormalDist().inv_cdf(u))
+
     def _record(self, kind: WorkforceEvent, pool: RolePool, rep: Rep | None, seat: int, cost: float = 0.0) -> None:
         self.log.workforce.append((
             self.env.now, int(kind), pool.index, -1 if rep is None else rep.id, seat, cost, pool.team,
@@ -279,7 +295,13 @@ class Workforce:
                  exit_t: float | None = None, cost: float | None = None) -> Rep:
         now = self.env.now
         spec = pool.spec
-        rep = Rep(self._next_id, pool, seat, now, tenure0_months, ramp or spec.ramp_vector(), kind)
+        ramp_vector = ramp or spec.ramp_vector()
+        skill = self._skill(pool, seat, generation) if kind == RepKind.EMPLOYEE else 1.0
+        if skill != 1.0 and spec.skill is not None and spec.skill.applies_to == "capacity":
+            ramp_vector = [level * skill for level in ramp_vector]
+        rep = Rep(self._next_id, pool, seat, now, tenure0_months, ramp_vector, kind)
+        if skill != 1.0 and spec.skill is not None and spec.skill.applies_to == "conversion":
+            rep.conversion = skill
         rep.generation = generation
         self._next_id += 1
         if exit_t is not None:

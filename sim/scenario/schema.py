@@ -171,6 +171,22 @@ class PromotionSpec(Spec):
     )
 
 
+class SkillSpec(Spec):
+    """Reps differ: each rep's skill multiplier, lognormal, drawn for its seat when it starts —
+    from a stream keyed by (role, seat, generation), so that common random numbers pair the same
+    people across scenarios. On ``conversion`` it multiplies the odds of the rep's conversions (a
+    development rep's leads reached, qualified and turned into SQLs, a closer's meetings passed);
+    on ``capacity``, its productivity (dials, open opportunities or accounts it can hold). Interns
+    and outsourced reps keep their own multipliers. With ``sigma: 0`` every rep is the median."""
+
+    applies_to: Literal["conversion", "capacity"] = Field(
+        "conversion", description="what skill multiplies: the odds of a rep's conversions, or its capacity"
+    )
+    median: Float = Field(1.0, gt=0, le=lim.MAX_SKILL_MEDIAN, description="the typical rep's multiplier")
+    sigma: Float = Field(0.0, ge=0, le=lim.MAX_SKILL_SIGMA,
+                         description="spread of the multiplier's logarithm (0: identical reps)")
+
+
 class ManagerSpec(Spec):
     """Coaching capacity: when more reps are ramping than the managers can coach, ramps slow. The
     default span of 8 reps per manager is Bridge Group's and TOPO's
@@ -265,6 +281,8 @@ class RoleSpec(Spec):
     )
     promotion: PromotionSpec | None = Field(None, description="entry-level ladder: move up after some months")
     manager: ManagerSpec | None = Field(None, description="coaching capacity that slows ramps when overloaded")
+    skill: SkillSpec | None = Field(None, description="reps differ: a lognormal skill multiplier per rep, drawn "
+                                                      "for its seat (null: identical reps)")
     interns: InternSpec | None = None
     outsourced: OutsourcedSpec | None = None
 

@@ -133,6 +133,10 @@ def roles(draw, capacity: str, big: float) -> dict[str, Any]:
     if draw(st.booleans()):
         spec["manager"] = {"span": draw(st.integers(1, 20)), "coached_per_manager": draw(_finite(0.01, 50.0)),
                            "ramp_slowdown": draw(_finite(0.01, 1.0))}
+    if draw(st.booleans()):
+        spec["skill"] = {"applies_to": draw(st.sampled_from(["conversion", "capacity"])),
+                         "median": draw(_finite(1e-6, lim.MAX_SKILL_MEDIAN)),
+                         "sigma": draw(_finite(0.0, lim.MAX_SKILL_SIGMA))}
     return spec
 
 
