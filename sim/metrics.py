@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.economics import ECONOMICS_KPIS, unit_economics
+from sim.economics import ECONOMICS_KPIS, QUOTA_KPIS, quota_kpis, unit_economics, variable_pay_adjustment
 from sim.eventlog import AccountEvent, EventLog, LeadState, Source, WorkforceEvent
 from sim.scenario import Scenario
 from sim.workcalendar import DAYS_PER_MONTH, HOURS_PER_DAY
@@ -35,7 +35,7 @@ KPI_NAMES: tuple[str, ...] = (
     "churned_mrr_usd", "mqls", "prospects", "dials", "connects", "sqls", "opportunities", "wins",
     "losses", "win_rate_sql", "win_rate_opportunity", "customers_end", "sales_cycle_days_mean",
     "speed_to_lead_hours_median", "mqls_never_touched_share",
-    "headcount_end", "cost_usd", *ECONOMICS_KPIS,
+    "headcount_end", "cost_usd", *ECONOMICS_KPIS, *QUOTA_KPIS,
     *(f"leads_{state.name.lower()}" for state in LeadState),
 )
 """Per-replication KPIs, in report order; the last ones (:data:`LEAD_STATE_KPIS`) count how the
@@ -190,6 +190,11 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
         series[name][0] = np.nan
 
     series.update(role_series(log, starts))
+    for role in log.roles:  # pay by attainment (roles.<name>.quota): the difference from on-target pay
+        if scenario.roles[role].quota is not None:
+            extra = variable_pay_adjustment(log, scenario, role)
+            series[f"cost_usd.{role}"][1:] += extra[1:]
+            series["cost_usd"][1:] += extra[1:]
     if len(log.teams) > 1:
         series.update(team_series(log, starts))
     return series
@@ -353,6 +358,7 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
         "cost_usd": cost,
     }
     out.update(unit_economics(log, scenario, series, wins, out["new_mrr_usd"]))
+    out.update(quota_kpis(log, scenario))
     for name, count in lead_states(log).items():
         out[f"leads_{name}"] = count
     return {name: float(out[name]) for name in KPI_NAMES}

@@ -79,13 +79,16 @@ _NAMES: dict[str, str] = {
     "ltv_usd": "LTV",
     "ltv_to_cac": "LTV to CAC",
     "time_to_profitability_months": "Time to profitability",
+    "quota_attainment_mean": "Mean quota attainment",
+    "reps_at_quota_share": "Reps at quota",
+    "variable_pay_usd": "Variable pay",
 }
 
 _FLOW_SERIES = frozenset({"new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"})
 """Monthly series that are amounts *per month* (the others are levels at month end)."""
 
 _RATE_NAMES = frozenset({"win_rate_sql", "win_rate_opportunity", "utilization", "churn_rate_monthly",
-                         "mqls_never_touched_share"})
+                         "mqls_never_touched_share", "quota_attainment_mean", "reps_at_quota_share"})
 
 
 # --------------------------------------------------------------------------- helpers

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 RATES: frozenset[str] = frozenset({"win_rate_sql", "win_rate_opportunity", "p_better", "churn_rate_monthly",
-                                   "mqls_never_touched_share"})
+                                   "mqls_never_touched_share", "quota_attainment_mean", "reps_at_quota_share"})
 """Fractions printed as percentages (besides ``utilization*``)."""
 
 
@@ -81,6 +81,9 @@ KPI_LABELS: dict[str, str] = {
     "ltv_usd": "LTV (USD)",
     "ltv_to_cac": "LTV ÷ CAC (ratio)",
     "time_to_profitability_months": "time to profitability (months)",
+    "quota_attainment_mean": "quota attainment, mean (%)",
+    "reps_at_quota_share": "reps at quota (%)",
+    "variable_pay_usd": "variable pay (USD)",
 }
 """How each KPI of :data:`sim.metrics.KPI_NAMES` is labelled in text tables: a plain name and its
 unit (docs/reference/kpis.md gives the definitions under the KPI names)."""

@@ -70,6 +70,7 @@ NO_VERDICT: frozenset[str] = frozenset(
         "losses",
         "churned_mrr_usd",
         "headcount_end",
+        "variable_pay_usd",
     }
 )
 """KPI names that are volumes, where "more" is neither better nor worse: the market's input (MQLs,
@@ -79,7 +80,8 @@ difference without a verdict (no P(better)). The lead-state counts ``leads_<stat
 too (:func:`better_direction`)."""
 
 FRACTIONS: frozenset[str] = frozenset(
-    {"win_rate_sql", "win_rate_opportunity", "churn_rate_monthly", "mqls_never_touched_share"}
+    {"win_rate_sql", "win_rate_opportunity", "churn_rate_monthly", "mqls_never_touched_share",
+     "reps_at_quota_share"}
 )
 """KPIs that are shares, between 0 and 1."""
 

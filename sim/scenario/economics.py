@@ -4,7 +4,8 @@ This module owns two questions about a scenario's ``economics`` block
 (:class:`sim.scenario.schema.EconomicsSpec`): the share of each role's cost that counts as
 acquisition cost (in CAC) and as retention cost (in CRC) — :func:`cost_shares` — and the checks
 that span fields (:func:`check_economics`: the role lists name roles that exist, and no role is
-named on both sides). The formulas that use the shares live in :mod:`sim.economics`.
+named on both sides; :func:`check_quotas`: a quota counts what its role does). The formulas that
+use the shares live in :mod:`sim.economics`.
 
 Defaults (a list left null): roles whose jobs are done at the development or closing desk
 (work inbound, prospect, close) are acquisition, roles that manage accounts are retention; a role
@@ -18,7 +19,7 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Any
 
-from sim.scenario.jobs import Desk
+from sim.scenario.jobs import Desk, Job, jobs_by_role
 
 if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
@@ -88,4 +89,29 @@ def check_economics(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], s
             problems.append((("economics", "retention_roles", i),
                              f"role {name!r} is also in economics.acquisition_roles: a role's cost counts once, "
                              "as acquisition or as retention"))
+    return problems
+
+
+QUOTA_JOBS: dict[str, tuple[Job, ...]] = {
+    "new_arr_usd": (Job.CLOSE,), "wins": (Job.CLOSE,), "opportunities": (Job.CLOSE,),
+    "sqls": (Job.WORK_INBOUND, Job.PROSPECT),
+}
+"""The jobs that book each quota metric: a closer's deals, a development rep's SQLs."""
+
+
+def check_quotas(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems of ``roles.<name>.quota`` that span fields, on raw data: a quota on something the
+    role does not do (an SQL quota for a closer, a new-ARR quota for an SDR) would never be met."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    roles = data.get("roles") if isinstance(data.get("roles"), dict) else {}
+    jobs = jobs_by_role(data)
+    for name, spec in roles.items():
+        quota = spec.get("quota") if isinstance(spec, dict) else None
+        metric = quota.get("metric") if isinstance(quota, dict) else None
+        if not isinstance(metric, str) or metric not in QUOTA_JOBS:
+            continue
+        if not set(QUOTA_JOBS[metric]) & set(jobs.get(name, ())):
+            doing = "closes deals" if QUOTA_JOBS[metric] == (Job.CLOSE,) else "works leads into SQLs"
+            problems.append((("roles", name, "quota", "metric"),
+                             f"a {metric} quota needs a role that {doing}; role {name!r} does not"))
     return problems

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sim.scenario import limits as lim
-from sim.scenario.economics import check_economics
+from sim.scenario.economics import check_economics, check_quotas
 from sim.scenario.jobs import JOBS, Job, assignments, desks_of, jobs_by_role
 
 # --------------------------------------------------------------------------- cross-references
@@ -67,6 +67,7 @@ def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
     problems.extend(_check_workforce(data, roles, segments, unknown))
     problems.extend(_check_volumes(data, roles))
     problems.extend(check_economics(data))
+    problems.extend(check_quotas(data))
     return problems
 
 

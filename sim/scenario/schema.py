@@ -187,6 +187,29 @@ class SkillSpec(Spec):
                          description="spread of the multiplier's logarithm (0: identical reps)")
 
 
+QuotaMetric = Literal["new_arr_usd", "wins", "opportunities", "sqls"]
+
+
+class QuotaSpec(Spec):
+    """A quota per rep and period, the rep's attainment of it, and pay that follows attainment.
+
+    Each employee of the role carries ``amount`` of ``metric`` per ``period_months`` (prorated by
+    the days it was employed in the period): ``new_arr_usd`` (12 × the MRR of the deals it won),
+    ``wins`` and ``opportunities`` (of a closer), ``sqls`` (of a development rep). Attainment is
+    what it booked ÷ its quota. The role's ``monthly_cost_usd`` is the cost of a rep at 100 %
+    attainment (base and target variable pay, loaded); ``variable_share`` of it is paid in
+    proportion to attainment, and above quota at ``accelerator`` × that rate
+    (docs/reference/kpis.md#quota)."""
+
+    metric: QuotaMetric = Field(description="what the quota counts: new_arr_usd, wins, opportunities or sqls")
+    amount: Float = Field(gt=0, le=lim.MAX_MONEY_USD, description="quota of one rep per period (> 0)")
+    period_months: Int = Field(3, ge=1, le=12, description="months per quota period, from the start of the run")
+    variable_share: Probability = Field(
+        0.0, description="share of the on-target cost paid by attainment (0: a fixed cost, as without a quota)"
+    )
+    accelerator: Float = Field(1.0, ge=0, le=10, description="pay rate above quota, × the rate below it")
+
+
 class ManagerSpec(Spec):
     """Coaching capacity: when more reps are ramping than the managers can coach, ramps slow. The
     default span of 8 reps per manager is Bridge Group's and TOPO's
@@ -281,6 +304,7 @@ class RoleSpec(Spec):
     )
     promotion: PromotionSpec | None = Field(None, description="entry-level ladder: move up after some months")
     manager: ManagerSpec | None = Field(None, description="coaching capacity that slows ramps when overloaded")
+    quota: QuotaSpec | None = Field(None, description="a quota per rep and period: attainment, and variable pay")
     skill: SkillSpec | None = Field(None, description="reps differ: a lognormal skill multiplier per rep, drawn "
                                                       "for its seat (null: identical reps)")
     interns: InternSpec | None = None

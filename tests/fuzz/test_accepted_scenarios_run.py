@@ -244,6 +244,11 @@ def scenarios(draw) -> dict[str, Any]:
             "to": "sdr", "after_months": draw(_finite(lim.MIN_MEDIAN_TENURE_MONTHS, lim.MAX_TENURE_MONTHS)),
             "ramp_credit_months": draw(st.integers(0, lim.MAX_TENURE_MONTHS))}
     if draw(st.booleans()):
+        data["roles"]["ae"]["quota"] = {
+            "metric": draw(st.sampled_from(["new_arr_usd", "wins", "opportunities"])),
+            "amount": draw(_finite(1e-6, lim.MAX_MONEY_USD)), "period_months": draw(st.integers(1, 12)),
+            "variable_share": draw(_probability()), "accelerator": draw(_finite(0.0, 10.0))}
+    if draw(st.booleans()):
         data["economics"] = {
             "gross_margin": draw(_probability()),
             "acquisition_roles": draw(st.one_of(st.none(), st.lists(st.sampled_from(["mdr", "sdr", "ae"]),
