@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="skip the figures (MRR fan, funnel, capacity vs demand per role)")
     run.add_argument("--no-progress", action="store_true",
                      help="hide the progress bar (or, when stderr is not a terminal, the progress lines)")
+    run.add_argument("--event-log", type=Path, metavar="FILE",
+                     help="also write replication 0's per-lead events for process mining (.csv, .parquet, "
+                          ".json = OCEL 2.0)")
 
     compare = sub.add_parser("compare", help="run scenarios under common random numbers and compare them")
     compare.add_argument("scenarios", nargs="+", metavar="SCENARIO",
@@ -115,15 +118,20 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.cli.sweep import add_parsers as add_sweep_parsers
 
     add_sweep_parsers(sub)
+    from sim.cli.calibrate import add_parsers as add_calibrate_parsers
+
+    add_calibrate_parsers(sub)
     return parser
 
 
 def _commands() -> dict:
     """Command name → function (imported when a command runs: ``validate`` must start fast)."""
-    from sim.cli import plan, run, sweep
+    from sim.cli import calibrate, plan, run, sweep
 
     return {"run": run.cmd_run, "compare": run.cmd_compare, "plan": plan.cmd_plan, "validate": run.cmd_validate,
-            "schema": run.cmd_schema, "sweep": sweep.cmd_sweep, "sensitivity": sweep.cmd_sensitivity}
+            "schema": run.cmd_schema, "sweep": sweep.cmd_sweep, "sensitivity": sweep.cmd_sensitivity,
+            "synth": calibrate.cmd_synth, "calibrate": calibrate.cmd_calibrate,
+            "backtest": calibrate.cmd_backtest}
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -64,6 +64,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         err(f"--metric {args.metric!r} is not a KPI; choose one of: {', '.join(KPI_NAMES)}")
         return EXIT_BAD_INPUT
     out = args.out or Path("results") / scenario.name
+    event_log = getattr(args, "event_log", None)
+    if event_log is not None and event_log.suffix.lower() not in (".csv", ".parquet", ".json", ".jsonocel"):
+        err(f"--event-log {event_log}: write it as .csv, .parquet or .json (OCEL 2.0)")
+        return EXIT_BAD_INPUT
 
     def work(executor):
         kwargs = dict(seed=args.seed, workers=args.workers, executor=executor, out=out,
@@ -102,6 +106,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         verdict = "reached" if p["reached"] else "NOT reached (hit --max-reps)"
         print(f"\nprecision on {p['metric']}: ±{100 * p['relative_half_width']:.2f}% of the mean after "
               f"{p['reps']} replications (target ±{100 * p['target']:.2f}%: {verdict})")
+    if event_log is not None:
+        from sim.calibration.process_log import event_table, write_event_log
+        from sim.model.world import simulate
+
+        events = event_table(scenario, simulate(scenario, args.seed, 0))
+        write_event_log(events, event_log)
+        print(f"event log of replication 0: {len(events):,} events → {event_log}")
     if warnings:
         err(f"{len(warnings)} warning(s) about the scenario: see the start of the output")
     if result.failures:
