@@ -398,6 +398,8 @@ class EventLog:
     accounts: list[tuple] = field(default_factory=list)
     workforce: list[tuple] = field(default_factory=list)
     levels: list[tuple] = field(default_factory=list)
+    reorgs: list[tuple] = field(default_factory=list)
+    """(day, one-off cost in USD) of each reorg of the run (:mod:`sim.model.reorg`)."""
 
     def lead_table(self) -> dict[str, np.ndarray]:
         """Lead records as a dict of NumPy columns (``LEAD_FIELDS``, typed as ``LEAD_DTYPES``)."""

@@ -186,6 +186,9 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     overhead = (scenario.economics.acquisition_overhead_usd_per_month
                 + scenario.economics.retention_overhead_usd_per_month)
     series["cost_usd"] = monthly_rep_cost(log, h, starts=starts) + series["mqls"] * mql_cost + overhead
+    if log.reorgs:
+        series["cost_usd"] += _per_month(np.array([t for t, _ in log.reorgs]),
+                                         np.array([cost for _, cost in log.reorgs]), h, starts)
     for name in ("new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"):
         series[name][0] = np.nan
 
@@ -197,6 +200,7 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
             series["cost_usd"][1:] += extra[1:]
     if len(log.teams) > 1:
         series.update(team_series(log, starts))
+    series.update(breakdown_series(log, starts))
     return series
 
 
@@ -222,7 +226,7 @@ def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: 
     capacity_fte = total("fte_days") / days
     capacity_fte[0] = total("fte")[0]
     capacity, busy = total("capacity_days"), total("busy_days")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         utilization = np.where(capacity > 0, busy / capacity, np.nan)
     utilization[0] = np.nan
     backlog = total("backlog")
@@ -230,7 +234,7 @@ def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: 
     requisitions = total("open_requisitions")
     ramping, interns, outsourced = total("ramping"), total("interns"), total("outsourced")
     # demand in FTE: the month's average load plus the queue at its end, over capacity per FTE
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         per_fte = np.where(total("fte_days") > 0, capacity / total("fte_days"), np.nan)
         demand = (busy / days + np.nan_to_num(backlog)) / per_fte
     demand[0] = np.nan
@@ -266,8 +270,74 @@ def role_series(log: EventLog, starts: Starts = None) -> dict[str, np.ndarray]:
         cost[0] = np.nan
         out[f"cost_usd.{role}"] = cost
         if len(log.teams) > 1:
+            by_team: dict[str, list[int]] = {}  # a team a reorg rebuilt under its old name is one series
             for i in pools:
-                out.update(_pool_group_series(levels, [i], f"{role}@{log.teams[log.pools[i][1]]}", starts))
+                by_team.setdefault(log.teams[log.pools[i][1]], []).append(i)
+            for team, group in by_team.items():
+                out.update(_pool_group_series(levels, group, f"{role}@{team}", starts))
+    return out
+
+
+BREAKDOWN_SOURCES = {Source.INBOUND: ("inbound", "mqls"), Source.OUTBOUND: ("outbound", "prospects"),
+                     Source.WARM_START: ("warm_start", None)}
+"""Lead sources broken down by :func:`breakdown_series`: name, and the name of the leads they create
+(none for the pipeline open at the start)."""
+
+
+def breakdown_series(log: EventLog, starts: Starts = None) -> dict[str, np.ndarray]:
+    """Flows per lead source and per segment, for funnels and tables by source and segment.
+
+    Per source, when leads come from more than one (``name@source:inbound``): the leads created
+    (``mqls`` inbound, ``prospects`` outbound), ``connects``, ``sqls``, ``opportunities``,
+    ``wins`` and their ``new_mrr_usd`` (the pipeline open at the start, ``warm_start``: from
+    ``sqls`` on, with ``losses``). Per segment, when there are several
+    (``name@segment:smb``): ``sqls``, ``opportunities``, ``wins``, ``losses`` and ``new_mrr_usd``.
+    Each event is counted in the month it happened; month 0 is NaN.
+
+    Parameters
+    ----------
+    log : EventLog
+        One replication's records.
+    starts : month starts, optional
+        Calendar months (:func:`month_starts`); months of 365.25/12 days without.
+
+    Returns
+    -------
+    dict
+        Series name → array over months 0..horizon.
+    """
+    h = log.horizon_months
+    leads = log.lead_table()
+    state = leads["state"]
+    won = state == LeadState.WON
+    lost = state == LeadState.LOST_DEAL
+
+    def flows(chosen: np.ndarray, created: str | None) -> dict[str, np.ndarray]:
+        """The flows of the leads ``chosen``; ``created`` names the count of leads made (none: from SQLs on)."""
+        out = {created: _per_month(leads["created_t"][chosen], None, h, starts)} if created else {}
+        for name, column in (("connects", "connect_t"), ("sqls", "sql_t"), ("opportunities", "opportunity_t")):
+            if created or name != "connects":
+                times = leads[column][chosen]
+                out[name] = _per_month(times[~np.isnan(times)], None, h, starts)
+        out["wins"] = _per_month(leads["close_t"][chosen & won], None, h, starts)
+        if not created:
+            out["losses"] = _per_month(leads["close_t"][chosen & lost], None, h, starts)
+        out["new_mrr_usd"] = _per_month(leads["close_t"][chosen & won], leads["mrr_usd"][chosen & won], h, starts)
+        return out
+
+    out: dict[str, np.ndarray] = {}
+    sources = [s for s in BREAKDOWN_SOURCES if np.any(leads["source"] == s)]
+    if len(sources) > 1:
+        for source in sources:
+            name, created = BREAKDOWN_SOURCES[source]
+            for flow, values in flows(leads["source"] == source, created).items():
+                out[f"{flow}@source:{name}"] = values
+    if len(log.segments) > 1:
+        for s, segment in enumerate(log.segments):
+            for flow, values in flows(leads["segment"] == s, None).items():
+                out[f"{flow}@segment:{segment}"] = values
+    for values in out.values():
+        values[0] = np.nan
     return out
 
 
@@ -280,9 +350,12 @@ def team_series(log: EventLog, starts: Starts = None) -> dict[str, np.ndarray]:
     state = leads["state"]
     has_sql = ~np.isnan(leads["sql_t"])
     out: dict[str, np.ndarray] = {}
+    indices: dict[str, list[int]] = {}  # a team a reorg rebuilt under its old name is one series
     for t, team in enumerate(log.teams):
-        dev = leads["dev_team"] == t
-        closer = leads["closer_team"] == t
+        indices.setdefault(team, []).append(t)
+    for team, ts in indices.items():
+        dev = np.isin(leads["dev_team"], ts)
+        closer = np.isin(leads["closer_team"], ts)
         won = closer & (state == LeadState.WON)
         stale = (state == LeadState.STALE) & np.where(has_sql, closer, dev)
         flows = {

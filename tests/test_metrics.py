@@ -211,7 +211,8 @@ def test_every_series_has_a_value_per_month(series: dict[str, np.ndarray]) -> No
     names = [*ORG_SERIES, *(f"{name}.{role}" for name in ROLE_SERIES for role in ("mdr", "ae"))]
     for name in names:
         assert series[name].shape == (H + 1,), name
-    assert not any("@" in name for name in series)  # one team: no team series
+    # one team: no team series (name@team); flows per source or segment are name@kind:key
+    assert not any("@" in name and ":" not in name.split("@", 1)[1] for name in series)
 
 
 account_events = st.lists(st.tuples(

@@ -63,12 +63,14 @@ def test_fan_chart_bands_span_the_quantiles(result, ax):
     assert lo90 <= lo50 <= hi50 <= hi90
 
 
-def test_fan_chart_labels_units_and_thousands(result, ax):
+def test_fan_chart_labels_units_and_dollars(result, ax):
     plots.fan_chart(result, "mrr_usd", ax=ax)
     assert "USD" in ax.get_ylabel()
     assert ax.get_xlabel() == "Month"
     assert "4 replications" in ax.get_title()
-    assert ax.yaxis.get_major_formatter()(1_234_567, 0) == "1,234,567"
+    formatter = ax.yaxis.get_major_formatter()
+    formatter.set_locs([0, 500_000, 1_000_000, 1_500_000])
+    assert [formatter(v, i) for i, v in enumerate([0, 500_000, 1_500_000])] == ["$0", "$0.5M", "$1.5M"]
 
 
 def test_fan_chart_overlays_two_runs_with_labels_and_colors(result, ax):

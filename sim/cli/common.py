@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_REACHED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_TERMINATED = 128 + signal.SIGTERM
@@ -131,3 +133,72 @@ def progress_of(args: argparse.Namespace) -> bool | None:
     return False if args.no_progress else None
 
 
+REPORT_NAME = "report.html"
+"""The decision report's file in a command's results folder (:mod:`sim.cli.report`)."""
+
+
+def add_report_option(parser: argparse._ActionsContainer, by_default: bool = False) -> None:
+    """Add ``--report [FILE]`` to a command that writes results.
+
+    Parameters
+    ----------
+    parser : parser or argument group
+        Where the option goes.
+    by_default : bool
+        The command writes the report unless told not to: ``--no-report`` is added, and
+        ``--report FILE`` only chooses where.
+    """
+    if by_default:
+        parser.add_argument("--report", type=Path, metavar="FILE", default=None,
+                            help=f"where to write the decision report (default OUT/{REPORT_NAME})")
+        parser.add_argument("--no-report", action="store_true", help="skip the decision report")
+    else:
+        parser.add_argument("--report", type=Path, nargs="?", const=True, default=None, metavar="FILE",
+                            help=f"also write the decision report, one HTML page (default OUT/{REPORT_NAME})")
+
+
+def write_report(folders: Sequence[Path], out: Path | None, metric: str = "exit_arr_usd",
+                 headline: Sequence[str] = (), path_to_stderr: bool = False) -> int:
+    """Write the decision report of ``folders`` to ``out``; print its path, and its warnings on the
+    error stream.
+
+    Returns
+    -------
+    int
+        ``EXIT_OK``, or ``EXIT_BAD_INPUT`` when the folders cannot make a report (the message says why).
+    """
+    from sim.present.report import ReportError
+    from sim.present.report import write_report as write
+
+    try:
+        info = write(folders, out, metric=metric, headline=headline)
+    except ReportError as exc:
+        err(f"report: {exc}")
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # a folder damaged in a way no check foresaw: a message, not a traceback
+        err(f"report: cannot make a report of {', '.join(map(str, folders))}: unexpected content "
+            f"({type(exc).__name__}: {exc}). The results may be damaged; please report it if they are not")
+        return EXIT_BAD_INPUT
+    for warning in info.warnings:
+        err(f"warning: report: incomplete results, labelled as such in the report: {warning}")
+    line = f"report: {info.path} ({info.size / 1024:,.0f} KB)"
+    if path_to_stderr:  # the standard output is a document (--json)
+        err(line)
+    else:
+        print(line)
+    return EXIT_OK
+
+
+def report_after(args: argparse.Namespace, folders: Sequence[Path], out_dir: Path,
+                 headline: Sequence[str] = ()) -> int:
+    """After a command that wrote ``folders``: the report, when it is asked for (``--report``) or
+    written by default (the command has ``--no-report``, not given). Returns the exit code (0 when
+    no report was asked for)."""
+    if getattr(args, "no_report", False):
+        return EXIT_OK
+    wanted = getattr(args, "report", None)
+    if wanted is None and not hasattr(args, "no_report"):
+        return EXIT_OK
+    out = out_dir / REPORT_NAME if wanted in (None, True) else Path(wanted)
+    return write_report(folders, out, getattr(args, "metric", None) or "exit_arr_usd", headline,
+                        path_to_stderr=bool(getattr(args, "json", False)))

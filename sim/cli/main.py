@@ -121,17 +121,23 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.cli.calibrate import add_parsers as add_calibrate_parsers
 
     add_calibrate_parsers(sub)
+    from sim.cli.common import add_report_option
+    from sim.cli.report import add_parser as add_report_parser
+
+    add_report_parser(sub)
+    add_report_option(run)
+    add_report_option(compare, by_default=True)
     return parser
 
 
 def _commands() -> dict:
     """Command name → function (imported when a command runs: ``validate`` must start fast)."""
-    from sim.cli import calibrate, plan, run, sweep
+    from sim.cli import calibrate, plan, report, run, sweep
 
     return {"run": run.cmd_run, "compare": run.cmd_compare, "plan": plan.cmd_plan, "validate": run.cmd_validate,
             "schema": run.cmd_schema, "sweep": sweep.cmd_sweep, "sensitivity": sweep.cmd_sensitivity,
             "synth": calibrate.cmd_synth, "calibrate": calibrate.cmd_calibrate,
-            "backtest": calibrate.cmd_backtest}
+            "backtest": calibrate.cmd_backtest, "report": report.cmd_report}
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -39,8 +39,10 @@ from sim.cli.common import (
     EXIT_FAILED,
     EXIT_NOT_REACHED,
     EXIT_OK,
+    add_report_option,
     err,
     interrupted_code,
+    report_after,
     report_problems,
     report_warnings,
 )
@@ -73,7 +75,7 @@ DEFAULT_REPS = 100
 DEFAULT_CONFIDENCE = 0.8
 DEFAULT_MAX_EVALUATIONS = 30
 DEFAULT_GAP_REPS = 30  # sim.planner.gap.DEFAULT_GAP_REPS (not imported: `plan` must start fast)
-_SIM_OPTIONS = ("confidence", "max_evaluations", "time_budget", "gap_reps", "reps", "seed", "workers", "out")
+_SIM_OPTIONS = ("confidence", "max_evaluations", "time_budget", "gap_reps", "reps", "seed", "workers", "out", "report")
 
 
 def _usd(text: str) -> float:
@@ -180,6 +182,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     mc.add_argument("--out", type=Path, metavar="DIR",
                     help="folder for plan_scenario.yaml, runs/, solve/ and solved_scenario.yaml "
                          "(default results/plan_<scenario name>)")
+    add_report_option(mc)
     return p
 
 
@@ -436,11 +439,20 @@ def simulate_hook(args: argparse.Namespace, ctx: PlanContext) -> int | None:
     failures = (simulation.failures if simulation else []) + (solution.simulation.failures if solution else [])
     if failures:
         err(f"plan: {len(failures)} replication(s) failed and were left out; first error: {failures[0]['error']}")
-        return EXIT_FAILED
-    if solution is not None and not solution.reached:
+        code = EXIT_FAILED
+    elif solution is not None and not solution.reached:
         err(f"plan: --solve did not reach P(hit) ≥ {100 * solution.confidence:.0f}% ({solution.reason}); "
             f"exit code {EXIT_NOT_REACHED}")
-        return EXIT_NOT_REACHED
-    return EXIT_OK
+        code = EXIT_NOT_REACHED
+    else:
+        code = EXIT_OK
+    if simulation is not None and simulation.runs is not None:
+        low, high = simulation.p_hit_ci95
+        headline = [f"The plan reaches {simulation.target.describe()} in {simulation.hit.hits} of "
+                    f"{simulation.hit.n} simulated replications ({100 * simulation.p_hit:.0f}%; 95% CI "
+                    f"{100 * low:.0f}–{100 * high:.0f}%)."]
+        written = report_after(args, [simulation.runs], out, headline)
+        code = code or written
+    return code
 
 

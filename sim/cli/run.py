@@ -14,6 +14,7 @@ from sim.cli.common import (
     monte_carlo,
     overrides_of,
     progress_of,
+    report_after,
     report_problems,
     report_warnings,
     workers_problem,
@@ -49,6 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.present.text import lead_states_text, roles_text, summary_table
     from sim.runs.monte_carlo import run, run_to_precision
     from sim.scenario import ScenarioError, load_checked
+    from sim.scenario.annotations import read_source_notes
 
     try:
         scenario, warnings = load_checked(args.scenario, overrides_of(args))
@@ -71,7 +73,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     def work(executor):
         kwargs = dict(seed=args.seed, workers=args.workers, executor=executor, out=out,
-                      overwrite=args.overwrite, progress=progress_of(args))
+                      overwrite=args.overwrite, progress=progress_of(args),
+                      source=read_source_notes(args.scenario, overrides_of(args)))
         if args.precision is not None:
             return run_to_precision(
                 scenario, metric=args.metric, relative_half_width=args.precision,
@@ -120,21 +123,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         more = "…" if len(result.failures) > 10 else ""
         err(f"{len(result.failures)} replication(s) failed (reps {reps}{more}); first error: "
              f"{result.failures[0]['error']}. Tracebacks are in {out / 'manifest.json'}.")
+        report_after(args, [out], out)
         return EXIT_FAILED
-    return EXIT_OK
+    return report_after(args, [out], out)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim.present.text import comparison_text
     from sim.runs.comparison import compare, load_many
     from sim.scenario import ScenarioError
+    from sim.scenario.annotations import read_source_notes
 
     if len(args.scenarios) < 2:
         err("compare needs at least two scenario files")
         return EXIT_BAD_INPUT
     warnings: list = []
     try:
-        scenarios, _files = load_many(args.scenarios, overrides_of(args), warnings=warnings)
+        scenarios, files = load_many(args.scenarios, overrides_of(args), warnings=warnings)
     except ScenarioError as exc:
         by_file: dict[str, list] = {}
         for problem in exc.problems:
@@ -148,8 +153,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         err(problem)
         return EXIT_BAD_INPUT
     out = args.out or Path("results") / comparison_folder(list(scenarios))
+    sources = {name: read_source_notes(file, overrides_of(args)) for name, file in files.items()}
     comparison, code = monte_carlo(args, lambda executor: compare(
-        scenarios, reps=args.reps, seed=args.seed, out=out, workers=args.workers,
+        scenarios, reps=args.reps, seed=args.seed, out=out, workers=args.workers, sources=sources,
         executor=executor, overwrite=args.overwrite, progress=progress_of(args)))
     if comparison is None:
         return code
@@ -176,8 +182,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     failures = [f for r in comparison.results.values() for f in r.failures]
     if failures:
         err(f"{len(failures)} replication(s) failed; see the manifest.json of each scenario folder in {out}")
+        report_after(args, [out], out)
         return EXIT_FAILED
-    return EXIT_OK
+    return report_after(args, [out], out)
 
 
 def comparison_folder(names: list[str]) -> str:

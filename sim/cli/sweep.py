@@ -14,11 +14,12 @@ from pathlib import Path
 from sim.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
-    EXIT_OK,
+    add_report_option,
     err,
     monte_carlo,
     positive_int,
     progress_of,
+    report_after,
     report_problems,
     seed_number,
 )
@@ -61,6 +62,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        help="two scenarios, one --vary: where the paired difference crosses zero, with a CI")
     sweep.add_argument("--refine", type=int, default=0, metavar="N",
                        help="with --break-even: N extra points placed at the estimated crossing (default 0)")
+    add_report_option(sweep)
 
     sens = sub.add_parser(
         "sensitivity", help="which uncertain inputs drive a KPI or a difference: tornado, Morris, Sobol",
@@ -80,6 +82,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                       help="Sobol base sample N, a power of two (default 64)")
     sens.add_argument("--sobol-top", type=positive_int, default=None, metavar="K",
                       help="Sobol over the K inputs that matter most by Morris (or tornado); default all")
+    add_report_option(sens)
 
 
 def _load(args: argparse.Namespace):
@@ -160,11 +163,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         figures = save_sweep_figures(result, out, break_even=found)
         print("\nfigures: " + ", ".join(str(p) for p in figures))
     print(f"tables: {out / 'sweep.parquet'}, {out / 'sweep_summary.csv'}")
+    code = report_after(args, [out], out)
     if result.failures:
         err(f"{len(result.failures)} replication(s) failed; see the manifest.json of the point folders in "
             f"{out / 'points'}")
         return EXIT_FAILED
-    return EXIT_OK
+    return code
 
 
 def sources_arg(sources):
@@ -236,7 +240,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         figures = save_sensitivity_figures(result, out)
         print("\nfigures: " + ", ".join(str(p) for p in figures))
     print(f"tables: {out / 'sensitivity.csv'}, {out / 'drivers.txt'}")
+    code = report_after(args, [out], out)
     if result.failures:
         err(f"{len(result.failures)} replication(s) failed; see the point folders in {out}")
         return EXIT_FAILED
-    return EXIT_OK
+    return code

@@ -63,6 +63,10 @@ class Accounts:
         self._slot_of: dict[int, int] = {}
         """Rep id → place in ``owners``."""
         self.pool_of: list[RolePool | None] = []
+        self.churn_multiplier = np.ones(64)
+        """Per account, its POD's churn hazard multiplier (``org.pod_effects``; 1.0 elsewhere)."""
+        self._pod_churn = False
+        """Whether any account has a churn multiplier other than 1 (else the month step skips them)."""
         self.orphans: dict[int, set[int]] = {}
         """Accounts of a pool left without an owner (vacancy), by pool index."""
         self.books: dict[int, RepHeap] = {}
@@ -131,6 +135,39 @@ class Accounts:
                 self.owner_slot[account] = -1
                 self.orphans.setdefault(pool.pool_index, set()).add(account)
 
+    def move_owner(self, rep: Rep, old: RolePool, keep_book: bool) -> list[int]:
+        """A reorg moved ``rep`` (already in its new pool) out of ``old``: its book follows it
+        (``keep_book``), or is handed back (returned, by account) to be spread over its new team."""
+        now = self.env.now
+        old.capacity.add(now, -rep.capacity)
+        old.busy.add(now, -rep.load)
+        heap = self.books.get(old.pool_index)
+        if heap is not None:
+            heap.remove(rep)
+        accounts = sorted(rep.items)
+        if not keep_book:
+            for account in accounts:
+                self.owner_slot[account] = -1
+            rep.items.clear()
+            rep.load = 0
+        rep.capacity = self._capacity(rep)
+        rep.pool.capacity.add(now, rep.capacity)
+        rep.pool.busy.add(now, rep.load)
+        for account in rep.items:
+            self._set_pool(account, rep.pool)
+        self._touch(rep)
+        return [] if keep_book else accounts
+
+    def place(self, account: int, pool: RolePool) -> None:
+        """An account a reorg moved to ``pool``: to its least-loaded owner, or waiting for one."""
+        self._set_pool(account, pool)
+        owner = self._least_loaded(pool)
+        if owner is not None:
+            self._assign(account, owner)
+        else:
+            self.owner_slot[account] = -1
+            self.orphans.setdefault(pool.pool_index, set()).add(account)
+
     def _assign(self, account: int, rep: Rep) -> None:
         self.owner_slot[account] = self._slot_of[rep.id]
         rep.items.add(account)
@@ -167,6 +204,8 @@ class Accounts:
         self.budget[account] = lead.churn_budget
         self.active[account] = True
         self.pool_of.append(pool)
+        if pool is not None and pool.churn_multiplier != 1.0:
+            self._set_pool(account, pool)
         owner = self._least_loaded(pool)
         if owner is not None:
             self._assign(account, owner)
@@ -185,6 +224,15 @@ class Accounts:
         self.hazard = np.concatenate((self.hazard, np.zeros_like(self.hazard)))
         self.active = np.concatenate((self.active, np.zeros_like(self.active)))
         self.owner_slot = np.concatenate((self.owner_slot, np.full_like(self.owner_slot, -1)))
+        self.churn_multiplier = np.concatenate((self.churn_multiplier, np.ones_like(self.churn_multiplier)))
+
+    def _set_pool(self, account: int, pool: RolePool | None) -> None:
+        """Record ``account``'s pool (and so its POD's churn multiplier)."""
+        self.pool_of[account] = pool
+        multiplier = pool.churn_multiplier if pool is not None else 1.0
+        self.churn_multiplier[account] = multiplier
+        if multiplier != 1.0:
+            self._pod_churn = True
 
     def month_step(self, month: int, t_start: float, t_end: float) -> None:
         """Churn and expansion of month ``month`` (1-based) spanning [t_start, t_end)."""
@@ -204,6 +252,8 @@ class Accounts:
         h = np.clip(h, 0.0, 1.0)
         with np.errstate(divide="ignore"):
             intensity = -np.log1p(-h)  # per month
+        if self._pod_churn:
+            intensity = intensity * self.churn_multiplier[active_idx]
         exposure_start = np.maximum(t_start, np.maximum(won_t, 0.0))
         exposure_months = (t_end - exposure_start) / DAYS_PER_MONTH
         new_hazard = hazard + intensity * exposure_months

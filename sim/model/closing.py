@@ -143,7 +143,53 @@ class ClosingDesk:
         self.room.remove(rep)
         self.fill()
 
-    # ------------------------------------------------------------------ flow
+    # ------------------------------------------------------------------ reorganization
+
+    def hand_over(self, rep: Rep) -> list[Lead]:
+        """A reorg moves ``rep`` out of this desk: its open deals leave with it, unchanged (by id)."""
+        now = self.timeline.now
+        self.pool.capacity.add(now, -rep.capacity)
+        rep.capacity = 0.0
+        deals = sorted(rep.leads, key=lambda x: x.id)
+        self.pool.busy.add(now, -len(deals))
+        rep.leads.clear()
+        rep.load = 0
+        self.room.remove(rep)
+        return deals
+
+    def join_with(self, rep: Rep, deals: list[Lead], odds_multiplier: float = 1.0) -> None:
+        """A rep a reorg moved here, with the deals it keeps."""
+        self.closers[rep.id] = rep
+        for lead in deals:
+            self.adopt(lead, rep, odds_multiplier)
+        self._set_capacity(rep)
+
+    def adopt(self, lead: Lead, rep: Rep | None, odds_multiplier: float) -> None:
+        """An open deal moved here by a reorg, to ``rep`` (None: nobody yet); the odds of its next
+        meeting are multiplied by ``odds_multiplier`` (monotone in its uniform, like a reassignment)."""
+        now = self.timeline.now
+        lead.closer_team = self.pool.team
+        if rep is None:
+            self.orphans.add(lead)
+        else:
+            lead.closer_rep = rep.id
+            rep.load += 1
+            hold(rep.leads, lead)
+            self.pool.busy.add(now, 1)
+            self._touch(rep)
+        plan = lead.plan if lead.plan is not None else self._plan(lead, None, lead.opportunity_t)
+        times, passes, u_pass = plan
+        if odds_multiplier != 1.0:
+            upcoming = next((i for i, ti in enumerate(times) if ti > now), None)
+            if upcoming is not None:
+                passes = list(passes)
+                passes[upcoming] = scale_odds(passes[upcoming], odds_multiplier)
+        self._schedule(lead, times, passes, u_pass)
+
+    def requeue(self, lead: Lead) -> None:
+        """An SQL that waited for a closer of a dissolved team waits here (its hand-off time kept)."""
+        lead.closer_team = self.pool.team
+        self.queue.append(lead)
 
     # ------------------------------------------------------------------ routing questions
 

@@ -98,9 +98,12 @@ OWN_SQL = HandoffLegSpec(delay_days=Constant(value=0.0), leakage_probability=0.0
 class Router:
     """Routes MQLs to development desks and SQLs to closing desks."""
 
-    def __init__(self, scenario: Scenario, teams: list[Team]) -> None:
+    def __init__(self, scenario: Scenario, teams: list[Team], first_team: int = 0) -> None:
         org: OrgSpec = scenario.org
         self.teams = teams
+        """Every team the run has had, by index (a lead's ``dev_team`` may name one a reorg dissolved)."""
+        self.active = teams[first_team:]
+        """The teams of the current org: the only ones work is routed to."""
         self.routing = org.routing
         self.overflow = org.overflow
         self.across = HandoffLeg(scenario.handoff)
@@ -118,7 +121,7 @@ class Router:
         cache = self._closing_teams if desk is Desk.CLOSING else self._development_teams
         found = cache.get(role)
         if found is None:
-            having = [t for t in self.teams if role in t.desks[desk]]
+            having = [t for t in self.active if role in t.desks[desk]]
             found = [t for t in having if role in t.staffed] or having
             cache[role] = found
         return found
@@ -198,7 +201,7 @@ class Router:
 
     def home_team(self, lead: Lead, role: str) -> Team | None:
         """The team whose market slice holds the lead among those with ``role`` (warm start)."""
-        candidates = [t for t in self.teams if role in t.pools]
+        candidates = [t for t in self.active if role in t.pools]
         staffed = [t for t in candidates if role in t.staffed] or candidates
         owners = [t for t in staffed if t.owns(lead)] or staffed
         return owners[0] if owners else None
@@ -211,7 +214,7 @@ class Router:
         team = self.teams[closer_team] if closer_team >= 0 else None
         if team is not None and role in team.account_pools:
             return team.account_pools[role]
-        for t in self.teams:  # a pooled role (hybrid) or the silo
+        for t in self.active:  # a pooled role (hybrid) or the silo
             if role in t.account_pools and not t.is_pod:
                 return t.account_pools[role]
         return None

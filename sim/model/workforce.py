@@ -150,6 +150,20 @@ class RolePool:
         self.capacity = Level()
         self.busy = Level()
         self.open_requisitions = 0
+        self.requisition_seats: set[int] = set()
+        """Seats of the open requisitions (a reorg moves them to the new teams)."""
+        self.disruption = 1.0
+        """Productivity multiplier of a reorg's transition (1.0 outside one)."""
+        self.retired = False
+        self.ramp_speed = 1.0
+        self.tenure_speed = 1.0
+        self.win_odds = 1.0
+        self.churn_multiplier = 1.0
+        """A POD's effects on its reps and customers (``org.pod_effects``; 1.0: none)."""
+        self.lead_seat = -1
+        self.lead_share = 1.0
+        """The seat of a POD lead (-1: none) and the share of its time spent selling."""
+        """The team was dissolved by a reorg: its reps and requisitions moved (:mod:`sim.model.reorg`)."""
 
     def headcount(self) -> int:
         return len(self.reps)
@@ -160,6 +174,10 @@ class RolePool:
         factor = self.recruiting_factor() if rep.kind == RepKind.EMPLOYEE else 1.0
         if self.availability != 1.0 and rep.kind != RepKind.OUTSOURCED:
             factor *= self.availability
+        if self.disruption != 1.0:
+            factor *= self.disruption
+        if rep.seat == self.lead_seat:
+            factor *= self.lead_share
         return factor
 
     def recruiting_factor(self) -> float:
@@ -231,18 +249,27 @@ class Workforce:
         self.recruiting = Recruiting(self.hiring.hires_per_month, month_starts)
         self._next_id = 0
         self._next_seat: dict[str, int] = {}
+        self.generation_of: dict[int, int] = {}
+        """Rep id → the generation of its seat (an exit brought forward by a reorg backfills the next)."""
+        self.surplus: dict[str, int] = {}
+        """Role → seats a reorg closed: the next exits of the role are not backfilled."""
+        self.redirect: dict[tuple[int, int], RolePool] = {}
+        """(pool index, seat) → where an open requisition of a dissolved team now fills."""
         self.pools_of_role: dict[str, list[RolePool]] = {}
         self.waiting: dict[str, list[Requisition]] = {}
         """Open requisitions of each role a promotion leads to, oldest first (a promotion may fill them)."""
-        self.ladder_from: dict[str, list[RolePool]] = {}
-        """Role → the pools whose reps are promoted into it."""
+        self.ladder_from: dict[str, list[str]] = {}
+        """Role → the roles whose reps are promoted into it (their pools: ``pools_of_role``, which a
+        reorg updates)."""
         for pool in pools:
             self.pools_of_role.setdefault(pool.name, []).append(pool)
             top = max(pool.seats, default=-1) + 1
             self._next_seat[pool.name] = max(self._next_seat.get(pool.name, 0), top, pool.spec.headcount)
         for pool in pools:
             if pool.spec.promotion is not None:
-                self.ladder_from.setdefault(pool.spec.promotion.to, []).append(pool)
+                below = self.ladder_from.setdefault(pool.spec.promotion.to, [])
+                if pool.name not in below:
+                    below.append(pool.name)
                 self.waiting.setdefault(pool.spec.promotion.to, [])
 
     # ------------------------------------------------------------------ creation
@@ -304,17 +331,22 @@ class Workforce:
             rep.conversion = skill
         rep.generation = generation
         self._next_id += 1
+        self.generation_of[rep.id] = generation
         if exit_t is not None:
             rep.exit_t = exit_t
         elif spec.tenure_months is not None:
             u_tenure, _ = self._draws(pool, seat, generation)
             total = spec.tenure_months.conditional_ppf1(u_tenure, tenure0_months)
             rep.exit_t = now + max(0.0, total - tenure0_months) * DAYS_PER_MONTH
+            if pool.tenure_speed != 1.0:  # a POD's retention: the tenure clock runs slower or faster
+                rep.exit_t = now + (rep.exit_t - now) / pool.tenure_speed
         if kind == RepKind.INTERN and spec.interns is not None:
             rep.conversion = spec.interns.yield_multiplier
         elif kind == RepKind.OUTSOURCED and spec.outsourced is not None:
             rep.conversion = spec.outsourced.conversion_multiplier
             rep.price_per_sql = spec.outsourced.price_per_sql_usd
+        if pool.win_odds != 1.0:
+            rep.conversion *= pool.win_odds
         pool.reps.append(rep)
         self._record(event, pool, rep, seat, spec.monthly_cost_usd if cost is None else cost)
         assert pool.desk is not None
@@ -339,12 +371,16 @@ class Workforce:
     def _refresh(self, pool: RolePool, skip: Rep | None = None) -> None:
         """Re-apply the recruiting factor (open requisitions or team size changed)."""
         factor = pool.recruiting_factor()
-        available = pool.availability
+        available, disruption, lead_seat = pool.availability, pool.disruption, pool.lead_seat
         for rep in pool.reps:
             if rep is not skip:
                 f = factor if rep.kind == RepKind.EMPLOYEE else 1.0
                 if available != 1.0 and rep.kind != RepKind.OUTSOURCED:
                     f *= available
+                if disruption != 1.0:
+                    f *= disruption
+                if rep.seat == lead_seat:
+                    f *= pool.lead_share
                 self._set_productivity(rep, rep.ramp_level * f)
         if skip is not None:
             self._set_productivity(skip, skip.ramp_level * pool.factor_for(skip))
@@ -366,11 +402,13 @@ class Workforce:
         leave_t = rep.exit_t
         month = int(rep.tenure0_months) + 1
         slowed_days = 0.0  # ramp steps postponed by overloaded coaching
+        step_days = DAYS_PER_MONTH if pool.ramp_speed == 1.0 else DAYS_PER_MONTH / pool.ramp_speed
         while month < len(rep.ramp):
-            t_next = rep.hire_t + (month - rep.tenure0_months) * DAYS_PER_MONTH + slowed_days
+            t_next = rep.hire_t + (month - rep.tenure0_months) * step_days + slowed_days
             if t_next >= min(leave_t, self.horizon_days):
                 break
             yield env.timeout(t_next - env.now)
+            pool = rep.pool  # a reorg may have moved the rep to another team
             manager = pool.spec.manager
             if manager is not None and self._coaching_overloaded(pool):
                 delay = (1.0 / manager.ramp_slowdown - 1.0) * DAYS_PER_MONTH
@@ -379,7 +417,7 @@ class Workforce:
                     break
                 yield env.timeout(delay)
             rep.ramp_level = rep.ramp[month]
-            self._set_productivity(rep, rep.ramp_level * pool.factor_for(rep))
+            self._set_productivity(rep, rep.ramp_level * rep.pool.factor_for(rep))
             month += 1
         if leave_t >= self.horizon_days:
             return
@@ -402,7 +440,18 @@ class Workforce:
         pool = rep.pool
         self._leave(rep, WorkforceEvent.EXIT, self.lose_work)
         if rep.kind == RepKind.EMPLOYEE and pool.spec.backfill:
+            if self.surplus and self.surplus.get(pool.name, 0) > 0:
+                self.surplus[pool.name] -= 1  # a seat a reorg closed
+                return
             self.open_requisition(pool, rep.seat, generation + 1)
+
+    def exit_early(self, rep: Rep, exit_t: float) -> Generator[simpy.Event, None, None]:
+        """A rep's exit brought forward to ``exit_t`` (a reorg's attrition hazard); the life process
+        finds the rep gone at the original time."""
+        rep.exit_t = exit_t
+        yield self.env.timeout(max(0.0, exit_t - self.env.now))
+        if rep.active and rep.exit_t == exit_t:
+            self._exit(rep, self.generation_of[rep.id])
 
     # ------------------------------------------------------------------ the promotion ladder
 
@@ -425,7 +474,7 @@ class Workforce:
         now = self.env.now
         best: Rep | None = None
         best_key = (2, 0.0, 0)
-        for pool in self.ladder_from.get(seat_pool.name, []):
+        for pool in [p for role in self.ladder_from.get(seat_pool.name, []) for p in self.pools_of_role[role]]:
             for rep in pool.reps:
                 if rep.kind != RepKind.EMPLOYEE or self._eligible_t(rep) > now or not self._may_fill(rep, seat_pool):
                     continue
@@ -448,13 +497,22 @@ class Workforce:
         promotion = rep.pool.spec.promotion
         assert promotion is not None
         for requisition in self.waiting[promotion.to]:
-            if not requisition.filled and self._may_fill(rep, requisition.pool):
+            seat_pool = self._open_seat_pool(requisition)
+            if not requisition.filled and self._may_fill(rep, seat_pool):
                 requisition.filled = True
                 self.waiting[promotion.to].remove(requisition)
-                requisition.pool.open_requisitions -= 1
+                seat_pool.open_requisitions -= 1
+                seat_pool.requisition_seats.discard(requisition.seat)
                 self.recruiting.release(requisition.start_t)
-                self._promote(rep, requisition.pool, requisition.seat, requisition.generation)
+                self._promote(rep, seat_pool, requisition.seat, requisition.generation)
                 return
+
+    def _open_seat_pool(self, requisition: Requisition) -> RolePool:
+        """The pool an open requisition now fills: its own, or where a reorg moved it."""
+        pool = requisition.pool
+        while pool.retired:
+            pool = self.redirect[(pool.pool_index, requisition.seat)]
+        return pool
 
     def _promote(self, rep: Rep, seat_pool: RolePool, seat: int, generation: int) -> None:
         """Move ``rep`` up the ladder into an open ``seat`` of ``seat_pool`` (its ``generation``),
@@ -495,6 +553,7 @@ class Workforce:
                 self._promote(candidate, pool, seat, generation)
                 return
         pool.open_requisitions += 1
+        pool.requisition_seats.add(seat)
         self._refresh(pool)
         requisition = Requisition(pool, seat, generation)
         if ladder:
@@ -517,7 +576,10 @@ class Workforce:
         requisition.filled = True
         if pool.name in self.waiting:
             self.waiting[pool.name].remove(requisition)
+        while pool.retired:  # the team was dissolved by a reorg while the requisition was open
+            pool = self.redirect[(pool.pool_index, seat)]
         pool.open_requisitions -= 1
+        pool.requisition_seats.discard(seat)
         self._add_rep(pool, seat, generation, 0.0, WorkforceEvent.HIRE)
 
     def _until_month_start(self, month: int) -> Generator[simpy.Event, None, bool]:

@@ -23,11 +23,13 @@ from sim.model.accounts import Accounts
 from sim.model.engine.calendar import Environment, Timeline, slots_per_day_for
 from sim.model.jobs import build_desks
 from sim.model.leads import Lead, LeadFactory, poisson_arrival_times
+from sim.model.reorg import Reorganization, after_reorg
 from sim.model.routing import Router, Team, team_layout
 from sim.model.workforce import RolePool, Workforce
 from sim.rng import Streams
 from sim.scenario import Scenario
 from sim.scenario.dates import availability, closed_days
+from sim.scenario.jobs import Job
 from sim.workcalendar import DAYS_PER_MONTH, WorkCalendar
 
 OUTBOUND_ID_OFFSET = 1_000_000_000
@@ -74,6 +76,20 @@ def expected_prospects(scenario: Scenario) -> float:
     return spec.prospects_per_rep_month * scenario.roles[spec.worked_by].headcount * scenario.horizon_months
 
 
+def apply_pod_effects(scenario: Scenario, pool: RolePool, seats: list[int]) -> None:
+    """Give a POD's pool the POD's effects (``org.pod_effects``; all 1.0: nothing changes)."""
+    effects = scenario.org.pod_effects
+    pool.ramp_speed = effects.ramp_speed_multiplier
+    pool.tenure_speed = effects.attrition_hazard_multiplier
+    pool.churn_multiplier = effects.churn_hazard_multiplier
+    if Job.CLOSE in scenario.jobs_of(pool.name):
+        pool.win_odds = effects.win_odds_multiplier
+    lead = effects.pod_lead
+    if lead is not None and lead.role == pool.name and seats:
+        pool.lead_seat = seats[0]
+        pool.lead_share = lead.selling_share
+
+
 def _index_set(names: list[str] | None, all_names: list[str]) -> frozenset[int] | None:
     return None if names is None else frozenset(all_names.index(n) for n in names if n in all_names)
 
@@ -96,6 +112,9 @@ class World:
             from sim.scenario.deterministic import durations_at_means
 
             scenario = durations_at_means(scenario)
+        original = scenario
+        if scenario.reorg and scenario.reorg[0].month == 0:  # reorganized before day one: the target org
+            scenario = after_reorg(scenario, scenario.reorg[0])
         self.scenario = scenario
         entries_per_day = CALENDAR_ENTRIES_PER_LEAD * expected_leads_per_day(scenario)
         self.env = Environment(slots_per_day=slots_per_day_for(entries_per_day))
@@ -134,9 +153,26 @@ class World:
 
         self.pools: list[RolePool] = []
         self.teams: list[Team] = []
-        facet_pools = itertools.count(-1, -1)  # facet pools of shared-time roles: not in the event log
+        self._facet_pools = itertools.count(-1, -1)  # facet pools of shared-time roles: not in the event log
+        self.build_teams(layout)
+        self.log.pools = [(pool.index, pool.team) for pool in self.pools]
+        self.router = Router(scenario, self.teams)
+        self.account_role = scenario.account_role
+        self.workforce = Workforce(self.env, self.streams, self.log, self.pools, self.horizon_days, scenario,
+                                   month_starts=self.month_starts if start is not None else None)
+        self.reorgs = [Reorganization(self, change) for change in original.reorg
+                       if 0 < change.month < scenario.horizon_months]
+        """The changes of structure during the run (a reorg at month 0 is the starting org)."""
+
+    def build_teams(self, layout: list[tuple[str, bool, dict[str, list[int]]]]) -> list[Team]:
+        """Build the teams of ``layout`` under the current ``scenario.org`` (after the teams already
+        built): a pool per role and team, the desks of its jobs. Returns the new teams."""
+        scenario = self.scenario
+        role_names, segment_names = list(scenario.roles), list(scenario.segments)
         market = scenario.market
-        for t_index, (name, is_pod, seats) in enumerate(layout):
+        built = []
+        for name, is_pod, seats in layout:
+            t_index = len(self.teams)
             pod = scenario.org.pods.get(name) if is_pod else None
             team = Team(
                 name, t_index, is_pod,
@@ -150,15 +186,14 @@ class World:
                                 seats=role_seats, pool_index=len(self.pools),
                                 recruiting_load_fte=scenario.hiring.recruiting_load_fte,
                                 availability=availability(scenario))
+                if is_pod:
+                    apply_pod_effects(scenario, pool, role_seats)
                 self.pools.append(pool)
                 team.pools[role] = pool
-                build_desks(self, pool, team, facet_pools.__next__)
+                build_desks(self, pool, team, self._facet_pools.__next__)
             self.teams.append(team)
-        self.log.pools = [(pool.index, pool.team) for pool in self.pools]
-        self.router = Router(scenario, self.teams)
-        self.account_role = scenario.account_role
-        self.workforce = Workforce(self.env, self.streams, self.log, self.pools, self.horizon_days, scenario,
-                                   month_starts=self.month_starts if start is not None else None)
+            built.append(team)
+        return built
 
     # ------------------------------------------------------------------ hand-offs between desks
 
@@ -337,6 +372,17 @@ class World:
         levels.append((month, i, "outsourced", float(sum(1 for r in reps if r.kind == RepKind.OUTSOURCED))))
         levels.append((month, i, "open_requisitions", float(pool.open_requisitions)))
 
+    def zero_levels(self, month: int, pool: RolePool) -> None:
+        """The levels of a pool that did not exist yet (a team a reorg built later): all zero."""
+        levels, i = self.log.levels, pool.pool_index
+        for name in ("headcount", "ramping", "interns", "outsourced", "open_requisitions"):
+            levels.append((month, i, name, 0.0))
+        if month == 0:
+            levels.append((0, i, "fte", 0.0))
+        else:
+            for name in ("fte_days", "capacity_days", "busy_days", "backlog"):
+                levels.append((month, i, name, 0.0))
+
     def _close_month(self, month: int) -> None:
         t_end = self.month_starts[month]
         self.accounts.month_step(month, self.month_starts[month - 1], t_end)
@@ -373,6 +419,11 @@ class World:
     def _run(self) -> EventLog:
         self.workforce.start()
         self.warm_start()
+        for change in self.scenario.reorg:
+            if change.month == 0:
+                self.env.process(Reorganization(self, change).transition())
+        for reorg in self.reorgs:
+            self.env.process(reorg.run())
         self._snapshot_start()
         if self.scenario.inbound is not None:
             self.arrive_mqls()

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.present.style import money_formatter, scenario_colors
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from pathlib import Path
 
@@ -139,13 +141,16 @@ def _thousands(value: float, _pos: Any = None) -> str:
 
 
 def _format_axis(axis: Any, name: str) -> None:
-    """Thousands separators for money (and ``name="count"``), percentages for rates."""
+    """Dollars in one unit per axis for money (``$500k``, ``$1.5M``), thousands separators for
+    ``name="count"``, percentages for rates."""
     from matplotlib.ticker import FuncFormatter, PercentFormatter
 
     base, _ = _split(name)
     if base in _RATE_NAMES:
         axis.set_major_formatter(PercentFormatter(xmax=1.0))
-    elif base.endswith("_usd") or base == "count":
+    elif base.endswith("_usd"):
+        axis.set_major_formatter(money_formatter(signed=False))
+    elif base == "count":
         axis.set_major_formatter(FuncFormatter(_thousands))
 
 
@@ -399,9 +404,10 @@ def capacity_vs_demand(result: RunResult, role: str, ax: Axes | None = None) -> 
 def comparison_fans(comparison: Comparison, series: str = "mrr_usd", ax: Axes | None = None) -> Axes:
     """One fan (median, 50% and 90% bands) per scenario of a comparison, on the same Axes."""
     ax = _new_axes(ax)
-    for i, (name, result) in enumerate(comparison.results.items()):
-        fan_chart(result, series, ax=ax, label=name, color=f"C{i}")
-    ax.set_title(f"{pretty_name(series)} by scenario (same market: common random numbers)")
+    colors = scenario_colors(list(comparison.results))
+    for name, result in comparison.results.items():
+        fan_chart(result, series, ax=ax, label=name, color=colors[name])
+    ax.set_title(f"{pretty_name(series)}: {' vs '.join(comparison.results)} (the same markets)")
     return ax
 
 
@@ -413,7 +419,8 @@ def difference_fan(comparison: Comparison, scenario: str, series: str = "mrr_usd
     fan = diff.quantile(list(FAN_QUANTILES), axis=1).T
     months = fan.index.to_numpy(dtype=float)
     q05, q25, q50, q75, q95 = (fan[q].to_numpy(dtype=float) for q in FAN_QUANTILES)
-    (line,) = ax.plot(months, q50, lw=2.0, color="C2", label="Median difference")
+    color = scenario_colors(list(comparison.results))[scenario]
+    (line,) = ax.plot(months, q50, lw=2.0, color=color, label="Median difference")
     ax.fill_between(months, q05, q95, color=line.get_color(), alpha=0.15, lw=0, label="90% of replications")
     ax.fill_between(months, q25, q75, color=line.get_color(), alpha=0.30, lw=0, label="50% of replications")
     ax.axhline(0.0, color="0.3", lw=1.0, ls="--")
@@ -431,6 +438,7 @@ def funnel_comparison(comparison: Comparison, ax: Axes | None = None) -> Axes:
     each bar labelled with its mean count and its conversion from the stage above."""
     ax = _new_axes(ax)
     names = list(comparison.results)
+    colors = scenario_colors(names)
     means = {name: funnel_means(result) for name, result in comparison.results.items()}
     stages = list(next(iter(means.values())).index)
     height = 0.8 / len(names)
@@ -439,7 +447,7 @@ def funnel_comparison(comparison: Comparison, ax: Axes | None = None) -> Axes:
     for i, name in enumerate(names):
         values = means[name].to_numpy()
         top = max(top, float(np.nanmax(values)) if values.size else 0.0)
-        ax.barh(y + i * height, values, height=height, color=f"C{i}", alpha=0.85, label=name)
+        ax.barh(y + i * height, values, height=height, color=colors[name], alpha=0.85, label=name)
         for j, value in enumerate(values):
             ax.annotate(_funnel_label(value, values[j - 1] if j else None), xy=(value, j + i * height),
                         xytext=(4, 0), textcoords="offset points", va="center", fontsize="x-small")
@@ -451,7 +459,7 @@ def funnel_comparison(comparison: Comparison, ax: Axes | None = None) -> Axes:
     ax.set_xlabel(f"Mean count per replication over {horizon} months")
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")
-    ax.set_title("Funnel by stage (conversion from the stage above in brackets)")
+    ax.set_title(f"Funnel by stage: {' vs '.join(names)} (conversion from the stage above in brackets)")
     return ax
 
 

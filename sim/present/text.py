@@ -88,6 +88,13 @@ KPI_LABELS: dict[str, str] = {
 """How each KPI of :data:`sim.metrics.KPI_NAMES` is labelled in text tables: a plain name and its
 unit (docs/reference/kpis.md gives the definitions under the KPI names)."""
 
+COMPARISON_LABELS: dict[str, str] = {
+    "reorg_cost_usd": "reorg one-off cost (USD)",
+    "transition_mrr_loss_usd": "MRR lost over the transition (USD)",
+    "breakeven_month": "break-even month (P: by the horizon)",
+}
+"""Labels of the rows a comparison adds for a reorg (``sim.runs.comparison.REORG_METRICS``)."""
+
 LEAD_STATE_TEXT: dict[str, tuple[str, str]] = {
     "unreachable": ("unreachable", "never reached within the cadence's dials"),
     "not_a_fit": ("not a fit", "reached, but did not qualify (MQL) or become an SQL (prospect)"),
@@ -106,6 +113,8 @@ def kpi_label(metric: str) -> str:
     """The printed label of a KPI, with its unit (``"exit_arr_usd"`` → ``"exit ARR (USD)"``)."""
     if metric in KPI_LABELS:
         return KPI_LABELS[metric]
+    if metric in COMPARISON_LABELS:
+        return COMPARISON_LABELS[metric]
     if metric.startswith("leads_"):
         state = metric.removeprefix("leads_")
         return f"leads {LEAD_STATE_TEXT.get(state, (state.replace('_', ' '), ''))[0]} (count)"

@@ -31,6 +31,7 @@ from sim.runs.replication import DEFAULT_SEED
 from sim.runs.results import RunResult
 from sim.runs.store import write_csv
 from sim.scenario import Scenario, load_checked, load_scenario
+from sim.scenario.annotations import read_source_notes
 from sim.scenario.yamlio import Problem, ScenarioError, load_document, lookup_line
 
 COMPARISON_COLUMNS = (
@@ -113,6 +114,82 @@ def comparison_table(results: Mapping[str, RunResult], baseline: str,
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 
 
+REORG_METRICS = ("reorg_cost_usd", "transition_mrr_loss_usd", "breakeven_month")
+"""The rows a scenario with a reorg adds to a comparison (docs/reference/kpis.md#reorg)."""
+
+
+def reorg_rows(results: Mapping[str, RunResult], scenarios: Mapping[str, Scenario], baseline: str
+               ) -> list[dict[str, Any]]:
+    """The reorg rows (``REORG_METRICS``) of each non-baseline scenario with a reorg inside the horizon,
+    paired with the baseline — which should be the same org without the reorg.
+
+    * ``reorg_cost_usd``: the reorgs' one-off costs (the difference: against none in the baseline);
+    * ``transition_mrr_loss_usd``: MRR lost to the baseline, summed over the months from the first
+      reorg to the end of its transition (at least its first month): baseline − scenario, per pair;
+    * ``breakeven_month``: the first month after which the cumulative paired difference of MRR − cost
+      since the reorg stays positive to the horizon, on the mean difference (NaN: not by the horizon);
+      ``p_better`` is then the share of paired replications that break even by the horizon.
+    """
+    rows: list[dict[str, Any]] = []
+    for name, scenario in scenarios.items():
+        changes = [c for c in scenario.reorg if c.month < scenario.horizon_months]
+        if name == baseline or not changes:
+            continue
+        first = changes[0]
+        base, other = results[baseline], results[name]
+
+        def paired(series: str, base=base, other=other) -> tuple[pd.DataFrame, pd.DataFrame]:
+            a, b = base.series(series), other.series(series)
+            reps = a.columns.intersection(b.columns)
+            return a[reps], b[reps]
+        mrr_a, mrr_b = paired("mrr_usd")
+        cost_a, cost_b = paired("cost_usd")
+        months = mrr_a.index.to_numpy()
+        starts = scenario.month_start_days()
+        end_t = starts[first.month] + first.transition_weeks * 7.0
+        last = max(first.month + 1, int(np.searchsorted(starts, end_t, side="left")))
+        window = (months > first.month) & (months <= last)
+        loss = (mrr_a[window] - mrr_b[window]).sum(axis=0).to_numpy(float)
+        after = months > first.month
+        gain = ((mrr_b - cost_b.fillna(0.0)) - (mrr_a - cost_a.fillna(0.0)))[after].cumsum(axis=0)
+        cost = float(sum(c.cost_usd for c in changes))
+        mean_gain = gain.mean(axis=1).to_numpy(float)
+        per_rep = [_breakeven(gain[c].to_numpy(float), months[after]) for c in gain.columns]
+        loss_diff = stats.paired_difference(np.zeros_like(loss), loss)
+        nan = float("nan")
+        for metric, value, diff, p, better in (
+                ("reorg_cost_usd", cost, None, nan, "none"),
+                ("transition_mrr_loss_usd", loss_diff.mean_b, loss_diff,
+                 stats.p_better(np.zeros_like(loss), loss, higher_is_better=False), "lower"),
+                ("breakeven_month", _breakeven(mean_gain, months[after]), None,
+                 float(np.mean([not np.isnan(m) for m in per_rep])) if per_rep else nan, "lower")):
+            paired_loss = diff is not None
+            rows.append({
+                "metric": metric, "scenario": name, "baseline": baseline, "mean": value,
+                "baseline_mean": 0.0 if metric != "breakeven_month" else nan,
+                "diff_mean": value if diff is None else diff.diff_mean,
+                "diff_ci95_low": diff.ci_low if paired_loss else nan,
+                "diff_ci95_high": diff.ci_high if paired_loss else nan,
+                "p_better": p, "diff_pct": nan,
+                "diff_median": float(np.median(loss)) if paired_loss and loss.size else nan,
+                "better": better, "p_higher": float(np.mean(loss > 0) + 0.5 * np.mean(loss == 0))
+                if paired_loss and loss.size else nan,
+                "n_pairs": int(loss.size) if paired_loss else 0,
+                "n_higher": int(np.sum(loss > 0)) if paired_loss else 0,
+                "n_equal": int(np.sum(loss == 0)) if paired_loss else 0,
+                "n_lower": int(np.sum(loss < 0)) if paired_loss else 0,
+            })
+    return rows
+
+
+def _breakeven(cumulative: np.ndarray, months: np.ndarray) -> float:
+    """The first month from which ``cumulative`` stays positive to the end (NaN: none)."""
+    if cumulative.size == 0 or not cumulative[-1] > 0:
+        return float("nan")
+    below = np.flatnonzero(~(cumulative > 0))
+    return float(months[below[-1] + 1]) if below.size else float(months[0])
+
+
 def check_comparable(scenarios: Mapping[str, Scenario], files: Mapping[str, str] | None = None) -> None:
     """Scenarios compared together must share a horizon; names must differ.
 
@@ -178,6 +255,7 @@ def compare(
     seed: int = DEFAULT_SEED,
     baseline: str | None = None,
     out: str | os.PathLike[str] | None = None,
+    sources: Mapping[str, dict[str, Any] | None] | None = None,
     **run_kwargs: Any,
 ) -> Comparison:
     """Run scenarios under common random numbers and compare them with a baseline.
@@ -193,17 +271,24 @@ def compare(
     out : path, optional
         Folder for ``comparison.csv`` and one results folder per scenario (resumable). Figures are
         drawn from the returned :class:`Comparison` (:func:`sim.present.plots.save_comparison_figures`).
+    sources : mapping, optional
+        Scenario name → where its values were written, with their comments
+        (:func:`sim.scenario.annotations.read_source_notes`), kept in each results folder for the
+        report's list of assumptions; scenarios given as files are read for it without asking.
     **run_kwargs
         Passed to :func:`sim.run` (``workers``, ``executor``, ``overwrite``, ``progress``).
     """
     items = scenarios.items() if isinstance(scenarios, Mapping) else [(None, s) for s in scenarios]
     loaded: dict[str, Scenario] = {}
+    notes: dict[str, dict[str, Any] | None] = dict(sources or {})
     for key, value in items:
         scenario = value if isinstance(value, Scenario) else load_scenario(value)
         name = key or scenario.name
         if name in loaded:
             raise ValueError(f"two scenarios are named {name!r}; pass a dict with distinct names")
         loaded[name] = scenario
+        if not isinstance(value, Scenario) and notes.get(name) is None:
+            notes[name] = read_source_notes(value)
     if len(loaded) < 2:
         raise ValueError("compare needs at least two scenarios")
     check_comparable(loaded)
@@ -214,8 +299,11 @@ def compare(
     results: dict[str, RunResult] = {}
     for name, scenario in loaded.items():
         folder = out_path / name if out_path is not None else None
-        results[name] = run(scenario, reps=reps, seed=seed, out=folder, **run_kwargs)
+        results[name] = run(scenario, reps=reps, seed=seed, out=folder, source=notes.get(name), **run_kwargs)
     table = comparison_table(results, baseline)
+    extra = reorg_rows(results, loaded, baseline)
+    if extra:
+        table = pd.concat([table, pd.DataFrame(extra, columns=list(COMPARISON_COLUMNS))], ignore_index=True)
     comparison = Comparison(results, baseline, table, out_path)
     if out_path is not None:
         write_csv(out_path / "comparison.csv", table)

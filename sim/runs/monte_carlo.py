@@ -173,6 +173,7 @@ def run(
     overwrite: bool = False,
     progress: bool | None = False,
     chunk_size: int | None = None,
+    source: dict[str, Any] | None = None,
 ) -> RunResult:
     """Run ``reps`` replications of ``scenario``.
 
@@ -200,6 +201,10 @@ def run(
         Replications per task. By default about eight tasks per worker, at most 25 replications
         each, and on a pool the last tasks smaller, down to one replication, so that the workers
         finish together. The numbers do not depend on the chunking.
+    source : dict, optional
+        Where the scenario's values were written, with their comments
+        (:func:`sim.scenario.annotations.read_source_notes`): kept in the results folder's
+        manifest, for the report's list of assumptions.
 
     Returns
     -------
@@ -218,7 +223,7 @@ def run(
     store = ResultsStore(out) if out is not None else None
     with sigterm_interrupts(), store if store is not None else contextlib.nullcontext():
         if store is not None:
-            store.open(scenario, seed, overwrite=overwrite)
+            store.open(scenario, seed, overwrite=overwrite, reps=reps, source=source)
         return _run(scenario, reps, seed, workers, executor, store, progress, chunk_size)
 
 

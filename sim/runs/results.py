@@ -86,6 +86,9 @@ class RunResult:
             return None
         parts = team_rows["series"].str.split("@", n=1, expand=True)
         frame = team_rows.assign(name=parts[0], team=parts[1])
+        frame = frame[~frame["team"].str.contains(":", regex=False)]  # name@source:… and name@segment:… are no teams
+        if frame.empty:
+            return None
         flow_names = ["mqls", "sqls", "opportunities", "wins", "new_mrr_usd", "stale", "no_capacity"]
         flows = frame[frame["name"].isin(flow_names)]
         totals = flows.groupby(["team", "name", "rep"])["value"].sum().groupby(["team", "name"]).mean().unstack()

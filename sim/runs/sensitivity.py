@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -46,11 +45,14 @@ from sim.runs.sweep import (
     load_sources,
     make_design,
 )
+from sim.scenario.annotations import assumption_paths
 
 if TYPE_CHECKING:
     import pandas as pd
 
 METHODS = ("tornado", "morris", "sobol")
+SENSITIVITY_FILE = "sensitivity.json"
+"""What a sensitivity folder holds: metric, scenarios (baseline first), seed, replications, methods, inputs."""
 DISTRIBUTIONS = ("uniform", "triangular")
 
 
@@ -177,48 +179,22 @@ def marked_inputs(sources: Mapping[str, ScenarioSource], overrides: Sequence[str
     return _combine(found, list(sources))
 
 
-ASSUMPTION = re.compile(r"#.*\bASSUMPTION\b")
-
-
 def assumption_inputs(sources: Mapping[str, ScenarioSource], spread: float = 0.5) -> list[Input]:
     """Inputs from every number a scenario file marks ``# ASSUMPTION`` (on its line, or in a comment
     line just above a block), each ranging over ± ``spread`` of its value (probabilities and rates
     kept within 0..1; list items and zeros left out).
 
     The file's source map says where each value was written, so a scenario that ``extends:``
-    another inherits its base's marks."""
+    another inherits its base's marks (:func:`sim.scenario.annotations.assumption_paths`)."""
     found: dict[str, dict[str, tuple[float, float, str]]] = {}
     for name, source in sources.items():
         if source.file.startswith("<"):
             continue
-        texts: dict[str, list[str]] = {}
-        marked_lines: dict[str, set[int]] = {}
-        for file in source.document.files:
-            try:
-                lines = Path(file).read_text(encoding="utf-8").splitlines()
-            except OSError:
-                continue
-            texts[file] = lines
-            marked: set[int] = set()
-            for i, line in enumerate(lines, start=1):
-                if not ASSUMPTION.search(line):
-                    continue
-                if line.strip().startswith("#"):  # a comment line: the block that follows
-                    j = i
-                    while j < len(lines) and (not lines[j].strip() or lines[j].strip().startswith("#")):
-                        j += 1
-                    marked.add(-(j + 1))
-                else:
-                    marked.add(i)
-            marked_lines[file] = marked
-        block_roots = [path for path, (file, line) in source.document.source_map.items()
-                       if line is not None and -line in marked_lines.get(file, set())]
+        marked = assumption_paths(source.document)
         resolved = source.base.resolved()
         found[name] = {}
-        for path, (file, line) in source.document.source_map.items():
-            inside = any(path[:len(root)] == root for root in block_roots)
-            if not inside and (line is None or line not in marked_lines.get(file, set())):
-                continue
+        for path in marked:
+            file, line = source.document.source_map[path]
             if any(isinstance(p, int) for p in path):
                 continue
             value = _value(resolved, path)
@@ -426,9 +402,15 @@ def sensitivity(
             result.sobol, kpis = _sobol(sources, chosen, reps, seed, metric, integer, sobol_n, common)
             result.evaluations["sobol"] = kpis
     if out_path is not None:
-        from sim.runs.store import write_csv
+        from sim.runs.store import write_csv, write_json
 
         write_csv(out_path / "sensitivity.csv", result.table())
+        write_json(out_path / SENSITIVITY_FILE, {
+            "salesim_sensitivity": 1, "metric": metric, "scenarios": names, "seed": seed, "reps": reps,
+            "methods": [m for m in METHODS if m in methods],
+            "inputs": [{"input": i.label, "low": i.low, "high": i.high, "dist": i.dist, "mode": i.mode,
+                        "origin": i.origin} for i in inputs],
+        })
     return result
 
 

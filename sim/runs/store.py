@@ -257,6 +257,11 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
     _atomic_write(path, lambda p: frame.to_csv(p, index=False))
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write a text file (UTF-8) whole or not at all."""
+    _atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
 _TMP_NAME = re.compile(r"^\..+\.(\d+)\.tmp$")
 
 
@@ -331,9 +336,15 @@ class ResultsStore:
             raise StoreError(f"{self.chunks} is a symbolic link; a results folder holds no links (they are not "
                              "followed): remove it, or choose another --out folder")
 
-    def open(self, scenario: Scenario, seed: int, overwrite: bool = False) -> dict[str, Any]:
+    def open(self, scenario: Scenario, seed: int, overwrite: bool = False, *, reps: int | None = None,
+             source: dict[str, Any] | None = None) -> dict[str, Any]:
         """Check the folder can hold results of ``scenario`` and ``seed``, take its lock, and
         return the manifest.
+
+        ``reps`` (the replications this run asks for) goes into the manifest at once, so that a
+        run killed before its end still says how many were meant; ``source`` (where the scenario's
+        values were written, with their comments: :func:`sim.scenario.annotations.source_notes`)
+        is kept as the manifest's ``source``.
 
         Raises
         ------
@@ -363,12 +374,13 @@ class ResultsStore:
             raise StoreError(f"cannot write results to {self.folder}: {exc.strerror or exc}") from None
         self.lock.acquire()
         try:
-            return self._open_locked(scenario, seed, sha, overwrite)
+            return self._open_locked(scenario, seed, sha, overwrite, reps, source)
         except BaseException:
             self.lock.release()
             raise
 
-    def _open_locked(self, scenario: Scenario, seed: int, sha: str, overwrite: bool) -> dict[str, Any]:
+    def _open_locked(self, scenario: Scenario, seed: int, sha: str, overwrite: bool, reps: int | None = None,
+                     source: dict[str, Any] | None = None) -> dict[str, Any]:
         try:
             existing = self.read_manifest()
         except StoreError:
@@ -400,6 +412,10 @@ class ResultsStore:
             "failures": [],
         }
         manifest["versions"] = package_versions()
+        if reps is not None:
+            manifest["reps_requested"] = reps
+        if source is not None:
+            manifest["source"] = source
         manifest["status"] = "running"
         manifest["pid"] = os.getpid()
         manifest["updated_utc"] = _now()

@@ -655,9 +655,15 @@ def evaluate(
     new_parts: list[pd.DataFrame] = []
     failures: list[dict[str, Any]] = []
 
+    notes: dict[str, dict[str, Any] | None] = {}  # where each scenario's values were written (for reports)
+    if out is not None:
+        from sim.scenario.annotations import source_notes
+
+        notes = {name: None if s.file.startswith("<") else source_notes(s.document) for name, s in sources.items()}
+
     def open_store(job: tuple[int, str]) -> Any:
         if job not in opened:
-            stores[job].open(scenarios[job], seed)
+            stores[job].open(scenarios[job], seed, reps=reps, source=notes.get(job[1]))
             opened.add(job)
         return stores[job]
 

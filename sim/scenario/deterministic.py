@@ -108,6 +108,10 @@ def _at_means(model: BaseModel) -> BaseModel:
             new_map = {k: _at_means(v) if isinstance(v, BaseModel) else v for k, v in value.items()}
             if any(new_map[k] is not value[k] for k in value):
                 updates[name] = new_map
+        elif isinstance(value, list) and any(isinstance(v, BaseModel) for v in value):
+            new_list = [_at_means(v) if isinstance(v, BaseModel) else v for v in value]
+            if any(new is not old for new, old in zip(new_list, value, strict=True)):
+                updates[name] = new_list  # e.g. a reorg's target org and its hand-offs
     return model.model_copy(update=updates) if updates else model
 
 

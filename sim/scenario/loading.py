@@ -281,22 +281,38 @@ def scenario_warnings(doc: Document) -> list[Problem]:
 def _spread_pod_seats(doc: Document) -> tuple[Document, list[Problem]]:
     """``--set roles.ae.headcount=8`` on a POD org: the role's seats are spread over the PODs that
     hold it (a seat added goes to the POD with fewest, a seat removed leaves the POD with most; ties
-    in the order of the PODs), unless ``--set`` also gives their compositions. Returns the new
-    document and a note per role spread. A headcount written in a file must match the compositions."""
-    org = doc.data.get("org") if isinstance(doc.data.get("org"), dict) else {}
+    in the order of the PODs), unless ``--set`` also gives their compositions. The same holds for the
+    target org of each ``reorg`` that does not give the role's headcount after it. Returns the new
+    document and a note per role and org spread. A headcount written in a file must match the
+    compositions."""
+    orgs: list[tuple[tuple, dict]] = []
+    if isinstance(doc.data.get("org"), dict):
+        orgs.append((("org",), doc.data["org"]))
+    for i, change in enumerate(doc.data.get("reorg") if isinstance(doc.data.get("reorg"), list) else []):
+        if isinstance(change, dict) and isinstance(change.get("org"), dict):
+            fixed = change.get("headcount") if isinstance(change.get("headcount"), dict) else {}
+            orgs.append((("reorg", i, "org", tuple(fixed)), change["org"]))
+    notes: list[Problem] = []
+    for key, org in orgs:
+        prefix, fixed = (key, ()) if key == ("org",) else (key[:3], key[3])
+        notes.extend(_spread_over(doc, org, prefix, fixed))
+    return doc, notes
+
+
+def _spread_over(doc: Document, org: dict, prefix: tuple, fixed: tuple) -> list[Problem]:
     pods = org.get("pods") if isinstance(org.get("pods"), dict) else {}
     roles = doc.data.get("roles") if isinstance(doc.data.get("roles"), dict) else {}
     if org.get("structure") not in ("pod", "hybrid") or not pods:
-        return doc, []
+        return []
     notes: list[Problem] = []
     for role, spec in roles.items():
         where = doc.source_map.get(("roles", role, "headcount"), ("", None))
         headcount = spec.get("headcount") if isinstance(spec, dict) else None
-        if not where[0].startswith("--set") or not isinstance(headcount, int) or headcount < 0:
+        if role in fixed or not where[0].startswith("--set") or not isinstance(headcount, int) or headcount < 0:
             continue
         holding = [name for name, pod in pods.items() if isinstance(pod, dict)
                    and isinstance(pod.get("composition"), dict) and isinstance(pod["composition"].get(role), int)]
-        if not holding or any(doc.source_map.get(("org", "pods", name, "composition", role), ("",))[0]
+        if not holding or any(doc.source_map.get((*prefix, "pods", name, "composition", role), ("",))[0]
                               .startswith("--set") for name in holding):
             continue
         seats = {name: pods[name]["composition"][role] for name in holding}
@@ -308,12 +324,14 @@ def _spread_pod_seats(doc: Document) -> tuple[Document, list[Problem]]:
             seats[max(reversed(holding), key=lambda n: seats[n])] -= 1
         for name in holding:
             pods[name]["composition"][role] = seats[name]
-            doc.source_map[("org", "pods", name, "composition", role)] = where
+            doc.source_map[(*prefix, "pods", name, "composition", role)] = where
         spread = ", ".join(f"{name} {seats[name]}" for name in holding)
+        path = ".".join(str(p) for p in prefix)
+        of = "" if prefix == ("org",) else f" of {path}"
         notes.append(Problem(where[0], None, f"roles.{role}.headcount",
-                             f"the {headcount} {role} seats are spread over the PODs: {spread} (set "
-                             f"org.pods.NAME.composition.{role} to choose)"))
-    return doc, notes
+                             f"the {headcount} {role} seats are spread over the PODs{of}: {spread} (set "
+                             f"{path}.pods.NAME.composition.{role} to choose)"))
+    return notes
 
 
 def load_checked(path: str | os.PathLike[str], overrides: Sequence[str] | None = None) -> Checked:

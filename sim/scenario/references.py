@@ -64,6 +64,7 @@ def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
     if data.get("inbound") is None and data.get("outbound") is None and "name" in data:
         problems.append(((), "the scenario has neither inbound nor outbound leads: nothing would happen"))
     problems.extend(_check_org(data, roles, segments, unknown))
+    problems.extend(_check_reorgs(data, roles, segments, unknown))
     problems.extend(_check_workforce(data, roles, segments, unknown))
     problems.extend(_check_volumes(data, roles))
     problems.extend(check_economics(data))
@@ -126,6 +127,25 @@ def check_dates(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]
         interns, outsourced = _dict(spec.get("interns")), _dict(spec.get("outsourced"))
         late(("roles", name, "interns", "start_month"), interns.get("start_month"), "the interns' start")
         late(("roles", name, "outsourced", "start_month"), outsourced.get("start_month"), "the outsourced reps' start")
+    seen_months: set[int] = set()
+    for i, change in enumerate(_list(data.get("reorg"))):
+        month = _dict(change).get("month")
+        if not isinstance(month, int) or isinstance(month, bool):
+            continue
+        if month >= horizon:
+            problems.append((("reorg", i, "month"),
+                             f"the reorg's month {month} is not inside the horizon ({horizon} months): it would "
+                             f"never happen; use a month from 0 to {horizon - 1}"))
+            continue
+        if month in seen_months:
+            problems.append((("reorg", i, "month"), f"two reorgs in month {month}: merge them into one change"))
+        seen_months.add(month)
+        weeks = _number(_dict(change).get("transition_weeks"))
+        left_days = (horizon - month) * _DAYS_PER_MONTH
+        if weeks is not None and weeks * 7 > left_days:
+            problems.append((("reorg", i, "transition_weeks"),
+                             f"a transition of {weeks:g} weeks outlasts the run: month {month} leaves "
+                             f"{left_days / 7:.1f} weeks to the horizon"))
     inbound = _dict(data.get("inbound"))
     horizon_days = horizon * _DAYS_PER_MONTH
     for i, t in enumerate(_list(inbound.get("arrival_times_days"))):
@@ -379,9 +399,12 @@ def _check_org(data: dict[str, Any], roles: dict, segments: dict, unknown) -> li
     structure = org.get("structure", "silo")
     pods = org.get("pods") if isinstance(org.get("pods"), dict) else {}
     pooled = org.get("pooled_roles") if isinstance(org.get("pooled_roles"), list) else []
+    effects = _dict(org.get("pod_effects"))
     if structure == "silo":
         if pods:
             problems.append((("org", "pods"), "pods are only used with structure: pod or hybrid"))
+        if effects:
+            problems.append((("org", "pod_effects"), "pod_effects are only used with structure: pod or hybrid"))
         if pooled:
             problems.append((("org", "pooled_roles"), "pooled_roles are only used with structure: hybrid"))
         return problems
@@ -431,6 +454,10 @@ def _check_org(data: dict[str, Any], roles: dict, segments: dict, unknown) -> li
                 problems.append((("org", "pods", pod_name, field),
                                  f"no lead can have these {field} (their weights are zero or they are in no mix): "
                                  f"this POD's market slice is empty"))
+    lead = _dict(effects.get("pod_lead"))
+    if "role" in lead and lead["role"] not in {r for p in pods.values() for r in _dict(_dict(p).get("composition"))}:
+        problems.append((("org", "pod_effects", "pod_lead", "role"),
+                         f"the POD lead's role {lead['role']!r} has no seat in any POD's composition"))
     for role, spec in roles.items():
         if not isinstance(spec, dict) or role in pooled or not isinstance(spec.get("headcount"), int):
             continue
@@ -442,6 +469,37 @@ def _check_org(data: dict[str, Any], roles: dict, segments: dict, unknown) -> li
     return problems
 
 
+
+def _check_reorgs(data: dict[str, Any], roles: dict, segments: dict, unknown) -> list[tuple[tuple, str]]:
+    """Each reorg's target org against the roles and their headcounts after it (the same checks as
+    ``org``, reported under ``reorg[i]``); roles whose reps share their time between desks cannot be
+    reorganized yet."""
+    problems: list[tuple[tuple, str]] = []
+    for i, change in enumerate(_list(data.get("reorg"))):
+        if not isinstance(change, dict):
+            continue
+        headcount = _dict(change.get("headcount"))
+        for role in headcount:
+            if role not in roles:
+                problems.append((("reorg", i, "headcount", role), unknown("role", role, roles)))
+        after = {role: ({**spec, "headcount": headcount[role]} if isinstance(spec, dict) and role in headcount
+                        else spec) for role, spec in roles.items()}
+        org = change.get("org")
+        if not isinstance(org, dict):
+            continue
+        for path, message in _check_org({**data, "org": org, "roles": after}, after, segments, unknown):
+            if path[:1] == ("roles",) and path[-1:] == ("headcount",):
+                role = path[1]
+                path = ("reorg", i, "headcount", role) if role in headcount else ("reorg", i, "org", "pods")
+                message += " (after the reorg)"
+            else:
+                path = ("reorg", i, *path)
+            problems.append((path, message))
+        for role in roles:
+            if len(desks_of(jobs_by_role(data).get(role, ()))) > 1:
+                problems.append((("reorg", i), f"role {role!r} shares its reps' time between desks (time_split): "
+                                               "a reorg cannot move it yet"))
+    return problems
 
 
 # --------------------------------------------------------------------------- warnings

@@ -621,6 +621,35 @@ class PodSpec(Spec):
     industries: list[str] | None = Field(None, description="industries this POD owns (null: all)")
 
 
+class PodLeadSpec(Spec):
+    """A POD lead: the first seat of ``role`` in each POD leads the team and sells only part of its time."""
+
+    role: str = Field(description="the role of the POD lead (a role in the PODs' compositions, e.g. ae)")
+    selling_share: Float = Field(0.5, gt=0, le=1, description="share of the POD lead's time spent selling")
+
+
+class PodEffectsSpec(Spec):
+    """What a POD changes for its members and customers besides hand-offs and pooling
+    (docs/guides/org-structures.md#pod-effects). Every default is 1.0: no effect."""
+
+    ramp_speed_multiplier: Float = Field(
+        1.0, gt=0, le=lim.MAX_MULTIPLIER,
+        description="a new rep in a POD climbs its ramp this many times faster (sits with a team)")
+    attrition_hazard_multiplier: Float = Field(
+        1.0, gt=0, le=lim.MAX_MULTIPLIER,
+        description="a POD rep's tenure clock runs this many times as fast (below 1: they stay longer)")
+    churn_hazard_multiplier: Float = Field(
+        1.0, ge=0, le=lim.MAX_MULTIPLIER,
+        description="churn hazard of the POD's customers (continuity for the customer: below 1)")
+    win_odds_multiplier: Float = Field(
+        1.0, gt=0, le=lim.MAX_MULTIPLIER,
+        description="odds multiplier on the first meeting of a POD closer's deals (a shared goal)")
+    pod_lead: PodLeadSpec | None = Field(None, description="an optional POD lead who still sells (null: none)")
+
+    def is_neutral(self) -> bool:
+        return self == PodEffectsSpec()
+
+
 RoutingPolicy = Literal["territory", "round_robin", "least_loaded"]
 OverflowRule = Literal["wait", "spill", "lose"]
 
@@ -648,6 +677,54 @@ class OrgSpec(Spec):
     pod_handoff: HandoffLegSpec | None = Field(
         None, description="hand-offs inside a POD (default: the same as handoff)"
     )
+    pod_effects: PodEffectsSpec = Field(
+        default_factory=PodEffectsSpec, description="what a POD changes besides hand-offs: ramp, attrition, "
+                                                    "churn, win odds, a POD lead (defaults: no effect)")
+
+
+PipelineMove = Literal["keep", "reassign"]
+AccountMove = Literal["follow_owner", "rebalance"]
+
+
+class ReorgSpec(Spec):
+    """A change of structure during the run (docs/guides/reorganizing.md): at the start of
+    ``month`` the org becomes ``org`` (and each role's headcount ``headcount``), reps keep their
+    seats' random draws, and the transition disrupts the org for ``transition_weeks``."""
+
+    month: Int = Field(ge=0, le=lim.MAX_HORIZON_MONTHS,
+                       description="the reorg takes effect at the start of this month (0: from day one; "
+                                   "earlier months' books are closed first)")
+    org: OrgSpec = Field(description="the target org (structure, PODs, pooled roles, routing), as under org:; "
+                                     "in a file, org_from: FILE takes FILE's org: block as its base (merged like "
+                                     "extends, the path relative to the file naming it)")
+    headcount: dict[str, Seats] = Field(
+        default_factory=dict,
+        description="role name → headcount after the reorg (default: unchanged); new seats open as requisitions, "
+                    "surplus seats close by attrition (no backfill)",
+    )
+    transition_weeks: Float = Field(
+        0.0, ge=0, le=lim.MAX_DAYS / 7,
+        description="weeks the new teams take to form (the productivity dip lasts this long)")
+    productivity_multiplier: Float = Field(
+        1.0, gt=0, le=1, description="every rep's productivity is multiplied by this during the transition")
+    pipeline: PipelineMove = Field(
+        "keep", description="open opportunities: keep (each stays with its closer, who moves with it) or "
+                            "reassign (to a closer of the team that owns the lead in the new org)")
+    context_loss_odds_multiplier: Float = Field(
+        1.0, gt=0, le=1, description="pipeline: reassign — odds multiplier on the next meeting of a reassigned deal")
+    accounts: AccountMove = Field(
+        "follow_owner", description="customer accounts: follow_owner (each stays with its CSM) or rebalance "
+                                    "(spread over the new team's owners, least loaded first)")
+    attrition_hazard_multiplier: Float = Field(
+        1.0, ge=1, le=lim.MAX_MULTIPLIER,
+        description="people leave after reorganizations: the tenure clock of every rep present runs this many "
+                    "times faster for attrition_months (for an exponential tenure: the hazard × this)")
+    attrition_months: Float = Field(
+        0.0, ge=0, le=lim.MAX_TENURE_MONTHS,
+        description="months after the reorg during which attrition_hazard_multiplier applies")
+    cost_usd: Float = Field(
+        0.0, ge=0, le=lim.MAX_MONEY_USD,
+        description="one-off cost of the reorg (consultants, off-sites, tooling), booked in its month")
 
 
 # --------------------------------------------------------------------------- unit economics
@@ -742,6 +819,9 @@ class Scenario(Spec):
     workforce: WorkforceSpec = Field(default_factory=WorkforceSpec)
     warm_start: WarmStartSpec = Field(default_factory=WarmStartSpec)
     economics: EconomicsSpec = Field(default_factory=EconomicsSpec)
+    reorg: list[ReorgSpec] = Field(
+        default_factory=list, description="dated changes of structure during the run, at most one a month "
+                                          "(docs/guides/reorganizing.md)")
     deterministic: StrictBool = Field(
         False, description="all variance off: durations at their means, evenly spread draws and arrivals "
                            "(compare with `salesim plan`); see sim.scenario.deterministic",
@@ -759,6 +839,11 @@ class Scenario(Spec):
         data = self.model_dump(mode="json", by_alias=True)
         if data.get("start_date") is None:
             data.pop("start_date", None)
+        if not data.get("reorg"):
+            data.pop("reorg", None)
+        for org in (data.get("org", {}), *(change.get("org", {}) for change in data.get("reorg", []))):
+            if org.get("pod_effects") == PodEffectsSpec().model_dump(mode="json", by_alias=True):
+                org.pop("pod_effects")  # no effect: resolved (and hashed) as before the field existed
         calendar = data.get("calendar", {})
         for field, unused in (("holidays", []), ("holiday_country", None), ("pto_days_per_year", 0.0),
                               ("sick_days_per_year", 0.0)):

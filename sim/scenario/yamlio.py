@@ -741,10 +741,53 @@ def _finish(text: str, display: str, base_dir: str, chain: list[tuple[str, str]]
     if result is None:
         raise ScenarioError(loader.problems)
     data, source_map = result
+    _resolve_org_files(data, source_map, base_dir if display.startswith("<") else None, loader)
     document = Document(data=data, source_map=source_map, file=display, files=loader.files)
     if loader.problems:
         raise ScenarioError(loader.problems, document=document)
     return document
+
+
+_ORG_FROM = "org_from"
+
+
+def _resolve_org_files(data: dict[str, Any], source_map: SourceMap, string_dir: str | None, loader: _Loader) -> None:
+    """``reorg[i].org_from: pod.yaml``: the target org is that file's ``org:`` block (after its own
+    ``extends``), with the reorg's inline ``org`` merged over it as ``extends`` merges. The path is
+    relative to the file that names it. Problems go to ``loader.problems``."""
+    changes = data.get("reorg")
+    if not isinstance(changes, list):
+        return
+    for i, change in enumerate(changes):
+        if not isinstance(change, dict) or _ORG_FROM not in change:
+            continue
+        ref = change.pop(_ORG_FROM)
+        file, line = source_map.pop(("reorg", i, _ORG_FROM), ("<string>", None))
+        dotted = f"reorg.{i}.{_ORG_FROM}"
+        if not isinstance(ref, str) or not ref:
+            loader.problems.append(Problem(file, line, dotted, "org_from must be the path of a scenario file whose "
+                                                               f"org: block is the target org (got {ref!r})"))
+            continue
+        folder = string_dir if string_dir is not None and file.startswith("<") else os.path.dirname(file)
+        try:
+            other = load_document(os.path.join(folder, ref))
+        except ScenarioError as exc:
+            loader.problems.append(Problem(file, line, dotted, f"cannot use {ref!r} as the target org: "
+                                                               + "; ".join(str(p) for p in exc.problems)))
+            continue
+        base = other.data.get("org")
+        if not isinstance(base, dict):
+            loader.problems.append(Problem(file, line, dotted, f"{ref!r} has no org: block to reorganize into"))
+            continue
+        prefix: PathTuple = ("reorg", i, "org")
+        base_map = {key[1:]: where for key, where in other.source_map.items() if key[:1] == ("org",)}
+        inline = change.get("org") if isinstance(change.get("org"), dict) else {}
+        inline_map = {key[3:]: where for key, where in source_map.items() if key[:3] == prefix and len(key) > 3}
+        merged, merged_map = _deep_merge(base, base_map, inline, inline_map)
+        change["org"] = merged
+        _drop_under(source_map, [key for key in source_map if key[:3] == prefix and len(key) > 3])
+        source_map.setdefault(prefix, (file, line))
+        source_map.update({(*prefix, *key): where for key, where in merged_map.items()})
 
 
 # ---------------------------------------------------------------------------

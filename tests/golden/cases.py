@@ -45,6 +45,13 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "silo_kitchen_sink": ("scenarios/silo.yaml", KITCHEN_SINK),
     "pod_spill_round_robin": ("scenarios/pod.yaml", ["org.overflow=spill", "org.routing=round_robin",
                                                      "inbound.queue_order=newest_first"]),
+    "reorg_pod_m4": ("scenarios/reorg_pod_m4.yaml", []),
+    "reorg_pod_effects_keep": ("scenarios/reorg_pod_m4.yaml", [
+        "reorg.0.pipeline=keep", "reorg.0.accounts=follow_owner", "reorg.0.headcount={ae: 8, sdr: 3}",
+        "reorg.0.org.pods.east.composition.ae=4", "reorg.0.org.pods.west.composition.ae=4",
+        "reorg.0.org.pods.west.composition.sdr=1",
+        "reorg.0.org.pod_effects={ramp_speed_multiplier: 1.5, attrition_hazard_multiplier: 0.8, "
+        "churn_hazard_multiplier: 0.9, win_odds_multiplier: 1.1, pod_lead: {role: ae, selling_share: 0.5}}"]),
     "silo_dated": ("scenarios/silo.yaml", [
         "start_date=2026-01-01", "calendar.holidays=[2026-01-19, 2026-02-16, 2026-05-25, 2026-07-03, 2026-11-26]",
         "calendar.pto_days_per_year=15", "calendar.sick_days_per_year=5", "hiring.hires_per_month=1",
