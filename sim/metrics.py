@@ -8,9 +8,15 @@ Conventions, documented where users look (docs/reference/kpis.md):
 * Revenue of month m is the MRR at the end of month m (a deal signed in a month bills that
   month in full), so constant new MRR *x* a month yields ``78 x`` in the first year.
 * ``exit_arr_usd`` is 12 × the MRR at the end of the horizon.
-* ``win_rate`` = wins / (wins + lost deals), over opportunities closed within the horizon.
-* ``cost_usd`` = rep cost (monthly cost prorated by days employed) + marketing cost per MQL.
-* ``cac_usd`` = ``cost_usd`` / wins (NaN without wins).
+* ``win_rate_opportunity`` = wins / (wins + lost deals), over opportunities closed within the
+  horizon; ``win_rate_sql`` = wins / SQLs that ended within the horizon (won, lost, or lost on the
+  way: hand-off, stale, a rep's exit, no capacity).
+* ``speed_to_lead_hours_median`` counts every inbound MQL: one never touched that left the pipeline
+  is infinitely late, one still waiting at the horizon has waited until then (a lower bound).
+* ``cost_usd`` = rep cost (monthly cost prorated by days employed) + marketing cost per MQL +
+  overhead (``economics``).
+* Unit economics (``cac_usd`` = acquisition cost / wins, CRC, payback, LTV, time to profitability)
+  are computed by :mod:`sim.economics` from the same records and series.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.economics import ECONOMICS_KPIS, QUOTA_KPIS, quota_kpis, unit_economics, variable_pay_adjustment
 from sim.eventlog import AccountEvent, EventLog, LeadState, Source, WorkforceEvent
 from sim.scenario import Scenario
 from sim.workcalendar import DAYS_PER_MONTH, HOURS_PER_DAY
@@ -26,8 +33,9 @@ from sim.workcalendar import DAYS_PER_MONTH, HOURS_PER_DAY
 KPI_NAMES: tuple[str, ...] = (
     "revenue_first_year_usd", "exit_arr_usd", "mrr_end_usd", "new_mrr_usd", "expansion_mrr_usd",
     "churned_mrr_usd", "mqls", "prospects", "dials", "connects", "sqls", "opportunities", "wins",
-    "losses", "win_rate", "customers_end", "sales_cycle_days_mean", "speed_to_lead_hours_median",
-    "headcount_end", "cost_usd", "cac_usd",
+    "losses", "win_rate_sql", "win_rate_opportunity", "customers_end", "sales_cycle_days_mean",
+    "speed_to_lead_hours_median", "mqls_never_touched_share",
+    "headcount_end", "cost_usd", *ECONOMICS_KPIS, *QUOTA_KPIS,
     *(f"leads_{state.name.lower()}" for state in LeadState),
 )
 """Per-replication KPIs, in report order; the last ones (:data:`LEAD_STATE_KPIS`) count how the
@@ -175,7 +183,9 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     series["sqls"] = _per_month(sql_t, None, h, starts)
     series["wins"] = _per_month(leads["close_t"][leads["state"] == LeadState.WON], None, h, starts)
     mql_cost = scenario.inbound.cost_per_mql_usd if scenario.inbound is not None else 0.0
-    series["cost_usd"] = monthly_rep_cost(log, h, starts=starts) + series["mqls"] * mql_cost
+    overhead = (scenario.economics.acquisition_overhead_usd_per_month
+                + scenario.economics.retention_overhead_usd_per_month)
+    series["cost_usd"] = monthly_rep_cost(log, h, starts=starts) + series["mqls"] * mql_cost + overhead
     if log.reorgs:
         series["cost_usd"] += _per_month(np.array([t for t, _ in log.reorgs]),
                                          np.array([cost for _, cost in log.reorgs]), h, starts)
@@ -183,6 +193,11 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
         series[name][0] = np.nan
 
     series.update(role_series(log, starts))
+    for role in log.roles:  # pay by attainment (roles.<name>.quota): the difference from on-target pay
+        if scenario.roles[role].quota is not None:
+            extra = variable_pay_adjustment(log, scenario, role)
+            series[f"cost_usd.{role}"][1:] += extra[1:]
+            series["cost_usd"][1:] += extra[1:]
     if len(log.teams) > 1:
         series.update(team_series(log, starts))
     series.update(breakdown_series(log, starts))
@@ -374,7 +389,15 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
     cycle = leads["close_t"][won] - leads["sql_t"][won]
     inbound = leads["source"] == Source.INBOUND
     touched = inbound & ~np.isnan(leads["first_touch_t"])
-    speed_h = (leads["first_touch_t"][touched] - leads["created_t"][touched]) * HOURS_PER_DAY
+    waiting = inbound & ~touched & (state == LeadState.OPEN)
+    horizon_days = h * DAYS_PER_MONTH if scenario.start_date is None else float(month_starts(scenario)[h])
+    never = int(np.sum(inbound & ~touched & ~waiting))
+    speed_h = np.concatenate([
+        (leads["first_touch_t"][touched] - leads["created_t"][touched]) * HOURS_PER_DAY,
+        (horizon_days - leads["created_t"][waiting]) * HOURS_PER_DAY,  # still waiting: late at least this
+        np.full(never, np.inf),  # left the pipeline untouched: never answered
+    ])
+    sqls_ended = int(np.sum(~np.isnan(leads["sql_t"]) & (state != LeadState.OPEN)))
     mrr = series["mrr_usd"]
     cost = float(np.nansum(series["cost_usd"]))
     kind = acc["kind"]
@@ -396,15 +419,19 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
         "opportunities": int(np.sum(~np.isnan(leads["opportunity_t"]))),
         "wins": wins,
         "losses": losses,
-        "win_rate": wins / (wins + losses) if wins + losses else float("nan"),
+        "win_rate_sql": wins / sqls_ended if sqls_ended else float("nan"),
+        "win_rate_opportunity": wins / (wins + losses) if wins + losses else float("nan"),
         "customers_end": int(np.sum(kind == AccountEvent.NEW) + np.sum(kind == AccountEvent.INSTALLED)
                              - np.sum(kind == AccountEvent.CHURN)),
         "sales_cycle_days_mean": float(np.mean(cycle)) if cycle.size else float("nan"),
         "speed_to_lead_hours_median": float(np.median(speed_h)) if speed_h.size else float("nan"),
+        "mqls_never_touched_share": float(np.mean(np.isnan(leads["first_touch_t"][inbound])))
+        if np.any(inbound) else float("nan"),
         "headcount_end": int(headcount_end),
         "cost_usd": cost,
-        "cac_usd": cost / wins if wins else float("nan"),
     }
+    out.update(unit_economics(log, scenario, series, wins, out["new_mrr_usd"]))
+    out.update(quota_kpis(log, scenario))
     for name, count in lead_states(log).items():
         out[f"leads_{name}"] = count
     return {name: float(out[name]) for name in KPI_NAMES}
