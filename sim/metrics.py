@@ -8,9 +8,17 @@ Conventions, documented where users look (docs/reference/kpis.md):
 * Revenue of month m is the MRR at the end of month m (a deal signed in a month bills that
   month in full), so constant new MRR *x* a month yields ``78 x`` in the first year.
 * ``exit_arr_usd`` is 12 × the MRR at the end of the horizon.
-* ``win_rate`` = wins / (wins + lost deals), over opportunities closed within the horizon.
-* ``cost_usd`` = rep cost (monthly cost prorated by days employed) + marketing cost per MQL.
-* ``cac_usd`` = ``cost_usd`` / wins (NaN without wins).
+* ``win_rate_opportunity`` = deals a rep won / (those + lost deals), over opportunities closed
+  within the horizon; ``win_rate_sql`` = deals a rep won / SQLs that ended within the horizon (won,
+  lost, or lost on the way: hand-off, stale, a rep's exit, no capacity). Self-service trials are
+  neither (``trial_conversion_rate``), though a converted trial is one of the ``wins``.
+* ``speed_to_lead_hours_median`` counts every inbound MQL of a source a rep works: one never touched
+  that left the pipeline is infinitely late, one still waiting at the horizon has waited until then
+  (a lower bound). Sign-ups of a source nobody works (``worked_by: none``) are not in it.
+* ``cost_usd`` = rep cost (monthly cost prorated by days employed) + the leads' own cost (cost per
+  MQL or per prospect of each source) + overhead (``economics``).
+* Unit economics (``cac_usd`` = acquisition cost / wins, CRC, payback, LTV, time to profitability)
+  are computed by :mod:`sim.economics` from the same records and series.
 """
 
 from __future__ import annotations
@@ -19,15 +27,18 @@ from typing import Any
 
 import numpy as np
 
+from sim.economics import ECONOMICS_KPIS, QUOTA_KPIS, quota_kpis, unit_economics, variable_pay_adjustment
 from sim.eventlog import AccountEvent, EventLog, LeadState, Source, WorkforceEvent
 from sim.scenario import Scenario
+from sim.scenario.jobs import NO_ROLE
 from sim.workcalendar import DAYS_PER_MONTH, HOURS_PER_DAY
 
 KPI_NAMES: tuple[str, ...] = (
     "revenue_first_year_usd", "exit_arr_usd", "mrr_end_usd", "new_mrr_usd", "expansion_mrr_usd",
     "churned_mrr_usd", "mqls", "prospects", "dials", "connects", "sqls", "opportunities", "wins",
-    "losses", "win_rate", "trials", "trial_conversion_rate", "customers_end", "sales_cycle_days_mean",
-    "speed_to_lead_hours_median", "headcount_end", "cost_usd", "cac_usd",
+    "losses", "win_rate_sql", "win_rate_opportunity", "trials", "trial_conversion_rate", "customers_end",
+    "sales_cycle_days_mean", "speed_to_lead_hours_median", "mqls_never_touched_share",
+    "headcount_end", "cost_usd", *ECONOMICS_KPIS, *QUOTA_KPIS,
     *(f"leads_{state.name.lower()}" for state in LeadState),
 )
 """Per-replication KPIs, in report order; the last ones (:data:`LEAD_STATE_KPIS`) count how the
@@ -61,10 +72,12 @@ SOURCE_SERIES: tuple[str, ...] = (
 """Per-source monthly series, named ``<series>@source:<name>`` (only with several lead sources); the
 leads are named ``mqls`` for an inbound source and ``prospects`` for an outbound one."""
 
-GROUP_KPIS: tuple[str, ...] = tuple(k for k in KPI_NAMES if k not in ("headcount_end", "cac_usd"))
+GROUP_KPIS: tuple[str, ...] = tuple(k for k in KPI_NAMES
+                                    if k not in ("headcount_end", *ECONOMICS_KPIS, *QUOTA_KPIS))
 """KPIs also given per lead source (``<kpi>@source:<name>``, with several sources) and per segment
-(``<kpi>@segment:<name>``, with several segments). Headcount and CAC are the org's only: a rep's time
-is not split between sources or segments (per group, ``cost_usd`` is the leads' own cost)."""
+(``<kpi>@segment:<name>``, with several segments). Headcount, unit economics and quotas are the
+org's only: a rep's time is not split between sources or segments (per group, ``cost_usd`` is the
+leads' own cost)."""
 
 WARM_START_GROUP = "warm_start"
 """The per-source breakdown's name for the warm start's pipeline and installed base (leads and
@@ -190,7 +203,9 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     sql_t = leads["sql_t"][~np.isnan(leads["sql_t"])]
     series["sqls"] = _per_month(sql_t, None, h, starts)
     series["wins"] = _per_month(leads["close_t"][leads["state"] == LeadState.WON], None, h, starts)
-    series["cost_usd"] = monthly_rep_cost(log, h, starts=starts) + _lead_cost_per_month(log, scenario, starts)
+    overhead = (scenario.economics.acquisition_overhead_usd_per_month
+                + scenario.economics.retention_overhead_usd_per_month)
+    series["cost_usd"] = monthly_rep_cost(log, h, starts=starts) + lead_cost_per_month(log, scenario, starts) + overhead
     if log.reorgs:
         series["cost_usd"] += _per_month(np.array([t for t, _ in log.reorgs]),
                                          np.array([cost for _, cost in log.reorgs]), h, starts)
@@ -198,6 +213,11 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
         series[name][0] = np.nan
 
     series.update(role_series(log, starts))
+    for role in log.roles:  # pay by attainment (roles.<name>.quota): the difference from on-target pay
+        if scenario.roles[role].quota is not None:
+            extra = variable_pay_adjustment(log, scenario, role)
+            series[f"cost_usd.{role}"][1:] += extra[1:]
+            series["cost_usd"][1:] += extra[1:]
     if len(log.teams) > 1:
         series.update(team_series(log, starts))
     series.update(breakdown_series(log, starts, scenario))
@@ -206,17 +226,17 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     return series
 
 
-def _lead_costs(scenario: Scenario) -> np.ndarray:
+def lead_costs(scenario: Scenario) -> np.ndarray:
     """Cost of one lead of each source, by source index (an MQL's or a prospect's)."""
     return np.array([getattr(spec, "cost_per_mql_usd", 0.0) if spec.kind == "inbound"
                      else getattr(spec, "cost_per_prospect_usd", 0.0) for spec in scenario.sources.values()] or [0.0])
 
 
-def _lead_cost_per_month(log: EventLog, scenario: Scenario, starts: Starts = None) -> np.ndarray:
+def lead_cost_per_month(log: EventLog, scenario: Scenario, starts: Starts = None) -> np.ndarray:
     """Σ over the leads created in each month (warm start excluded) of their source's cost per lead."""
     h = log.horizon_months
     leads = log.lead_table()
-    costs = _lead_costs(scenario)
+    costs = lead_costs(scenario)
     if not np.any(costs):
         return np.zeros(h + 1)
     index = leads["source_index"]
@@ -428,8 +448,9 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
     converted = int(np.sum(trialled & won))
     lapsed = int(np.sum(state == LeadState.TRIAL_LAPSED))
     inbound = leads["source"] == Source.INBOUND
-    touched = inbound & ~np.isnan(leads["first_touch_t"])
-    speed_h = (leads["first_touch_t"][touched] - leads["created_t"][touched]) * HOURS_PER_DAY
+    worked = worked_inbound(leads, scenario)
+    speed_h = speed_to_lead_hours(leads, worked, _horizon_days(scenario, h))
+    sqls_ended = int(np.sum(~np.isnan(leads["sql_t"]) & ~trialled & (state != LeadState.OPEN)))
     mrr = series["mrr_usd"]
     cost = float(np.nansum(series["cost_usd"]))
     kind = acc["kind"]
@@ -451,17 +472,22 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
         "opportunities": int(np.sum(~np.isnan(leads["opportunity_t"]))),
         "wins": wins,
         "losses": losses,
-        "win_rate": sales_wins / (sales_wins + losses) if sales_wins + losses else float("nan"),
+        "win_rate_sql": sales_wins / sqls_ended if sqls_ended else float("nan"),
+        "win_rate_opportunity": sales_wins / (sales_wins + losses) if sales_wins + losses else float("nan"),
         "trials": int(np.sum(trialled)),
         "trial_conversion_rate": converted / (converted + lapsed) if converted + lapsed else float("nan"),
         "customers_end": int(np.sum(kind == AccountEvent.NEW) + np.sum(kind == AccountEvent.INSTALLED)
                              - np.sum(kind == AccountEvent.CHURN)),
         "sales_cycle_days_mean": float(np.mean(cycle)) if cycle.size else float("nan"),
         "speed_to_lead_hours_median": float(np.median(speed_h)) if speed_h.size else float("nan"),
+        "mqls_never_touched_share": float(np.mean(np.isnan(leads["first_touch_t"][worked])))
+        if np.any(worked) else float("nan"),
         "headcount_end": int(headcount_end),
         "cost_usd": cost,
-        "cac_usd": cost / wins if wins else float("nan"),
     }
+    lead_cost = float(np.sum(lead_cost_per_month(log, scenario, month_starts(scenario))))
+    out.update(unit_economics(log, scenario, series, wins, out["new_mrr_usd"], lead_cost))
+    out.update(quota_kpis(log, scenario))
     for name, count in lead_states(log).items():
         out[f"leads_{name}"] = count
     values = {name: float(out[name]) for name in KPI_NAMES}
@@ -470,6 +496,37 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
     if len(scenario.segments) > 1:
         values.update(group_kpis(log, scenario, "segment"))
     return values
+
+
+def _horizon_days(scenario: Scenario, horizon_months: int) -> float:
+    """The run's length in days (calendar months with a ``start_date``)."""
+    if scenario.start_date is None:
+        return horizon_months * DAYS_PER_MONTH
+    return float(scenario.month_start_days()[horizon_months])
+
+
+def worked_inbound(leads: np.ndarray, scenario: Scenario) -> np.ndarray:
+    """Mask of the inbound MQLs of a source some role works (not ``worked_by: none``): the MQLs a
+    speed to lead is owed to."""
+    inbound = leads["source"] == Source.INBOUND
+    unworked = [i for i, spec in enumerate(scenario.sources.values()) if spec.worked_by == NO_ROLE]
+    if not unworked:
+        return inbound
+    return inbound & ~np.isin(leads["source_index"], unworked)
+
+
+def speed_to_lead_hours(leads: np.ndarray, mqls: np.ndarray, horizon_days: float) -> np.ndarray:
+    """Calendar hours from arrival to first touch of each MQL of the mask ``mqls``: one still
+    waiting at the horizon has waited until then (a lower bound); one that left the pipeline
+    untouched is infinitely late (``inf``)."""
+    touched = mqls & ~np.isnan(leads["first_touch_t"])
+    waiting = mqls & ~touched & (leads["state"] == LeadState.OPEN)
+    never = int(np.sum(mqls & ~touched & ~waiting))
+    return np.concatenate([
+        (leads["first_touch_t"][touched] - leads["created_t"][touched]) * HOURS_PER_DAY,
+        (horizon_days - leads["created_t"][waiting]) * HOURS_PER_DAY,
+        np.full(never, np.inf),
+    ])
 
 
 def lead_states(log: EventLog) -> dict[str, int]:
@@ -566,7 +623,7 @@ def source_series(log: EventLog, scenario: Scenario, starts: Starts = None) -> d
     has_sql = ~np.isnan(leads["sql_t"])
     won = leads["state"] == LeadState.WON
     created = _by_group_month(group[fresh], leads["created_t"][fresh], None, g, h, starts)
-    costs = np.append(_lead_costs(scenario), 0.0)[:g] if g else np.zeros(0)
+    costs = np.append(lead_costs(scenario), 0.0)[:g] if g else np.zeros(0)
     money = _group_mrr_flows(log, b, starts)
     flows = {
         "leads": created,
@@ -622,16 +679,17 @@ def group_kpis(log: EventLog, scenario: Scenario, by: str) -> dict[str, float]:
     wins, losses = count(won), count(state == LeadState.LOST_DEAL)
     sales_wins = count(sales_won)
     converted, lapsed = count(trialled & won), count(state == LeadState.TRIAL_LAPSED)
+    sqls_ended = count(~np.isnan(leads["sql_t"]) & ~trialled & (state != LeadState.OPEN))
     cycle = np.where(sales_won, leads["close_t"] - leads["sql_t"], 0.0)
-    touched = inbound & ~np.isnan(leads["first_touch_t"])
-    speed = (leads["first_touch_t"] - leads["created_t"]) * HOURS_PER_DAY
+    worked = worked_inbound(leads, scenario)
+    horizon_days = _horizon_days(scenario, h)
     money = _group_mrr_flows(log, b, month_starts(scenario))
     mrr = np.cumsum(money["installed"] + money["new"] + money["expansion"] - money["churn"], axis=1)
     if by == "source":
-        costs = np.pad(_lead_costs(scenario), (0, g))[:g]
+        costs = np.pad(lead_costs(scenario), (0, g))[:g]
         lead_cost = count(fresh) * costs
     else:
-        per_lead = _lead_costs(scenario)[np.clip(leads["source_index"], 0, None)]
+        per_lead = lead_costs(scenario)[np.clip(leads["source_index"], 0, None)]
         lead_cost = total(fresh & (leads["source_index"] >= 0), per_lead)
     customers = (money["installed_count"][:, 0] + money["new_count"].sum(axis=1) - money["churn_count"].sum(axis=1))
     columns = {
@@ -659,10 +717,13 @@ def group_kpis(log: EventLog, scenario: Scenario, by: str) -> dict[str, float]:
         suffix = b.suffix(k)
         mine = group == k
         cycles = cycle[mine & sales_won]
-        speeds = speed[mine & touched]
+        speeds = speed_to_lead_hours(leads, mine & worked, horizon_days)
         values = {name: float(column[k]) for name, column in columns.items()}
         closed = sales_wins[k] + losses[k]
-        values["win_rate"] = sales_wins[k] / closed if closed else float("nan")
+        values["win_rate_opportunity"] = sales_wins[k] / closed if closed else float("nan")
+        values["win_rate_sql"] = sales_wins[k] / sqls_ended[k] if sqls_ended[k] else float("nan")
+        values["mqls_never_touched_share"] = (float(np.mean(np.isnan(leads["first_touch_t"][mine & worked])))
+                                              if np.any(mine & worked) else float("nan"))
         ended = converted[k] + lapsed[k]
         values["trial_conversion_rate"] = converted[k] / ended if ended else float("nan")
         values["sales_cycle_days_mean"] = float(np.mean(cycles)) if cycles.size else float("nan")

@@ -9,6 +9,7 @@ from scipy import stats as sps
 
 import sim
 from sim.cli import main
+from sim.economics import QUOTA_KPIS
 from sim.metrics import KPI_NAMES
 from sim.runs.comparison import COMPARISON_COLUMNS, comparison_table
 
@@ -58,9 +59,10 @@ def test_volumes_get_no_verdict_and_every_row_counts_its_pairs(comparison):
     assert table.loc[("exit_arr_usd", "more_aes"), "better"] == "higher"
     assert table.loc[("cac_usd", "more_aes"), "better"] == "lower"
     counts = table[["n_higher", "n_equal", "n_lower"]].sum(axis=1)
-    defined = table["baseline_mean"].notna()  # trial_conversion_rate: no self-service, NaN in every run
-    assert (counts == table["n_pairs"]).all() and (table["n_pairs"][defined] == 6).all()
-    assert (table["n_pairs"][~defined] == 0).all()
+    assert (counts == table["n_pairs"]).all()
+    # NaN in every run: no role has a quota; no self-service segment, so no trial ends
+    undefined = table.index.get_level_values("metric").isin([*QUOTA_KPIS, "trial_conversion_rate"])
+    assert (table["n_pairs"][~undefined] == 6).all() and (table["n_pairs"][undefined] == 0).all()
     row = table.loc[("exit_arr_usd", "more_aes")]
     assert row["diff_pct"] == pytest.approx(row["diff_mean"] / row["baseline_mean"])
     assert row["p_higher"] == pytest.approx((row["n_higher"] + 0.5 * row["n_equal"]) / 6)

@@ -1,5 +1,5 @@
 """The package's layering (``[tool.importlinter]`` in ``pyproject.toml``): cli → present →
-planner → runs → metrics → model → eventlog → scenario → rng/workcalendar/compiled; nothing
+planner → runs → metrics → economics → model → eventlog → scenario → rng/workcalendar/compiled; nothing
 imports upward, and the simulation never reaches for runs, plans, presentation or pandas."""
 
 from __future__ import annotations

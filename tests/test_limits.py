@@ -172,7 +172,7 @@ def test_a_role_leads_wait_for_with_no_rep_is_a_warning_not_an_error(capsys, var
     assert code == EXIT_OK and "closes deals but has headcount 0" in err and "1 warning(s)" in err
     with pytest.warns(ScenarioWarning, match="headcount 0"):
         sim.load_scenario(file)
-    # hiring that fills the role, or a promotion into it, is no warning
+    # hiring that fills the role is no warning (a promotion into it would be an error: no seat to fill)
     assert load_checked(file, ["hiring.waves=[{month: 2, role: ae, count: 1}]"]).warnings == []
 
 

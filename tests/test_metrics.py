@@ -256,6 +256,12 @@ def test_mrr_identity_for_any_account_events(events: list[tuple[float, AccountEv
 
 # --------------------------------------------------------------------------- KPIs
 
+ACQUISITION_USD = (16100 + 150) + (11000 + 50) + (12000 + 100)
+"""Every rep cost and MQL cost of the hand log: MDR and AE both win customers."""
+ACCOUNT_MONTHS = (3 * D + (3 * D - 20) + (3 * D - 40) + (3 * D - 70) - (3 * D - 75)) / D
+"""Installed base from day 0, wins from days 20, 40, 70 to the horizon, less the churn at day 75 onwards."""
+
+
 EXPECTED_KPIS = {
     "revenue_first_year_usd": 1300.0 + 3500.0 + 2000.0,  # MRR at the end of months 1..3 (< 12)
     "exit_arr_usd": 12 * 2000.0,
@@ -271,15 +277,28 @@ EXPECTED_KPIS = {
     "opportunities": 4,
     "wins": 3,
     "losses": 1,
-    "win_rate": 3 / (3 + 1),
+    "win_rate_sql": 3 / 4,  # SQLs 0, 1, 2, 5 all ended: 3 won
+    "win_rate_opportunity": 3 / (3 + 1),
     "trials": 1,  # lead 8
     "trial_conversion_rate": 0 / 1,
     "customers_end": 3 + 1 - 1,  # new + installed - churned
     "sales_cycle_days_mean": ((20 - 3) + (40 - 5) + (70 - 19)) / 3,  # SQL to close, won deals
-    "speed_to_lead_hours_median": 12.0,  # median of 6, 12, 12, 24, 36 (inbound, touched)
+    "speed_to_lead_hours_median": (12.0 + 24.0) / 2,  # median of 6, 12, 12, 24, 36 and ∞ (lead 4, stale untouched)
+    "mqls_never_touched_share": 1 / 6,  # lead 4 of the six inbound leads
     "headcount_end": 2 + 1,
     "cost_usd": (16100 + 150) + (11000 + 50) + (12000 + 100),
-    "cac_usd": ((16100 + 150) + (11000 + 50) + (12000 + 100)) / 3,
+    # unit economics (tests/test_economics.py splits the cost; here MDR and AE are both acquisition)
+    "acquisition_cost_usd": ACQUISITION_USD,
+    "retention_cost_usd": 0.0,
+    "cac_usd": ACQUISITION_USD / 3,
+    "crc_usd_per_account_month": 0.0,
+    "churn_rate_monthly": 1 / ACCOUNT_MONTHS,
+    "cac_payback_months": (ACQUISITION_USD / 3) / (0.8 * 3500 / 3),  # gross margin 0.8 (default), ARPA 3500/3
+    "ltv_usd": 0.8 * 3500 / 3 * ACCOUNT_MONTHS,  # one churn
+    "ltv_to_cac": (0.8 * 3500 / 3 * ACCOUNT_MONTHS) / (ACQUISITION_USD / 3),
+    "time_to_profitability_months": (ACQUISITION_USD / 3) / (0.8 * 3500 / 3 - 0.0),
+    # no role has a quota (tests/test_quota.py)
+    "quota_attainment_mean": NAN, "reps_at_quota_share": NAN, "variable_pay_usd": NAN,
     # how the 9 leads ended (see test_lead_states_count_every_record_once)
     "leads_unreachable": 1, "leads_not_a_fit": 1, "leads_stale": 1, "leads_lost_in_handoff": 0,
     "leads_lost_deal": 1, "leads_won": 3, "leads_open": 1, "leads_no_capacity": 0, "leads_lost_at_exit": 0,
@@ -295,7 +314,7 @@ def test_every_kpi_is_checked() -> None:
 def test_kpi_by_hand(name: str, scenario: Scenario, series: dict[str, np.ndarray]) -> None:
     got = kpis(hand_log(), scenario, series)
     assert list(got) == list(KPI_NAMES)
-    assert got[name] == pytest.approx(EXPECTED_KPIS[name], rel=1e-12)
+    assert got[name] == pytest.approx(EXPECTED_KPIS[name], rel=1e-12, nan_ok=True)
 
 
 def test_lead_state_kpis_add_up_to_every_lead_and_match_wins_and_losses(scenario: Scenario) -> None:
@@ -306,7 +325,7 @@ def test_lead_state_kpis_add_up_to_every_lead_and_match_wins_and_losses(scenario
 
 
 def test_kpis_compute_their_own_series_when_not_given(scenario: Scenario, series: dict[str, np.ndarray]) -> None:
-    assert kpis(hand_log(), scenario) == kpis(hand_log(), scenario, series)
+    assert repr(kpis(hand_log(), scenario)) == repr(kpis(hand_log(), scenario, series))  # NaN included
 
 
 def test_lead_states_count_every_record_once() -> None:
@@ -318,14 +337,29 @@ def test_lead_states_count_every_record_once() -> None:
 
 
 def test_ratios_without_their_denominators_are_nan(scenario: Scenario) -> None:
-    """No wins, no closed deals, no touched MQL: CAC, win rate, sales cycle and speed to lead are
-    undefined (NaN), not zero; the cost is still counted."""
+    """No wins, no closed deals: CAC, win rates and sales cycle are undefined (NaN), not zero; the
+    cost is still counted. The one MQL, untouched and still waiting, has waited to the horizon."""
     log = EventLog(roles=["mdr", "ae"], segments=["s"], horizon_months=H, pools=[])
     log.leads.append(lead(0, IN, 1.0, NAN, NAN, NAN, NAN, NAN, NAN, H * D, LeadState.OPEN, 0))
     log.workforce.append(workforce_event(0.0, WorkforceEvent.START, MDR, 0, 3000.0))
     got = kpis(log, scenario)
-    for name in ("cac_usd", "win_rate", "sales_cycle_days_mean", "speed_to_lead_hours_median"):
+    for name in ("cac_usd", "win_rate_sql", "win_rate_opportunity", "sales_cycle_days_mean"):
         assert math.isnan(got[name]), name
     assert got["cost_usd"] == pytest.approx(3 * 3000.0 + COST_PER_MQL)
     assert got["wins"] == got["losses"] == got["customers_end"] == got["headcount_end"] == 0
     assert got["mqls"] == 1
+    assert got["speed_to_lead_hours_median"] == pytest.approx((H * D - 1.0) * 24.0)
+    assert got["mqls_never_touched_share"] == 1.0
+
+
+def test_leads_left_to_rot_never_make_speed_to_lead_faster(scenario: Scenario) -> None:
+    """The hand log plus three MQLs that went stale untouched: they count as infinitely late, so the
+    median can only rise (it ignored them before), and the share never touched says how many."""
+    base = kpis(hand_log(), scenario)
+    log = hand_log()
+    for i in range(3):
+        log.leads.append(lead(10 + i, IN, 5.0 + i, NAN, NAN, NAN, NAN, NAN, NAN, 30.0, LeadState.STALE, 0))
+    rotten = kpis(log, scenario)
+    assert rotten["speed_to_lead_hours_median"] > base["speed_to_lead_hours_median"]
+    assert rotten["speed_to_lead_hours_median"] == 36.0  # 6, 12, 12, 24, [36], ∞ × 4
+    assert rotten["mqls_never_touched_share"] == pytest.approx(4 / 9)

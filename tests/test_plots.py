@@ -107,7 +107,7 @@ def test_kpi_histogram_counts_every_replication(result, ax):
 
 
 def test_kpi_histogram_rates_in_percent_and_unknown_metric(result, ax):
-    plots.kpi_histogram(result, "win_rate", ax=ax)
+    plots.kpi_histogram(result, "win_rate_opportunity", ax=ax)
     assert float(ax.xaxis.get_major_formatter()(0.25, 0).rstrip("%")) == 25.0
     with pytest.raises(KeyError, match="no KPI"):
         plots.kpi_histogram(result, "nope", ax=ax)

@@ -256,8 +256,8 @@ def total(path: str, metric: str, *extra: str, reps: int = 3) -> float:
 def test_pod_effects_move_their_kpis_the_right_way_under_crn():
     assert total("scenarios/pod.yaml", "churned_mrr_usd", "org.pod_effects.churn_hazard_multiplier=0.5") \
         < total("scenarios/pod.yaml", "churned_mrr_usd")
-    assert total("scenarios/pod.yaml", "win_rate", "org.pod_effects.win_odds_multiplier=1.5") \
-        > total("scenarios/pod.yaml", "win_rate")
+    assert total("scenarios/pod.yaml", "win_rate_opportunity", "org.pod_effects.win_odds_multiplier=1.5") \
+        > total("scenarios/pod.yaml", "win_rate_opportunity")
     assert total("scenarios/pod.yaml", "headcount_end", "org.pod_effects.attrition_hazard_multiplier=3",
                  "roles.ae.backfill=false", "roles.sdr.backfill=false") \
         <= total("scenarios/pod.yaml", "headcount_end", "roles.ae.backfill=false", "roles.sdr.backfill=false")

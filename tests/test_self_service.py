@@ -95,7 +95,8 @@ def test_conversions_are_a_thinned_poisson_process() -> None:
     ended = k["wins"] / k["trial_conversion_rate"]
     assert abs(k["wins"] - ended * P_CONVERT) < 4 * math.sqrt(ended * P_CONVERT * (1 - P_CONVERT))
     assert k["trials"] == k["mqls"] and k["sqls"] == 0 and k["opportunities"] == 0
-    assert math.isnan(k["win_rate"]) and math.isnan(k["sales_cycle_days_mean"])  # no rep closed a deal
+    for name in ("win_rate_opportunity", "win_rate_sql", "sales_cycle_days_mean"):  # no rep closed a deal
+        assert math.isnan(k[name]), name
     assert k["new_mrr_usd"] == pytest.approx(100.0 * k["wins"])
 
 

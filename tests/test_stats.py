@@ -425,10 +425,17 @@ def test_lower_is_better_constant() -> None:
     assert isinstance(LOWER_IS_BETTER, frozenset)
     expected = {
         "cost_usd",
+        "acquisition_cost_usd",
+        "retention_cost_usd",
         "cac_usd",
+        "crc_usd_per_account_month",
+        "churn_rate_monthly",
+        "cac_payback_months",
+        "time_to_profitability_months",
         "churned_mrr_usd",
         "sales_cycle_days_mean",
         "speed_to_lead_hours_median",
+        "mqls_never_touched_share",
         "losses",
     }
     assert expected == LOWER_IS_BETTER
@@ -446,9 +453,39 @@ def test_higher_is_better_true_otherwise(metric: str) -> None:
 
 
 @pytest.mark.parametrize(("metric", "direction"), [
-    ("exit_arr_usd", "higher"), ("wins", "higher"), ("win_rate", "higher"), ("cost_usd", "lower"),
+    ("exit_arr_usd", "higher"), ("wins", "higher"), ("win_rate_sql", "higher"),
+    ("win_rate_opportunity", "higher"), ("cost_usd", "lower"),
     ("cac_usd", "lower"), ("sales_cycle_days_mean", "lower"), ("losses", None), ("churned_mrr_usd", None),
     ("dials", None), ("mqls", None), ("headcount_end", None), ("leads_stale", None), ("leads_won", None),
 ])
 def test_better_direction(metric: str, direction: str | None) -> None:
     assert stats.better_direction(metric) == direction
+
+
+# --------------------------------------------------------------------------- intervals inside a KPI's range
+
+
+def test_a_t_interval_below_zero_falls_back_on_the_bootstrap() -> None:
+    """Speed to lead is skewed: one replication of 30 hours among fractions of an hour puts the t
+    interval's lower bound at about -10 hours, an impossible value; the bootstrap interval stays
+    within the observed values, and is the same on every call."""
+    from sim.runs.stats import bootstrap_mean_ci, mean_ci
+
+    x = [0.1, 0.2, 0.1, 30.0, 0.3]
+    assert mean_ci(x)[1] < 0
+    table = pd.DataFrame({"speed_to_lead_hours_median": x, "unknown_column": x})
+    out = summarize(table).set_index("metric")
+    low, high = out.loc["speed_to_lead_hours_median", ["ci95_low", "ci95_high"]]
+    assert 0.1 <= low < out.loc["speed_to_lead_hours_median", "mean"] < high <= 30.0
+    assert (low, high) == bootstrap_mean_ci(np.asarray(x))
+    assert out.loc["unknown_column", "ci95_low"] == pytest.approx(mean_ci(x)[1])  # no known range: t
+
+
+def test_a_share_keeps_its_interval_below_one_and_a_sound_t_interval_is_kept() -> None:
+    from sim.runs.stats import kpi_range, mean_ci
+
+    x = [1.0, 1.0, 1.0, 0.6]
+    assert mean_ci(x)[2] > 1 and kpi_range("win_rate_sql") == (0.0, 1.0)
+    out = summarize(pd.DataFrame({"win_rate_sql": x, "wins": [10.0, 12.0, 11.0, 13.0]})).set_index("metric")
+    assert out.loc["win_rate_sql", "ci95_low"] >= 0.6 and out.loc["win_rate_sql", "ci95_high"] <= 1.0
+    assert tuple(out.loc["wins", ["mean", "ci95_low", "ci95_high"]]) == pytest.approx(mean_ci([10, 12, 11, 13]))

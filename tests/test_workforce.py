@@ -133,6 +133,39 @@ def three_role_scenario(horizon_months: int, **roles: dict[str, Any]) -> dict[st
 # --------------------------------------------------------------------------- the headcount identity
 
 
+def check_seats(log: EventLog, scenario: Scenario) -> None:
+    """No headcount grows without a seat: every employee joins a seat that is open (a requisition:
+    a backfill, a wave, a target or the seat behind a promotion) or starts in one at t = 0, a seat
+    holds one rep at a time, and the only new seats are those of waves and targets. A promotion
+    therefore moves a rep from one seat into another and conserves the org's seats."""
+    state: dict[tuple[int, int], str] = {}
+    new_seats = [0] * len(log.roles)
+    for row in log.workforce:
+        _t, k, r, _rep, seat, _cost, _team, rep_kind = row[:8]
+        if k != WorkforceEvent.REQUISITION and rep_kind != RepKind.EMPLOYEE:
+            continue  # interns and outsourced reps hold no seat of the role
+        key = (int(r), int(seat))
+        if k == WorkforceEvent.START:
+            assert key not in state, f"seat {key} starts twice"
+            state[key] = "held"
+        elif k == WorkforceEvent.REQUISITION:
+            if key in state:
+                assert state[key] == "vacant", f"a requisition for seat {key}, which is {state[key]}"
+            else:
+                new_seats[int(r)] += 1
+            state[key] = "open"
+        elif k in (WorkforceEvent.HIRE, WorkforceEvent.PROMOTED_IN):
+            assert state.get(key) == "open", f"a rep joins seat {key}, which is {state.get(key, 'not a seat')}"
+            state[key] = "held"
+        else:
+            assert state.get(key) == "held", f"a rep leaves seat {key}, which is {state.get(key)}"
+            state[key] = "vacant"
+    for r, name in enumerate(log.roles):
+        planned = sum(w.count for w in scenario.hiring.waves if w.role == name) \
+            + sum(scenario.hiring.targets.get(name, {}).values())
+        assert new_seats[r] <= planned, f"{name}: {new_seats[r]} new seats, {planned} planned"
+
+
 def check_headcount_identity(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray]) -> None:
     """headcount(m) = start + Σ hires + Σ promotions in + Σ other starts − Σ exits − Σ promotions out,
     in every month, for every role and every team; from the series and from the raw log.
@@ -164,6 +197,7 @@ def check_headcount_identity(log: EventLog, scenario: Scenario, series: dict[str
         else:
             assert k == WorkforceEvent.REQUISITION and rep == -1
 
+    check_seats(log, scenario)
     # promotions: out of one role and into the next at the same instant, in the same team
     outs = rows(log, WorkforceEvent.PROMOTED_OUT)
     ins = rows(log, WorkforceEvent.PROMOTED_IN)
@@ -204,8 +238,8 @@ def check_headcount_identity(log: EventLog, scenario: Scenario, series: dict[str
                 from_series = headcount[0] + np.cumsum(
                     s["hires"] + s["promotions_in"] + other_starts[1:] - s["exits"] - s["promotions_out"])
                 np.testing.assert_array_equal(headcount[1:], from_series, err_msg=f"series identity {name}")
-            # every HIRE fills a requisition: open = opened − filled
-            open_reqs = np.cumsum(flows["requisitions"] - flows["hires"])
+            # every HIRE and every promotion in fills a requisition: open = opened − filled
+            open_reqs = np.cumsum(flows["requisitions"] - flows["hires"] - flows["promotions_in"])
             np.testing.assert_array_equal(series[f"open_requisitions.{suffix}"], open_reqs,
                                           err_msg=f"open_requisitions.{suffix}")
             # interns and outsourced reps: started − left
@@ -320,10 +354,13 @@ def workforce_configs(draw) -> dict[str, Any]:
         "ae": make_role(max_open_opportunities=draw(st.floats(1.0, 10.0))),
         "csm": make_role(accounts_covered=draw(st.floats(1.0, 20.0))),
     }
-    if draw(st.booleans()):
-        roles["mdr"]["promotion"] = {"to": "sdr", "after_months": draw(st.floats(0.5, 4.0))}
-    if draw(st.booleans()):
-        roles["sdr"]["promotion"] = {"to": "ae", "after_months": draw(st.floats(0.5, 4.0))}
+    # a promotion fills open seats of the role above, so that role needs seats (validation says so)
+    if draw(st.booleans()) and roles["sdr"]["headcount"] > 0:
+        roles["mdr"]["promotion"] = {"to": "sdr", "after_months": draw(st.floats(0.5, 4.0)),
+                                     "ramp_credit_months": draw(st.integers(0, 3))}
+    if draw(st.booleans()) and roles["ae"]["headcount"] > 0:
+        roles["sdr"]["promotion"] = {"to": "ae", "after_months": draw(st.floats(0.5, 4.0)),
+                                     "ramp_credit_months": draw(st.integers(0, 3))}
     for name in draw(st.lists(st.sampled_from(list(roles)), max_size=2, unique=True)):
         roles[name]["interns"] = {
             "count": draw(st.integers(0, 3)), "start_month": draw(st.integers(1, horizon)),
@@ -537,57 +574,70 @@ def test_no_backfill_means_no_requisition() -> None:
 # --------------------------------------------------------------------------- promotions
 
 
-def test_promotion_chain_mdr_to_sdr_to_ae() -> None:
-    """An MDR at tenure 0 moves up after 2 months, the SDR after 3 more; each promotion opens a
-    requisition behind it (filled 10 days later) and the promoted rep ramps again."""
+def test_a_promotion_fills_an_open_seat_and_never_adds_one() -> None:
+    """The issue's ladder: two MDRs (tenure 0) may move up to SDR after 3 months. The one SDR leaves
+    at month 5 (a constant tenure): one MDR — the longest in role, ties to the first hired — takes
+    the seat at once, ramping from month 1 of the SDR ramp (ramp credit 1), and a requisition opens
+    behind them, filled 10 days later. The other MDR stays: inbound is never left unstaffed, and SDR
+    headcount never exceeds its one seat (the timer moved both MDRs at month 3, into new seats)."""
     fill = 10.0
     data = three_role_scenario(
         8,
-        mdr=role(1, dials_per_day=300.0, initial_tenure_months=0.0, time_to_fill_days=constant(fill),
-                 promotion={"to": "sdr", "after_months": 2}, monthly_cost_usd=5000.0),
-        sdr=role(0, dials_per_day=300.0, time_to_fill_days=constant(fill), promotion={"to": "ae", "after_months": 3},
-                 monthly_cost_usd=6000.0),
-        ae=role(1, max_open_opportunities=HUGE, ramp=[0.5, 1.0], time_to_fill_days=constant(fill),
-                monthly_cost_usd=10000.0),
+        mdr=role(2, dials_per_day=300.0, initial_tenure_months=[0.0, 0.0], time_to_fill_days=constant(fill),
+                 promotion={"to": "sdr", "after_months": 3}, monthly_cost_usd=5000.0),
+        sdr=role(1, dials_per_day=300.0, initial_tenure_months=0.0, ramp=[0.25, 0.5, 0.75, 1.0],
+                 tenure_months=constant(5.0), time_to_fill_days=constant(fill), monthly_cost_usd=6000.0),
+        ae=role(1, max_open_opportunities=HUGE, monthly_cost_usd=10000.0),
     )
     scenario = build(data)
     log = simulate(scenario, SEED, 0)
-    f = fill / D  # months
-    # MDR seat 0: promoted at 2, refilled at 2+f, promoted at 4+f, refilled at 4+2f, promoted at 6+2f, ...
-    assert [t / D for t in times(log, WorkforceEvent.PROMOTED_OUT, "mdr")] == pytest.approx(
-        [2, 4 + f, 6 + 2 * f], abs=EXACT)
-    assert [t / D for t in times(log, WorkforceEvent.REQUISITION, "mdr")] == pytest.approx(
-        [2, 4 + f, 6 + 2 * f], abs=EXACT)
-    assert [t / D for t in times(log, WorkforceEvent.HIRE, "mdr")] == pytest.approx(
-        [2 + f, 4 + 2 * f, 6 + 3 * f], abs=EXACT)
-    assert {row[4] for row in rows(log, WorkforceEvent.HIRE, "mdr")} == {0}
-    # each promoted MDR starts as an SDR at once and moves on to AE 3 months later
-    assert times(log, WorkforceEvent.PROMOTED_IN, "sdr") == times(log, WorkforceEvent.PROMOTED_OUT, "mdr")
-    assert [t / D for t in times(log, WorkforceEvent.PROMOTED_OUT, "sdr")] == pytest.approx([5, 7 + f], abs=EXACT)
-    assert times(log, WorkforceEvent.PROMOTED_IN, "ae") == times(log, WorkforceEvent.PROMOTED_OUT, "sdr")
-    assert [t / D for t in times(log, WorkforceEvent.REQUISITION, "sdr")] == pytest.approx([5, 7 + f], abs=EXACT)
-    assert [t / D for t in times(log, WorkforceEvent.HIRE, "sdr")] == pytest.approx([5 + f, 7 + 2 * f], abs=EXACT)
-    # the requisition behind a promoted SDR is for the seat it left
-    sdr_in = {row[3]: row[4] for row in rows(log, WorkforceEvent.PROMOTED_IN, "sdr")}
-    sdr_out = [(row[3], row[4]) for row in rows(log, WorkforceEvent.PROMOTED_OUT, "sdr")]
-    sdr_reqs = [row[4] for row in rows(log, WorkforceEvent.REQUISITION, "sdr")]
-    assert [sdr_in[rep] for rep, _seat in sdr_out] == [seat for _rep, seat in sdr_out] == sdr_reqs
-    assert not rows(log, WorkforceEvent.REQUISITION, "ae")  # nobody left the AE team
-    assert not rows(log, WorkforceEvent.EXIT)
-
     series = monthly_series(log, scenario)
     check_headcount_identity(log, scenario, series)
-    # the new AE (in at month 5's end, day 5D) ramps at 0.5 through month 6, full from month 7
-    assert series["headcount.ae"].tolist() == [1, 1, 1, 1, 1, 1, 2, 2, 3]
-    assert series["headcount_ramping.ae"].tolist() == [0, 0, 0, 0, 0, 0, 1, 0, 1]
-    assert series["capacity_fte.ae"][6] == pytest.approx(1.5, abs=EXACT)
-    assert series["capacity_fte.ae"][7] == pytest.approx(2.0, abs=EXACT)
+    assert times(log, WorkforceEvent.EXIT, "sdr") == pytest.approx([5 * D], abs=EXACT)
+    assert times(log, WorkforceEvent.REQUISITION, "sdr") == pytest.approx([5 * D], abs=EXACT)
+    promoted_out = rows(log, WorkforceEvent.PROMOTED_OUT, "mdr")
+    assert [row[0] for row in promoted_out] == pytest.approx([5 * D], abs=EXACT)
+    assert [row[4] for row in promoted_out] == [0]  # the first MDR (seat 0)
+    promoted_in = rows(log, WorkforceEvent.PROMOTED_IN, "sdr")
+    assert [row[4] for row in promoted_in] == [0]  # into the seat the SDR left, not a new one
+    assert not rows(log, WorkforceEvent.HIRE, "sdr")  # the seat went to the MDR, not outside
+    assert [row[4] for row in rows(log, WorkforceEvent.REQUISITION, "mdr")] == [0]
+    assert times(log, WorkforceEvent.HIRE, "mdr") == pytest.approx([5 * D + fill], abs=EXACT)
+    assert series["headcount.sdr"].tolist() == [1] * 9
+    assert series["headcount.mdr"].tolist() == [2, 2, 2, 2, 2, 2, 2, 2, 2]  # month 6: back to 2 at 5D + 10
+    # ramp credit: the promoted SDR starts at the ramp's second month (0.5), then 0.75 and 1.0
+    assert series["capacity_fte.sdr"][6] == pytest.approx(0.5, abs=EXACT)
+    assert series["capacity_fte.sdr"][7] == pytest.approx(0.75, abs=EXACT)
+    assert series["headcount_ramping.sdr"].tolist() == [1, 1, 1, 1, 0, 0, 1, 1, 0]
     # a promoted rep is paid as the new role from the promotion on
-    for row in rows(log, WorkforceEvent.PROMOTED_IN):
-        assert row[5] == scenario.roles[log.roles[int(row[2])]].monthly_cost_usd
-    first_sdr = 2 * D  # the first promoted SDR costs 6,000 a month from day 2D to day 5D
-    assert series["cost_usd.sdr"][3] == pytest.approx(6000.0, rel=1e-12)
-    assert series["cost_usd.sdr"][2] == 0.0 and first_sdr == times(log, WorkforceEvent.PROMOTED_IN, "sdr")[0]
+    assert promoted_in[0][5] == 6000.0
+
+
+def test_an_open_seat_waits_for_the_first_rep_to_qualify() -> None:
+    """The SDR leaves at month 1 and its seat takes 120 days to fill from outside; the MDR (tenure 0)
+    qualifies at month 3 and takes the seat then, so no outside SDR is hired."""
+    data = three_role_scenario(
+        4,  # the promoted SDR's constant month of tenure ends at the horizon
+        mdr=role(1, dials_per_day=300.0, initial_tenure_months=0.0, time_to_fill_days=constant(10.0),
+                 promotion={"to": "sdr", "after_months": 3, "ramp_credit_months": 0}),
+        sdr=role(1, dials_per_day=300.0, initial_tenure_months=0.0, tenure_months=constant(1.0),
+                 time_to_fill_days=constant(120.0)),
+        ae=role(1, max_open_opportunities=HUGE),
+    )
+    scenario = build(data)
+    log = simulate(scenario, SEED, 0)
+    check_headcount_identity(log, scenario, monthly_series(log, scenario))
+    assert times(log, WorkforceEvent.REQUISITION, "sdr") == pytest.approx([D], abs=EXACT)
+    assert times(log, WorkforceEvent.PROMOTED_IN, "sdr") == pytest.approx([3 * D], abs=EXACT)
+    assert not rows(log, WorkforceEvent.HIRE, "sdr")
+    assert times(log, WorkforceEvent.HIRE, "mdr") == pytest.approx([3 * D + 10.0], abs=EXACT)
+
+
+def test_a_promotion_into_a_role_without_seats_is_refused() -> None:
+    data = three_role_scenario(3, mdr=role(1, dials_per_day=300.0, promotion={"to": "sdr"}),
+                               sdr=role(0, dials_per_day=300.0), ae=role(1, max_open_opportunities=HUGE))
+    with pytest.raises(ScenarioError, match="role 'sdr' never has a seat"):
+        build(data)
 
 
 # --------------------------------------------------------------------------- recruiting capacity and load
@@ -925,14 +975,19 @@ def test_hiring_wave_to_a_named_pod_lands_there() -> None:
     series = monthly_series(log, scenario)
     check_headcount_identity(log, scenario, series)
     west = log.teams.index("west")
+    # the wave's first seat goes to west's MDR, who has served the 2 months on day D (tenure 1 at the
+    # start); the second to an outside hire on day D + 5, as does the seat behind the MDR. East's
+    # MDR, eligible on day 2D, may not take a west seat (east has AEs of its own), and no east seat
+    # opens: promotions stay in the POD and add no seat.
+    assert [row[6] for row in rows(log, WorkforceEvent.PROMOTED_IN, "ae")] == [west]
+    assert times(log, WorkforceEvent.PROMOTED_IN, "ae") == pytest.approx([D], abs=EXACT)
     hires = rows(log, WorkforceEvent.HIRE, "ae")
-    assert len(hires) == 2 and all(row[6] == west for row in hires)
-    assert times(log, WorkforceEvent.HIRE, "ae") == pytest.approx([D + 5.0] * 2, abs=EXACT)
-    # promotions stay in the POD: west's MDR moves up on day D (month 2), its backfill (hired on
-    # day D + 5) on day 3D + 5 (month 4); east's MDR on day 2D (month 3)
-    assert series["headcount.ae@west"].tolist() == [1, 1, 4, 4, 5]
-    assert series["headcount.ae@east"].tolist() == [1, 1, 1, 2, 2]
-    assert series["headcount.ae"].tolist() == [2, 2, 5, 6, 7]
+    assert len(hires) == 1 and hires[0][6] == west
+    assert times(log, WorkforceEvent.HIRE, "ae") == pytest.approx([D + 5.0], abs=EXACT)
+    assert times(log, WorkforceEvent.HIRE, "mdr") == pytest.approx([D + 5.0], abs=EXACT)
+    assert series["headcount.ae@west"].tolist() == [1, 1, 3, 3, 3]
+    assert series["headcount.ae@east"].tolist() == [1, 1, 1, 1, 1]
+    assert series["headcount.ae"].tolist() == [2, 2, 4, 4, 4]
     assert series["headcount.mdr@west"].tolist() == [1, 1, 1, 1, 1]
 
 
@@ -1062,3 +1117,15 @@ def test_uncovered_share_by_csm_book_equals_the_per_account_rule(replication: in
         world.timeline.call_at(7.0 * week, check)
     world.run()
     assert seen["checks"] > 40 and seen["with_csm"] > 0 and seen["without_csm"] > 0, seen
+
+
+def test_a_seat_filled_by_promotion_gives_back_its_recruiting_slot() -> None:
+    """With one start a month, a requisition books month 1's slot; a promotion that fills the seat
+    first releases it, so the next requisition ready in month 1 starts then, not in month 2."""
+    from sim.model.workforce import Recruiting
+
+    recruiting = Recruiting(1)
+    booked = recruiting.start_time(10.0)
+    assert booked == 10.0 and recruiting.start_time(12.0) == D  # month 1 is full: month 2
+    recruiting.release(booked)
+    assert recruiting.start_time(15.0) == 15.0

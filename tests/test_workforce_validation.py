@@ -156,3 +156,22 @@ def test_a_good_workforce_section_is_valid(tmp_path, capsys, body: str) -> None:
     path, _ = write(tmp_path, body)
     code, _ = validate(capsys, path)
     assert code == 0
+
+
+def test_a_promotion_into_a_role_that_never_has_a_seat_is_located_and_exits_2(tmp_path, minimal_text: str,
+                                                                                 capsys) -> None:
+    """A promotion fills an open seat of the role above; a role with headcount 0 and no wave or
+    target has none, so the ladder could never move: file:line of ``promotion.to``, exit 2."""
+    from sim.cli import main
+    from sim.cli.common import EXIT_BAD_INPUT
+
+    text = minimal_text.replace("  mdr:\n    headcount: 1\n",
+                                "  mdr:\n    headcount: 1\n    promotion: {to: sdr}\n", 1)
+    text = text.replace("roles:\n", "roles:\n  sdr:\n    headcount: 0\n", 1)
+    path = tmp_path / "ladder.yaml"
+    path.write_text(text, encoding="utf-8")
+    code = main(["validate", str(path)])
+    out, err = capsys.readouterr()
+    assert code == EXIT_BAD_INPUT and out == "" and "Traceback" not in err
+    line = next(i for i, row in enumerate(text.splitlines(), start=1) if "promotion: {to: sdr}" in row)
+    assert f"{path}:{line}: roles.mdr.promotion.to: role 'sdr' never has a seat" in err

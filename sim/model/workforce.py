@@ -9,10 +9,17 @@ conditioned on exceeding t0.
 
 Hiring: a requisition (a backfill, a dated wave, a headcount target, or the seat behind a
 promotion) is filled after a random time to fill, and, with a recruiting capacity, no sooner
-than a month with a free hiring slot. While it is open it takes ``recruiting_load_fte`` of
+than a month with a free hiring slot — unless the role is the next step of a promotion ladder:
+then a rep of the role below who has served its minimum time (``promotion.after_months``) takes
+the open seat at once, or as soon as one has, with ramp credit (``promotion.ramp_credit_months``),
+and a requisition opens behind them. A promotion never adds a seat, so no headcount grows without
+one. While it is open it takes ``recruiting_load_fte`` of
 one rep's time from its role's team (the team interviews), lowering everyone's productivity.
 A rep's productivity is ramp × recruiting factor; when more reps ramp than their managers can
-coach, the next ramp step comes later.
+coach, the next ramp step comes later. With a role's ``skill``, each employee's lognormal skill
+multiplier — drawn from the stream ``workforce.skill`` keyed by (role, seat, generation), so the
+same seat's same person has the same skill in every scenario — multiplies the odds of its
+conversions or its ramp (capacity).
 
 Desks (development, closing, accounts) own what a rep *does*; they are told when a rep
 joins, leaves or changes productivity through the :class:`Desk` protocol.
@@ -24,6 +31,7 @@ import math
 import zlib
 from bisect import bisect_right
 from collections.abc import Generator
+from statistics import NormalDist
 from typing import Any, Protocol
 
 import simpy
@@ -42,9 +50,9 @@ class Rep:
     open opportunities or accounts)."""
 
     __slots__ = (
-        "active", "capacity", "conversion", "dial_days", "exit_t", "heap_entry", "hire_t", "id", "items", "kind",
-        "leads", "load", "pool", "price_per_sql", "productivity", "prospects", "ramp", "ramp_level",
-        "seat", "tenure0_months",
+        "active", "capacity", "conversion", "dial_days", "exit_t", "generation", "heap_entry", "hire_t", "id",
+        "items", "kind", "leads", "load", "pool", "price_per_sql", "productivity", "prospects", "ramp",
+        "ramp_level", "seat", "tenure0_months",
     )
 
     def __init__(self, rep_id: int, pool: RolePool, seat: int, hire_t: float, tenure0_months: float,
@@ -52,6 +60,8 @@ class Rep:
         self.id = rep_id
         self.pool = pool
         self.seat = seat
+        self.generation = 0
+        """How many reps held the seat before this one (keys the seat's random draws)."""
         self.hire_t = hire_t
         self.tenure0_months = tenure0_months
         self.kind = kind
@@ -85,6 +95,20 @@ class Rep:
         role says so) the ramp."""
         ramp = self.ramp_level if self.pool.ramp_applies_to_conversion else 1.0
         return self.conversion * ramp
+
+
+class Requisition:
+    """An open seat of a role: filled by a hire after its time to fill, or by a promotion."""
+
+    __slots__ = ("filled", "generation", "pool", "seat", "start_t")
+
+    def __init__(self, pool: RolePool, seat: int, generation: int) -> None:
+        self.pool = pool
+        self.seat = seat
+        self.generation = generation
+        self.filled = False
+        self.start_t = math.inf
+        """When its outside hire would start (a recruiting slot is booked for it then)."""
 
 
 class Desk(Protocol):
@@ -176,6 +200,15 @@ class Recruiting:
         self.starts: dict[int, int] = {}
         self.month_starts = month_starts
 
+    def release(self, start_t: float) -> None:
+        """Give back the slot booked for a start at ``start_t`` (a promotion filled the seat)."""
+        if self.cap is None or start_t == math.inf:
+            return
+        table = self.month_starts
+        month = int(start_t // DAYS_PER_MONTH) if table is None else bisect_right(table, start_t) - 1
+        if self.starts.get(month, 0) > 0:
+            self.starts[month] -= 1
+
     def start_time(self, ready_t: float) -> float:
         """When a hire ready at ``ready_t`` can start."""
         if self.cap is None:
@@ -224,10 +257,21 @@ class Workforce:
         self.redirect: dict[tuple[int, int], RolePool] = {}
         """(pool index, seat) → where an open requisition of a dissolved team now fills."""
         self.pools_of_role: dict[str, list[RolePool]] = {}
+        self.waiting: dict[str, list[Requisition]] = {}
+        """Open requisitions of each role a promotion leads to, oldest first (a promotion may fill them)."""
+        self.ladder_from: dict[str, list[str]] = {}
+        """Role → the roles whose reps are promoted into it (their pools: ``pools_of_role``, which a
+        reorg updates)."""
         for pool in pools:
             self.pools_of_role.setdefault(pool.name, []).append(pool)
             top = max(pool.seats, default=-1) + 1
             self._next_seat[pool.name] = max(self._next_seat.get(pool.name, 0), top, pool.spec.headcount)
+        for pool in pools:
+            if pool.spec.promotion is not None:
+                below = self.ladder_from.setdefault(pool.spec.promotion.to, [])
+                if pool.name not in below:
+                    below.append(pool.name)
+                self.waiting.setdefault(pool.spec.promotion.to, [])
 
     # ------------------------------------------------------------------ creation
 
@@ -256,6 +300,18 @@ class Workforce:
         u = rng.random(2)
         return float(u[0]), float(u[1])
 
+    def _skill(self, pool: RolePool, seat: int, generation: int) -> float:
+        """The skill multiplier of a seat's generation: 1 without a ``skill`` block, the median with
+        ``sigma: 0`` (no draw), else ``median × exp(sigma × z)`` with z standard normal."""
+        spec = pool.spec.skill
+        if spec is None:
+            return 1.0
+        if spec.sigma == 0.0:
+            return spec.median
+        rng = self.streams.fresh("workforce.skill", zlib.crc32(pool.name.encode()), seat, generation)
+        u = min(max(float(rng.random()), 1e-12), 1.0 - 1e-12)
+        return spec.median * math.exp(spec.sigma * NormalDist().inv_cdf(u))
+
     def _record(self, kind: WorkforceEvent, pool: RolePool, rep: Rep | None, seat: int, cost: float = 0.0) -> None:
         self.log.workforce.append((
             self.env.now, int(kind), pool.index, -1 if rep is None else rep.id, seat, cost, pool.team,
@@ -267,7 +323,14 @@ class Workforce:
                  exit_t: float | None = None, cost: float | None = None) -> Rep:
         now = self.env.now
         spec = pool.spec
-        rep = Rep(self._next_id, pool, seat, now, tenure0_months, ramp or spec.ramp_vector(), kind)
+        ramp_vector = ramp or spec.ramp_vector()
+        skill = self._skill(pool, seat, generation) if kind == RepKind.EMPLOYEE else 1.0
+        if skill != 1.0 and spec.skill is not None and spec.skill.applies_to == "capacity":
+            ramp_vector = [level * skill for level in ramp_vector]
+        rep = Rep(self._next_id, pool, seat, now, tenure0_months, ramp_vector, kind)
+        if skill != 1.0 and spec.skill is not None and spec.skill.applies_to == "conversion":
+            rep.conversion = skill
+        rep.generation = generation
         self._next_id += 1
         self.generation_of[rep.id] = generation
         if exit_t is not None:
@@ -292,6 +355,8 @@ class Workforce:
         pool.fte.add(now, rep.productivity)
         self._refresh(pool, skip=rep)
         self.env.process(self.live(rep, generation))
+        if spec.promotion is not None and kind == RepKind.EMPLOYEE:
+            self.env.process(self.ready_for_promotion(rep))
         return rep
 
     # ------------------------------------------------------------------ productivity
@@ -332,15 +397,10 @@ class Workforce:
     # ------------------------------------------------------------------ processes
 
     def live(self, rep: Rep, generation: int) -> Generator[simpy.Event, None, None]:
-        """A rep's life: ramp steps (slower when coaching is overloaded), then promotion or exit."""
+        """A rep's life: ramp steps (slower when coaching is overloaded), then exit (unless promoted
+        before: :meth:`ready_for_promotion`)."""
         env, pool = self.env, rep.pool
-        promotion = pool.spec.promotion if rep.kind == RepKind.EMPLOYEE else None
-        promote_t = math.inf
-        if promotion is not None:
-            # time in role counts from hire; a rep already past the step moves at the next cycle
-            months_left = promotion.after_months - (rep.tenure0_months % promotion.after_months)
-            promote_t = rep.hire_t + months_left * DAYS_PER_MONTH
-        leave_t = min(rep.exit_t, promote_t)
+        leave_t = rep.exit_t
         month = int(rep.tenure0_months) + 1
         slowed_days = 0.0  # ramp steps postponed by overloaded coaching
         step_days = DAYS_PER_MONTH if pool.ramp_speed == 1.0 else DAYS_PER_MONTH / pool.ramp_speed
@@ -365,10 +425,7 @@ class Workforce:
         yield env.timeout(max(0.0, leave_t - env.now))
         if not rep.active:
             return
-        if promote_t <= rep.exit_t and promotion is not None:
-            self._promote(rep, promotion.to, generation)
-        else:
-            self._exit(rep, generation)
+        self._exit(rep, generation)
 
     def _leave(self, rep: Rep, kind: WorkforceEvent, lose: bool) -> None:
         pool, now = rep.pool, self.env.now
@@ -397,15 +454,78 @@ class Workforce:
         if rep.active and rep.exit_t == exit_t:
             self._exit(rep, self.generation_of[rep.id])
 
-    def _promote(self, rep: Rep, role: str, generation: int) -> None:
-        """Move a rep up the ladder: a new seat in ``role`` (same team if it has the role),
-        and a requisition behind them."""
+    # ------------------------------------------------------------------ the promotion ladder
+
+    def _eligible_t(self, rep: Rep) -> float:
+        """When ``rep`` has served the minimum time in its role for a promotion."""
+        promotion = rep.pool.spec.promotion
+        assert promotion is not None
+        return rep.hire_t + max(0.0, promotion.after_months - rep.tenure0_months) * DAYS_PER_MONTH
+
+    def _may_fill(self, rep: Rep, seat_pool: RolePool) -> bool:
+        """A rep may take a seat of its team, or of another team when its own has no such role (a
+        pooled role feeding PODs)."""
+        return rep.pool.team == seat_pool.team or not any(
+            p.team == rep.pool.team for p in self.pools_of_role[seat_pool.name])
+
+    def _candidate(self, seat_pool: RolePool) -> Rep | None:
+        """The rep promoted into an open seat of ``seat_pool`` now: an employee of a role below who has
+        served the minimum time, of the seat's team first, then the longest in role (then the first
+        hired); None if nobody qualifies."""
+        now = self.env.now
+        best: Rep | None = None
+        best_key = (2, 0.0, 0)
+        for pool in [p for role in self.ladder_from.get(seat_pool.name, []) for p in self.pools_of_role[role]]:
+            for rep in pool.reps:
+                if rep.kind != RepKind.EMPLOYEE or self._eligible_t(rep) > now or not self._may_fill(rep, seat_pool):
+                    continue
+                in_role_months = rep.tenure0_months + (now - rep.hire_t) / DAYS_PER_MONTH
+                key = (0 if pool.team == seat_pool.team else 1, -in_role_months, rep.id)
+                if key < best_key:
+                    best, best_key = rep, key
+        return best
+
+    def ready_for_promotion(self, rep: Rep) -> Generator[simpy.Event, None, None]:
+        """Once ``rep`` has served the minimum time, take the oldest open seat of the role above that
+        it may fill, if there is one (later seats find it through :meth:`open_requisition`)."""
+        t = self._eligible_t(rep)
+        if t >= min(rep.exit_t, self.horizon_days):
+            return
+        if t > self.env.now:
+            yield self.env.timeout(t - self.env.now)
+        if not rep.active:
+            return
+        promotion = rep.pool.spec.promotion
+        assert promotion is not None
+        for requisition in self.waiting[promotion.to]:
+            seat_pool = self._open_seat_pool(requisition)
+            if not requisition.filled and self._may_fill(rep, seat_pool):
+                requisition.filled = True
+                self.waiting[promotion.to].remove(requisition)
+                seat_pool.open_requisitions -= 1
+                seat_pool.requisition_seats.discard(requisition.seat)
+                self.recruiting.release(requisition.start_t)
+                self._promote(rep, seat_pool, requisition.seat, requisition.generation)
+                return
+
+    def _open_seat_pool(self, requisition: Requisition) -> RolePool:
+        """The pool an open requisition now fills: its own, or where a reorg moved it."""
+        pool = requisition.pool
+        while pool.retired:
+            pool = self.redirect[(pool.pool_index, requisition.seat)]
+        return pool
+
+    def _promote(self, rep: Rep, seat_pool: RolePool, seat: int, generation: int) -> None:
+        """Move ``rep`` up the ladder into an open ``seat`` of ``seat_pool`` (its ``generation``),
+        with the ramp credit of its promotion, and open a requisition behind them."""
         pool = rep.pool
+        promotion = pool.spec.promotion
+        assert promotion is not None
         self._leave(rep, WorkforceEvent.PROMOTED_OUT, lose=False)
-        self.open_requisition(pool, rep.seat, generation + 1)
-        target = self._pool_for(role, team=pool.team)
-        seat = self._new_seat(role)
-        self._add_rep(target, seat, 0, 0.0, WorkforceEvent.PROMOTED_IN)
+        ramp = seat_pool.spec.ramp_vector()
+        credited = ramp[min(promotion.ramp_credit_months, len(ramp) - 1):]  # months of the ramp skipped
+        self._add_rep(seat_pool, seat, generation, 0.0, WorkforceEvent.PROMOTED_IN, ramp=credited)
+        self.open_requisition(pool, rep.seat, rep.generation + 1)
 
     def _new_seat(self, role: str) -> int:
         seat = self._next_seat.get(role, 0)
@@ -423,21 +543,40 @@ class Workforce:
 
     def open_requisition(self, pool: RolePool, seat: int, generation: int) -> None:
         """Open a requisition for ``seat`` now (counted at once, so the next one of the same
-        wave sees it) and hire after the time to fill (and a recruiting slot)."""
+        wave sees it) and hire after the time to fill (and a recruiting slot). A role that a
+        promotion leads to takes a qualified rep from below at once instead, or the first who
+        qualifies before the hire starts."""
         self._record(WorkforceEvent.REQUISITION, pool, None, seat)
+        ladder = pool.name in self.ladder_from
+        if ladder:
+            candidate = self._candidate(pool)
+            if candidate is not None:
+                self._promote(candidate, pool, seat, generation)
+                return
         pool.open_requisitions += 1
         pool.requisition_seats.add(seat)
         self._refresh(pool)
-        self.env.process(self.fill(pool, seat, generation))
+        requisition = Requisition(pool, seat, generation)
+        if ladder:
+            self.waiting[pool.name].append(requisition)
+        self.env.process(self.fill(requisition))
 
-    def fill(self, pool: RolePool, seat: int, generation: int) -> Generator[simpy.Event, None, None]:
-        """Wait for an open requisition's time to fill (and recruiting slot); start the rep."""
+    def fill(self, requisition: Requisition) -> Generator[simpy.Event, None, None]:
+        """Wait for an open requisition's time to fill (and recruiting slot); start the rep, unless a
+        promotion filled the seat meanwhile."""
+        pool, seat, generation = requisition.pool, requisition.seat, requisition.generation
         _, u_fill = self._draws(pool, seat, generation)
         ready = self.env.now + max(0.0, pool.spec.time_to_fill_days.ppf1(u_fill))
         start = self.recruiting.start_time(ready) if ready < self.horizon_days else ready
+        requisition.start_t = start if ready < self.horizon_days else math.inf
         if start >= self.horizon_days:
             return  # still open at the horizon
         yield self.env.timeout(start - self.env.now)
+        if requisition.filled:
+            return
+        requisition.filled = True
+        if pool.name in self.waiting:
+            self.waiting[pool.name].remove(requisition)
         while pool.retired:  # the team was dissolved by a reorg while the requisition was open
             pool = self.redirect[(pool.pool_index, seat)]
         pool.open_requisitions -= 1

@@ -262,3 +262,61 @@ def monthly_new_mrr_for(
     return value / exit_arr_factor(monthly_churn)
 
 
+
+
+# --------------------------------------------------------------------------- quota-based headcount
+
+
+class QuotaPlan:
+    """The traditional quota plan: a new-ARR target, a quota per rep and an over-assignment.
+
+    ``total_quota_usd`` = target × over-assignment is handed out in quotas of ``quota_usd``, so
+    ``reps`` = ⌈total quota ÷ quota⌉; ``reps_at_full_attainment`` = ⌈target ÷ quota⌉ would do if every
+    rep made 100 % of quota; ``expected_attainment`` = 1 ÷ over-assignment is the attainment the
+    plan assumes (the book: $8M at $2M a rep with 125 % over-assignment is $10M of quota, 5 reps,
+    4 strictly needed, 80 % attainment).
+    """
+
+    __slots__ = ("expected_attainment", "over_assignment", "quota_usd", "reps", "reps_at_full_attainment",
+                 "target_new_arr_usd", "total_quota_usd")
+
+    def __init__(self, target_new_arr_usd: float, quota_usd: float, over_assignment: float) -> None:
+        self.target_new_arr_usd = target_new_arr_usd
+        self.quota_usd = quota_usd
+        self.over_assignment = over_assignment
+        self.total_quota_usd = target_new_arr_usd * over_assignment
+        self.reps = ceil_clean(self.total_quota_usd / quota_usd)
+        self.reps_at_full_attainment = ceil_clean(target_new_arr_usd / quota_usd)
+        self.expected_attainment = 1.0 / over_assignment
+
+    def to_dict(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def quota_plan(target_new_arr_usd: float, quota_usd: float, over_assignment: float = 1.0) -> QuotaPlan:
+    """Reps needed to carry a new-ARR target in quotas (:class:`QuotaPlan`).
+
+    Parameters
+    ----------
+    target_new_arr_usd : float
+        New ARR to book in the quota period (a year's bookings for a yearly quota), ≥ 0.
+    quota_usd : float
+        One rep's quota over the same period, > 0.
+    over_assignment : float, default 1.0
+        Total quota ÷ target, ≥ 1 (1.25: quota 25 % above the target, for 80 % attainment).
+
+    Raises
+    ------
+    PlanError
+        A negative target, a quota that is not positive, or an over-assignment below 1.
+    """
+    target = check_number("the new-ARR target", target_new_arr_usd)
+    quota = check_number("the quota per rep", quota_usd)
+    over = check_number("the over-assignment", over_assignment)
+    if target < 0:
+        raise PlanError(f"the new-ARR target cannot be negative (got {target:g})")
+    if quota <= 0:
+        raise PlanError(f"a quota per rep must be positive (got {quota:g}): a rep with no quota carries no target")
+    if over < 1:
+        raise PlanError(f"the over-assignment is total quota ÷ target and cannot be below 1 (got {over:g})")
+    return QuotaPlan(target, quota, over)

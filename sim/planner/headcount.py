@@ -88,6 +88,7 @@ from sim.planner.arithmetic import (
     lagged_first_year_factor,
     money,
     monthly_new_mrr_for,
+    quota_plan,
     retention_sum,
 )
 from sim.planner.model import SalesModel, source_rates
@@ -310,6 +311,27 @@ class Plan:
     handle; the plan books the smallest."""
 
     # ------------------------------------------------------------------ summaries
+
+    def quota_headcount(self, quota_usd_per_year: float, over_assignment: float = 1.0) -> dict[str, Any]:
+        """The traditional quota plan beside this pipeline plan: the plan's new ARR of a year
+        (12 months of ``monthly_new_mrr_usd``, × 12) handed out in yearly quotas of
+        ``quota_usd_per_year`` with ``over_assignment`` (:func:`sim.planner.arithmetic.quota_plan`),
+        and the closers this plan sizes from the pipeline.
+
+        Returns
+        -------
+        dict
+            ``quota``: the :class:`~sim.planner.arithmetic.QuotaPlan` as a dict (``reps``,
+            ``reps_at_full_attainment``, ``total_quota_usd``, ...); ``pipeline_headcount``: role →
+            headcount of each closing role; ``new_arr_per_pipeline_rep_usd``: the plan's yearly
+            new ARR per closer it sizes (what the pipeline plan implies a ramped closer books).
+        """
+        new_arr = 144.0 * self.monthly_new_mrr_usd
+        closers = {name: r.headcount for name, r in self.roles.items() if Job.CLOSE in r.jobs}
+        n = sum(closers.values())
+        return {"quota": quota_plan(new_arr, quota_usd_per_year, over_assignment).to_dict(),
+                "pipeline_headcount": closers,
+                "new_arr_per_pipeline_rep_usd": new_arr / n if n else float("nan")}
 
     @property
     def handoff_lost_sqls_per_month(self) -> float:

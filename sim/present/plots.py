@@ -66,7 +66,9 @@ _NAMES: dict[str, str] = {
     "connects": "Connects",
     "opportunities": "Opportunities",
     "losses": "Lost deals",
-    "win_rate": "Win rate",
+    "win_rate_sql": "Win rate of SQLs",
+    "win_rate_opportunity": "Win rate of opportunities",
+    "mqls_never_touched_share": "MQLs never touched",
     "trials": "Self-service trials",
     "trial_conversion_rate": "Trial conversion rate",
     "customers_end": "Customers at the horizon",
@@ -74,12 +76,25 @@ _NAMES: dict[str, str] = {
     "speed_to_lead_hours_median": "Median speed to lead",
     "headcount_end": "Headcount at the horizon",
     "cac_usd": "CAC",
+    "acquisition_cost_usd": "Acquisition cost",
+    "retention_cost_usd": "Retention cost",
+    "crc_usd_per_account_month": "CRC per account-month",
+    "churn_rate_monthly": "Monthly churn rate",
+    "cac_payback_months": "CAC payback",
+    "ltv_usd": "LTV",
+    "ltv_to_cac": "LTV to CAC",
+    "time_to_profitability_months": "Time to profitability",
+    "quota_attainment_mean": "Mean quota attainment",
+    "reps_at_quota_share": "Reps at quota",
+    "variable_pay_usd": "Variable pay",
 }
 
 _FLOW_SERIES = frozenset({"new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"})
 """Monthly series that are amounts *per month* (the others are levels at month end)."""
 
-_RATE_NAMES = frozenset({"win_rate", "trial_conversion_rate", "utilization"})
+_RATE_NAMES = frozenset({"win_rate_sql", "win_rate_opportunity", "trial_conversion_rate", "utilization",
+                         "churn_rate_monthly", "mqls_never_touched_share", "quota_attainment_mean",
+                         "reps_at_quota_share"})
 
 
 # --------------------------------------------------------------------------- helpers

@@ -57,8 +57,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["KEY_KPIS", "ReportError", "ReportInfo", "build", "default_path", "gather", "render", "write_report"]
 
 KEY_KPIS: tuple[str, ...] = (
-    "exit_arr_usd", "revenue_first_year_usd", "new_mrr_usd", "wins", "win_rate", "sqls", "cost_usd", "cac_usd",
-    "sales_cycle_days_mean", "speed_to_lead_hours_median", "customers_end",
+    "exit_arr_usd", "revenue_first_year_usd", "new_mrr_usd", "wins", "win_rate_opportunity", "sqls", "cost_usd",
+    "cac_usd", "cac_payback_months", "sales_cycle_days_mean", "speed_to_lead_hours_median", "customers_end",
     "reorg_cost_usd", "transition_mrr_loss_usd", "breakeven_month",
 )
 """The KPIs of the report's first table (those a scenario has), in this order; every KPI is in the appendix."""

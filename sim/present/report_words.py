@@ -30,12 +30,14 @@ DESCRIPTIONS: dict[str, str] = {
     "revenue_first_year_usd": "MRR billed over months 1–12",
     "new_mrr_usd": "MRR of the deals won",
     "wins": "deals won",
-    "win_rate": "wins ÷ (wins + lost deals)",
+    "win_rate_opportunity": "wins ÷ (wins + lost deals)",
+    "win_rate_sql": "wins ÷ SQLs that ended",
     "sqls": "sales-qualified leads made",
     "cost_usd": "reps, fees and marketing over the horizon",
-    "cac_usd": "cost ÷ wins",
+    "cac_usd": "acquisition cost (development and closing roles, MQLs) ÷ wins",
+    "cac_payback_months": "months of gross-margin MRR that repay CAC",
     "sales_cycle_days_mean": "SQL to signature, won deals",
-    "speed_to_lead_hours_median": "MQL arrival to first touch",
+    "speed_to_lead_hours_median": "MQL arrival to first touch (never touched: infinitely late)",
     "customers_end": "accounts at the end",
     "reorg_cost_usd": "one-off cost of the reorganization",
     "transition_mrr_loss_usd": "MRR lost during the transition",
@@ -46,10 +48,13 @@ _NAMES: dict[str, str] = {
     "exit_arr_usd": "exit ARR", "revenue_first_year_usd": "first-year revenue", "mrr_end_usd": "MRR at the horizon",
     "new_mrr_usd": "new MRR", "expansion_mrr_usd": "expansion MRR", "churned_mrr_usd": "churned MRR",
     "mqls": "MQLs", "prospects": "prospects", "dials": "dials", "connects": "connects", "sqls": "SQLs",
-    "opportunities": "opportunities", "wins": "wins", "losses": "lost deals", "win_rate": "win rate",
+    "opportunities": "opportunities", "wins": "wins", "losses": "lost deals",
+    "win_rate_sql": "win rate of SQLs", "win_rate_opportunity": "win rate of opportunities",
     "customers_end": "customers at the horizon", "sales_cycle_days_mean": "mean sales cycle",
     "speed_to_lead_hours_median": "median speed to lead", "headcount_end": "headcount at the horizon",
-    "cost_usd": "cost", "cac_usd": "CAC", "reorg_cost_usd": "reorganization cost",
+    "cost_usd": "cost", "cac_usd": "CAC", "cac_payback_months": "CAC payback", "ltv_usd": "LTV",
+    "ltv_to_cac": "LTV to CAC", "mqls_never_touched_share": "MQLs never touched",
+    "reorg_cost_usd": "reorganization cost",
     "transition_mrr_loss_usd": "MRR lost in the transition", "breakeven_month": "break-even month",
     "stale": "stale leads", "no_capacity": "lost for capacity",
 }
@@ -77,7 +82,9 @@ def _kind(metric: str) -> str:
     base = metric.split("@", 1)[0]
     if base.endswith("_usd"):
         return "money"
-    if base in ("win_rate", "p_better") or base.startswith("utilization") or base.endswith("_rate"):
+    if base in ("p_better", "mqls_never_touched_share", "reps_at_quota_share", "quota_attainment_mean",
+                "churn_rate_monthly") \
+            or base.startswith(("utilization", "win_rate")) or base.endswith("_rate"):
         return "rate"
     if base.endswith("_days_mean") or base.endswith("_days"):
         return "days"

@@ -12,14 +12,21 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+RATES: frozenset[str] = frozenset({"win_rate_sql", "win_rate_opportunity", "p_better", "churn_rate_monthly",
+                                   "mqls_never_touched_share", "quota_attainment_mean", "reps_at_quota_share",
+                                   "trial_conversion_rate"})
+"""Fractions printed as percentages (besides ``utilization*``)."""
+
 
 def format_value(metric: str, value: float) -> str:
     """A number formatted for ``metric`` (money, counts, rates, durations)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "-∞"
     if metric.endswith("_usd"):
         return f"{value:,.0f}"
-    if metric.split("@")[0] in {"win_rate", "trial_conversion_rate", "p_better"} or metric.startswith("utilization"):
+    if _is_rate(metric):
         return f"{100 * value:.1f}%"
     if abs(value) >= 100:
         return f"{value:,.0f}"
@@ -58,15 +65,28 @@ KPI_LABELS: dict[str, str] = {
     "opportunities": "opportunities (count)",
     "wins": "deals won (count)",
     "losses": "deals lost (count)",
-    "win_rate": "win rate (%)",
+    "win_rate_sql": "win rate of SQLs (%)",
+    "win_rate_opportunity": "win rate of opportunities (%)",
     "trials": "self-service trials (count)",
     "trial_conversion_rate": "trial conversion (%)",
     "customers_end": "customers at the end (count)",
     "sales_cycle_days_mean": "sales cycle, mean (days)",
     "speed_to_lead_hours_median": "speed to lead, median (hours)",
+    "mqls_never_touched_share": "MQLs never touched (%)",
     "headcount_end": "headcount at the end (reps)",
     "cost_usd": "cost (USD)",
+    "acquisition_cost_usd": "acquisition cost (USD)",
+    "retention_cost_usd": "retention cost (USD)",
     "cac_usd": "CAC (USD per deal won)",
+    "crc_usd_per_account_month": "CRC (USD per account-month)",
+    "churn_rate_monthly": "churn rate, monthly (%)",
+    "cac_payback_months": "CAC payback (months)",
+    "ltv_usd": "LTV (USD)",
+    "ltv_to_cac": "LTV ÷ CAC (ratio)",
+    "time_to_profitability_months": "time to profitability (months)",
+    "quota_attainment_mean": "quota attainment, mean (%)",
+    "reps_at_quota_share": "reps at quota (%)",
+    "variable_pay_usd": "variable pay (USD)",
 }
 """How each KPI of :data:`sim.metrics.KPI_NAMES` is labelled in text tables: a plain name and its
 unit (docs/reference/kpis.md gives the definitions under the KPI names)."""
@@ -110,7 +130,7 @@ def kpi_label(metric: str) -> str:
 
 
 def _is_rate(metric: str) -> bool:
-    return metric.split("@")[0] in {"win_rate", "trial_conversion_rate", "p_better"} or metric.startswith("utilization")
+    return metric.split("@")[0] in RATES or metric.startswith("utilization")
 
 
 def summary_table(summary: pd.DataFrame, metrics: Sequence[str] | None = None) -> str:

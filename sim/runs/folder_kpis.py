@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.runs import stats
+from sim.runs import results, stats
 from sim.runs.comparison import TIE_RTOL
 
 if TYPE_CHECKING:
@@ -152,27 +152,7 @@ def team_table(run: RunFolder) -> pd.DataFrame | None:
     """Per team (the PODs; ``pool`` in a hybrid): each team flow summed over the run and averaged
     over replications, and each role's mean monthly utilization (None for a single-team org).
     Series of sources or segments (``…@source:inbound``) are not teams."""
-    ts = run.timeseries
-    if ts.empty:
-        return None
-    rows = ts[ts["series"].str.contains("@", regex=False)]
-    parts = rows["series"].str.split("@", n=1, expand=True) if not rows.empty else None
-    if parts is None:
-        return None
-    frame = rows.assign(name=parts[0], team=parts[1])
-    frame = frame[~frame["team"].str.contains(":", regex=False)]
-    if frame.empty:
-        return None
-    flow_names = ["mqls", "sqls", "opportunities", "wins", "new_mrr_usd", "stale", "no_capacity"]
-    flows = frame[frame["name"].isin(flow_names)]
-    totals = flows.groupby(["team", "name", "rep"])["value"].sum().groupby(["team", "name"]).mean().unstack()
-    util = frame[frame["name"].str.startswith("utilization.") & (frame["month"] > 0)]
-    util_mean = util.groupby(["team", "name"])["value"].mean().unstack()
-    import pandas as pd
-
-    table = pd.concat([totals, util_mean], axis=1)
-    order = [c for c in flow_names if c in table]
-    return table[order + sorted(c for c in table.columns if c not in order)]
+    return results.team_table(run.timeseries)
 
 
 def role_table(run: RunFolder) -> pd.DataFrame:

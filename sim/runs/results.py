@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 
 BREAKDOWN_COLUMNS: tuple[str, ...] = (
-    "mqls", "prospects", "trials", "sqls", "opportunities", "wins", "win_rate", "trial_conversion_rate",
+    "mqls", "prospects", "trials", "sqls", "opportunities", "wins", "win_rate_sql", "win_rate_opportunity",
+    "trial_conversion_rate",
     "new_mrr_usd", "customers_end", "cost_usd",
 )
 """The KPIs of :meth:`RunResult.breakdown`'s tables (per source, per segment)."""
@@ -83,28 +84,7 @@ class RunResult:
         """Per-team means per replication (None for a single-team org): leads routed, SQLs made,
         opportunities, wins and new MRR of the team's closers, leads gone stale in its queues,
         and the mean monthly utilization of each of its roles — where PODs starve or overload."""
-        import pandas as pd
-
-        ts = self.timeseries
-        if ts.empty:
-            return None
-        team_rows = ts[ts["series"].str.contains("@", regex=False)
-                       & ~ts["series"].str.contains("@source:", regex=False)]  # per source: breakdown()
-        if team_rows.empty:
-            return None
-        parts = team_rows["series"].str.split("@", n=1, expand=True)
-        frame = team_rows.assign(name=parts[0], team=parts[1])
-        frame = frame[~frame["team"].str.contains(":", regex=False)]  # name@source:… and name@segment:… are no teams
-        if frame.empty:
-            return None
-        flow_names = ["mqls", "sqls", "opportunities", "wins", "new_mrr_usd", "stale", "no_capacity"]
-        flows = frame[frame["name"].isin(flow_names)]
-        totals = flows.groupby(["team", "name", "rep"])["value"].sum().groupby(["team", "name"]).mean().unstack()
-        util = frame[frame["name"].str.startswith("utilization.") & (frame["month"] > 0)]
-        util_mean = util.groupby(["team", "name"])["value"].mean().unstack()
-        table = pd.concat([totals, util_mean], axis=1)
-        order = [c for c in flow_names if c in table]
-        return table[order + sorted(c for c in table.columns if c not in order)]
+        return team_table(self.timeseries)
 
     def breakdown(self, by: str) -> pd.DataFrame | None:
         """Per lead source (``by="source"``) or per segment (``"segment"``): the means per
@@ -169,6 +149,34 @@ class RunResult:
     def fan(self, name: str, quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
         """Quantiles of a monthly series across replications (month × quantile)."""
         return self.series(name).quantile(list(quantiles), axis=1).T
+
+
+
+def team_table(timeseries: pd.DataFrame) -> pd.DataFrame | None:
+    """Per team (the PODs; ``pool`` in a hybrid), from a long series table (rep, month, series,
+    value): each team flow summed over the run and averaged over replications, and each role's
+    mean monthly utilization. None for a single-team org. Series of sources or segments
+    (``…@source:inbound``, ``…@segment:smb``) are not teams."""
+    import pandas as pd
+
+    if timeseries.empty:
+        return None
+    team_rows = timeseries[timeseries["series"].str.contains("@", regex=False)]
+    if team_rows.empty:
+        return None
+    parts = team_rows["series"].str.split("@", n=1, expand=True)
+    frame = team_rows.assign(name=parts[0], team=parts[1])
+    frame = frame[~frame["team"].str.contains(":", regex=False)]
+    if frame.empty:
+        return None
+    flow_names = ["mqls", "sqls", "opportunities", "wins", "new_mrr_usd", "stale", "no_capacity"]
+    flows = frame[frame["name"].isin(flow_names)]
+    totals = flows.groupby(["team", "name", "rep"])["value"].sum().groupby(["team", "name"]).mean().unstack()
+    util = frame[frame["name"].str.startswith("utilization.") & (frame["month"] > 0)]
+    util_mean = util.groupby(["team", "name"])["value"].mean().unstack()
+    table = pd.concat([totals, util_mean], axis=1)
+    order = [c for c in flow_names if c in table]
+    return table[order + sorted(c for c in table.columns if c not in order)]
 
 
 def combined_tables(kpi_parts: list[pd.DataFrame], series_parts: list[pd.DataFrame]

@@ -23,13 +23,16 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats as sps
 
 __all__ = [
+    "FRACTIONS",
     "LOWER_IS_BETTER",
     "NO_VERDICT",
     "SUMMARY_COLUMNS",
     "PairedDifference",
     "better_direction",
+    "bootstrap_mean_ci",
     "half_width",
     "higher_is_better",
+    "kpi_range",
     "mean_ci",
     "p_better",
     "paired_difference",
@@ -41,10 +44,17 @@ __all__ = [
 LOWER_IS_BETTER: frozenset[str] = frozenset(
     {
         "cost_usd",
+        "acquisition_cost_usd",
+        "retention_cost_usd",
         "cac_usd",
+        "crc_usd_per_account_month",
+        "churn_rate_monthly",
+        "cac_payback_months",
+        "time_to_profitability_months",
         "churned_mrr_usd",
         "sales_cycle_days_mean",
         "speed_to_lead_hours_median",
+        "mqls_never_touched_share",
         "losses",
     }
 )
@@ -61,6 +71,7 @@ NO_VERDICT: frozenset[str] = frozenset(
         "churned_mrr_usd",
         "headcount_end",
         "trials",
+        "variable_pay_usd",
     }
 )
 """KPI names that are volumes, where "more" is neither better nor worse: the market's input (MQLs,
@@ -69,6 +80,48 @@ with opportunities, churned MRR with customers, headcount with hiring; self-serv
 sign-ups). A comparison shows their
 difference without a verdict (no P(better)). The lead-state counts ``leads_<state>`` are volumes
 too (:func:`better_direction`)."""
+
+FRACTIONS: frozenset[str] = frozenset(
+    {"win_rate_sql", "win_rate_opportunity", "churn_rate_monthly", "mqls_never_touched_share",
+     "reps_at_quota_share"}
+)
+"""KPIs that are shares, between 0 and 1."""
+
+BOOTSTRAP_RESAMPLES = 4000
+"""Resamples of the bootstrap interval :func:`summarize` falls back on."""
+BOOTSTRAP_SEED = 20_261_207
+"""Seed of the bootstrap's own generator (a local one: the same table gives the same interval)."""
+
+
+def kpi_range(metric: str) -> tuple[float, float] | None:
+    """The values a KPI can take: [0, 1] for :data:`FRACTIONS`, [0, ∞) for every other KPI of
+    :data:`sim.metrics.KPI_NAMES` (counts, amounts, durations), None for any other column."""
+    from sim.metrics import KPI_NAMES
+
+    if metric in FRACTIONS:
+        return (0.0, 1.0)
+    return (0.0, float("inf")) if metric in KPI_NAMES else None
+
+
+def bootstrap_mean_ci(x: NDArray[np.float64], confidence: float = 0.95,
+                      resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of finite ``x`` (NaN with fewer than 2 values).
+
+    It lies within ``[min(x), max(x)]``, so within any range the values respect; a fixed-seed local
+    generator makes it reproducible.
+    """
+    if x.size < 2:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    means = np.empty(resamples)
+    chunk = max(1, 2_000_000 // x.size)
+    for start in range(0, resamples, chunk):
+        stop = min(resamples, start + chunk)
+        means[start:stop] = x[rng.integers(0, x.size, size=(stop - start, x.size))].mean(axis=1)
+    alpha = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [alpha, 1.0 - alpha])
+    return (float(low), float(high))
+
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "metric",
@@ -299,7 +352,10 @@ def summarize(
     -------
     pandas.DataFrame
         Columns :data:`SUMMARY_COLUMNS`: ``metric``, ``n`` (count of finite
-        values), ``mean``, ``sd`` (``ddof=1``), ``ci95_low``, ``ci95_high``,
+        values), ``mean``, ``sd`` (``ddof=1``), ``ci95_low``, ``ci95_high``
+        (Student's t; for a KPI whose t interval leaves the values it can take
+        — :func:`kpi_range`: below 0, or above 1 for a share — the percentile
+        bootstrap interval of :func:`bootstrap_mean_ci` instead),
         ``p10``, ``p50``, ``p90`` (numpy's default linear percentiles). Each
         metric ignores its own non-finite values; statistics that need more
         values than are available are NaN.
@@ -324,6 +380,9 @@ def summarize(
     for name in names:
         x = _finite(table[name].to_numpy(dtype=float, na_value=np.nan))
         mean, low, high = mean_ci(x, confidence)
+        bounds = kpi_range(name)
+        if bounds is not None and (low < bounds[0] or high > bounds[1]):
+            low, high = bootstrap_mean_ci(x, confidence)  # a t interval here would hold impossible values
         if x.size:
             p10, p50, p90 = (float(v) for v in np.percentile(x, [10.0, 50.0, 90.0]))
         else:

@@ -77,6 +77,11 @@ MAX_PROSPECTS_PER_REP_MONTH: Final = 1_000_000.0
 """Most prospects one SDR loads in a month."""
 
 MAX_MULTIPLIER: Final = 1_000.0
+MAX_SKILL_MEDIAN: Final = 5.0
+"""Largest median of a role's skill multiplier (``roles.<name>.skill.median``): five times the
+typical rep's odds or capacity; beyond, a rep is another role."""
+MAX_SKILL_SIGMA: Final = 1.5
+"""Largest spread (log-scale) of a role's skill: at 1.5 the 95th percentile rep is ~12 × the median."""
 """Largest multiplier of a rate or of odds (seasonality, churn multipliers, speed-to-lead points)."""
 
 MAX_GROWTH_PER_MONTH: Final = 1.0

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sim.scenario import limits as lim
+from sim.scenario.economics import check_economics, check_quotas
 from sim.scenario.jobs import JOBS, NO_ROLE, Job, assignments, desks_of, jobs_by_role, lead_source_specs
 
 # --------------------------------------------------------------------------- cross-references
@@ -66,6 +67,8 @@ def check_references(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
     problems.extend(_check_reorgs(data, roles, segments, unknown))
     problems.extend(_check_workforce(data, roles, segments, unknown))
     problems.extend(_check_volumes(data, roles))
+    problems.extend(check_economics(data))
+    problems.extend(check_quotas(data))
     return problems
 
 
@@ -223,6 +226,17 @@ def check_dates(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]
     return problems
 
 
+def _employee_seats(spec: dict, hiring: dict, role: str) -> int:
+    """The employee seats ``role`` may ever have: its headcount plus its hiring waves, or its largest
+    target if that is more (the seats a promotion can fill)."""
+    def count(value: Any) -> int:
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+    seats = count(spec.get("headcount"))
+    seats += sum(count(_dict(w).get("count")) for w in _list(hiring.get("waves")) if _dict(w).get("role") == role)
+    return max([seats, *(count(v) for v in _dict(_dict(hiring.get("targets")).get(role)).values())])
+
+
 def _seats(spec: dict, hiring: dict, role: str) -> int:
     """The most reps ``role`` may ever have: its headcount, interns and outsourced reps, plus its
     hiring waves, or its largest target if that is more."""
@@ -305,21 +319,20 @@ def check_warnings(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], st
     """What a scenario may do but probably does not mean: printed, never refused.
 
     * a role with a job in the flow (leads, SQLs or customers are routed to it) that has no rep at
-      the start and none coming (no hiring wave, target, interns, outsourced reps or promotion into
-      it): its work waits, goes stale or is lost;
+      the start and none coming (no hiring wave, target, interns or outsourced reps; a promotion
+      only fills seats these make): its work waits, goes stale or is lost;
     * the set-up warnings of :func:`_setup_warnings` (new hires beyond a tenure list, unreachable
       segments).
     """
     warnings: list[tuple[tuple[str | int, ...], str]] = _setup_warnings(data)
     roles = _dict(data.get("roles"))
     hiring = _dict(data.get("hiring"))
-    promoted_into = {_dict(_dict(spec).get("promotion")).get("to") for spec in roles.values()}
     seen: set[str] = set()
     for a in assignments(data):
         spec = roles.get(a.role)
         if not isinstance(spec, dict) or a.role in seen or spec.get("headcount") != 0:
             continue
-        if _seats(spec, hiring, a.role) > 0 or a.role in promoted_into:
+        if _seats(spec, hiring, a.role) > 0:
             continue
         seen.add(a.role)
         doing = " and ".join(JOBS[j].doing for j in jobs_by_role(data).get(a.role, (a.job,)))
@@ -414,6 +427,11 @@ def _check_workforce(data: dict[str, Any], roles: dict, segments: dict, unknown)
             target = promotion["to"]
             if target not in roles:
                 problems.append((("roles", name, "promotion", "to"), unknown("role", target, roles)))
+            elif isinstance(roles[target], dict) and _employee_seats(roles[target], hiring, target) == 0:
+                problems.append((("roles", name, "promotion", "to"),
+                                 f"role {target!r} never has a seat (headcount 0, no hiring wave or target): a "
+                                 "promotion fills an open seat of the role above, so none could happen; give "
+                                 f"{target!r} a headcount, a hiring wave or a target"))
             else:
                 chain, current = [name], target
                 while current is not None and current not in chain:

@@ -159,13 +159,59 @@ class RampFormSpec(Spec):
 
 
 class PromotionSpec(Spec):
-    """An entry-level ladder step: after ``after_months`` in the role, a rep moves up to ``to``
-    (taking a new seat there, ramping again) and a requisition opens behind them. The default step
-    of about 3 months is the book's (docs/background/default-figures.md#hiring-and-management)."""
+    """An entry-level ladder step: when a seat of ``to`` opens (a leaver, a wave, a target, a
+    promotion further up), a rep of this role with at least ``after_months`` in it takes the seat
+    instead of an outside hire — the longest in role, of the seat's team first — starting the new
+    role's ramp ``ramp_credit_months`` in, and a requisition opens behind them. A promotion never
+    adds a seat. The default minimum of about 3 months is the book's
+    (docs/background/default-figures.md#hiring-and-management)."""
 
     to: str
     after_months: Float = Field(3.0, ge=lim.MIN_MEDIAN_TENURE_MONTHS, le=lim.MAX_TENURE_MONTHS,
-                                description="months in this role before the promotion (book: ~3)")
+                                description="least months in this role before a promotion (book: ~3)")
+    ramp_credit_months: Int = Field(
+        1, ge=0, le=lim.MAX_TENURE_MONTHS,
+        description="months of the new role's ramp a promoted rep skips (knows the product and customers)",
+    )
+
+
+class SkillSpec(Spec):
+    """Reps differ: each rep's skill multiplier, lognormal, drawn for its seat when it starts —
+    from a stream keyed by (role, seat, generation), so that common random numbers pair the same
+    people across scenarios. On ``conversion`` it multiplies the odds of the rep's conversions (a
+    development rep's leads reached, qualified and turned into SQLs, a closer's meetings passed);
+    on ``capacity``, its productivity (dials, open opportunities or accounts it can hold). Interns
+    and outsourced reps keep their own multipliers. With ``sigma: 0`` every rep is the median."""
+
+    applies_to: Literal["conversion", "capacity"] = Field(
+        "conversion", description="what skill multiplies: the odds of a rep's conversions, or its capacity"
+    )
+    median: Float = Field(1.0, gt=0, le=lim.MAX_SKILL_MEDIAN, description="the typical rep's multiplier")
+    sigma: Float = Field(0.0, ge=0, le=lim.MAX_SKILL_SIGMA,
+                         description="spread of the multiplier's logarithm (0: identical reps)")
+
+
+QuotaMetric = Literal["new_arr_usd", "wins", "opportunities", "sqls"]
+
+
+class QuotaSpec(Spec):
+    """A quota per rep and period, the rep's attainment of it, and pay that follows attainment.
+
+    Each employee of the role carries ``amount`` of ``metric`` per ``period_months`` (prorated by
+    the days it was employed in the period): ``new_arr_usd`` (12 × the MRR of the deals it won),
+    ``wins`` and ``opportunities`` (of a closer), ``sqls`` (of a development rep). Attainment is
+    what it booked ÷ its quota. The role's ``monthly_cost_usd`` is the cost of a rep at 100 %
+    attainment (base and target variable pay, loaded); ``variable_share`` of it is paid in
+    proportion to attainment, and above quota at ``accelerator`` × that rate
+    (docs/reference/kpis.md#quota)."""
+
+    metric: QuotaMetric = Field(description="what the quota counts: new_arr_usd, wins, opportunities or sqls")
+    amount: Float = Field(gt=0, le=lim.MAX_MONEY_USD, description="quota of one rep per period (> 0)")
+    period_months: Int = Field(3, ge=1, le=12, description="months per quota period, from the start of the run")
+    variable_share: Probability = Field(
+        0.0, description="share of the on-target cost paid by attainment (0: a fixed cost, as without a quota)"
+    )
+    accelerator: Float = Field(1.0, ge=0, le=10, description="pay rate above quota, × the rate below it")
 
 
 class ManagerSpec(Spec):
@@ -269,6 +315,9 @@ class RoleSpec(Spec):
     )
     promotion: PromotionSpec | None = Field(None, description="entry-level ladder: move up after some months")
     manager: ManagerSpec | None = Field(None, description="coaching capacity that slows ramps when overloaded")
+    quota: QuotaSpec | None = Field(None, description="a quota per rep and period: attainment, and variable pay")
+    skill: SkillSpec | None = Field(None, description="reps differ: a lognormal skill multiplier per rep, drawn "
+                                                      "for its seat (null: identical reps)")
     interns: InternSpec | None = None
     outsourced: OutsourcedSpec | None = None
 
@@ -763,6 +812,36 @@ class ReorgSpec(Spec):
         description="one-off cost of the reorg (consultants, off-sites, tooling), booked in its month")
 
 
+# --------------------------------------------------------------------------- unit economics
+
+
+class EconomicsSpec(Spec):
+    """What the money KPIs count (docs/reference/kpis.md#unit-economics): the gross margin of
+    revenue, which roles' cost is acquisition (CAC) and which is retention (CRC), and overhead.
+
+    A role list left out (null) goes by the roles' jobs: roles that work inbound, prospect or close
+    are acquisition, roles that manage accounts are retention; a role with jobs of both kinds is
+    split by its desks' shares of its reps' time. A list given replaces that default for its side.
+    A role in neither counts in ``cost_usd`` only. The default gross margin, 80 %, is the public
+    SaaS median (docs/background/default-figures.md#unit-economics)."""
+
+    gross_margin: Probability = Field(
+        0.8, description="share of MRR left after the cost of serving it (hosting, support); SaaS median ~0.8"
+    )
+    acquisition_roles: list[str] | None = Field(
+        None, description="roles whose cost is acquisition cost, in CAC (null: roles that work leads or close)"
+    )
+    retention_roles: list[str] | None = Field(
+        None, description="roles whose cost is retention cost, in CRC (null: roles that manage accounts)"
+    )
+    acquisition_overhead_usd_per_month: Money = Field(
+        0.0, description="sales and marketing cost beyond reps and MQLs (leadership, programmes, tools), in CAC"
+    )
+    retention_overhead_usd_per_month: Money = Field(
+        0.0, description="customer-success cost beyond its reps (leadership, tools), in CRC"
+    )
+
+
 NAMED_MAPS: dict[tuple[str, ...], str] = {
     ("roles",): "role",
     ("segments",): "segment",
@@ -830,6 +909,7 @@ class Scenario(Spec):
     hiring: HiringSpec = Field(default_factory=HiringSpec)
     workforce: WorkforceSpec = Field(default_factory=WorkforceSpec)
     warm_start: WarmStartSpec = Field(default_factory=WarmStartSpec)
+    economics: EconomicsSpec = Field(default_factory=EconomicsSpec)
     reorg: list[ReorgSpec] = Field(
         default_factory=list, description="dated changes of structure during the run, at most one a month "
                                           "(docs/guides/reorganizing.md)")

@@ -133,6 +133,10 @@ def roles(draw, capacity: str, big: float) -> dict[str, Any]:
     if draw(st.booleans()):
         spec["manager"] = {"span": draw(st.integers(1, 20)), "coached_per_manager": draw(_finite(0.01, 50.0)),
                            "ramp_slowdown": draw(_finite(0.01, 1.0))}
+    if draw(st.booleans()):
+        spec["skill"] = {"applies_to": draw(st.sampled_from(["conversion", "capacity"])),
+                         "median": draw(_finite(1e-6, lim.MAX_SKILL_MEDIAN)),
+                         "sigma": draw(_finite(0.0, lim.MAX_SKILL_SIGMA))}
     return spec
 
 
@@ -276,9 +280,22 @@ def scenarios(draw) -> dict[str, Any]:
     if draw(st.booleans()):
         data["hiring"]["targets"] = {draw(st.sampled_from(role_names)): {
             draw(st.integers(1, horizon)): draw(st.integers(0, 4))}}
+    if draw(st.booleans()) and data["roles"]["sdr"]["headcount"] > 0:  # a promotion needs seats to fill
+        data["roles"]["mdr"]["promotion"] = {
+            "to": "sdr", "after_months": draw(_finite(lim.MIN_MEDIAN_TENURE_MONTHS, lim.MAX_TENURE_MONTHS)),
+            "ramp_credit_months": draw(st.integers(0, lim.MAX_TENURE_MONTHS))}
     if draw(st.booleans()):
-        data["roles"]["mdr"]["promotion"] = {"to": "sdr", "after_months": draw(
-            _finite(lim.MIN_MEDIAN_TENURE_MONTHS, lim.MAX_TENURE_MONTHS))}
+        data["roles"]["ae"]["quota"] = {
+            "metric": draw(st.sampled_from(["new_arr_usd", "wins", "opportunities"])),
+            "amount": draw(_finite(1e-6, lim.MAX_MONEY_USD)), "period_months": draw(st.integers(1, 12)),
+            "variable_share": draw(_probability()), "accelerator": draw(_finite(0.0, 10.0))}
+    if draw(st.booleans()):
+        data["economics"] = {
+            "gross_margin": draw(_probability()),
+            "acquisition_roles": draw(st.one_of(st.none(), st.lists(st.sampled_from(["mdr", "sdr", "ae"]),
+                                                                    unique=True))),
+            "acquisition_overhead_usd_per_month": draw(_finite(0.0, lim.MAX_MONEY_USD)),
+            "retention_overhead_usd_per_month": draw(_finite(0.0, lim.MAX_MONEY_USD))}
     if draw(st.booleans()):
         data["roles"]["sdr"]["interns"] = {
             "count": draw(st.integers(0, 3)), "start_month": draw(st.integers(1, horizon)),

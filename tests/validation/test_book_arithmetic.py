@@ -167,3 +167,39 @@ def test_book_pod_with_a_one_month_invoice_lag_needs_more_for_the_same_revenue()
 def test_two_pods_for_twice_the_target():
     p = plan(PlanTarget(annual_new_revenue_usd=2 * 1_560_000), book_pod_model())
     assert p.headcount == {"mdr": 2, "sdr": 2, "ae": 6}
+
+
+# --------------------------------------------------------------------------- the quota plan
+
+
+def test_the_books_quota_plan_is_exact() -> None:
+    """$8M of new ARR at $2M quota per rep with 125 % over-assignment: $10M of quota, 5 reps, 4
+    strictly needed at 100 % attainment, an assumed attainment of 80 % — exactly."""
+    from sim.planner.arithmetic import quota_plan
+
+    q = quota_plan(8_000_000, 2_000_000, 1.25)
+    assert q.total_quota_usd == 10_000_000
+    assert q.reps == 5 and q.reps_at_full_attainment == 4
+    assert q.expected_attainment == 0.8
+
+
+@pytest.mark.parametrize(("args", "fragment"), [((8e6, 0.0, 1.25), "quota per rep must be positive"),
+                                                ((8e6, 2e6, 0.9), "cannot be below 1"),
+                                                ((-1.0, 2e6, 1.0), "cannot be negative")])
+def test_a_quota_plan_refuses_what_cannot_be(args, fragment) -> None:
+    from sim.planner.arithmetic import PlanError, quota_plan
+
+    with pytest.raises(PlanError, match=fragment):
+        quota_plan(*args)
+
+
+def test_the_quota_plan_beside_the_book_pod_pipeline_plan() -> None:
+    """The POD books $20,000 of new MRR a month: $2.88M of new ARR a year, carried by 3 AEs from
+    the pipeline ($960,000 each). In $800,000 quotas with 125 % over-assignment: $3.6M of quota,
+    5 AEs (4 at 100 % attainment)."""
+    p = plan(PlanTarget(monthly_new_mrr_usd=20_000), book_pod_model())
+    side = p.quota_headcount(800_000, 1.25)
+    assert side["pipeline_headcount"] == {"ae": 3}
+    assert side["new_arr_per_pipeline_rep_usd"] == 960_000
+    assert side["quota"]["total_quota_usd"] == 3_600_000
+    assert side["quota"]["reps"] == 5 and side["quota"]["reps_at_full_attainment"] == 4
