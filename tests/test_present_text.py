@@ -88,3 +88,13 @@ def test_summary_hides_lead_states_which_get_their_own_table() -> None:
     text = lead_states_text(states, 12)
     assert "75.0%" in _row(text, "not a fit") and "all leads" in text
     assert "no lead ended as: stale" in text
+
+
+def test_a_kpi_undefined_in_both_is_named_after_the_legend_not_a_row() -> None:
+    nan = float("nan")
+    table = _table({"wins": [10.0, 11.0], "quota_attainment_mean": [nan, nan], "win_rate_sql": [0.2, nan]},
+                   {"wins": [12.0, 13.0], "quota_attainment_mean": [nan, nan], "win_rate_sql": [0.3, 0.25]})
+    text = comparison_text(table)
+    assert not any(line.startswith("quota attainment") for line in text.splitlines())
+    assert "undefined in every replication of both" in text and "quota attainment, mean (%)" in text
+    assert _row(text, "win rate of SQLs (%)")  # defined in some replications: still a row

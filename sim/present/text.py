@@ -205,12 +205,18 @@ def comparison_text(table: pd.DataFrame, metrics: Sequence[str] | None = None) -
     of tied pairs; a volume (``better`` = none) shows its difference without a verdict. Where
     the interval of the mean includes 0 but P(better) is at least 95% (or at most 5%), a note
     says why: most pairs go one way, a few large ones the other (skew), and gives the median
-    difference. ``metrics``: the rows to show (default: all but the lead-state counts).
+    difference. ``metrics``: the rows to show (default: all but the lead-state counts). A KPI
+    undefined in every replication of both scenarios (quotas when no role has one, trial
+    conversion without self-service) is not a row; a line after the legend names it.
     """
-    rows, notes = [], []
+    rows, notes, undefined = [], [], []
     for rec in table.to_dict("records"):
         m = rec["metric"]
         if (metrics is not None and m not in metrics) or (metrics is None and m.startswith("leads_")):
+            continue
+        if _undefined(rec["baseline_mean"]) and _undefined(rec["mean"]):
+            if kpi_label(m) not in undefined:
+                undefined.append(kpi_label(m))
             continue
         n, n_equal = int(rec.get("n_pairs", 0) or 0), int(rec.get("n_equal", 0) or 0)
         direction = rec.get("better", "higher")
@@ -245,7 +251,16 @@ def comparison_text(table: pd.DataFrame, metrics: Sequence[str] | None = None) -
               "P(better) = share of replications in which the scenario beats the baseline in the KPI's own "
               "direction, ties counting half; – = no verdict: a volume (MQLs, dials, lost deals, churned MRR, "
               "headcount), where more is neither better nor worse, or the same in every replication.")
-    return "\n".join([text, "", wrap(legend), *(wrap(note, indent="  ") for note in notes)])
+    lines = [text, "", wrap(legend), *(wrap(note, indent="  ") for note in notes)]
+    if undefined:
+        lines.append(wrap("Not shown, undefined in every replication of both (nothing to measure: no quota, "
+                          "no self-service trial, …): " + "; ".join(undefined) + "."))
+    return "\n".join(lines)
+
+
+def _undefined(value: float | None) -> bool:
+    """True for a mean that is NaN or missing (the KPI had no value in any replication)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _pct_change(value: float) -> str:
