@@ -98,3 +98,16 @@ def test_a_kpi_undefined_in_both_is_named_after_the_legend_not_a_row() -> None:
     assert not any(line.startswith("quota attainment") for line in text.splitlines())
     assert "undefined in every replication of both" in text and "quota attainment, mean (%)" in text
     assert _row(text, "win rate of SQLs (%)")  # defined in some replications: still a row
+
+
+def test_the_summary_names_a_kpi_undefined_in_every_replication_below_the_table() -> None:
+    nan = float("nan")
+    summary = pd.DataFrame([
+        {"metric": "wins", "mean": 10.0, "ci95_low": 9.0, "ci95_high": 11.0, "p10": 8.0, "p50": 10.0, "p90": 12.0},
+        {"metric": "reps_at_quota_share", "mean": nan, "ci95_low": nan, "ci95_high": nan, "p10": nan, "p50": nan,
+         "p90": nan},
+    ])
+    text = summary_table(summary)
+    assert _row(text, "deals won (count)")
+    assert not any(line.startswith("reps at quota") for line in text.splitlines())
+    assert "undefined in every replication" in text and "reps at quota (%)" in text

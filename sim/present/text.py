@@ -136,16 +136,24 @@ def _is_rate(metric: str) -> bool:
 def summary_table(summary: pd.DataFrame, metrics: Sequence[str] | None = None) -> str:
     """The KPI summary (``metric, mean, ci95_low, ci95_high, p10, p50, p90``) as text, one row per
     KPI with its label and unit. ``metrics``: the rows to show (default: every row except the
-    lead-state counts ``leads_<state>``, which :func:`lead_states_text` shows)."""
-    rows = []
+    lead-state counts ``leads_<state>``, which :func:`lead_states_text` shows). A KPI undefined in
+    every replication (quotas when no role has one, trial conversion without self-service) is
+    named on a line below the table instead of a row of dashes."""
+    rows, undefined = [], []
     for rec in summary.to_dict("records"):
         m = rec["metric"]
         if (metrics is not None and m not in metrics) or (metrics is None and m.startswith("leads_")):
             continue
+        if _undefined(rec["mean"]) and _undefined(rec["p50"]):
+            undefined.append(kpi_label(m))
+            continue
         ci = f"{format_value(m, rec['ci95_low'])} … {format_value(m, rec['ci95_high'])}"
         rows.append([kpi_label(m), format_value(m, rec["mean"]), ci, format_value(m, rec["p10"]),
                      format_value(m, rec["p50"]), format_value(m, rec["p90"])])
-    return text_table(rows, ["metric", "mean", "95% CI of mean", "P10", "P50", "P90"])
+    text = text_table(rows, ["metric", "mean", "95% CI of mean", "P10", "P50", "P90"])
+    if undefined:
+        text += "\n" + wrap("(undefined in every replication, nothing to measure: " + "; ".join(undefined) + ")")
+    return text
 
 
 def lead_states_text(states: pd.DataFrame, horizon_months: int | None = None) -> str:
