@@ -84,6 +84,14 @@ class AccountEvent(IntEnum):
     CHURN = 2
     INSTALLED = 3
     """An account of the installed base at the start (``warm_start.customers``), at month 0."""
+    RENEWAL = 4
+    """A contract renewed at its term end (``segments.<name>.contract``); the MRR it renewed, before
+    any downsell or price uplift (which are their own events at the same instant)."""
+    RENEWAL_LOST = 5
+    """A contract not renewed at its term end: a marker beside the account's CHURN event at the same
+    instant, with the same MRR (the churn moves the MRR, not this)."""
+    CONTRACTION = 6
+    """A downsell at renewal: the MRR given up (subtracted from the account's MRR)."""
 
 
 class WorkforceEvent(IntEnum):

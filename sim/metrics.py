@@ -29,6 +29,7 @@ import numpy as np
 
 from sim.economics import ECONOMICS_KPIS, QUOTA_KPIS, quota_kpis, unit_economics, variable_pay_adjustment
 from sim.eventlog import AccountEvent, EventLog, LeadState, Source, WorkforceEvent
+from sim.retention import RETENTION_KPIS, RETENTION_SERIES, retention_kpis, retention_series
 from sim.scenario import Scenario
 from sim.scenario.jobs import NO_ROLE
 from sim.workcalendar import DAYS_PER_MONTH, HOURS_PER_DAY
@@ -37,7 +38,7 @@ KPI_NAMES: tuple[str, ...] = (
     "revenue_first_year_usd", "exit_arr_usd", "mrr_end_usd", "new_mrr_usd", "expansion_mrr_usd",
     "churned_mrr_usd", "mqls", "prospects", "dials", "connects", "sqls", "opportunities", "wins",
     "losses", "win_rate_sql", "win_rate_opportunity", "trials", "trial_conversion_rate", "customers_end",
-    "sales_cycle_days_mean", "speed_to_lead_hours_median", "mqls_never_touched_share",
+    "sales_cycle_days_mean", "speed_to_lead_hours_median", "mqls_never_touched_share", *RETENTION_KPIS,
     "headcount_end", "cost_usd", *ECONOMICS_KPIS, *QUOTA_KPIS,
     *(f"leads_{state.name.lower()}" for state in LeadState),
 )
@@ -52,9 +53,14 @@ run (inbound, outbound and warm-start pipeline) is in exactly one."""
 
 ORG_SERIES: tuple[str, ...] = (
     "mrr_usd", "new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "customers", "mqls", "sqls",
-    "wins", "cost_usd",
+    "wins", "cost_usd", *RETENTION_SERIES,
 )
 """Org-level monthly series."""
+
+ACCOUNT_MANAGER_SERIES: tuple[str, ...] = ("expansion_pipeline", "expansion_pipeline_usd")
+"""Org-level series with an account-management role (``customers.expanded_by``): expansion
+opportunities open (waiting for a manager or being worked) at each month's end, and their
+potential MRR."""
 
 ROLE_SERIES: tuple[str, ...] = (
     "headcount", "headcount_ramping", "headcount_productive", "headcount_interns", "headcount_outsourced",
@@ -73,7 +79,7 @@ SOURCE_SERIES: tuple[str, ...] = (
 leads are named ``mqls`` for an inbound source and ``prospects`` for an outbound one."""
 
 GROUP_KPIS: tuple[str, ...] = tuple(k for k in KPI_NAMES
-                                    if k not in ("headcount_end", *ECONOMICS_KPIS, *QUOTA_KPIS))
+                                    if k not in ("headcount_end", *ECONOMICS_KPIS, *QUOTA_KPIS, *RETENTION_KPIS))
 """KPIs also given per lead source (``<kpi>@source:<name>``, with several sources) and per segment
 (``<kpi>@segment:<name>``, with several segments). Headcount, unit economics and quotas are the
 org's only: a rep's time is not split between sources or segments (per group, ``cost_usd`` is the
@@ -188,7 +194,9 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     churn = _per_month(acc["t"][kind == AccountEvent.CHURN], acc["mrr_usd"][kind == AccountEvent.CHURN], h, starts)
     installed = np.zeros(h + 1)
     installed[0] = float(np.sum(acc["mrr_usd"][kind == AccountEvent.INSTALLED]))
-    series["mrr_usd"] = np.cumsum(installed + new + exp - churn)
+    contracted = kind == AccountEvent.CONTRACTION
+    contraction = _per_month(acc["t"][contracted], acc["mrr_usd"][contracted], h, starts)
+    series["mrr_usd"] = np.cumsum(installed + new + exp - churn - contraction)
     series["new_mrr_usd"] = new
     series["expansion_mrr_usd"] = exp
     series["churned_mrr_usd"] = churn
@@ -211,6 +219,14 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
                                          np.array([cost for _, cost in log.reorgs]), h, starts)
     for name in ("new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd", "mqls", "sqls", "wins", "cost_usd"):
         series[name][0] = np.nan
+    series.update(retention_series(log, scenario, _horizon_days(scenario, h),
+                                   lambda t: _month_index(t, h, starts), series))
+    if scenario.customers.expanded_by is not None:
+        levels = _level_arrays(log)
+        for name in ACCOUNT_MANAGER_SERIES:  # recorded on the role's first pool; NaN elsewhere
+            values = np.nansum(levels[name], axis=0)
+            values[0] = np.nan
+            series[name] = values
 
     series.update(role_series(log, starts))
     for role in log.roles:  # pay by attainment (roles.<name>.quota): the difference from on-target pay
@@ -248,7 +264,8 @@ def _level_arrays(log: EventLog) -> dict[str, np.ndarray]:
     """Levels as arrays indexed [pool, month] (NaN where a level was not recorded)."""
     h = log.horizon_months
     names = ("headcount", "ramping", "interns", "outsourced", "fte", "fte_days", "capacity_days", "busy_days",
-             "backlog", "open_requisitions", "support_meetings", "support_wait_days")
+             "backlog", "open_requisitions", "support_meetings", "support_wait_days", "am_started", "am_unworked",
+             "expansion_pipeline", "expansion_pipeline_usd")
     out = {name: np.full((len(log.pools), h + 1), np.nan) for name in names}
     for month, pool, name, value in log.levels:
         out[name][pool, month] = value
@@ -488,6 +505,7 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
     lead_cost = float(np.sum(lead_cost_per_month(log, scenario, month_starts(scenario))))
     out.update(unit_economics(log, scenario, series, wins, out["new_mrr_usd"], lead_cost))
     out.update(quota_kpis(log, scenario))
+    out.update(retention_kpis(log, series))
     for name, count in lead_states(log).items():
         out[f"leads_{name}"] = count
     values = {name: float(out[name]) for name in KPI_NAMES}
@@ -610,6 +628,7 @@ def _group_mrr_flows(log: EventLog, b: Breakdown, starts: Starts = None) -> dict
     np.add.at(installed_count[:, 0], group[mask], 1.0)
     return {"installed": installed, "installed_count": installed_count, "new": flow(AccountEvent.NEW),
             "expansion": flow(AccountEvent.EXPANSION), "churn": flow(AccountEvent.CHURN),
+            "contraction": flow(AccountEvent.CONTRACTION),
             "new_count": flow(AccountEvent.NEW, count=True), "churn_count": flow(AccountEvent.CHURN, count=True)}
 
 
@@ -635,7 +654,8 @@ def source_series(log: EventLog, scenario: Scenario, starts: Starts = None) -> d
         "cost_usd": created * np.pad(costs, (0, max(0, g - len(costs))))[:, None],
     }
     stocks = {
-        "mrr_usd": np.cumsum(money["installed"] + money["new"] + money["expansion"] - money["churn"], axis=1),
+        "mrr_usd": np.cumsum(money["installed"] + money["new"] + money["expansion"] - money["churn"]
+                             - money["contraction"], axis=1),
         "customers": np.cumsum(money["installed_count"] + money["new_count"] - money["churn_count"], axis=1),
     }
     out: dict[str, np.ndarray] = {}
@@ -684,7 +704,8 @@ def group_kpis(log: EventLog, scenario: Scenario, by: str) -> dict[str, float]:
     worked = worked_inbound(leads, scenario)
     horizon_days = _horizon_days(scenario, h)
     money = _group_mrr_flows(log, b, month_starts(scenario))
-    mrr = np.cumsum(money["installed"] + money["new"] + money["expansion"] - money["churn"], axis=1)
+    mrr = np.cumsum(money["installed"] + money["new"] + money["expansion"] - money["churn"] - money["contraction"],
+                    axis=1)
     if by == "source":
         costs = np.pad(lead_costs(scenario), (0, g))[:g]
         lead_cost = count(fresh) * costs

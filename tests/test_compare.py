@@ -60,8 +60,11 @@ def test_volumes_get_no_verdict_and_every_row_counts_its_pairs(comparison):
     assert table.loc[("cac_usd", "more_aes"), "better"] == "lower"
     counts = table[["n_higher", "n_equal", "n_lower"]].sum(axis=1)
     assert (counts == table["n_pairs"]).all()
-    # NaN in every run: no role has a quota; no self-service segment, so no trial ends
-    undefined = table.index.get_level_values("metric").isin([*QUOTA_KPIS, "trial_conversion_rate"])
+    # NaN in every run: no role has a quota; no self-service segment, so no trial ends; no
+    # contract, so no term ends; a horizon under 12 months, so no trailing-year retention
+    horizon = comparison.results["base"].scenario.horizon_months
+    undefined_names = [*QUOTA_KPIS, "trial_conversion_rate", "renewal_rate", *(("nrr", "grr") if horizon < 12 else ())]
+    undefined = table.index.get_level_values("metric").isin(undefined_names)
     assert (table["n_pairs"][~undefined] == 6).all() and (table["n_pairs"][undefined] == 0).all()
     row = table.loc[("exit_arr_usd", "more_aes")]
     assert row["diff_pct"] == pytest.approx(row["diff_mean"] / row["baseline_mean"])

@@ -285,6 +285,13 @@ EXPECTED_KPIS = {
     "sales_cycle_days_mean": ((20 - 3) + (40 - 5) + (70 - 19)) / 3,  # SQL to close, won deals
     "speed_to_lead_hours_median": (12.0 + 24.0) / 2,  # median of 6, 12, 12, 24, 36 and ∞ (lead 4, stale untouched)
     "mqls_never_touched_share": 1 / 6,  # lead 4 of the six inbound leads
+    # retention and contracts (tests/test_contracts.py): month to month, billed monthly, 3 months
+    "contraction_mrr_usd": 0.0,
+    "renewals": 0,
+    "renewal_rate": NAN,  # no term ended
+    "nrr": NAN, "grr": NAN,  # a 3-month run has no trailing year
+    "bookings_usd": 12 * (3500.0 + 200.0),  # annual value of the new and expansion MRR
+    "billings_usd": 1300.0 + 3500.0 + 2000.0,  # billed monthly: each month's MRR
     "headcount_end": 2 + 1,
     "cost_usd": (16100 + 150) + (11000 + 50) + (12000 + 100),
     # unit economics (tests/test_economics.py splits the cost; here MDR and AE are both acquisition)

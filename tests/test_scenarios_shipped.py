@@ -29,7 +29,8 @@ SEED = 7
 MAY_BE_NAN = {"win_rate_sql", "win_rate_opportunity", "trial_conversion_rate", "mqls_never_touched_share",
               "sales_cycle_days_mean", "speed_to_lead_hours_median", "cac_usd",
               "crc_usd_per_account_month", "churn_rate_monthly", "cac_payback_months", "ltv_usd", "ltv_to_cac",
-              "time_to_profitability_months", "quota_attainment_mean", "reps_at_quota_share", "variable_pay_usd"}
+              "time_to_profitability_months", "quota_attainment_mean", "reps_at_quota_share", "variable_pay_usd",
+              "renewal_rate", "nrr", "grr"}  # no contract term ended; no trailing year (or no cohort)
 #: Expected count at which P(Poisson = 0) = exp(-20) ~ 2e-9: "must be positive" is then safe.
 SURE_COUNT = 20.0
 

@@ -433,6 +433,7 @@ def test_lower_is_better_constant() -> None:
         "cac_payback_months",
         "time_to_profitability_months",
         "churned_mrr_usd",
+        "contraction_mrr_usd",
         "sales_cycle_days_mean",
         "speed_to_lead_hours_median",
         "mqls_never_touched_share",

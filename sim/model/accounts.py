@@ -10,6 +10,15 @@ instant inside the month where the piecewise-constant hazard crosses it (no even
 account per month: docs/developer/performance.md#fewer-events). Expansion draws come from
 month-keyed streams indexed by the lead, so the same account makes the same draw in every
 scenario.
+
+Contracts (``segments.<name>.contract.term_months`` > 1): such an account has no monthly hazard;
+at each term end it renews or churns, by its own latent draws (a stream per account,
+``accounts.contract``, three uniforms per renewal: renew, downsell, downsell size), with a
+probability that falls with its owner's uncovered share. With an account-management role
+(``customers.expanded_by``), renewals and expansion signals become work for the
+:class:`~sim.model.account_management.AccountManagerDesk`: a renewal no manager started renews at
+the uncovered probability, and an expansion signal is won only when a manager works it and its
+meetings pass (latent uniforms from month-keyed streams, as above).
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import numpy as np
 import simpy
 
 from sim.eventlog import AccountEvent, EventLog, Source
+from sim.model.account_management import AccountManagerDesk, ManagedItem
 from sim.model.engine.repheap import RepHeap, rep_heap
 from sim.model.leads import Lead
 from sim.model.workforce import Rep, RolePool
@@ -87,6 +97,17 @@ class Accounts:
         self._onb_mult = np.array([s.churn.onboarding_multiplier for s in seg])
         self._unc_mult = np.array([s.churn.uncovered_multiplier for s in seg])
         self._exp_p = np.array([s.expansion.monthly_probability for s in seg])
+        self._contracted = np.array([s.contract.contracted for s in seg], dtype=bool)
+        self._any_contract = bool(np.any(self._contracted))
+        self._term_days = [s.contract.term_months * DAYS_PER_MONTH for s in seg]
+        self._win_p = [float(np.prod(s.expansion.pass_probabilities())) for s in seg]
+        self.manager: AccountManagerDesk | None = None
+        """The account managers (``customers.expanded_by``) who work expansion opportunities and
+        renewals; None: expansion happens by itself and renewals are worked by the owner."""
+        self.contract_rng: dict[int, np.random.Generator] = {}
+        """Per contracted account, its stream of renewal uniforms (``accounts.contract``)."""
+        self.renewal_t: dict[int, float] = {}
+        """Per contracted account, the end of its current term."""
 
     # ------------------------------------------------------------------ desk protocol
 
@@ -223,6 +244,75 @@ class Accounts:
             self.orphans.setdefault(pool.pool_index, set()).add(account)
         kind = AccountEvent.INSTALLED if installed else AccountEvent.NEW
         self.log.accounts.append((t, int(kind), lead.id, lead.segment, lead.mrr_usd))
+        if self._any_contract and self._contracted[lead.segment]:
+            self._sign_contract(account, t, installed)
+
+    # ------------------------------------------------------------------ contracts and renewals
+
+    def _sign_contract(self, account: int, now: float, installed: bool) -> None:
+        """Start ``account``'s contract: its renewal stream and the end of its current term — a
+        term from now for a deal won now; for an installed account, a uniform share of a term
+        from now (its first draw), so that an installed base signed over the past renews spread
+        over the coming term rather than all on one day."""
+        rng = self.streams.fresh("accounts.contract", int(self.source[account]), int(self.lead_index[account]))
+        self.contract_rng[account] = rng
+        term = self._term_days[int(self.segment[account])]
+        self.renewal_t[account] = now + (float(rng.random()) * term if installed else term)
+        self._schedule_renewal(account)
+
+    def _schedule_renewal(self, account: int) -> None:
+        """The renewal of ``account``'s current term: worked by a manager from ``renewal_lead_days``
+        before it, or decided at the term end."""
+        end = self.renewal_t[account]
+        timeline = self.env.timeline  # type: ignore[attr-defined]
+        if self.manager is not None:
+            lead_days = self.segments[int(self.segment[account])].contract.renewal_lead_days
+            timeline.call_at(max(self.env.now, end - lead_days), self._request_renewal, account)
+        else:
+            timeline.call_at(end, self._renew, account, True)
+
+    def _request_renewal(self, account: int) -> None:
+        manager = self.manager
+        if manager is None or not self.active[account]:
+            return
+        now = self.env.now
+        manager.request(ManagedItem(account, True, now, self.renewal_t[account], 0.0,
+                                    on_close=self._renewal_closed))
+
+    def _renewal_closed(self, item: ManagedItem, worked: bool) -> None:
+        self._renew(item.account, worked)
+
+    def _renew(self, account: int, worked: bool) -> None:
+        """The term end of ``account``: it renews — perhaps downselling, with the price uplift — and
+        starts its next term, or churns. ``worked``: False when no manager worked the renewal."""
+        if not self.active[account]:
+            return
+        seg = int(self.segment[account])
+        contract = self.segments[seg].contract
+        u_renew, u_down, u_size = (float(u) for u in self.contract_rng[account].random(3))
+        uncovered = 1.0 if not worked else float(self._uncovered_share(np.array([account]))[0])
+        p = contract.renewal_probability - (contract.renewal_probability
+                                            - contract.uncovered_renewal_probability) * uncovered
+        now = self.env.now
+        lead_id = self.lead_ids[account]
+        mrr = self.mrr[account]
+        if u_renew >= p:
+            self.log.accounts.append((now, int(AccountEvent.RENEWAL_LOST), lead_id, seg, mrr))
+            self._churn(account, now)
+            return
+        self.log.accounts.append((now, int(AccountEvent.RENEWAL), lead_id, seg, mrr))
+        if u_down < contract.downsell_probability:
+            given_up = min(mrr, mrr * max(0.0, contract.downsell_fraction.ppf1(u_size)))
+            if given_up > 0:
+                mrr -= given_up
+                self.log.accounts.append((now, int(AccountEvent.CONTRACTION), lead_id, seg, given_up))
+        if contract.price_uplift > 0 and mrr > 0:
+            uplift = mrr * contract.price_uplift
+            mrr += uplift
+            self.log.accounts.append((now, int(AccountEvent.EXPANSION), lead_id, seg, uplift))
+        self.mrr[account] = mrr
+        self.renewal_t[account] = self.renewal_t[account] + self._term_days[seg]
+        self._schedule_renewal(account)
 
     def _grow(self) -> None:
         """Double the room of the NumPy columns."""
@@ -259,6 +349,8 @@ class Accounts:
         uncovered = self._uncovered_share(active_idx)
         h = self._rate[seg] * np.where(onboarding, self._onb_mult[seg], 1.0)
         h = h * (1.0 + (self._unc_mult[seg] - 1.0) * uncovered)
+        if self._any_contract:  # a contract does not churn before its term ends (its renewal decides)
+            h = np.where(self._contracted[seg], 0.0, h)
         h = np.clip(h, 0.0, 1.0)
         with np.errstate(divide="ignore"):
             intensity = -np.log1p(-h)  # per month
@@ -324,6 +416,9 @@ class Accounts:
             u_event[mask] = self.streams.fresh("accounts.expansion", src, month).random(size)[lead_index[mask]]
             u_size[mask] = self.streams.fresh("accounts.expansion_size", src, month).random(size)[lead_index[mask]]
         expands = u_event < self._exp_p[seg]
+        if self.manager is not None:
+            self._signal(month, idx, seg, source, lead_index, expands, u_size, t)
+            return
         for j in np.flatnonzero(expands):
             account = int(idx[j])
             spec = self.segments[int(seg[j])].expansion
@@ -334,3 +429,45 @@ class Accounts:
             self.log.accounts.append(
                 (t, int(AccountEvent.EXPANSION), self.lead_ids[account], int(self.segment[account]), amount)
             )
+
+    def _signal(self, month: int, idx: np.ndarray, seg: np.ndarray, source: np.ndarray, lead_index: np.ndarray,
+                signals: np.ndarray, u_size: np.ndarray, t: float) -> None:
+        """Expansion signals become opportunities for the account managers: each holds a manager
+        for its ``cycle_days`` and is won by its own latent draw (streams
+        ``accounts.expansion_cycle`` and ``accounts.expansion_pass``, keyed like the signals)."""
+        manager = self.manager
+        if manager is None or not np.any(signals):
+            return
+        u_cycle = np.empty(idx.size)
+        u_pass = np.empty(idx.size)
+        for src in dict.fromkeys((*self.source_keys, _WARM)):
+            mask = source == src
+            if not mask.any():
+                continue
+            size = int(lead_index[mask].max()) + 1
+            u_cycle[mask] = self.streams.fresh("accounts.expansion_cycle", src, month).random(size)[lead_index[mask]]
+            u_pass[mask] = self.streams.fresh("accounts.expansion_pass", src, month).random(size)[lead_index[mask]]
+        for j in np.flatnonzero(signals):
+            account = int(idx[j])
+            spec = self.segments[int(seg[j])].expansion
+            fraction = max(0.0, spec.mrr_fraction.ppf1(float(u_size[j])))
+            item = ManagedItem(account, False, t, t + spec.stale_after_days,
+                               max(0.0, spec.cycle_days.ppf1(float(u_cycle[j]))),
+                               potential_mrr_usd=self.mrr[account] * fraction, on_close=self._expansion_closed,
+                               u_outcome=float(u_pass[j]), fraction=fraction)
+            manager.request(item)
+
+    def _expansion_closed(self, item: ManagedItem, worked: bool) -> None:
+        """An expansion opportunity ends: won when a manager worked it, the account is still a
+        customer and its meetings passed."""
+        account = item.account
+        if not worked or not self.active[account]:
+            return
+        seg = int(self.segment[account])
+        if item.u_outcome >= self._win_p[seg]:
+            return
+        amount = self.mrr[account] * item.fraction
+        if amount <= 0:
+            return
+        self.mrr[account] += amount
+        self.log.accounts.append((self.env.now, int(AccountEvent.EXPANSION), self.lead_ids[account], seg, amount))

@@ -7,6 +7,8 @@ of reps:
 * ``development`` (jobs ``work_inbound``, ``prospect``) — :class:`~sim.model.development.DevelopmentDesk`;
 * ``closing`` (``close``) — :class:`~sim.model.closing.ClosingDesk`;
 * ``accounts`` (``manage_accounts``) — the replication's :class:`~sim.model.accounts.Accounts`;
+* ``account_management`` (``expand_and_renew``) — the replication's
+  :class:`~sim.model.account_management.AccountManagerDesk`;
 * ``self_service`` (``assist_trials``) — the replication's :class:`~sim.model.self_service.SelfService`;
 * ``support`` (``support_meetings``) — the role's :class:`~sim.model.support.SupportDesk`.
 
@@ -74,6 +76,14 @@ def build_accounts(world: World, pool: RolePool, team: Team, jobs: tuple[Job, ..
     return world.accounts
 
 
+def build_account_management(world: World, pool: RolePool, team: Team, jobs: tuple[Job, ...]) -> Any:
+    """Account-manager work: the role's one pool of managers, shared by every team's accounts."""
+    desk = world.account_managers
+    assert desk is not None, "customers.expanded_by names this role"
+    desk.attach(pool)
+    return desk
+
+
 def build_self_service(world: World, pool: RolePool, team: Team, jobs: tuple[Job, ...]) -> Any:
     """Touch-assist of self-service trials: the replication's trials, touched by this pool's reps."""
     world.self_service.attach(pool)
@@ -93,6 +103,7 @@ DESK_BUILDERS: dict[Desk, DeskBuilder] = {
     Desk.DEVELOPMENT: build_development,
     Desk.CLOSING: build_closing,
     Desk.ACCOUNTS: build_accounts,
+    Desk.ACCOUNT_MANAGEMENT: build_account_management,
     Desk.SELF_SERVICE: build_self_service,
     Desk.SUPPORT: build_support,
 }

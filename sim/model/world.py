@@ -19,6 +19,7 @@ from librt.strings import read_f64_le
 from mypy_extensions import i64
 
 from sim.eventlog import EventLog, LeadState, RepKind, Source
+from sim.model.account_management import AccountManagerDesk
 from sim.model.accounts import Accounts
 from sim.model.engine.calendar import Environment, Timeline, slots_per_day_for
 from sim.model.jobs import build_desks
@@ -198,6 +199,11 @@ class World:
             for role in dict.fromkeys(seg.opportunity.support.role for seg in segments
                                       if seg.opportunity.support is not None)}
         """The pooled supporting roles (sales engineers) some segments' meetings need, by role."""
+        expander = scenario.customers.expanded_by
+        self.account_managers: AccountManagerDesk | None = (
+            AccountManagerDesk(self.env, expander) if expander is not None else None)
+        """The account managers (``customers.expanded_by``): expansion opportunities and renewals."""
+        self.accounts.manager = self.account_managers
 
         self.pools: list[RolePool] = []
         self.teams: list[Team] = []
@@ -449,10 +455,18 @@ class World:
                 started, waited = support.close_month()
                 levels.append((month, support.pools[0].pool_index, "support_meetings", float(started)))
                 levels.append((month, support.pools[0].pool_index, "support_wait_days", waited))
+        managers = self.account_managers
+        if managers is not None and managers.pools:  # on the role's first pool, like the supporting roles
+            started, unworked, pipeline, pipeline_usd = managers.close_month()
+            first = managers.pools[0].pool_index
+            levels.append((month, first, "am_started", float(started)))
+            levels.append((month, first, "am_unworked", float(unworked)))
+            levels.append((month, first, "expansion_pipeline", float(pipeline)))
+            levels.append((month, first, "expansion_pipeline_usd", pipeline_usd))
         for pool in self.pools:
             backlog_of = getattr(pool.desk, "backlog", None)  # a desk that holds work (not the accounts)
             backlog = backlog_of() if backlog_of is not None else 0
-            if isinstance(pool.desk, SupportDesk) and pool is not pool.desk.pools[0]:
+            if isinstance(pool.desk, (SupportDesk, AccountManagerDesk)) and pool is not pool.desk.pools[0]:
                 backlog = 0  # one queue for the role's pools: counted once
             i = pool.pool_index
             self._headcount_levels(month, pool)

@@ -374,6 +374,13 @@ class SalesModel:
             raise PlanError(f"the planner does not model self-service segments yet ({', '.join(self_serve)}: "
                             "closed_by: none); plan the tiers sold by reps in a scenario without them, and "
                             "simulate the whole org (salesim run)")
+        contracted = [name for name, seg in scenario.segments.items() if seg.contract.contracted]
+        if scenario.customers.expanded_by is not None or contracted:
+            what = (f"account managers (customers.expanded_by: {scenario.customers.expanded_by})"
+                    if scenario.customers.expanded_by is not None else
+                    f"contracts with renewals ({', '.join(contracted)}: term_months > 1)")
+            raise PlanError(f"the planner does not model {what} yet: it sizes the new-business funnel. Plan "
+                            "without them, and simulate the whole org (salesim run)")
         cal = scenario.calendar
         work_days_per_month = DAYS_PER_MONTH * cal.days_per_week / 7.0
         calendar_per_work_day = 7.0 / cal.days_per_week

@@ -72,6 +72,13 @@ _NAMES: dict[str, str] = {
     "trials": "Self-service trials",
     "trial_conversion_rate": "Trial conversion rate",
     "customers_end": "Customers at the horizon",
+    "contraction_mrr_usd": "MRR given up in downsells",
+    "renewals": "Contracts renewed",
+    "renewal_rate": "Renewal rate",
+    "nrr": "Net revenue retention (trailing 12 months)",
+    "grr": "Gross revenue retention (trailing 12 months)",
+    "bookings_usd": "Bookings (annual contract value)",
+    "billings_usd": "Billings",
     "sales_cycle_days_mean": "Mean sales cycle",
     "speed_to_lead_hours_median": "Median speed to lead",
     "headcount_end": "Headcount at the horizon",
@@ -93,6 +100,7 @@ _FLOW_SERIES = frozenset({"new_mrr_usd", "expansion_mrr_usd", "churned_mrr_usd",
 """Monthly series that are amounts *per month* (the others are levels at month end)."""
 
 _RATE_NAMES = frozenset({"win_rate_sql", "win_rate_opportunity", "trial_conversion_rate", "utilization",
+                         "renewal_rate", "nrr", "grr",
                          "churn_rate_monthly", "mqls_never_touched_share", "quota_attainment_mean",
                          "reps_at_quota_share"})
 

@@ -51,6 +51,9 @@ _NAMES: dict[str, str] = {
     "opportunities": "opportunities", "wins": "wins", "losses": "lost deals",
     "win_rate_sql": "win rate of SQLs", "win_rate_opportunity": "win rate of opportunities",
     "customers_end": "customers at the horizon", "sales_cycle_days_mean": "mean sales cycle",
+    "contraction_mrr_usd": "MRR given up in downsells", "renewals": "contracts renewed",
+    "renewal_rate": "renewal rate", "nrr": "net revenue retention", "grr": "gross revenue retention",
+    "bookings_usd": "bookings", "billings_usd": "billings",
     "speed_to_lead_hours_median": "median speed to lead", "headcount_end": "headcount at the horizon",
     "cost_usd": "cost", "cac_usd": "CAC", "cac_payback_months": "CAC payback", "ltv_usd": "LTV",
     "ltv_to_cac": "LTV to CAC", "mqls_never_touched_share": "MQLs never touched",
@@ -83,7 +86,7 @@ def _kind(metric: str) -> str:
     if base.endswith("_usd"):
         return "money"
     if base in ("p_better", "mqls_never_touched_share", "reps_at_quota_share", "quota_attainment_mean",
-                "churn_rate_monthly") \
+                "churn_rate_monthly", "nrr", "grr") \
             or base.startswith(("utilization", "win_rate")) or base.endswith("_rate"):
         return "rate"
     if base.endswith("_days_mean") or base.endswith("_days"):

@@ -14,7 +14,7 @@ import pandas as pd
 
 RATES: frozenset[str] = frozenset({"win_rate_sql", "win_rate_opportunity", "p_better", "churn_rate_monthly",
                                    "mqls_never_touched_share", "quota_attainment_mean", "reps_at_quota_share",
-                                   "trial_conversion_rate"})
+                                   "trial_conversion_rate", "renewal_rate", "nrr", "grr"})
 """Fractions printed as percentages (besides ``utilization*``)."""
 
 
@@ -70,6 +70,13 @@ KPI_LABELS: dict[str, str] = {
     "trials": "self-service trials (count)",
     "trial_conversion_rate": "trial conversion (%)",
     "customers_end": "customers at the end (count)",
+    "contraction_mrr_usd": "MRR given up in downsells (USD)",
+    "renewals": "contracts renewed (count)",
+    "renewal_rate": "renewal rate (%)",
+    "nrr": "net revenue retention, trailing 12 months (%)",
+    "grr": "gross revenue retention, trailing 12 months (%)",
+    "bookings_usd": "bookings, annual contract value (USD)",
+    "billings_usd": "billings, invoiced (USD)",
     "sales_cycle_days_mean": "sales cycle, mean (days)",
     "speed_to_lead_hours_median": "speed to lead, median (hours)",
     "mqls_never_touched_share": "MQLs never touched (%)",

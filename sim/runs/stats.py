@@ -52,6 +52,7 @@ LOWER_IS_BETTER: frozenset[str] = frozenset(
         "cac_payback_months",
         "time_to_profitability_months",
         "churned_mrr_usd",
+        "contraction_mrr_usd",
         "sales_cycle_days_mean",
         "speed_to_lead_hours_median",
         "mqls_never_touched_share",

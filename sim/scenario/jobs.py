@@ -11,6 +11,7 @@ job                       given by                         needs on the role
                           (``kind: outbound``; ``outbound:``)
 ``close``                 ``segments.<name>.closed_by``    ``max_open_opportunities``
 ``manage_accounts``       ``customers.managed_by``         ``accounts_covered``
+``expand_and_renew``      ``customers.expanded_by``        ``open_expansions``
 ========================  ===============================  =========================
 
 :func:`assignments` is the one function that reads those fields. Validation
@@ -45,6 +46,7 @@ class Job(StrEnum):
     PROSPECT = "prospect"
     CLOSE = "close"
     MANAGE_ACCOUNTS = "manage_accounts"
+    EXPAND_AND_RENEW = "expand_and_renew"
     ASSIST_TRIALS = "assist_trials"
     SUPPORT_MEETINGS = "support_meetings"
 
@@ -55,6 +57,7 @@ class Desk(StrEnum):
     DEVELOPMENT = "development"
     CLOSING = "closing"
     ACCOUNTS = "accounts"
+    ACCOUNT_MANAGEMENT = "account_management"
     SELF_SERVICE = "self_service"
     SUPPORT = "support"
 
@@ -75,6 +78,8 @@ JOBS: dict[Job, JobNeeds] = {
     Job.PROSPECT: JobNeeds(Desk.DEVELOPMENT, "dials_per_day", "works outbound leads"),
     Job.CLOSE: JobNeeds(Desk.CLOSING, "max_open_opportunities", "closes deals"),
     Job.MANAGE_ACCOUNTS: JobNeeds(Desk.ACCOUNTS, "accounts_covered", "looks after customers"),
+    Job.EXPAND_AND_RENEW: JobNeeds(Desk.ACCOUNT_MANAGEMENT, "open_expansions",
+                                   "works expansion opportunities and renewals"),
     Job.ASSIST_TRIALS: JobNeeds(Desk.SELF_SERVICE, "trials_assisted", "touches self-service trials"),
     Job.SUPPORT_MEETINGS: JobNeeds(Desk.SUPPORT, "meetings_supported", "supports opportunity meetings"),
 }
@@ -146,6 +151,10 @@ def assignments(scenario: Any) -> list[Assignment]:
         explicit = "managed_by" in getattr(customers, "model_fields_set", ())
     if isinstance(role, str) and (explicit or role in roles):
         out.append(Assignment(role, Job.MANAGE_ACCOUNTS, ("customers", "managed_by")))
+    expander = _field(customers, "expanded_by") if customers is not None and not isinstance(customers, str | int) \
+        else None
+    if isinstance(expander, str):
+        out.append(Assignment(expander, Job.EXPAND_AND_RENEW, ("customers", "expanded_by")))
     return out
 
 

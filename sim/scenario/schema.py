@@ -303,6 +303,10 @@ class RoleSpec(Spec):
     trials_assisted: Capacity | None = Field(
         None, description="self-service trials one fully ramped rep touches at once (segments.*.trial.assisted_by)"
     )
+    open_expansions: Capacity | None = Field(
+        None, description="expansion opportunities and renewals one fully ramped account manager works at once "
+                          "(customers.expanded_by)"
+    )
     meetings_supported: Capacity | None = Field(
         None, description="opportunity meetings one fully ramped supporting rep (a sales engineer) works at once "
                           "(segments.*.opportunity.support.role)"
@@ -439,13 +443,83 @@ class ChurnSpec(Spec):
 
 
 class ExpansionSpec(Spec):
-    """Monthly expansion (upsell, cross-sell) of a segment's customers."""
+    """Expansion (upsell, cross-sell) of a segment's customers.
 
-    monthly_probability: Probability = Field(0.0, description="chance an account expands in a month")
+    Without an account-management role (``customers.expanded_by`` unset) an account expands in a
+    month with ``monthly_probability``, by ``mrr_fraction`` of its MRR. With one, each such month
+    is an expansion *signal* from the account's book: it becomes an expansion opportunity that
+    waits for an account manager with room (``roles.<am>.open_expansions``; lost after
+    ``stale_after_days``), takes ``cycle_days`` of the manager's time, and is won when each of its
+    meetings passes (``pass_probability``), for the same ``mrr_fraction``."""
+
+    monthly_probability: Probability = Field(
+        0.0, description="chance an account expands in a month (with an account manager: an expansion signal)")
     mrr_fraction: FractionDist = Field(
         default_factory=lambda: Constant(value=0.2),
         description="expansion as a fraction of the account's current MRR",
     )
+    pass_probability: Probability | list[Probability] = Field(
+        0.7, description="with an account manager: probability each meeting of an expansion opportunity passes "
+                         "(one value: one meeting; a list: one per meeting). ASSUMPTION")
+    cycle_days: Days = Field(
+        default_factory=lambda: Lognormal(dist="lognormal", median=21.0, sigma=0.5),
+        description="with an account manager: calendar days an expansion opportunity holds the manager, from "
+                    "its start to its close. ASSUMPTION")
+    stale_after_days: DayTime = Field(
+        30.0, description="with an account manager: days a signal waits for a manager with room before it is "
+                          "lost. ASSUMPTION")
+
+    def pass_probabilities(self) -> list[float]:
+        """One pass probability per meeting of an expansion opportunity."""
+        p = self.pass_probability
+        return [float(x) for x in p] if isinstance(p, list) else [float(p)]
+
+
+class ContractSpec(Spec):
+    """What a segment's customers sign: the term, the billing, and what happens at term end.
+
+    ``term_months: 1`` (the default) is month to month: the segment's monthly churn hazard
+    (``churn``) applies. A longer term (12, 24, 36) is a contract: the account cannot churn
+    before its term ends; at each term end it renews with a probability — ``renewal_probability``
+    for an account its owner covers, falling linearly to ``uncovered_renewal_probability`` with
+    the share of the owner's book beyond coverage (an account with no owner, or a renewal no
+    account manager had room to work, counts as uncovered). A renewing account may downsell
+    (``downsell_probability``, by ``downsell_fraction`` of its MRR) and takes ``price_uplift``.
+    Who works the renewal: the account manager (``customers.expanded_by``) from
+    ``renewal_lead_days`` before the date, else the account's owner (``customers.managed_by``).
+    An installed account (``warm_start.customers``) is somewhere in its term at the start: its
+    current term ends a uniform share of a term from the start (its own latent draw).
+    """
+
+    term_months: Literal[1, 12, 24, 36] = Field(1, description="contract term in months; 1: month to month")
+    billing: Literal["monthly", "annual_upfront"] = Field(
+        "monthly", description="monthly invoices, or each contract year invoiced at its start")
+    renewal_probability: Probability = Field(
+        0.9, description="P(renewal) of a covered account at term end (median SaaS revenue churn ~10 % a year: "
+                         "docs/background/default-figures.md#contracts-and-renewals)")
+    uncovered_renewal_probability: Probability = Field(
+        0.7, description="P(renewal) of an account nobody covers or whose renewal nobody worked (ASSUMPTION)")
+    downsell_probability: Probability = Field(0.1, description="P(a renewing account downsells) (ASSUMPTION)")
+    downsell_fraction: FractionDist = Field(
+        default_factory=lambda: Constant(value=0.2), description="MRR share a downsell gives up (ASSUMPTION)")
+    price_uplift: Float = Field(0.0, ge=0.0, le=1.0, description="price increase at each renewal, as a fraction")
+    renewal_lead_days: DayTime = Field(
+        90.0, description="days before term end an account manager starts working the renewal (ASSUMPTION)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ContractSpec:
+        if self.billing == "annual_upfront" and self.term_months < 12:
+            raise ValueError("billing: annual_upfront needs a term of 12 months or more (term_months: 1 is month "
+                             "to month: bill it monthly)")
+        if self.uncovered_renewal_probability > self.renewal_probability:
+            raise ValueError("uncovered_renewal_probability exceeds renewal_probability: coverage cannot lower "
+                             "the odds of renewing")
+        return self
+
+    @property
+    def contracted(self) -> bool:
+        """Whether accounts sign a term longer than a month (renewals instead of a monthly hazard)."""
+        return self.term_months > 1
 
 
 class TrialSpec(Spec):
@@ -476,6 +550,8 @@ class SegmentSpec(Spec):
     opportunity: OpportunitySpec = Field(default_factory=OpportunitySpec)
     churn: ChurnSpec = Field(default_factory=ChurnSpec)
     expansion: ExpansionSpec = Field(default_factory=ExpansionSpec)
+    contract: ContractSpec = Field(default_factory=ContractSpec,
+                                   description="term, billing and renewal (default: month to month)")
 
 
 # --------------------------------------------------------------------------- lead flows
@@ -686,6 +762,9 @@ class CustomersSpec(Spec):
     """Who looks after won customers."""
 
     managed_by: str | None = Field("csm", description="customer-success role (null: none)")
+    expanded_by: str | None = Field(
+        None, description="account-management role that works expansion opportunities and renewals (null: none; "
+                          "expansion then happens by itself at each segment's monthly_probability)")
 
 
 class MarketSpec(Spec):
