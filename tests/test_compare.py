@@ -135,3 +135,22 @@ def test_rounding_differences_are_ties():
 
     row = comparison_table({"a": R(base), "b": R(other)}, "a", metrics=("cost_usd",)).iloc[0]
     assert row["n_equal"] == 3 and row["diff_mean"] == 0 and row["p_better"] == 0.5
+
+
+def test_by_segment_pairs_each_tier_and_its_additive_kpis_sum_to_the_blended(comparison):
+    """The silo has two segments: each gets its own paired rows, and for additive KPIs (wins, new
+    MRR) the per-segment mean differences add up to the blended one (the same pairs)."""
+    table = comparison.by_segment()
+    assert set(table["segment"]) == {"smb", "mid_market"}
+    assert set(table["scenario"]) == {"more_aes", "same"}
+    blended = comparison.table.set_index(["metric", "scenario"])
+    for metric in ("wins", "new_mrr_usd", "sqls"):
+        rows = table[(table["metric"] == metric) & (table["scenario"] == "more_aes")]
+        assert len(rows) == 2
+        assert rows["diff_mean"].sum() == pytest.approx(blended.loc[(metric, "more_aes"), "diff_mean"], rel=1e-9)
+    same = table[table["scenario"] == "same"]
+    assert (same["n_equal"] == same["n_pairs"]).all()  # a scenario against itself: every pair tied
+    from sim.present.text import segment_comparison_text
+
+    text = segment_comparison_text(table)
+    assert "mid_market" in text and "deals won (count)" in text and "same in every replication" in text

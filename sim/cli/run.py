@@ -175,6 +175,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         print(wrap(DETERMINISTIC_NOTE) + "\n")
     print(comparison_text(comparison.table))
+    segments = comparison.by_segment()
+    if segments is not None:
+        from sim.present.text import segment_comparison_text
+
+        print("\nby segment (paired differences, scenario − baseline; a tier's own figures, never blended):")
+        print(segment_comparison_text(segments))
     for name, result in comparison.results.items():
         teams = result.teams()
         if teams is not None:

@@ -273,6 +273,30 @@ def comparison_text(table: pd.DataFrame, metrics: Sequence[str] | None = None) -
     return "\n".join(lines)
 
 
+def segment_comparison_text(table: pd.DataFrame) -> str:
+    """The per-segment paired differences (:meth:`sim.runs.comparison.Comparison.by_segment`) as
+    a table: segment, scenario, KPI, baseline and scenario means, the difference with its 95% CI,
+    and P(better). KPIs undefined in both scenarios are left out."""
+    rows = []
+    for rec in table.to_dict("records"):
+        m = rec["metric"]
+        if _undefined(rec["baseline_mean"]) and _undefined(rec["mean"]):
+            continue
+        n, n_equal = int(rec.get("n_pairs", 0) or 0), int(rec.get("n_equal", 0) or 0)
+        if n > 0 and n_equal == n:
+            diff = "same in every replication"
+        else:
+            diff = (f"{_signed(m, rec['diff_mean'])} ({_signed(m, rec['diff_ci95_low'])} … "
+                    f"{_signed(m, rec['diff_ci95_high'])})")
+        p = rec["p_better"]
+        verdict = "–" if rec.get("better", "higher") == "none" or p != p or (n > 0 and n_equal == n) \
+            else f"{100 * p:.0f}%"
+        rows.append([rec["segment"], rec["scenario"], kpi_label(m), format_value(m, rec["baseline_mean"]),
+                     format_value(m, rec["mean"]), diff, verdict])
+    return text_table(rows, ["segment", "scenario", "metric", "baseline", "scenario mean", "difference (95% CI)",
+                             "P(better)"], align_right_from=3)
+
+
 def _undefined(value: float | None) -> bool:
     """True for a mean that is NaN or missing (the KPI had no value in any replication)."""
     return value is None or (isinstance(value, float) and math.isnan(value))

@@ -46,6 +46,12 @@ TIE_RTOL = 1e-9
 as the same costs summed in another order, is not a difference."""
 
 
+SEGMENT_COMPARISON_KPIS: tuple[str, ...] = (
+    "revenue_first_year_usd", "exit_arr_usd", "new_mrr_usd", "sqls", "wins", "win_rate_sql", "customers_end",
+)
+"""The KPIs :meth:`Comparison.by_segment` compares per segment by default."""
+
+
 @dataclass
 class Comparison:
     """Results of several scenarios run under common random numbers.
@@ -69,6 +75,26 @@ class Comparison:
         """Paired difference ``scenario − baseline`` of one KPI."""
         a, b = _paired(self.results[self.baseline].kpis, self.results[scenario].kpis, metric)
         return stats.paired_difference(a, b)
+
+    def by_segment(self, metrics: Sequence[str] = SEGMENT_COMPARISON_KPIS) -> pd.DataFrame | None:
+        """Paired differences per segment (the book's first rule: never blend tiers).
+
+        The :func:`comparison_table` of the per-segment KPIs (``<kpi>@segment:<name>``, computed
+        when a scenario has several segments) that every scenario has, with a ``segment`` column
+        and ``metric`` the plain KPI name. None when the scenarios share no per-segment KPI."""
+        import pandas as pd
+
+        columns = [set(r.kpis.columns) for r in self.results.values()]
+        shared = set.intersection(*columns) if columns else set()
+        segments = list(dict.fromkeys(c.split("@segment:", 1)[1] for c in self.results[self.baseline].kpis.columns
+                                      if "@segment:" in c))
+        wanted = [f"{m}@segment:{seg}" for seg in segments for m in metrics if f"{m}@segment:{seg}" in shared]
+        if not wanted:
+            return None
+        table = comparison_table(self.results, self.baseline, wanted)
+        parts = table["metric"].str.split("@segment:", n=1, expand=True)
+        table = table.assign(metric=parts[0], segment=parts[1])
+        return pd.DataFrame(table[["segment", *COMPARISON_COLUMNS]]).reset_index(drop=True)
 
     def series_difference(self, scenario: str, series: str = "mrr_usd") -> pd.DataFrame:
         """Month × rep table of ``scenario − baseline`` for a monthly series."""
