@@ -308,3 +308,24 @@ def test_gap_breakdown_adds_up_and_prices_hand_off_loss() -> None:
     assert table["usd"].iloc[0] + table["usd"].iloc[1:-1].sum() == pytest.approx(table["usd"].iloc[-1])
     assert gap.simulated_usd == pytest.approx(simulation.outcomes["revenue_first_year_usd"].mean())
     json.dumps(gap.to_dict())
+
+
+def test_the_quota_plan_beside_the_pipeline_plan_on_the_command_line(capsys) -> None:
+    """$33,000 of new MRR a month is $4.752M of new ARR a year: in $700,000 quotas over-assigned
+    by 125 % that is $5.94M of quota, 9 closers (7 at 100 % attainment); the book's example and
+    the JSON agree with Plan.quota_headcount."""
+    code, out, _ = cli(capsys, "--scenario", str(SILO), "--monthly-new-mrr", "33000", "--quota", "700000")
+    assert code == 0
+    flat = " ".join(out.split())
+    assert ("$4,752,000 of new ARR a year in $700,000 quotas, 125% over-assigned: $5,940,000 of quota = "
+            "9 closers") in flat
+    assert "(7 if every one made 100%; expected attainment 80%)" in flat
+    code, out, _ = cli(capsys, "--scenario", str(SILO), "--monthly-new-mrr", "33000", "--quota", "2000000",
+                       "--over-assignment", "1", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["quota_plan"]["quota"]["reps"] == 3 and doc["quota_plan"]["quota"]["over_assignment"] == 1
+    code, _, err = cli(capsys, "--scenario", str(SILO), "--monthly-new-mrr", "33000", "--over-assignment", "1.2")
+    assert code == 2 and "--over-assignment goes with --quota" in err
+    code, _, err = cli(capsys, "--scenario", str(SILO), "--monthly-new-mrr", "33000", "--quota", "700000",
+                       "--over-assignment", "0.9")
+    assert code == 2 and "cannot be below 1" in err

@@ -139,6 +139,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--from-arr", type=_usd, metavar="USD",
                    help="with --exit-arr: today's ARR; new business makes up the exit ARR less what is left of it "
                         "after churn: monthly new MRR = (exit ARR − from ARR × (1 − churn)^12) ÷ (12 × R(12))")
+    p.add_argument("--quota", type=_usd, metavar="USD",
+                   help="a closer's yearly quota of new ARR: prints the traditional quota plan (the plan's new ARR "
+                        "of a year in quotas) beside the pipeline plan's closers, e.g. 700000")
+    p.add_argument("--over-assignment", type=_number, default=None, metavar="X",
+                   help="with --quota: total quota ÷ target, ≥ 1 (default 1.25, the book's: 80%% attainment)")
     p.add_argument("--lag-aware", action="store_true",
                    help="write and simulate the lag-aware plan: sized for the revenue booked from an empty "
                         "pipeline, the sales cycle delaying the first deals (the plan shows both)")
@@ -224,6 +229,10 @@ def build_plan(args: argparse.Namespace) -> PlanContext:
 
 
 
+DEFAULT_OVER_ASSIGNMENT = 1.25
+"""``--over-assignment`` when ``--quota`` is given alone: the book's traditional plan (80 % attainment)."""
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     """Run ``salesim plan``; return the exit code."""
     from sim.planner.arithmetic import PlanError
@@ -232,6 +241,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     problem = check_simulation_args(args)
     if problem is None and getattr(args, "from_arr", None) is not None and getattr(args, "exit_arr", None) is None:
         problem = "--from-arr goes with --exit-arr: grow ARR from --from-arr today to --exit-arr at month 12"
+    if problem is None and getattr(args, "over_assignment", None) is not None and getattr(args, "quota", None) is None:
+        problem = "--over-assignment goes with --quota: the quota plan's total quota ÷ target"
     if problem is not None:
         err(f"plan: {problem}")
         return EXIT_BAD_INPUT
@@ -243,6 +254,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except PlanError as exc:
         err(f"plan: {exc}")
         return EXIT_BAD_INPUT
+    quota = None
+    if getattr(args, "quota", None) is not None:
+        over = args.over_assignment if args.over_assignment is not None else DEFAULT_OVER_ASSIGNMENT
+        try:
+            quota = ctx.chosen(args).quota_headcount(args.quota, over)
+        except PlanError as exc:
+            err(f"plan: {exc}")
+            return EXIT_BAD_INPUT
     out = args.write_scenario
     if out is not None:
         if out.exists() and not args.overwrite:
@@ -266,11 +285,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.json and _simulating(args):
         pass  # one JSON document, printed by the simulation hook with the plan in it
     elif args.json:
-        print(json.dumps(_plan_document(ctx), indent=2))
+        doc = _plan_document(ctx)
+        if quota is not None:
+            doc["quota_plan"] = quota
+        print(json.dumps(doc, indent=2))
     else:
-        from sim.present.plan_text import plan_text
+        from sim.present.plan_text import plan_text, quota_plan_text
 
         print(plan_text(ctx.plan, ctx.lag_plan if ctx.lag_plan is not ctx.plan else None))
+        if quota is not None:
+            print("\n" + quota_plan_text(quota))
         if out is not None:
             print(f"\nwrote {out}")
     code = simulate_hook(args, ctx)

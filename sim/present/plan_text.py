@@ -327,3 +327,28 @@ def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
 
 
+def quota_plan_text(quota: dict) -> str:
+    """The traditional quota plan beside the pipeline plan (:meth:`sim.planner.headcount.Plan.quota_headcount`)."""
+    q = quota["quota"]
+    closers = quota["pipeline_headcount"]
+    per_rep = quota["new_arr_per_pipeline_rep_usd"]
+    sized = ", ".join(f"{n} {role}" for role, n in closers.items()) or "no closer"
+    lines = [
+        "quota plan beside it (the traditional plan: quota × expected attainment):",
+        f"  ${q['target_new_arr_usd']:,.0f} of new ARR a year in ${q['quota_usd']:,.0f} quotas, "
+        f"{100 * q['over_assignment']:.0f}% over-assigned: ${q['total_quota_usd']:,.0f} of quota = "
+        f"{q['reps']} closers ({q['reps_at_full_attainment']} if every one made 100%; expected attainment "
+        f"{100 * q['expected_attainment']:.0f}%)",
+        f"  the pipeline plan sizes {sized}: ${per_rep:,.0f} of new ARR per closer a year",
+    ]
+    if per_rep == per_rep and q["quota_usd"] > 0:
+        ratio = per_rep / q["quota_usd"]
+        if ratio > 1.2:
+            lines.append(f"  that is {ratio:.1f} × the quota: the pipeline plan's closers carry more than a quota plan "
+                         "would ask; check their capacity (max_open_opportunities) and win rates")
+        elif ratio < 0.8:
+            lines.append(f"  that is {ratio:.1f} × the quota: the quota plan would ask more of a closer than the "
+                         "pipeline gives one; the quota may be out of reach")
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, width=100, subsequent_indent="    ") for line in lines)
