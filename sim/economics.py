@@ -8,8 +8,9 @@ scenario's answer (:func:`sim.scenario.economics.cost_shares`).
 The formulas, with *h* the horizon in months and *g* the gross margin (``economics.gross_margin``):
 
 * acquisition cost = Σ over roles of (acquisition share × the role's rep cost) + the leads' own
-  cost (each source's cost per MQL or per prospect × its leads) +
-  ``acquisition_overhead_usd_per_month`` × *h*;
+  cost (each source's cost per MQL or per prospect × its leads) + (``acquisition_overhead_usd_per_month``
+  + ``marketing_programs_usd_per_month``) × *h*; a role's cost includes its tools, managers and
+  recruiting (:func:`sim.metrics.people_cost`);
 * retention cost = Σ over roles of (retention share × the role's rep cost) +
   ``retention_overhead_usd_per_month`` × *h*;
 * account-months = Σ over accounts of the months each was a customer within the run (the
@@ -97,7 +98,7 @@ def unit_economics(log: EventLog, scenario: Scenario, series: dict[str, np.ndarr
     econ = scenario.economics
     h = log.horizon_months
     shares = cost_shares(scenario)
-    acquisition = econ.acquisition_overhead_usd_per_month * h
+    acquisition = (econ.acquisition_overhead_usd_per_month + econ.marketing_programs_usd_per_month) * h
     retention = econ.retention_overhead_usd_per_month * h
     for role in log.roles:
         acquisition_share, retention_share = shares.get(role, (0.0, 0.0))

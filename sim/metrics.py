@@ -164,6 +164,46 @@ def monthly_rep_cost(log: EventLog, horizon_months: int, role: int | None = None
     return out
 
 
+def mean_headcount(log: EventLog, horizon_months: int, role: int, starts: Starts = None) -> np.ndarray:
+    """Mean headcount of a role in each month (index 0 unused): rep-days on staff ÷ the month's days,
+    interns and outsourced reps included."""
+    horizon_days = horizon_months * DAYS_PER_MONTH if starts is None else float(starts[horizon_months])
+    out = np.zeros(horizon_months + 1)
+    edges = np.arange(horizon_months + 1) * DAYS_PER_MONTH if starts is None else starts[: horizon_months + 1]
+    lengths = _month_lengths(horizon_months, starts)
+    for rep_role, t0, t1, _ in rep_intervals(log, horizon_days):
+        if rep_role == role:
+            out[1:] += np.clip(np.minimum(edges[1:], t1) - np.maximum(edges[:-1], t0), 0.0, None) / lengths
+    return out
+
+
+def people_cost(log: EventLog, scenario: Scenario, role: int, starts: Starts = None) -> np.ndarray | None:
+    """The cost around a role's reps, per month (index 0 unused): tools (``tools_usd_per_month`` ×
+    mean headcount), managers (Σ over the role's teams of ⌈headcount at the month's end ÷
+    ``manager.span``⌉ × ``manager.monthly_cost_usd``: the managers whose coaching capacity the
+    workforce model counts, team by team) and recruiting (``recruiting_cost_usd`` × the month's
+    hires). None when the role has none."""
+    spec = scenario.roles[log.roles[role]]
+    manager_cost = spec.manager.monthly_cost_usd if spec.manager is not None else 0.0
+    if not (spec.tools_usd_per_month or manager_cost or spec.recruiting_cost_usd):
+        return None
+    h = log.horizon_months
+    out = np.zeros(h + 1)
+    if spec.tools_usd_per_month:
+        out += spec.tools_usd_per_month * mean_headcount(log, h, role, starts)
+    if manager_cost:
+        assert spec.manager is not None
+        pools = [i for i, (pool_role, _) in enumerate(log.pools) if pool_role == role]
+        heads = np.nan_to_num(_level_arrays(log)["headcount"][pools])
+        out[1:] += manager_cost * np.ceil(heads[:, 1:] / spec.manager.span).sum(axis=0)
+    if spec.recruiting_cost_usd:
+        wf = log.workforce_table()
+        hired = (wf["role"] == role) & (wf["kind"] == WorkforceEvent.HIRE)
+        out += spec.recruiting_cost_usd * _per_month(wf["t"][hired], None, h, starts)
+    out[0] = 0.0
+    return out
+
+
 def workforce_flows(log: EventLog, role: int, starts: Starts = None) -> dict[str, np.ndarray]:
     """Hires, exits and promotions (in and out) of a role per month."""
     h = log.horizon_months
@@ -212,6 +252,7 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     series["sqls"] = _per_month(sql_t, None, h, starts)
     series["wins"] = _per_month(leads["close_t"][leads["state"] == LeadState.WON], None, h, starts)
     overhead = (scenario.economics.acquisition_overhead_usd_per_month
+                + scenario.economics.marketing_programs_usd_per_month
                 + scenario.economics.retention_overhead_usd_per_month)
     series["cost_usd"] = monthly_rep_cost(log, h, starts=starts) + lead_cost_per_month(log, scenario, starts) + overhead
     if log.reorgs:
@@ -232,6 +273,11 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
     for role in log.roles:  # pay by attainment (roles.<name>.quota): the difference from on-target pay
         if scenario.roles[role].quota is not None:
             extra = variable_pay_adjustment(log, scenario, role)
+            series[f"cost_usd.{role}"][1:] += extra[1:]
+            series["cost_usd"][1:] += extra[1:]
+    for index, role in enumerate(log.roles):  # the people and tools around the reps
+        extra = people_cost(log, scenario, index, starts)
+        if extra is not None:
             series[f"cost_usd.{role}"][1:] += extra[1:]
             series["cost_usd"][1:] += extra[1:]
     if len(log.teams) > 1:

@@ -179,8 +179,9 @@ def test_series_follow_calendar_months() -> None:
                                          dt.date(2026, 3, 31)]
     cost = result.series("cost_usd.ae").loc[1:, 0]
     headcount = result.series("headcount.ae").loc[:, 0]
-    if headcount.nunique() == 1:  # a month fully staffed costs the monthly cost, 28 days or 31
-        assert cost.tolist() == pytest.approx([headcount.iloc[0] * 13000.0] * 3)
+    ae = scenario.roles["ae"]
+    if headcount.nunique() == 1:  # a month fully staffed costs the monthly cost and tools, 28 days or 31
+        assert cost.tolist() == pytest.approx([headcount.iloc[0] * (ae.monthly_cost_usd + ae.tools_usd_per_month)] * 3)
 
 
 def test_time_off_takes_capacity() -> None:

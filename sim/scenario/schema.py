@@ -223,6 +223,9 @@ class ManagerSpec(Spec):
     coached_per_manager: Float = Field(2.0, gt=0, le=lim.MAX_SEATS_PER_ROLE,
                                        description="ramping reps one manager can coach at full speed")
     ramp_slowdown: Float = Field(0.5, gt=0, le=1, description="ramp speed when coaching is overloaded (0.5: half)")
+    monthly_cost_usd: Money = Field(
+        0.0, description="loaded cost of one manager a month: each team of the role has ⌈headcount ÷ span⌉ "
+                         "managers (its headcount at the month's end), in the role's cost")
 
 
 class InternSpec(Spec):
@@ -275,6 +278,11 @@ class RoleSpec(Spec):
                     "the list start as new hires today (tenure 0, ramping from zero)",
     )
     monthly_cost_usd: Money = Field(0.0, description="fully loaded cost per rep-month")
+    tools_usd_per_month: Money = Field(
+        0.0, description="tools per rep and month beyond the loaded cost: dialer, data and seat licences (prorated "
+                         "by the days a rep is on staff, interns and outsourced reps included)")
+    recruiting_cost_usd: Money = Field(
+        0.0, description="one-off cost of each hire (agency fee, interviewing time), in the month the rep starts")
     ramp: RampList | RampFormSpec = Field(
         default_factory=lambda: [1.0],
         description="productivity by tenure month (first entry: first month; the last value holds after), "
@@ -914,7 +922,11 @@ class EconomicsSpec(Spec):
         None, description="roles whose cost is retention cost, in CRC (null: roles that manage accounts)"
     )
     acquisition_overhead_usd_per_month: Money = Field(
-        0.0, description="sales and marketing cost beyond reps and MQLs (leadership, programmes, tools), in CAC"
+        0.0, description="sales and marketing cost beyond reps, their managers and tools, and leads (leadership), "
+                         "in CAC"
+    )
+    marketing_programs_usd_per_month: Money = Field(
+        0.0, description="marketing programmes (events, content, brand) beyond each source's cost per lead, in CAC"
     )
     retention_overhead_usd_per_month: Money = Field(
         0.0, description="customer-success cost beyond its reps (leadership, tools), in CRC"
