@@ -252,6 +252,8 @@ class Workforce:
         self._next_seat: dict[str, int] = {}
         self.generation_of: dict[int, int] = {}
         """Rep id → the generation of its seat (an exit brought forward by a reorg backfills the next)."""
+        self.reps_by_id: dict[int, Rep] = {}
+        """Rep id → the rep (every rep of the run, gone or not)."""
         self.surplus: dict[str, int] = {}
         """Role → seats a reorg closed: the next exits of the role are not backfilled."""
         self.redirect: dict[tuple[int, int], RolePool] = {}
@@ -333,6 +335,7 @@ class Workforce:
         rep.generation = generation
         self._next_id += 1
         self.generation_of[rep.id] = generation
+        self.reps_by_id[rep.id] = rep
         if exit_t is not None:
             rep.exit_t = exit_t
         elif spec.tenure_months is not None:

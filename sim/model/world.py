@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import math
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 
@@ -33,6 +34,7 @@ from sim.rng import Streams
 from sim.scenario import InboundSpec, OutboundSpec, Scenario
 from sim.scenario.dates import availability, closed_days
 from sim.scenario.jobs import NO_ROLE, Job
+from sim.scenario.schema import QuotaSpec
 from sim.workcalendar import DAYS_PER_MONTH, WorkCalendar
 
 OUTBOUND_ID_OFFSET = 1_000_000_000
@@ -186,6 +188,18 @@ class World:
         """Per segment: sold without a rep, through a trial (``closed_by: none``)."""
         self.sql_step: Callable[[Lead], None] = self._sql_or_trial if any(self._self_serve) else self._sql
         self.won_step: Callable[[Lead], None] = self._won
+        self.quota_watch: list[tuple[str, QuotaSpec]] = [
+            (name, spec.quota) for name, spec in scenario.roles.items()
+            if spec.quota is not None and spec.quota.attrition is not None]
+        """Roles whose attrition follows attainment (``quota.attrition``): their bookings are counted
+        as the run goes (:meth:`_book`), and checked at each quota period's end."""
+        self.booked: dict[int, float] = {}
+        """Rep id → what it booked of its role's quota metric in the current period."""
+        self.below_streak: dict[int, int] = {}
+        """Rep id → full periods in a row below the threshold."""
+        if self.quota_watch:
+            self._plain_sql_step, self._plain_won_step = self.sql_step, self.won_step
+            self.sql_step, self.won_step = self._sql_booked, self._won_booked
         self.unworked_step: Callable[[Lead], None] = self._unworked
         """The hand-offs between desks, bound once (desks call them for every SQL and every win); a
         scenario without self-service never tests a lead's segment for a trial."""
@@ -267,6 +281,51 @@ class World:
         desk, leg = routed
         desk.hand_off(lead, leg)
 
+    def _sql_booked(self, lead: Lead) -> None:
+        """An SQL, counted for its development rep's ``sqls`` quota, then handed on."""
+        self._book(lead.dev_rep, "sqls", 1.0)
+        self._plain_sql_step(lead)
+
+    def _won_booked(self, lead: Lead) -> None:
+        """A win, counted for its closer's ``wins`` or ``new_arr_usd`` quota, then a customer."""
+        if lead.closer_rep >= 0:
+            self._book(lead.closer_rep, "wins", 1.0)
+            self._book(lead.closer_rep, "new_arr_usd", 12.0 * lead.mrr_usd)
+        self._plain_won_step(lead)
+
+    def _book(self, rep_id: int, metric: str, amount: float) -> None:
+        rep = self.workforce.reps_by_id.get(rep_id) if rep_id >= 0 else None
+        if rep is None:
+            return
+        for role, quota in self.quota_watch:
+            if rep.pool.name == role and quota.metric == metric:
+                self.booked[rep_id] = self.booked.get(rep_id, 0.0) + amount
+
+    def _check_attainment(self, month: int) -> None:
+        """At a quota period's end, each watched role's reps on staff the whole period: a streak
+        below the threshold that reaches ``periods_below`` brings the rep's exit forward."""
+        now = self.timeline.now
+        for role, quota in self.quota_watch:
+            attrition = quota.attrition
+            if attrition is None or month % quota.period_months != 0:
+                continue
+            period_start = self.month_starts[month - quota.period_months]
+            for pool in self.pools:
+                if pool.name != role:
+                    continue
+                for rep in list(pool.reps):
+                    booked = self.booked.pop(rep.id, 0.0)
+                    if rep.kind != RepKind.EMPLOYEE or rep.hire_t > period_start:
+                        continue
+                    if booked / quota.amount >= attrition.below:
+                        self.below_streak.pop(rep.id, None)
+                        continue
+                    streak = self.below_streak.get(rep.id, 0) + 1
+                    self.below_streak[rep.id] = streak
+                    if streak == attrition.periods_below and math.isfinite(rep.exit_t) and rep.exit_t > now:
+                        hastened = now + (rep.exit_t - now) / attrition.hazard_multiplier
+                        self.env.process(self.workforce.exit_early(rep, hastened))
+
     def own_sql_step(self, role: str) -> Callable[[Lead], None]:
         """The hand-off of an SQL made by a rep of ``role``, which also closes: an SQL of a segment
         ``role`` closes stays with its team's closing desk of ``role`` (no hand-off: no delay, no
@@ -274,6 +333,8 @@ class World:
         as usual."""
         def hand_off(lead: Lead) -> None:
             if self.router.closer_of_segment[lead.segment] == role:
+                if self.quota_watch:
+                    self._book(lead.dev_rep, "sqls", 1.0)
                 self.teams[lead.dev_team].closing[role].hand_off(lead, self.router.own)
             else:
                 self.sql_step(lead)
@@ -449,6 +510,8 @@ class World:
     def _close_month(self, month: int) -> None:
         t_end = self.month_starts[month]
         self.accounts.month_step(month, self.month_starts[month - 1], t_end)
+        if self.quota_watch:
+            self._check_attainment(month)
         levels = self.log.levels
         for support in self.support_desks.values():  # meetings started and their waits, on the role's first pool
             if support.pools:

@@ -194,6 +194,23 @@ class SkillSpec(Spec):
 QuotaMetric = Literal["new_arr_usd", "wins", "opportunities", "sqls"]
 
 
+class QuotaAttritionSpec(Spec):
+    """Attrition that follows attainment: a rep below quota for several full periods in a row is
+    more likely to leave (docs/reference/kpis.md#quota).
+
+    At each period's end, an employee on staff for the whole period whose attainment is below
+    ``below`` extends its streak of periods below (else the streak ends). When the streak reaches
+    ``periods_below``, the rest of its tenure is divided by ``hazard_multiplier`` — the attrition
+    hazard multiplied, exact for a constant hazard — once per streak."""
+
+    periods_below: Int = Field(2, ge=1, le=lim.MAX_HORIZON_MONTHS,
+                               description="full periods in a row below the threshold before the hazard rises")
+    below: Float = Field(1.0, gt=0, le=10, description="the attainment threshold (1.0: below quota)")
+    hazard_multiplier: Float = Field(2.0, ge=1, le=lim.MAX_MULTIPLIER,
+                                     description="multiplies the attrition hazard of a rep on such a streak "
+                                                 "(ASSUMPTION)")
+
+
 class QuotaSpec(Spec):
     """A quota per rep and period, the rep's attainment of it, and pay that follows attainment.
 
@@ -212,6 +229,15 @@ class QuotaSpec(Spec):
         0.0, description="share of the on-target cost paid by attainment (0: a fixed cost, as without a quota)"
     )
     accelerator: Float = Field(1.0, ge=0, le=10, description="pay rate above quota, × the rate below it")
+    attrition: QuotaAttritionSpec | None = Field(
+        None, description="attrition that rises after periods below quota (metrics new_arr_usd, wins, sqls)")
+
+    @model_validator(mode="after")
+    def _attrition_metric(self) -> QuotaSpec:
+        if self.attrition is not None and self.metric == "opportunities":
+            raise ValueError("attrition by attainment follows new_arr_usd, wins or sqls quotas (opportunities are "
+                             "counted after the run only)")
+        return self
 
 
 class ManagerSpec(Spec):
