@@ -19,13 +19,18 @@ import math
 
 import numpy as np
 import pytest
-from scenario_builders import HUGE, base_scenario, build, merge, role
+from scenario_builders import HUGE, SILO_PATH, base_scenario, build, role
+
+from sim import PlanTarget
+from sim import plan as sim_plan
 
 from sim.eventlog import AccountEvent, EventLog
 from sim.metrics import kpis, monthly_series
 from sim.model.world import simulate
-from sim.planner.model import PlanError, SalesModel
+from sim.planner.model import SalesModel
+from sim.scenario.jobs import Job
 from sim.retention import trailing_retention
+from sim.scenario import load_scenario
 from sim.scenario.loading import scenario_from_dict
 from sim.scenario.yamlio import ScenarioError
 from sim.workcalendar import DAYS_PER_MONTH
@@ -250,7 +255,19 @@ def test_bad_contract_input_is_refused() -> None:
         scenario_from_dict(data)
 
 
-def test_the_planner_refuses_contracts_and_account_managers() -> None:
-    for data in (contracted(), merge(contracted(am=1), {"segments": {"s": {"contract": {"term_months": 1}}}})):
-        with pytest.raises(PlanError, match="does not model"):
-            SalesModel.from_scenario(build(data))
+def test_the_planner_sizes_account_managers_by_littles_law() -> None:
+    """One segment; signals 3 % a customer-month held 21 days (lognormal σ 0.5: mean 21 e^0.125),
+    renewals every 12 months worked 90 days ahead: the AMs hold customers × (0.03 × 23.8 + 90 ÷ 12)
+    ÷ 30.44 items at once at the horizon, and the plan sizes them ÷ open_expansions."""
+    scenario = load_scenario(SILO_PATH, overrides=[
+        "customers.expanded_by=am", "+roles.am={headcount: 2, open_expansions: 20, ramp: [1.0]}",
+        "inbound.segment_mix={smb: 1}", "outbound.segment_mix={smb: 1}",
+        "segments.smb.contract={term_months: 12}", "segments.smb.expansion.monthly_probability=0.03"])
+    plan = sim_plan(PlanTarget(monthly_new_mrr_usd=40000.0), SalesModel.from_scenario(scenario))
+    cycle = 21.0 * math.exp(0.5 ** 2 / 2)
+    expected = plan.customers_at_horizon * (0.03 * cycle + 90.0 / 12) / DAYS_PER_MONTH
+    am = plan.roles["am"]
+    assert am.workload["managed_items"] == pytest.approx(expected, rel=1e-9)
+    assert am.headcount >= expected / 20.0
+    model = SalesModel.from_scenario(scenario)
+    assert model.jobs("am") == (Job.EXPAND_AND_RENEW,)

@@ -717,11 +717,12 @@ def plain(value: Any) -> Any:
 
 
 _UNITS = {"mqls": "MQLs", "prospects": "prospects", "sqls": "SQLs", "open_opportunities": "open opportunities",
-          "accounts": "accounts", "supported_meetings": "meetings held at once"}
+          "accounts": "accounts", "supported_meetings": "meetings held at once",
+          "managed_items": "expansion opportunities and renewals held at once"}
 
 
 def _main_workload(r: RolePlan) -> float | None:
-    for key in ("mqls", "prospects", "sqls", "accounts", "supported_meetings"):
+    for key in ("mqls", "prospects", "sqls", "accounts", "supported_meetings", "managed_items"):
         if key in r.workload:
             return r.workload[key]
     return None
@@ -854,6 +855,12 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
     deals = sum(deals_by_segment.values())
     customers = {m: deals * retention_sum(m, c) for m in range(1, target.horizon_months + 1)}
     customers_at_horizon = customers[target.horizon_months]
+    # account managers: expansion opportunities and renewals held at once by the horizon (Little's law)
+    managed_held = sum(
+        customers_at_horizon * (deals_by_segment[name] / deals if deals > 0 else 0.0)
+        * (seg.expansion_signals_per_month * seg.expansion_days + seg.renewals_per_month * seg.renewal_days)
+        / DAYS_PER_MONTH
+        for name, seg in model.segments.items())
 
     # roles
     role_plans: dict[str, RolePlan] = {}
@@ -891,6 +898,11 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
         if Job.MANAGE_ACCOUNTS in jobs:
             _add(desk_fte, Desk.ACCOUNTS, need("accounts", customers_at_horizon, role.accounts_covered,
                                    f"cover {customers_at_horizon:,.0f} customer accounts", "give it accounts_covered"))
+        if Job.EXPAND_AND_RENEW in jobs:
+            _add(desk_fte, Desk.ACCOUNT_MANAGEMENT, need(
+                "managed_items", managed_held, role.open_expansions,
+                f"work {managed_held:,.1f} expansion opportunities and renewals at once",
+                "give it open_expansions"))
         if Job.SUPPORT_MEETINGS in jobs:
             held = support_busy.get(name, 0.0)
             _add(desk_fte, Desk.SUPPORT, need("supported_meetings", held, role.meetings_supported,

@@ -80,6 +80,14 @@ class SegmentModel:
     support_role: str | None = None
     supported: tuple[bool, ...] = ()
     support_days: float = 0.0
+    expansion_signals_per_month: float = 0.0
+    """With account managers: expansion signals per customer a month (``expansion.monthly_probability``)."""
+    expansion_days: float = 0.0
+    """With account managers: mean days an expansion opportunity holds one (``expansion.cycle_days``)."""
+    renewals_per_month: float = 0.0
+    """With account managers: renewals per customer a month (1 ÷ the contract term; 0 month to month)."""
+    renewal_days: float = 0.0
+    """With account managers: days a renewal holds one (``contract.renewal_lead_days``)."""
 
     def __post_init__(self) -> None:
         if check_number(f"segment {self.name!r}: mean_deal_mrr_usd", self.mean_deal_mrr_usd) < 0:
@@ -205,6 +213,7 @@ class RoleModel:
     max_open_opportunities: float | None = None
     accounts_covered: float | None = None
     meetings_supported: float | None = None
+    open_expansions: float | None = None
     monthly_cost_usd: float = 0.0
     ramp: tuple[float, ...] = (1.0,)
     vacancy_share: float = 0.0
@@ -218,7 +227,7 @@ class RoleModel:
 
     def __post_init__(self) -> None:
         for attr in ("mqls_per_month", "prospects_per_month", "sqls_per_month", "max_open_opportunities",
-                     "accounts_covered", "meetings_supported"):
+                     "accounts_covered", "meetings_supported", "open_expansions"):
             value = getattr(self, attr)
             if value is not None and check_number(f"role {self.name!r}: {attr}", value) < 0:
                 raise PlanError(f"role {self.name!r}: {attr} cannot be negative (got {value:g})")
@@ -286,6 +295,8 @@ class SalesModel:
     outbound: SourceModel | None = None
     inbound_sql_share: float | None = None
     customer_role: str | None = None
+    expander_role: str | None = None
+    """Role that works expansion opportunities and renewals (account managers), if any."""
     cost_per_mql_usd: float = 0.0
     name: str = "model"
 
@@ -341,6 +352,8 @@ class SalesModel:
             out.append(Job.CLOSE)
         if self.customer_role == role:
             out.append(Job.MANAGE_ACCOUNTS)
+        if self.expander_role == role:
+            out.append(Job.EXPAND_AND_RENEW)
         if any(seg.support_role == role for seg in self.segments.values()):
             out.append(Job.SUPPORT_MEETINGS)
         return tuple(out)
@@ -374,13 +387,6 @@ class SalesModel:
             raise PlanError(f"the planner does not model self-service segments yet ({', '.join(self_serve)}: "
                             "closed_by: none); plan the tiers sold by reps in a scenario without them, and "
                             "simulate the whole org (salesim run)")
-        contracted = [name for name, seg in scenario.segments.items() if seg.contract.contracted]
-        if scenario.customers.expanded_by is not None or contracted:
-            what = (f"account managers (customers.expanded_by: {scenario.customers.expanded_by})"
-                    if scenario.customers.expanded_by is not None else
-                    f"contracts with renewals ({', '.join(contracted)}: term_months > 1)")
-            raise PlanError(f"the planner does not model {what} yet: it sizes the new-business funnel. Plan "
-                            "without them, and simulate the whole org (salesim run)")
         cal = scenario.calendar
         work_days_per_month = DAYS_PER_MONTH * cal.days_per_week / 7.0
         calendar_per_work_day = 7.0 / cal.days_per_week
@@ -396,6 +402,7 @@ class SalesModel:
                 supported=tuple(seg.opportunity.supported_meetings()),
                 support_days=(mean_nonnegative(seg.opportunity.support.days)
                               if seg.opportunity.support is not None else 0.0),
+                **_account_management(scenario, seg),
             )
             for name, seg in scenario.segments.items()
         }
@@ -458,6 +465,7 @@ class SalesModel:
                 max_open_opportunities=spec.max_open_opportunities if name in closers else None,
                 accounts_covered=spec.accounts_covered if name == customer_role else None,
                 meetings_supported=spec.meetings_supported,
+                open_expansions=spec.open_expansions if name == scenario.customers.expanded_by else None,
                 monthly_cost_usd=spec.monthly_cost_usd,
                 ramp=tuple(ramp),
                 vacancy_share=vacancy,
@@ -472,6 +480,7 @@ class SalesModel:
         cost_per_mql = scenario.inbound.cost_per_mql_usd if scenario.inbound is not None else 0.0
         model = cls(segments=segments, roles=roles, inbound=inbound, outbound=outbound,
                     inbound_sql_share=inbound_sql_share, customer_role=customer_role,
+                    expander_role=scenario.customers.expanded_by,
                     cost_per_mql_usd=cost_per_mql, name=scenario.name)
         if inbound_sql_share is None and inbound is not None and outbound is not None:
             derived = _derived_inbound_share(scenario, model)
@@ -536,3 +545,15 @@ def source_rates(model: SalesModel, kind: str) -> tuple[float, dict[str, float],
     return total, composition, wins
 
 
+def _account_management(scenario: Scenario, seg: Any) -> dict[str, float]:
+    """A segment's account-manager work per customer (signals and renewals a month, days each holds
+    a manager), when the scenario has account managers (``customers.expanded_by``)."""
+    if scenario.customers.expanded_by is None:
+        return {}
+    contract = seg.contract
+    return {
+        "expansion_signals_per_month": seg.expansion.monthly_probability,
+        "expansion_days": mean_nonnegative(seg.expansion.cycle_days),
+        "renewals_per_month": 1.0 / contract.term_months if contract.contracted else 0.0,
+        "renewal_days": contract.renewal_lead_days if contract.contracted else 0.0,
+    }
