@@ -23,14 +23,13 @@ from scenario_builders import HUGE, SILO_PATH, base_scenario, build, role
 
 from sim import PlanTarget
 from sim import plan as sim_plan
-
 from sim.eventlog import AccountEvent, EventLog
 from sim.metrics import kpis, monthly_series
 from sim.model.world import simulate
 from sim.planner.model import SalesModel
-from sim.scenario.jobs import Job
 from sim.retention import trailing_retention
 from sim.scenario import load_scenario
+from sim.scenario.jobs import Job
 from sim.scenario.loading import scenario_from_dict
 from sim.scenario.yamlio import ScenarioError
 from sim.workcalendar import DAYS_PER_MONTH
