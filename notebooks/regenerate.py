@@ -71,8 +71,9 @@ def execute(path: Path) -> dict:
 
     nb = nbformat.read(path, as_version=4)
     saved = dict(os.environ)
+    environment = _environment()  # read before clearing: the kernel inherits this process's environment
     os.environ.clear()
-    os.environ.update(_environment())  # the kernel inherits this process's environment
+    os.environ.update(environment)
     try:
         NotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
                        ).execute()

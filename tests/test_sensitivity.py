@@ -43,8 +43,10 @@ def test_inline_ranges_and_assumptions_of_the_shipped_scenarios(tmp_path: Path) 
     # the POD's own hand-off block is marked by the comment above it: the POD's inputs only
     assert found["pod:org.pod_handoff.leakage_probability"].high == pytest.approx(0.03)
     assert "pod:org.pod_handoff.delay_days.median" in found
-    # sourced figures are not assumptions
+    # sourced figures are not assumptions; headcounts are the decision, not an input (the CSMs' is
+    # marked, and six listed tenures would refuse three CSMs)
     assert "segments.smb.churn.monthly_rate" not in found and "inbound.qualify_probability" not in found
+    assert not any(label.endswith("headcount") for label in found)
     marked = tmp_path / "marked.yaml"
     marked.write_text(f"extends: {ROOT / 'scenarios' / 'silo.yaml'}\n"
                       "handoff:\n  leakage_probability: {value: 0.08, range: [0.02, 0.15]}\n")

@@ -268,8 +268,8 @@ def comparison_text(table: pd.DataFrame, metrics: Sequence[str] | None = None) -
               "headcount), where more is neither better nor worse, or the same in every replication.")
     lines = [text, "", wrap(legend), *(wrap(note, indent="  ") for note in notes)]
     if undefined:
-        lines.append(wrap("Not shown, undefined in every replication of both (nothing to measure: no quota, "
-                          "no self-service trial, …): " + "; ".join(undefined) + "."))
+        lines.append(wrap("Not shown, undefined in every replication of both scenarios (nothing to measure in "
+                          "these orgs): " + "; ".join(undefined) + "."))
     return "\n".join(lines)
 
 

@@ -182,7 +182,9 @@ def marked_inputs(sources: Mapping[str, ScenarioSource], overrides: Sequence[str
 def assumption_inputs(sources: Mapping[str, ScenarioSource], spread: float = 0.5) -> list[Input]:
     """Inputs from every number a scenario file marks ``# ASSUMPTION`` (on its line, or in a comment
     line just above a block), each ranging over ± ``spread`` of its value (probabilities and rates
-    kept within 0..1; list items and zeros left out).
+    kept within 0..1; list items and zeros left out). Headcounts are left out too: they are the
+    decision being compared (``salesim compare``), not an uncertain input, and a role's list of
+    ``initial_tenure_months`` fixes how few reps it may have.
 
     The file's source map says where each value was written, so a scenario that ``extends:``
     another inherits its base's marks (:func:`sim.scenario.annotations.assumption_paths`)."""
@@ -195,7 +197,7 @@ def assumption_inputs(sources: Mapping[str, ScenarioSource], spread: float = 0.5
         found[name] = {}
         for path in marked:
             file, line = source.document.source_map[path]
-            if any(isinstance(p, int) for p in path):
+            if any(isinstance(p, int) for p in path) or path[-1] == "headcount":
                 continue
             value = _value(resolved, path)
             if not _number(value) or value == 0:
