@@ -1,11 +1,32 @@
-"""Shared fixtures: the tiny valid scenario in ``tests/data/`` and a writer of variants of it."""
+"""Shared fixtures: the tiny valid scenario in ``tests/data/`` and a writer of variants of it.
+
+Every module of the package is imported here, before any test runs. Hypothesis draws some of its
+examples from the constants of the local modules loaded at the time (``.hypothesis/constants``), so
+without this a property test's examples — even with ``derandomize=True`` — would depend on which
+tests ran before it in the same process: on the order, and under pytest-xdist on which worker got
+which file. With every module loaded up front, a failure reproduces whatever the schedule. Not
+imported: the ``__main__`` modules (they run the command line) and :data:`NOT_IMPORTABLE`.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+import sim
+
+NOT_IMPORTABLE = frozenset({
+    "sim.runs.lifeline",  # the fork server's preload: it makes the importer ignore SIGTERM and die with its parent
+})
+"""Modules whose import acts on the importing process (tests/test_layers.py checks that the others do not)."""
+
+for _module in pkgutil.walk_packages(sim.__path__, "sim."):
+    if not _module.name.endswith(".__main__") and _module.name not in NOT_IMPORTABLE:
+        importlib.import_module(_module.name)
 
 DATA = Path(__file__).parent / "data"
 MINIMAL = DATA / "minimal.yaml"

@@ -237,6 +237,17 @@ def test_conditional_ppf1_in_the_far_tail_stays_above() -> None:
     assert d.conditional_ppf1(0.5, 40.0) > 40.0
 
 
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("x", [5e-324, 1e-310])
+def test_survival_at_a_subnormal_value_is_defined(case: Case, x: float) -> None:
+    """A subnormal conditioning value (validation accepts initial_tenure_months: 5e-324) is about 0:
+    the lognormal's x / median underflowed to 0 and math.log raised (found by the fuzz test)."""
+    d = case.dist
+    s = d.sf1(x)
+    assert 0.0 <= s <= 1.0
+    assert np.isfinite(d.conditional_ppf1(0.5, x))
+
+
 # --------------------------------------------------------------------------- specs
 
 

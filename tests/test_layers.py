@@ -5,6 +5,7 @@ imports upward, and the simulation never reaches for runs, plans, presentation o
 from __future__ import annotations
 
 import ast
+import signal
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,10 @@ def test_every_package_says_what_it_owns(package: str) -> None:
 
     doc = importlib.import_module(package).__doc__
     assert doc and len(doc.strip()) > 40, f"{package} needs a docstring that says what it owns"
+
+
+def test_importing_the_package_leaves_the_process_alone() -> None:
+    """tests/conftest.py imports every module but ``NOT_IMPORTABLE`` into the test process: none of
+    them may change how it handles signals (sim.runs.lifeline, imported, made pytest ignore SIGTERM,
+    and with it every program a test starts, so the SIGTERM tests of the integration tier failed)."""
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL

@@ -335,3 +335,26 @@ def test_ctrl_c_is_not_held_under_a_handler_python_cannot_put_back(monkeypatch):
     with ctrl_c_held():
         ran.append(True)
     assert ran == [True]
+
+
+def test_a_run_killed_while_opening_its_folder_resumes(tmp_path):
+    """A kill -9 between creating ``chunks/`` and writing the manifest leaves a folder with a lock,
+    an empty ``chunks/`` and perhaps a half-written manifest: the same command starts it again; a
+    folder holding anything else is still refused."""
+    from sim.runs import monte_carlo
+    from sim.runs.store import StoreError
+    from sim.scenario import load_scenario
+
+    path = tmp_path / "silo_small.yaml"
+    path.write_text(SCENARIO.replace("horizon_months: 12", "horizon_months: 2"), encoding="utf-8")
+    scenario = load_scenario(path)
+    out = tmp_path / "out"
+    (out / "chunks").mkdir(parents=True)
+    (out / ".manifest.json.x9.tmp").write_text("{")
+    result = monte_carlo.run(scenario, reps=1, seed=SEED, workers=1, out=out)
+    assert len(result.kpis) == 1 and (out / "manifest.json").exists()
+    other = tmp_path / "other"
+    (other / "chunks").mkdir(parents=True)
+    (other / "chunks" / "notes.txt").write_text("mine")
+    with pytest.raises(StoreError, match="not a salesim results folder"):
+        monte_carlo.run(scenario, reps=1, seed=SEED, workers=1, out=other)

@@ -359,7 +359,7 @@ class ResultsStore:
         self._check_place(overwrite)
         if self.folder.is_dir() and not overwrite and not (self.manifest_path.exists()
                                                            or self.manifest_path.is_symlink()) \
-                and any(p.name != LOCK for p in self.folder.iterdir()):
+                and not self._only_a_start():
             raise StoreError(
                 f"{self.folder} is not empty and is not a salesim results folder (no {MANIFEST}); "
                 "choose another --out folder."
@@ -436,11 +436,23 @@ class ResultsStore:
                 "Choose another --out folder, use the same --seed, or pass --overwrite to replace them."
             )
 
+    def _only_a_start(self) -> bool:
+        """Whether the folder (without a manifest) holds nothing but what a run killed while opening
+        it leaves: the lock, an empty ``chunks/`` and half-written temporary files (``.*.tmp``)."""
+        for entry in self.folder.iterdir():
+            if entry.name == LOCK or (entry.name.startswith(".") and entry.name.endswith(".tmp")
+                                      and entry.is_file() and not entry.is_symlink()):
+                continue
+            if entry == self.chunks and entry.is_dir() and not entry.is_symlink() \
+                    and all(c.name.startswith(".") and c.name.endswith(".tmp") for c in entry.iterdir()):
+                continue
+            return False
+        return True
+
     def _clear(self) -> None:
         """Empty the folder for ``--overwrite`` (not the lock, which this run holds); links
         inside it are removed, never followed."""
-        if not (self.manifest_path.exists() or self.manifest_path.is_symlink()) \
-                and any(p.name != LOCK for p in self.folder.iterdir()):
+        if not (self.manifest_path.exists() or self.manifest_path.is_symlink()) and not self._only_a_start():
             raise StoreError(
                 f"refusing to overwrite {self.folder}: it is not a salesim results folder (no {MANIFEST})"
             )

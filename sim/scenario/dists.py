@@ -269,7 +269,8 @@ class Lognormal(DistributionBase):
             return 1.0
         if self.sigma == 0:
             return 1.0 if x < self.median else 0.0
-        return float(_special().ndtr(-math.log(x / self.median) / self.sigma))
+        # floored as in cdf: x / median of a subnormal x (initial_tenure_months: 5e-324) is 0
+        return float(_special().ndtr(-math.log(max(x, 1e-300) / self.median) / self.sigma))
 
     def isf1(self, s: float) -> float:
         s = min(max(s, 1e-300), 1.0 - _EPS)
