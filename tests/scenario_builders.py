@@ -249,3 +249,16 @@ def small_silo_yaml(horizon_months: int, name: str = "silo_small", no_attrition:
         f"  ae: {{max_open_opportunities: 7{stay}}}\n" + ("  csm: {tenure_months: null}\n" if no_attrition else "")
         + "warm_start: {customers: [], pipeline: []}\n"  # lists replace the base's; an empty map would merge
     )
+
+
+def line_of(text: str, needle: str, after: int = 0) -> int:
+    """The 1-based number of the first line of ``text`` after line ``after`` that holds ``needle``."""
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if i > after and needle in line)
+
+
+def assert_problems_reported(err: str, file_name: str, expected: list[tuple[int, str, str]]) -> None:
+    """Each (line, field path, message) of ``expected`` is one of the problems ``salesim validate``
+    printed in ``err`` for ``file_name`` (``FILE:LINE: FIELD: ...``)."""
+    for at, field, message in expected:
+        hits = [text for text in err.splitlines() if f"{file_name}:{at}: {field}" in text and message in text]
+        assert hits, f"no problem '{message}' at line {at} ({field}) in:\n{err}"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scenario_builders import HUGE, build, constant, mmc_scenario, role
+from scenario_builders import HUGE, assert_problems_reported, build, constant, line_of, mmc_scenario, role
 
 from sim.cli import main
 from sim.cli.common import EXIT_BAD_INPUT
@@ -126,10 +126,9 @@ inbound:
 def test_bad_support_is_located_and_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(BAD, encoding="utf-8")
-    lines = BAD.splitlines()
 
-    def line(needle: str) -> int:
-        return next(i for i, text in enumerate(lines, start=1) if needle in text)
+    def line(needle: str, after: int = 0) -> int:
+        return line_of(BAD, needle, after)
 
     assert main(["validate", str(path)]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
@@ -137,9 +136,7 @@ def test_bad_support_is_located_and_explained(tmp_path: Path, capsys: pytest.Cap
         (line("  se: {headcount: 1}"), "roles.se", "needs meetings_supported"),
         (line("    opportunity:"), "segments.s.opportunity", "support.meetings names meeting(s) [3]"),
     ]
-    for at, field, message in expected:
-        hits = [text for text in err.splitlines() if f"bad.yaml:{at}: {field}" in text and message in text]
-        assert hits, f"no problem '{message}' at line {at} ({field}) in:\n{err}"
+    assert_problems_reported(err, "bad.yaml", expected)
 
 
 def test_the_planner_sizes_the_engineers_by_littles_law() -> None:

@@ -18,7 +18,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scenario_builders import CALENDAR_24_7, HUGE, base_scenario, build, constant, inbound, merge, role
+from scenario_builders import (
+    CALENDAR_24_7,
+    HUGE,
+    assert_problems_reported,
+    base_scenario,
+    build,
+    constant,
+    inbound,
+    line_of,
+    merge,
+    role,
+)
 
 from sim.cli import main
 from sim.cli.common import EXIT_BAD_INPUT
@@ -181,10 +192,9 @@ inbound:
 def test_bad_self_service_is_located_and_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(BAD, encoding="utf-8")
-    lines = BAD.splitlines()
 
     def line(needle: str, after: int = 0) -> int:
-        return next(i for i, text in enumerate(lines, start=1) if i > after and needle in text)
+        return line_of(BAD, needle, after)
 
     assert main(["validate", str(path)]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
@@ -194,6 +204,4 @@ def test_bad_self_service_is_located_and_explained(tmp_path: Path, capsys: pytes
         (line("closed_by: none", line("  app:")), "segments.app.closed_by", "needs a trial"),
         (line("conversion_probability: 1.5"), "segments.mid.trial.conversion_probability", ""),
     ]
-    for at, field, message in expected:
-        hits = [text for text in err.splitlines() if f"bad.yaml:{at}: {field}" in text and message in text]
-        assert hits, f"no problem '{message}' at line {at} ({field}) in:\n{err}"
+    assert_problems_reported(err, "bad.yaml", expected)

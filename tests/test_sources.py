@@ -16,7 +16,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scenario_builders import CALENDAR_24_7, HUGE, base_scenario, build, constant, inbound, merge, role, segment
+from scenario_builders import (
+    CALENDAR_24_7,
+    HUGE,
+    assert_problems_reported,
+    base_scenario,
+    build,
+    constant,
+    inbound,
+    line_of,
+    merge,
+    role,
+    segment,
+)
 
 import sim
 from sim.cli import main
@@ -247,10 +259,9 @@ lead_sources:
 def test_bad_sources_are_located_and_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(BAD, encoding="utf-8")
-    lines = BAD.splitlines()
 
     def line(needle: str, after: int = 0) -> int:
-        return next(i for i, text in enumerate(lines, start=1) if i > after and needle in text)
+        return line_of(BAD, needle, after)
 
     assert main(["validate", str(path)]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
@@ -262,9 +273,7 @@ def test_bad_sources_are_located_and_explained(tmp_path: Path, capsys: pytest.Ca
         (line("segment_mix: {x: 1}"), "lead_sources.warm_start.segment_mix.x", "segment 'x' does not exist"),
         (line("  webinar:"), "lead_sources.webinar", "kind"),
     ]
-    for at, field, message in expected:
-        hits = [text for text in err.splitlines() if f"bad.yaml:{at}: {field}" in text and message in text]
-        assert hits, f"no problem '{message}' at line {at} ({field}) in:\n{err}"
+    assert_problems_reported(err, "bad.yaml", expected)
 
 
 def test_the_planner_refuses_sources_it_cannot_model() -> None:

@@ -30,9 +30,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sim.model.engine.calendar import Environment, Timeline
-from sim.model.engine.repheap import RepHeap, rep_heap
-from sim.model.workforce import Rep, RolePool
+from sim.model.engine.calendar import Environment
+from sim.model.pooled_desk import PooledRoleDesk
+from sim.model.workforce import Rep
 
 
 @dataclass(eq=False)
@@ -59,61 +59,18 @@ class ManagedItem:
     rep: Rep | None = field(default=None, repr=False)
 
 
-class AccountManagerDesk:
+class AccountManagerDesk(PooledRoleDesk):
     """The account managers of one role, all teams together, and the work waiting for them."""
 
+    capacity_field = "open_expansions"
+
     def __init__(self, env: Environment, role: str) -> None:
-        self.env = env
-        self.timeline: Timeline = env.timeline
-        self.role = role
-        self.pools: list[RolePool] = []
-        self.room: RepHeap = rep_heap()
-        """Reps with room for one more item, least loaded first."""
-        self.reps: dict[int, Rep] = {}
+        super().__init__(env, role)
         self.waiting: deque[ManagedItem] = deque()
         self.open_expansions: set[ManagedItem] = set()
         """Expansion opportunities waiting or in progress (the pipeline)."""
         self.started = 0
         self.unworked = 0
-
-    # ------------------------------------------------------------------ desk protocol
-
-    def attach(self, pool: RolePool) -> None:
-        pool.desk = self
-        self.pools.append(pool)
-
-    def _capacity(self, rep: Rep) -> float:
-        return (rep.pool.spec.open_expansions or 0.0) * rep.productivity
-
-    def _touch(self, rep: Rep) -> None:
-        if rep.active and rep.load + 1 <= rep.capacity + 1e-9:
-            self.room.update(rep, rep.load / rep.capacity)
-        else:
-            self.room.remove(rep)
-
-    def rep_joined(self, rep: Rep) -> None:
-        self.reps[rep.id] = rep
-        rep.capacity = self._capacity(rep)
-        rep.pool.capacity.add(self.timeline.now, rep.capacity)
-        self._touch(rep)
-        self._serve()
-
-    def productivity_changed(self, rep: Rep) -> None:
-        new = self._capacity(rep)
-        rep.pool.capacity.add(self.timeline.now, new - rep.capacity)
-        rep.capacity = new
-        self._touch(rep)
-        self._serve()
-
-    def rep_leaving(self, rep: Rep, lose: bool = False) -> None:
-        """Work the rep had started goes on without it (its outcome is the account's own draw)."""
-        now = self.timeline.now
-        rep.pool.capacity.add(now, -rep.capacity)
-        rep.pool.busy.add(now, -rep.load)
-        rep.capacity = 0.0
-        rep.load = 0
-        self.room.remove(rep)
-        del self.reps[rep.id]
 
     # ------------------------------------------------------------------ flow
 

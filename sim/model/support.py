@@ -16,7 +16,7 @@ the days they waited (``support_meetings`` and ``support_wait_days`` levels of t
 pool, written by :meth:`close_month`).
 
 The :class:`SupportDesk` is the desk of every pool of the role (the ``Desk`` protocol of
-:mod:`sim.model.workforce`).
+:mod:`sim.model.workforce`, from :class:`~sim.model.pooled_desk.PooledRoleDesk`).
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from sim.model.engine.calendar import Environment, Timeline
-from sim.model.engine.repheap import RepHeap, rep_heap
+from sim.model.engine.calendar import Environment
 from sim.model.engine.sampling import ScalarPpf
 from sim.model.leads import Lead
-from sim.model.workforce import Rep, RolePool
+from sim.model.pooled_desk import PooledRoleDesk
+from sim.model.workforce import Rep
 from sim.rng import Streams
 
 Granted = Callable[[Lead, int, int], bool]
@@ -36,20 +36,16 @@ Granted = Callable[[Lead, int, int], bool]
 rep (False: the deal was lost or reassigned meanwhile, and the rep is not held)."""
 
 
-class SupportDesk:
+class SupportDesk(PooledRoleDesk):
     """The supporting reps of one role, all teams together, and the meetings waiting for them."""
 
+    capacity_field = "meetings_supported"
+
     def __init__(self, env: Environment, role: str, streams: Streams) -> None:
-        self.env = env
+        super().__init__(env, role)
         self.rng = streams.generator(f"support.{role}.hold")
         """The hold times' uniforms, one per meeting started, in start order (stream
         ``support.<role>.hold``)."""
-        self.timeline: Timeline = env.timeline
-        self.role = role
-        self.pools: list[RolePool] = []
-        self.room: RepHeap = rep_heap()
-        """Reps with room for one more meeting, least loaded first."""
-        self.reps: dict[int, Rep] = {}
         self.waiting: deque[tuple[Lead, int, int, float, ScalarPpf, Granted]] = deque()
         """Meetings waiting for a rep: (lead, meeting index, token, due time, hold days, callback)."""
         self.started = 0
@@ -57,45 +53,6 @@ class SupportDesk:
         self.waited_days = 0.0
         """Days those meetings waited for a rep, summed."""
         self._release_step: Callable[[Rep], None] = self._release
-
-    # ------------------------------------------------------------------ desk protocol
-
-    def attach(self, pool: RolePool) -> None:
-        pool.desk = self
-        self.pools.append(pool)
-
-    def _capacity(self, rep: Rep) -> float:
-        return (rep.pool.spec.meetings_supported or 0.0) * rep.productivity
-
-    def _touch(self, rep: Rep) -> None:
-        if rep.active and rep.load + 1 <= rep.capacity + 1e-9:
-            self.room.update(rep, rep.load / rep.capacity)
-        else:
-            self.room.remove(rep)
-
-    def rep_joined(self, rep: Rep) -> None:
-        self.reps[rep.id] = rep
-        rep.capacity = self._capacity(rep)
-        rep.pool.capacity.add(self.timeline.now, rep.capacity)
-        self._touch(rep)
-        self._serve()
-
-    def productivity_changed(self, rep: Rep) -> None:
-        new = self._capacity(rep)
-        rep.pool.capacity.add(self.timeline.now, new - rep.capacity)
-        rep.capacity = new
-        self._touch(rep)
-        self._serve()
-
-    def rep_leaving(self, rep: Rep, lose: bool = False) -> None:
-        """The meetings the rep was holding go on without it (they have started)."""
-        now = self.timeline.now
-        rep.pool.capacity.add(now, -rep.capacity)
-        rep.pool.busy.add(now, -rep.load)
-        rep.capacity = 0.0
-        rep.load = 0
-        self.room.remove(rep)
-        del self.reps[rep.id]
 
     # ------------------------------------------------------------------ flow
 
