@@ -205,3 +205,30 @@ def test_bad_self_service_is_located_and_explained(tmp_path: Path, capsys: pytes
         (line("conversion_probability: 1.5"), "segments.mid.trial.conversion_probability", ""),
     ]
     assert_problems_reported(err, "bad.yaml", expected)
+
+
+def test_the_planner_plans_a_self_service_tier() -> None:
+    """A third of the silo's inbound SQLs belong to a self-serve segment: they start trials (no
+    hand-off, no AE), convert at the assisted odds (0.2 × 1.5 in odds: 3/11), and the CSMs who
+    touch them hold trials/month × 14 days ÷ 30.44 at once, by Little's law."""
+    from scenario_builders import SILO_PATH
+
+    from sim import PlanTarget, SalesModel
+    from sim import plan as make_plan
+    from sim.scenario import load_scenario
+    from sim.scenario.jobs import Job
+    from sim.workcalendar import DAYS_PER_MONTH
+
+    web = ("+segments.web={mrr_usd: 150, closed_by: none, trial: {days: 14, conversion_probability: 0.2, "
+           "assisted_by: csm, assisted_odds_multiplier: 1.5}}")
+    scenario = load_scenario(SILO_PATH, overrides=[
+        web, "inbound.segment_mix={smb: 0.5, mid_market: 0.2, web: 0.3}", "roles.csm.trials_assisted=40",
+        "roles.csm.time_split={manage_accounts: 0.8, assist_trials: 0.2}"])
+    model = SalesModel.from_scenario(scenario)
+    assert model.jobs("csm") == (Job.MANAGE_ACCOUNTS, Job.ASSIST_TRIALS)
+    assert model.segments["web"].pass_probabilities == pytest.approx((3 / 11,))
+    plan = make_plan(PlanTarget(monthly_new_mrr_usd=33000.0), model)
+    web_sqls = plan.sqls_by_segment["web"]
+    assert plan.deals_by_segment["web"] == pytest.approx(web_sqls * 3 / 11, rel=1e-9)
+    assert plan.roles["csm"].workload["assisted_trials"] == pytest.approx(web_sqls * 14 / DAYS_PER_MONTH, rel=1e-9)
+    assert plan.roles["ae"].workload["sqls"] == pytest.approx(plan.sqls_per_month - web_sqls, rel=1e-9)

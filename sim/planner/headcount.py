@@ -718,11 +718,12 @@ def plain(value: Any) -> Any:
 
 _UNITS = {"mqls": "MQLs", "prospects": "prospects", "sqls": "SQLs", "open_opportunities": "open opportunities",
           "accounts": "accounts", "supported_meetings": "meetings held at once",
-          "managed_items": "expansion opportunities and renewals held at once"}
+          "managed_items": "expansion opportunities and renewals held at once",
+          "assisted_trials": "trials touched at once"}
 
 
 def _main_workload(r: RolePlan) -> float | None:
-    for key in ("mqls", "prospects", "sqls", "accounts", "supported_meetings", "managed_items"):
+    for key in ("mqls", "prospects", "sqls", "accounts", "supported_meetings", "managed_items", "assisted_trials"):
         if key in r.workload:
             return r.workload[key]
     return None
@@ -830,6 +831,7 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
     closer_open: dict[str, float] = {}
     closer_won_days: dict[str, list[float]] = {}
     support_busy: dict[str, float] = {}  # supporting role → meetings held at once (Little's law)
+    trials_held: dict[str, float] = {}  # touch-assist role → trials running at once (Little's law)
     source_won_days: dict[str, list[float]] = {kind: [0.0, 0.0] for kind in rates}
     for kind, (_, composition, wins) in rates.items():
         source = model.sources()[kind]
@@ -843,6 +845,9 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
             closer_sqls[seg.closed_by] = closer_sqls.get(seg.closed_by, 0.0) + n_sql
             months_open = seg.opportunity_days(handoff.win_odds_multiplier) / DAYS_PER_MONTH
             closer_open[seg.closed_by] = closer_open.get(seg.closed_by, 0.0) + n_sql * months_open
+            if seg.trial_assisted_by is not None:
+                held = n_sql * seg.mean_gap_days / DAYS_PER_MONTH  # every trial runs its days, touched
+                trials_held[seg.trial_assisted_by] = trials_held.get(seg.trial_assisted_by, 0.0) + held
             if seg.support_role is not None:
                 held = n_sql * seg.supported_meetings(handoff.win_odds_multiplier) * seg.support_days / DAYS_PER_MONTH
                 support_busy[seg.support_role] = support_busy.get(seg.support_role, 0.0) + held
@@ -898,6 +903,11 @@ def plan(target: PlanTarget, model: SalesModel) -> Plan:
         if Job.MANAGE_ACCOUNTS in jobs:
             _add(desk_fte, Desk.ACCOUNTS, need("accounts", customers_at_horizon, role.accounts_covered,
                                    f"cover {customers_at_horizon:,.0f} customer accounts", "give it accounts_covered"))
+        if Job.ASSIST_TRIALS in jobs:
+            held = trials_held.get(name, 0.0)
+            _add(desk_fte, Desk.SELF_SERVICE, need("assisted_trials", held, role.trials_assisted,
+                                                   f"touch {held:,.1f} self-service trials at once",
+                                                   "give it trials_assisted"))
         if Job.EXPAND_AND_RENEW in jobs:
             _add(desk_fte, Desk.ACCOUNT_MANAGEMENT, need(
                 "managed_items", managed_held, role.open_expansions,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.planner.arithmetic import YEAR_MONTHS, PlanError, check_number, check_probability
 from sim.planner.staffing import dials_stats, mean_nonnegative, ramp_to_full_months, staffing_shares
-from sim.scenario.jobs import Job
+from sim.scenario.jobs import NO_ROLE, Job
 from sim.workcalendar import DAYS_PER_MONTH, MINUTES_PER_DAY
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,6 +51,10 @@ class Handoff:
         if check_number("win_odds_multiplier", self.win_odds_multiplier) <= 0:
             raise PlanError(f"win_odds_multiplier must be positive (got {self.win_odds_multiplier:g})")
 
+
+
+NO_HANDOFF = Handoff()
+"""The "hand-off" of an SQL of a self-service segment: none (its trial starts at once, nothing leaks)."""
 
 @dataclass(frozen=True)
 class SegmentModel:
@@ -88,6 +92,9 @@ class SegmentModel:
     """With account managers: renewals per customer a month (1 ÷ the contract term; 0 month to month)."""
     renewal_days: float = 0.0
     """With account managers: days a renewal holds one (``contract.renewal_lead_days``)."""
+    trial_assisted_by: str | None = None
+    """Self-service (``closed_by: none``): the role that touches the trials, if any; the segment's
+    one "meeting" is the trial (``pass_probabilities``: its conversion, ``mean_gap_days``: its days)."""
 
     def __post_init__(self) -> None:
         if check_number(f"segment {self.name!r}: mean_deal_mrr_usd", self.mean_deal_mrr_usd) < 0:
@@ -176,6 +183,8 @@ class SourceModel:
             raise PlanError(f"the segment weights of the source worked by {self.role!r} are all zero")
 
     def handoff(self, closer: str) -> Handoff:
+        if closer == NO_ROLE:
+            return NO_HANDOFF  # an SQL of a self-service segment starts its trial at once
         return self.handoffs.get(closer, self.default_handoff)
 
     def mix(self) -> dict[str, float]:
@@ -213,6 +222,7 @@ class RoleModel:
     max_open_opportunities: float | None = None
     accounts_covered: float | None = None
     meetings_supported: float | None = None
+    trials_assisted: float | None = None
     open_expansions: float | None = None
     monthly_cost_usd: float = 0.0
     ramp: tuple[float, ...] = (1.0,)
@@ -227,7 +237,7 @@ class RoleModel:
 
     def __post_init__(self) -> None:
         for attr in ("mqls_per_month", "prospects_per_month", "sqls_per_month", "max_open_opportunities",
-                     "accounts_covered", "meetings_supported", "open_expansions"):
+                     "accounts_covered", "meetings_supported", "trials_assisted", "open_expansions"):
             value = getattr(self, attr)
             if value is not None and check_number(f"role {self.name!r}: {attr}", value) < 0:
                 raise PlanError(f"role {self.name!r}: {attr} cannot be negative (got {value:g})")
@@ -317,7 +327,7 @@ class SalesModel:
                     raise PlanError(f"the {flow} segment mix names segment {seg!r}, which is not defined "
                                     f"(segments: {', '.join(self.segments)})")
         for seg in self.segments.values():
-            if seg.closed_by not in self.roles:
+            if seg.closed_by != NO_ROLE and seg.closed_by not in self.roles:
                 raise PlanError(f"segment {seg.name!r} is closed by role {seg.closed_by!r}, which is not defined "
                                 f"(roles: {known})")
         if self.customer_role is not None and self.customer_role not in self.roles:
@@ -354,6 +364,8 @@ class SalesModel:
             out.append(Job.MANAGE_ACCOUNTS)
         if self.expander_role == role:
             out.append(Job.EXPAND_AND_RENEW)
+        if any(seg.trial_assisted_by == role for seg in self.segments.values()):
+            out.append(Job.ASSIST_TRIALS)
         if any(seg.support_role == role for seg in self.segments.values()):
             out.append(Job.SUPPORT_MEETINGS)
         return tuple(out)
@@ -382,11 +394,6 @@ class SalesModel:
                             f"this scenario has {len(scenario.sources)} ({', '.join(scenario.sources)}). Plan a "
                             "scenario with the two shorthands (their volumes and rates summed), and simulate "
                             "the sources themselves (salesim run)")
-        self_serve = [name for name, seg in scenario.segments.items() if seg.trial is not None]
-        if self_serve:
-            raise PlanError(f"the planner does not model self-service segments yet ({', '.join(self_serve)}: "
-                            "closed_by: none); plan the tiers sold by reps in a scenario without them, and "
-                            "simulate the whole org (salesim run)")
         cal = scenario.calendar
         work_days_per_month = DAYS_PER_MONTH * cal.days_per_week / 7.0
         calendar_per_work_day = 7.0 / cal.days_per_week
@@ -395,9 +402,12 @@ class SalesModel:
             name: SegmentModel(
                 name=name,
                 mean_deal_mrr_usd=mean_nonnegative(seg.mrr_usd),
-                pass_probabilities=tuple(seg.opportunity.pass_probabilities()),
-                mean_gap_days=mean_nonnegative(seg.opportunity.gap_days),
+                pass_probabilities=(_trial_conversion(seg.trial),) if seg.trial is not None
+                else tuple(seg.opportunity.pass_probabilities()),
+                mean_gap_days=(mean_nonnegative(seg.trial.days) if seg.trial is not None
+                               else mean_nonnegative(seg.opportunity.gap_days)),
                 closed_by=seg.closed_by,
+                trial_assisted_by=seg.trial.assisted_by if seg.trial is not None else None,
                 support_role=seg.opportunity.support.role if seg.opportunity.support is not None else None,
                 supported=tuple(seg.opportunity.supported_meetings()),
                 support_days=(mean_nonnegative(seg.opportunity.support.days)
@@ -465,6 +475,7 @@ class SalesModel:
                 max_open_opportunities=spec.max_open_opportunities if name in closers else None,
                 accounts_covered=spec.accounts_covered if name == customer_role else None,
                 meetings_supported=spec.meetings_supported,
+                trials_assisted=spec.trials_assisted,
                 open_expansions=spec.open_expansions if name == scenario.customers.expanded_by else None,
                 monthly_cost_usd=spec.monthly_cost_usd,
                 ramp=tuple(ramp),
@@ -557,3 +568,13 @@ def _account_management(scenario: Scenario, seg: Any) -> dict[str, float]:
         "renewals_per_month": 1.0 / contract.term_months if contract.contracted else 0.0,
         "renewal_days": contract.renewal_lead_days if contract.contracted else 0.0,
     }
+
+
+def _trial_conversion(trial: Any) -> float:
+    """P(a trial converts): with a touch-assist role, the assisted odds (the plan sizes the role to
+    touch every trial); without, the trial's own probability."""
+    p = float(trial.conversion_probability)
+    if trial.assisted_by is None or p <= 0 or p >= 1:
+        return p
+    odds = p / (1.0 - p) * float(trial.assisted_odds_multiplier)
+    return odds / (1.0 + odds)
