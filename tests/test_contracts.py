@@ -270,3 +270,40 @@ def test_the_planner_sizes_account_managers_by_littles_law() -> None:
     assert am.headcount >= expected / 20.0
     model = SalesModel.from_scenario(scenario)
     assert model.jobs("am") == (Job.EXPAND_AND_RENEW,)
+
+
+BAD_CONTRACT = """\
+name: bad_contract
+horizon_months: 3
+roles:
+  mdr: {headcount: 1, dials_per_day: 100}
+  ae: {headcount: 1, max_open_opportunities: 10}
+segments:
+  s:
+    mrr_usd: 1000
+    contract:
+      term_months: 0
+      renewal_probability: 1.5
+inbound:
+  mqls_per_month: 10
+  segment_mix: {s: 1}
+  qualify_probability: 0.2
+"""
+
+
+def test_bad_contracts_are_located_and_explained(tmp_path, capsys) -> None:
+    """A term of 0 months and a renewal probability of 1.5: each reported at its line (exit 2)."""
+    from scenario_builders import assert_problems_reported, line_of
+
+    from sim.cli import main
+    from sim.cli.common import EXIT_BAD_INPUT
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_CONTRACT, encoding="utf-8")
+    assert main(["validate", str(path)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert_problems_reported(err, "bad.yaml", [
+        (line_of(BAD_CONTRACT, "term_months: 0"), "segments.s.contract.term_months", "12"),
+        (line_of(BAD_CONTRACT, "renewal_probability: 1.5"), "segments.s.contract.renewal_probability", ""),
+    ])
+    assert "Traceback" not in err
