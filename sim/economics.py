@@ -27,6 +27,10 @@ The formulas, with *h* the horizon in months and *g* the gross margin (``economi
 A ratio whose denominator is zero (no wins, no churn, no account-month) or, for time to
 profitability, not positive (a customer that never repays), is NaN.
 
+Per segment and per lead source (:func:`group_unit_economics`), the same formulas apply to the
+group's own totals, with the org's costs split among the groups by what each role did for them
+(:class:`GroupActivity`; docs/reference/kpis.md#unit-economics-per-group).
+
 Quotas (``roles.<name>.quota``; docs/reference/kpis.md#quota): :func:`quota_periods` gives each
 employee's quota, booking and attainment per period, and the variable pay that follows; the role's
 cost series carries the difference from on-target pay (:func:`variable_pay_adjustment`).
@@ -38,9 +42,10 @@ import math
 
 import numpy as np
 
-from sim.eventlog import AccountEvent, EventLog, LeadState, RepKind, WorkforceEvent
+from sim.eventlog import AccountEvent, EventLog, LeadState, RepKind, Source, WorkforceEvent
 from sim.scenario import Scenario
-from sim.scenario.economics import cost_shares
+from sim.scenario.economics import ACQUISITION_DESKS, RETENTION_DESKS, cost_shares
+from sim.scenario.jobs import Desk
 from sim.workcalendar import DAYS_PER_MONTH
 
 ECONOMICS_KPIS: tuple[str, ...] = (
@@ -70,6 +75,45 @@ def account_months(log: EventLog, horizon_days: float) -> float:
     return days / DAYS_PER_MONTH
 
 
+def _horizon_days(log: EventLog, scenario: Scenario) -> float:
+    h = log.horizon_months
+    return float(scenario.month_start_days()[h]) if scenario.start_date is not None else h * DAYS_PER_MONTH
+
+
+def _role_costs(log: EventLog, scenario: Scenario,
+                series: dict[str, np.ndarray]) -> list[tuple[str, float, float, float]]:
+    """(role, cost over the run, acquisition share, retention share) of each role counted in either."""
+    shares = cost_shares(scenario)
+    out = []
+    for role in log.roles:
+        acquisition_share, retention_share = shares.get(role, (0.0, 0.0))
+        if acquisition_share or retention_share:
+            out.append((role, float(np.nansum(series[f"cost_usd.{role}"])), acquisition_share, retention_share))
+    return out
+
+
+def _ratios(acquisition: float, retention: float, exposure: float, churns: float, wins: float,
+            new_mrr_usd: float, gross_margin: float) -> dict[str, float]:
+    """The :data:`ECONOMICS_KPIS` from their totals: one set of formulas for the org and each group."""
+    cac = _ratio(acquisition, wins)
+    crc = _ratio(retention, exposure)
+    churn_rate = _ratio(churns, exposure)
+    margin_mrr = gross_margin * _ratio(new_mrr_usd, wins)
+    ltv = _ratio(margin_mrr, churn_rate)
+    net = margin_mrr - crc
+    return {
+        "acquisition_cost_usd": acquisition,
+        "retention_cost_usd": retention,
+        "cac_usd": cac,
+        "crc_usd_per_account_month": crc,
+        "churn_rate_monthly": churn_rate,
+        "cac_payback_months": _ratio(cac, margin_mrr),
+        "ltv_usd": ltv,
+        "ltv_to_cac": _ratio(ltv, cac),
+        "time_to_profitability_months": cac / net if net > 0 else float("nan"),
+    }
+
+
 def unit_economics(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray], wins: int,
                    new_mrr_usd: float, lead_cost_usd: float) -> dict[str, float]:
     """The :data:`ECONOMICS_KPIS` of one replication.
@@ -97,36 +141,197 @@ def unit_economics(log: EventLog, scenario: Scenario, series: dict[str, np.ndarr
     """
     econ = scenario.economics
     h = log.horizon_months
-    shares = cost_shares(scenario)
     acquisition = (econ.acquisition_overhead_usd_per_month + econ.marketing_programs_usd_per_month) * h
     retention = econ.retention_overhead_usd_per_month * h
-    for role in log.roles:
-        acquisition_share, retention_share = shares.get(role, (0.0, 0.0))
-        if acquisition_share or retention_share:
-            cost = float(np.nansum(series[f"cost_usd.{role}"]))
-            acquisition += acquisition_share * cost
-            retention += retention_share * cost
+    for _, cost, acquisition_share, retention_share in _role_costs(log, scenario, series):
+        acquisition += acquisition_share * cost
+        retention += retention_share * cost
     acquisition += lead_cost_usd
-    horizon_days = float(scenario.month_start_days()[h]) if scenario.start_date is not None else h * DAYS_PER_MONTH
-    exposure = account_months(log, horizon_days)
+    exposure = account_months(log, _horizon_days(log, scenario))
     churns = int(np.sum(log.account_table()["kind"] == AccountEvent.CHURN))
-    cac = _ratio(acquisition, wins)
-    crc = _ratio(retention, exposure)
-    churn_rate = _ratio(churns, exposure)
-    margin_mrr = econ.gross_margin * _ratio(new_mrr_usd, wins)
-    ltv = _ratio(margin_mrr, churn_rate)
-    net = margin_mrr - crc
-    return {
-        "acquisition_cost_usd": acquisition,
-        "retention_cost_usd": retention,
-        "cac_usd": cac,
-        "crc_usd_per_account_month": crc,
-        "churn_rate_monthly": churn_rate,
-        "cac_payback_months": _ratio(cac, margin_mrr),
-        "ltv_usd": ltv,
-        "ltv_to_cac": _ratio(ltv, cac),
-        "time_to_profitability_months": cac / net if net > 0 else float("nan"),
-    }
+    return _ratios(acquisition, retention, exposure, churns, wins, new_mrr_usd, econ.gross_margin)
+
+
+# --------------------------------------------------------------------------- per segment and source
+
+
+def _normalized(weights: np.ndarray) -> np.ndarray | None:
+    total = float(np.sum(weights))
+    return weights / total if total > 0 else None
+
+
+def _first_and_last_role(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
+    """Each rep id's first and last role index (-1: no such rep): the role a rep did development
+    work in, and the one it closed in (a promotion moves a rep up, SDR → AE)."""
+    wf = log.workforce_table()
+    joining = np.isin(wf["kind"], (WorkforceEvent.START, WorkforceEvent.HIRE, WorkforceEvent.PROMOTED_IN))
+    joining &= wf["rep"] >= 0
+    reps, roles = wf["rep"][joining].astype(np.int64), wf["role"][joining].astype(np.int64)
+    size = int(reps.max()) + 1 if reps.size else 0
+    first, last = np.full(size, -1, dtype=np.int64), np.full(size, -1, dtype=np.int64)
+    ids, at = np.unique(reps, return_index=True)
+    first[ids] = roles[at]
+    ids, at = np.unique(reps[::-1], return_index=True)
+    last[ids] = roles[::-1][at]
+    return first, last
+
+
+def _role_of(rep: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """The role in ``table`` of each rep id (-1 for none or an id outside it)."""
+    rep = rep.astype(np.int64)
+    inside = (rep >= 0) & (rep < table.size)
+    return np.where(inside, table[np.where(inside, rep, 0)], -1)
+
+
+class GroupActivity:
+    """What each role did for each group (segment or lead source) of a replication: the measures
+    its cost is split by (docs/reference/kpis.md#unit-economics-per-group).
+
+    * development (``work_inbound``, ``prospect``): the dials its reps made on the group's leads
+      (the leads they worked, if none was dialled);
+    * closing (``close``) and sales engineering (``support_meetings``): opportunity-days, the days
+      each of the group's deals was held from its hand-off (or opportunity, or SQL) to its close or
+      the horizon — by the role's own reps for closing, by every closer for support;
+    * account management and customer success (``manage_accounts``, ``expand_and_renew``): the
+      group's account-months;
+    * self-service (``assist_trials``): the group's trials.
+
+    A desk without any such activity falls back to the group's share of wins, then of leads.
+    """
+
+    def __init__(self, log: EventLog, scenario: Scenario, lead_group: np.ndarray, account_group: np.ndarray,
+                 groups: int) -> None:
+        self.groups = groups
+        leads = log.lead_table()
+        acc = log.account_table()
+        horizon_days = _horizon_days(log, scenario)
+        self.lead_group = lead_group
+        fresh = leads["source"] != Source.WARM_START
+        self.leads = self._count(fresh)
+        self.wins = self._count(leads["state"] == LeadState.WON)
+        kind, t = acc["kind"], np.clip(acc["t"], 0.0, horizon_days)
+        started = (kind == AccountEvent.NEW) | (kind == AccountEvent.INSTALLED)
+        churned = kind == AccountEvent.CHURN
+        days = np.zeros(groups)
+        for mask, sign in ((started, 1.0), (churned, -1.0)):
+            keep = mask & (account_group >= 0)
+            days += sign * np.bincount(account_group[keep], weights=horizon_days - t[keep], minlength=groups)
+        self.account_months = days / DAYS_PER_MONTH
+        self.churns = np.bincount(account_group[churned & (account_group >= 0)], minlength=groups).astype(float)
+        first_role, last_role = _first_and_last_role(log)
+        start = leads["handoff_t"]
+        for later in (leads["opportunity_t"], leads["sql_t"]):
+            start = np.where(np.isnan(start), later, start)
+        end = np.where(np.isnan(leads["close_t"]), leads["end_t"], leads["close_t"])
+        end = np.minimum(np.where(np.isnan(end), horizon_days, end), horizon_days)
+        held = np.where(np.isnan(start), 0.0, np.clip(end - start, 0.0, None))
+        roles = len(log.roles)
+        dev_role = _role_of(leads["dev_rep"], first_role)
+        closer_role = _role_of(leads["closer_rep"], last_role)
+        self.dials_by_role = self._by_role(dev_role, leads["dials"].astype(float), roles)
+        """Dials per (role, group) by the role's reps: development work."""
+        self.worked_by_role = self._by_role(dev_role, None, roles)
+        self.deal_days_by_role = self._by_role(closer_role, held, roles)
+        """Deal-days per (role, group) held by the role's reps: closing work."""
+        self.deals_by_role = self._by_role(closer_role, None, roles)
+        self.deal_days = self.deal_days_by_role.sum(axis=0)
+        self.trials = self._count(~np.isnan(leads["trial_t"]))
+
+    def _by_role(self, role_of: np.ndarray, weights: np.ndarray | None, roles: int) -> np.ndarray:
+        """Σ of ``weights`` (or a count) per (role, group) over the leads of a known role and group."""
+        keep = (role_of >= 0) & (self.lead_group >= 0)
+        flat = role_of[keep] * self.groups + self.lead_group[keep]
+        totals = np.bincount(flat, weights=None if weights is None else weights[keep], minlength=roles * self.groups)
+        return totals.astype(float).reshape(roles, self.groups)
+
+    def _count(self, mask: np.ndarray) -> np.ndarray:
+        keep = mask & (self.lead_group >= 0)
+        return np.bincount(self.lead_group[keep], minlength=self.groups).astype(float)
+
+    def fallback(self) -> np.ndarray:
+        """The groups' shares of wins, else of leads, else equal shares."""
+        for weights in (self.wins, self.leads):
+            shares = _normalized(weights)
+            if shares is not None:
+                return shares
+        return np.full(self.groups, 1.0 / self.groups)
+
+    def desk_shares(self, desk: Desk, role_index: int) -> np.ndarray:
+        """How the work of ``role_index`` at ``desk`` splits among the groups (summing to 1)."""
+        if desk == Desk.DEVELOPMENT:
+            measures = (self.dials_by_role[role_index], self.worked_by_role[role_index])
+        elif desk == Desk.CLOSING:
+            measures = (self.deal_days_by_role[role_index], self.deals_by_role[role_index])
+        elif desk == Desk.SUPPORT:
+            measures = (self.deal_days,)
+        elif desk == Desk.SELF_SERVICE:
+            measures = (self.trials,)
+        else:  # accounts, account management
+            measures = (self.account_months,)
+        for weights in measures:
+            shares = _normalized(weights)
+            if shares is not None:
+                return shares
+        return self.fallback()
+
+    def role_shares(self, scenario: Scenario, role: str, role_index: int, desks: frozenset[Desk]) -> np.ndarray:
+        """How a role's cost of the kind ``desks`` splits among the groups: its desks of that kind
+        weighted by its time at each (all its desks when it has none of that kind)."""
+        time_at = scenario.desk_shares(role)
+        chosen = {desk: share for desk, share in time_at.items() if desk in desks and share > 0} or {
+            desk: share for desk, share in time_at.items() if share > 0}
+        if not chosen:
+            return self.fallback()
+        total = sum(chosen.values())
+        return sum(share / total * self.desk_shares(desk, role_index) for desk, share in chosen.items())
+
+
+def group_unit_economics(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray],
+                         activity: GroupActivity, wins: np.ndarray, new_mrr_usd: np.ndarray,
+                         lead_cost_usd: np.ndarray) -> list[dict[str, float]]:
+    """The :data:`ECONOMICS_KPIS` of each group (segment or lead source) of a replication.
+
+    The org's acquisition and retention costs are split among the groups by activity
+    (:class:`GroupActivity`): each role's acquisition (retention) cost by its work at its acquisition
+    (retention) desks; each lead's own cost to its group; the acquisition overhead and marketing
+    programmes by the groups' shares of the run's leads; the retention overhead by their shares of
+    account-months. The KPIs then follow the org's formulas with the group's wins, new MRR,
+    account-months and churns. Where every lead and account has a group, the groups' costs sum to
+    the org's.
+
+    Parameters
+    ----------
+    log, scenario, series
+        As for :func:`unit_economics`.
+    activity : GroupActivity
+        The groups and what each role did for them.
+    wins, new_mrr_usd, lead_cost_usd : numpy.ndarray
+        Per group: deals won, their MRR, and the leads' own cost.
+
+    Returns
+    -------
+    list[dict[str, float]]
+        One dict of :data:`ECONOMICS_KPIS` per group.
+    """
+    econ = scenario.economics
+    h = log.horizon_months
+    lead_share = _normalized(activity.leads)
+    exposure_share = _normalized(activity.account_months)
+    acquisition = lead_cost_usd.astype(float).copy()
+    retention = np.zeros(activity.groups)
+    acquisition += ((econ.acquisition_overhead_usd_per_month + econ.marketing_programs_usd_per_month) * h
+                    * (lead_share if lead_share is not None else activity.fallback()))
+    retention += (econ.retention_overhead_usd_per_month * h
+                  * (exposure_share if exposure_share is not None else activity.fallback()))
+    for role, cost, acquisition_share, retention_share in _role_costs(log, scenario, series):
+        index = log.roles.index(role)
+        if acquisition_share:
+            acquisition += acquisition_share * cost * activity.role_shares(scenario, role, index, ACQUISITION_DESKS)
+        if retention_share:
+            retention += retention_share * cost * activity.role_shares(scenario, role, index, RETENTION_DESKS)
+    return [_ratios(float(acquisition[g]), float(retention[g]), float(activity.account_months[g]),
+                    float(activity.churns[g]), float(wins[g]), float(new_mrr_usd[g]), econ.gross_margin)
+            for g in range(activity.groups)]
 
 
 QUOTA_KPIS: tuple[str, ...] = ("quota_attainment_mean", "reps_at_quota_share", "variable_pay_usd")

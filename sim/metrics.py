@@ -27,7 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from sim.economics import ECONOMICS_KPIS, QUOTA_KPIS, quota_kpis, unit_economics, variable_pay_adjustment
+from sim.economics import (
+    ECONOMICS_KPIS,
+    QUOTA_KPIS,
+    GroupActivity,
+    group_unit_economics,
+    quota_kpis,
+    unit_economics,
+    variable_pay_adjustment,
+)
 from sim.eventlog import AccountEvent, EventLog, LeadState, Source, WorkforceEvent
 from sim.retention import RETENTION_KPIS, RETENTION_SERIES, retention_kpis, retention_series
 from sim.scenario import Scenario
@@ -78,12 +86,11 @@ SOURCE_SERIES: tuple[str, ...] = (
 """Per-source monthly series, named ``<series>@source:<name>`` (only with several lead sources); the
 leads are named ``mqls`` for an inbound source and ``prospects`` for an outbound one."""
 
-GROUP_KPIS: tuple[str, ...] = tuple(k for k in KPI_NAMES
-                                    if k not in ("headcount_end", *ECONOMICS_KPIS, *QUOTA_KPIS, *RETENTION_KPIS))
+GROUP_KPIS: tuple[str, ...] = tuple(k for k in KPI_NAMES if k not in ("headcount_end", *QUOTA_KPIS, *RETENTION_KPIS))
 """KPIs also given per lead source (``<kpi>@source:<name>``, with several sources) and per segment
-(``<kpi>@segment:<name>``, with several segments). Headcount, unit economics and quotas are the
-org's only: a rep's time is not split between sources or segments (per group, ``cost_usd`` is the
-leads' own cost)."""
+(``<kpi>@segment:<name>``, with several segments). Headcount, quotas and retention rates are the
+org's only. Per group, ``cost_usd`` is the leads' own cost, and the unit economics split the org's
+rep and overhead cost by activity (:class:`sim.economics.GroupActivity`)."""
 
 WARM_START_GROUP = "warm_start"
 """The per-source breakdown's name for the warm start's pipeline and installed base (leads and
@@ -556,9 +563,9 @@ def kpis(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray] | None
         out[f"leads_{name}"] = count
     values = {name: float(out[name]) for name in KPI_NAMES}
     if len(scenario.sources) > 1:
-        values.update(group_kpis(log, scenario, "source"))
+        values.update(group_kpis(log, scenario, "source", series))
     if len(scenario.segments) > 1:
-        values.update(group_kpis(log, scenario, "segment"))
+        values.update(group_kpis(log, scenario, "segment", series))
     return values
 
 
@@ -716,10 +723,15 @@ def source_series(log: EventLog, scenario: Scenario, starts: Starts = None) -> d
     return out
 
 
-def group_kpis(log: EventLog, scenario: Scenario, by: str) -> dict[str, float]:
+def group_kpis(log: EventLog, scenario: Scenario, by: str,
+               series: dict[str, np.ndarray] | None = None) -> dict[str, float]:
     """The KPIs of :data:`GROUP_KPIS` for each group of a :class:`Breakdown` (``by``: ``source`` or
     ``segment``), named ``<kpi>@<by>:<name>``; each is the org KPI's formula applied to the group's
-    leads and accounts only."""
+    leads and accounts only. The unit economics split the org's costs among the groups by what each
+    role did for them (:func:`sim.economics.group_unit_economics`); ``series`` are the replication's
+    monthly series (computed when not given)."""
+    if series is None:
+        series = monthly_series(log, scenario)
     b = Breakdown(log, scenario, by)
     h, g = log.horizon_months, len(b.names)
     if g == 0:
@@ -779,6 +791,9 @@ def group_kpis(log: EventLog, scenario: Scenario, by: str) -> dict[str, float]:
         **{f"leads_{s.name.lower()}": count(state == s) for s in LeadState},
         "cost_usd": lead_cost,
     }
+    activity = GroupActivity(log, scenario, group, b.account_group, g)
+    economics = group_unit_economics(log, scenario, series, activity, columns["wins"], columns["new_mrr_usd"],
+                                     lead_cost)
     out: dict[str, float] = {}
     for k in range(g):
         suffix = b.suffix(k)
@@ -795,6 +810,7 @@ def group_kpis(log: EventLog, scenario: Scenario, by: str) -> dict[str, float]:
         values["trial_conversion_rate"] = converted[k] / ended if ended else float("nan")
         values["sales_cycle_days_mean"] = float(np.mean(cycles)) if cycles.size else float("nan")
         values["speed_to_lead_hours_median"] = float(np.median(speeds)) if speeds.size else float("nan")
+        values.update(economics[k])
         for name in GROUP_KPIS:
             out[f"{name}{suffix}"] = values[name]
     return out

@@ -33,6 +33,7 @@ from scenario_builders import (
 import sim
 from sim.cli import main
 from sim.cli.common import EXIT_BAD_INPUT
+from sim.economics import ECONOMICS_KPIS
 from sim.eventlog import LeadState, Source
 from sim.metrics import GROUP_KPIS, KPI_NAMES, SOURCE_SERIES, kpis, monthly_series
 from sim.model.world import World, simulate
@@ -98,6 +99,9 @@ def test_one_inbound_source_as_a_map_equals_the_shorthand_bit_for_bit() -> None:
 # --------------------------------------------------------------------------- per source adds up
 
 
+RATIO_ECONOMICS = tuple(k for k in ECONOMICS_KPIS if k not in ("acquisition_cost_usd", "retention_cost_usd"))
+
+
 def test_per_source_and_per_segment_funnels_sum_to_the_totals() -> None:
     scenario = build(two_sources())
     log = simulate(scenario, 3, 0)
@@ -109,7 +113,7 @@ def test_per_source_and_per_segment_funnels_sum_to_the_totals() -> None:
         for by, groups in (("source", sources), ("segment", ["s", "t"])):
             parts = [k[f"{name}@{by}:{g}"] for g in groups]
             if name in ("win_rate_sql", "win_rate_opportunity", "trial_conversion_rate", "mqls_never_touched_share",
-                        "sales_cycle_days_mean", "speed_to_lead_hours_median"):
+                        "sales_cycle_days_mean", "speed_to_lead_hours_median", *RATIO_ECONOMICS):
                 continue  # ratios and medians do not add up
             assert sum(parts) == pytest.approx(k[name], rel=1e-12, abs=1e-9), (name, by, parts)
     assert k["sqls"] > 50 and all(k[f"sqls@source:{s}"] > 0 for s in sources)

@@ -48,6 +48,7 @@ as the same costs summed in another order, is not a difference."""
 
 SEGMENT_COMPARISON_KPIS: tuple[str, ...] = (
     "revenue_first_year_usd", "exit_arr_usd", "new_mrr_usd", "sqls", "wins", "win_rate_sql", "customers_end",
+    "cac_usd", "cac_payback_months",
 )
 """The KPIs :meth:`Comparison.by_segment` compares per segment by default."""
 

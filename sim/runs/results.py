@@ -23,9 +23,12 @@ if TYPE_CHECKING:
 BREAKDOWN_COLUMNS: tuple[str, ...] = (
     "mqls", "prospects", "trials", "sqls", "opportunities", "wins", "win_rate_sql", "win_rate_opportunity",
     "trial_conversion_rate",
-    "new_mrr_usd", "customers_end", "cost_usd",
+    "new_mrr_usd", "customers_end", "cost_usd", "acquisition_cost_usd", "cac_usd", "cac_payback_months",
+    "ltv_to_cac",
 )
-"""The KPIs of :meth:`RunResult.breakdown`'s tables (per source, per segment)."""
+"""The KPIs of :meth:`RunResult.breakdown`'s tables (per source, per segment). ``cost_usd`` is the
+leads' own cost; ``acquisition_cost_usd`` adds the group's share of the acquisition roles and
+overhead (docs/reference/kpis.md#unit-economics-per-group)."""
 
 
 @dataclass
