@@ -179,6 +179,8 @@ def _first_and_last_role(log: EventLog) -> tuple[np.ndarray, np.ndarray]:
 def _role_of(rep: np.ndarray, table: np.ndarray) -> np.ndarray:
     """The role in ``table`` of each rep id (-1 for none or an id outside it)."""
     rep = rep.astype(np.int64)
+    if table.size == 0:
+        return np.full(rep.shape, -1, dtype=np.int64)
     inside = (rep >= 0) & (rep < table.size)
     return np.where(inside, table[np.where(inside, rep, 0)], -1)
 

@@ -7,13 +7,15 @@ docs/reference/kpis.md#unit-economics-per-group).
 * a full-cycle rep's cost splits by its time at each desk, then by each desk's activity;
 * one group reproduces the org's economics exactly;
 * a closer dedicated to one segment puts all its cost there (a simulated run);
-* with several segments and sources, the groups' costs add up to the org's (also in
-  ``test_sources``), and every group ratio follows the org's formula from the group's totals.
+* with several segments and sources (``three_tiers.yaml``), the groups' costs add up to the org's
+  (also in ``test_sources``), and every group ratio follows the org's formula from its totals;
+* a scenario without any rep (nothing to split) still gets its group economics.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,10 +25,12 @@ from sim.economics import ECONOMICS_KPIS, GroupActivity, group_unit_economics, u
 from sim.eventlog import LEAD_FIELDS, AccountEvent, EventLog, LeadState, RepKind, Source, WorkforceEvent
 from sim.metrics import group_kpis, kpis
 from sim.model.world import simulate
+from sim.scenario import load_scenario
 from sim.scenario.economics import ACQUISITION_DESKS
 from sim.workcalendar import DAYS_PER_MONTH
 
 D = DAYS_PER_MONTH
+THREE_TIERS = Path(__file__).resolve().parent.parent / "scenarios" / "three_tiers.yaml"
 H = 3
 NAN = float("nan")
 MDR, AE, CSM = 0, 1, 2
@@ -173,9 +177,7 @@ def test_a_closer_dedicated_to_a_segment_puts_all_its_cost_there() -> None:
 
 @pytest.mark.parametrize("by", ["segment", "source"])
 def test_every_group_ratio_follows_the_orgs_formula_from_the_groups_totals(by: str) -> None:
-    from test_sources import two_sources
-
-    scenario = build(two_sources())
+    scenario = load_scenario(THREE_TIERS, ["horizon_months=6"])
     k = kpis(simulate(scenario, 3, 0), scenario)
     groups = {c.split(f"@{by}:", 1)[1] for c in k if f"@{by}:" in c}
     assert len(groups) >= 2
@@ -190,3 +192,17 @@ def test_every_group_ratio_follows_the_orgs_formula_from_the_groups_totals(by: s
             assert math.isnan(v("cac_usd"))
     for name in ("acquisition_cost_usd", "retention_cost_usd"):
         assert sum(k[f"{name}@{by}:{g}"] for g in groups) == pytest.approx(k[name], rel=1e-12)
+
+
+def test_an_org_without_reps_still_splits_its_lead_cost() -> None:
+    data = dedicated_closers()
+    for name in data["roles"]:
+        data["roles"][name]["headcount"] = 0
+    data["inbound"]["cost_per_mql_usd"] = 10.0
+    scenario = build(data)
+    log = simulate(scenario, 5, 0)
+    k = kpis(log, scenario)
+    leads = log.lead_table()
+    for seg, index in (("s", S), ("t", T)):
+        assert k[f"acquisition_cost_usd@segment:{seg}"] == pytest.approx(10.0 * np.sum(leads["segment"] == index))
+        assert math.isnan(k[f"cac_usd@segment:{seg}"])
