@@ -127,19 +127,23 @@ def _per_month(t: np.ndarray, weights: np.ndarray | None, horizon_months: int, s
     return out
 
 
+_JOINING = frozenset(int(k) for k in (WorkforceEvent.START, WorkforceEvent.HIRE, WorkforceEvent.PROMOTED_IN))
+_LEAVING = frozenset(int(k) for k in (WorkforceEvent.EXIT, WorkforceEvent.PROMOTED_OUT))
+
+
 def rep_intervals(log: EventLog, horizon_days: float) -> list[tuple[int, float, float, float]]:
     """(role index, start day, end day, monthly cost) of every rep employed during the run."""
     wf = log.workforce_table()
     starts: dict[int, tuple[int, float, float]] = {}
     ends: dict[int, float] = {}
-    joining = (WorkforceEvent.START, WorkforceEvent.HIRE, WorkforceEvent.PROMOTED_IN)
-    leaving = (WorkforceEvent.EXIT, WorkforceEvent.PROMOTED_OUT)
-    for t, kind, role, rep, cost in zip(wf["t"], wf["kind"], wf["role"], wf["rep"], wf["monthly_cost_usd"],
-                                        strict=True):
-        if kind in joining:
-            starts[int(rep)] = (int(role), float(t), float(cost))
-        elif kind in leaving:
-            ends[int(rep)] = float(t)
+    # plain ints and floats: comparing NumPy scalars with the IntEnum members costs ~100 times more
+    for t, kind, role, rep, cost in zip(wf["t"].tolist(), wf["kind"].astype(np.int64).tolist(),
+                                        wf["role"].astype(np.int64).tolist(), wf["rep"].astype(np.int64).tolist(),
+                                        wf["monthly_cost_usd"].tolist(), strict=True):
+        if kind in _JOINING:
+            starts[rep] = (role, t, cost)
+        elif kind in _LEAVING:
+            ends[rep] = t
     return [(role, t0, ends.get(rep, horizon_days), cost) for rep, (role, t0, cost) in sorted(starts.items())]
 
 
