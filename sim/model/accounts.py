@@ -401,20 +401,29 @@ class Accounts:
             if pool is not None:
                 self.orphans.get(pool.pool_index, set()).discard(account)
 
-    def _expand(self, month: int, idx: np.ndarray, seg: np.ndarray, t: float) -> None:
-        if idx.size == 0 or not np.any(self._exp_p[seg] > 0):
-            return
-        source = self.source[idx]
-        lead_index = self.lead_index[idx]
-        u_event = np.empty(idx.size)
-        u_size = np.empty(idx.size)
+    def _keyed_uniforms(self, first: str, second: str, month: int, source: np.ndarray,
+                        lead_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each account's uniform of ``month`` from the streams ``first`` and ``second``, keyed by
+        (source, month) and indexed by the account's lead index within its source: an account's
+        draw does not depend on which other accounts exist (common random numbers)."""
+        u_first = np.empty(source.size)
+        u_second = np.empty(source.size)
         for src in dict.fromkeys((*self.source_keys, _WARM)):
             mask = source == src
             if not mask.any():
                 continue
             size = int(lead_index[mask].max()) + 1
-            u_event[mask] = self.streams.fresh("accounts.expansion", src, month).random(size)[lead_index[mask]]
-            u_size[mask] = self.streams.fresh("accounts.expansion_size", src, month).random(size)[lead_index[mask]]
+            u_first[mask] = self.streams.fresh(first, src, month).random(size)[lead_index[mask]]
+            u_second[mask] = self.streams.fresh(second, src, month).random(size)[lead_index[mask]]
+        return u_first, u_second
+
+    def _expand(self, month: int, idx: np.ndarray, seg: np.ndarray, t: float) -> None:
+        if idx.size == 0 or not np.any(self._exp_p[seg] > 0):
+            return
+        source = self.source[idx]
+        lead_index = self.lead_index[idx]
+        u_event, u_size = self._keyed_uniforms("accounts.expansion", "accounts.expansion_size", month, source,
+                                               lead_index)
         expands = u_event < self._exp_p[seg]
         if self.manager is not None:
             self._signal(month, idx, seg, source, lead_index, expands, u_size, t)
@@ -438,15 +447,8 @@ class Accounts:
         manager = self.manager
         if manager is None or not np.any(signals):
             return
-        u_cycle = np.empty(idx.size)
-        u_pass = np.empty(idx.size)
-        for src in dict.fromkeys((*self.source_keys, _WARM)):
-            mask = source == src
-            if not mask.any():
-                continue
-            size = int(lead_index[mask].max()) + 1
-            u_cycle[mask] = self.streams.fresh("accounts.expansion_cycle", src, month).random(size)[lead_index[mask]]
-            u_pass[mask] = self.streams.fresh("accounts.expansion_pass", src, month).random(size)[lead_index[mask]]
+        u_cycle, u_pass = self._keyed_uniforms("accounts.expansion_cycle", "accounts.expansion_pass", month, source,
+                                               lead_index)
         for j in np.flatnonzero(signals):
             account = int(idx[j])
             spec = self.segments[int(seg[j])].expansion
