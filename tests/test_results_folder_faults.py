@@ -35,8 +35,10 @@ def cli(capsys, *args: object) -> tuple[int, str, str]:
 
 
 def run(capsys, out: Path, *extra: object) -> tuple[int, str, str]:
+    """``salesim run`` into ``out``; without figures (tests/test_cli_run.py checks those): the faults
+    are in the tables and chunks, and drawing three PNGs took most of each run's time."""
     return cli(capsys, "run", MINIMAL, "--reps", REPS, "--seed", 5, "--workers", 1, "--out", out, "--no-progress",
-               *extra)
+               "--no-figures", *extra)
 
 
 @pytest.fixture(scope="module")
