@@ -23,6 +23,9 @@ from sim.scenario.dists import Lognormal, Weibull
 from sim.workcalendar import DAYS_PER_MONTH
 
 SILO = "scenarios/silo.yaml"
+QUIET = ["inbound.mqls_per_month=42", "outbound.prospects_per_rep_month=48"]
+"""A tenth of the silo's leads: who joins and leaves does not depend on them (no quota attrition in the
+silo), and a 36-month run takes a fifth of the time."""
 
 
 @pytest.mark.parametrize("t0", [0.0, 6.0, 18.0, 40.0, 100.0])
@@ -57,7 +60,7 @@ def test_nobody_leaves_in_month_1_of_the_shipped_silo() -> None:
 
 def _workforce(overrides: list[str]) -> tuple[list, dict[int, float], dict[int, float]]:
     """(role of each rep, start/hire day of each rep, exit day of each rep) of one deterministic run."""
-    log = simulate(sim.load_scenario(SILO, overrides=["deterministic=true", *overrides]), 1, 0)
+    log = simulate(sim.load_scenario(SILO, overrides=["deterministic=true", *QUIET, *overrides]), 1, 0)
     wf = log.workforce_table()
     joined, left, roles = {}, {}, {}
     for t, kind, role, rep in zip(wf["t"], wf["kind"], wf["role"], wf["rep"], strict=True):
