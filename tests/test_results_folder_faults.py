@@ -23,7 +23,7 @@ from sim.cli.common import EXIT_BAD_INPUT, EXIT_OK
 from sim.runs.store import LOCK, FolderBusyError, FolderLock
 
 MINIMAL = Path(__file__).parent / "data" / "minimal.yaml"
-REPS = 6
+REPS = 4  # chunks of one replication: the faults hit chunks 1 and 2, one is left either side
 TABLES = ("replications.parquet", "timeseries.parquet")
 
 
