@@ -61,6 +61,14 @@ def read_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return tuple(pd.read_parquet(folder / name) for name in TABLES)  # type: ignore[return-value]
 
 
+def copy_of(finished: tuple[Path, str], tmp_path: Path) -> Path:
+    """A copy of the finished run's folder (the same command as :func:`run_args` gives, plus figures),
+    for a test that runs again into it."""
+    out = tmp_path / "res"
+    shutil.copytree(finished[0], out, symlinks=True)
+    return out
+
+
 def assert_one_line_error(err: str, *fragments: str) -> None:
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
@@ -190,10 +198,10 @@ def test_workers_do_not_change_the_numbers(tmp_path: Path, minimal_path: Path, c
         assert_frame_equal(one, two, check_exact=True)
 
 
-def test_rerun_reuses_stored_replications(tmp_path: Path, minimal_path: Path, monkeypatch, capsys) -> None:
-    out = tmp_path / "res"
+def test_rerun_reuses_stored_replications(finished: tuple[Path, str], tmp_path: Path, minimal_path: Path,
+                                          monkeypatch, capsys) -> None:
+    out = copy_of(finished, tmp_path)
     args = run_args(minimal_path, out)
-    assert run(capsys, *args)[0] == EXIT_OK
     before = read_tables(out)
     chunks = snapshot(out / "chunks")
 
@@ -212,12 +220,11 @@ def test_rerun_reuses_stored_replications(tmp_path: Path, minimal_path: Path, mo
     assert snapshot(out / "chunks") == chunks
 
 
-def test_more_reps_computes_only_the_missing_ones(tmp_path: Path, minimal_path: Path, monkeypatch,
-                                                  capsys) -> None:
+def test_more_reps_computes_only_the_missing_ones(finished: tuple[Path, str], tmp_path: Path, minimal_path: Path,
+                                                  monkeypatch, capsys) -> None:
     from sim.runs import monte_carlo
 
-    out = tmp_path / "res"
-    assert run(capsys, *run_args(minimal_path, out))[0] == EXIT_OK
+    out = copy_of(finished, tmp_path)
     first = read_tables(out)
     computed: list[int] = []
     real = monte_carlo.run_chunk
@@ -247,10 +254,10 @@ def test_more_reps_computes_only_the_missing_ones(tmp_path: Path, minimal_path: 
     ],
     ids=["other_scenario", "other_seed"],
 )
-def test_folder_of_other_results_is_left_untouched(extra: tuple[str, str], fragment: str, tmp_path: Path,
+def test_folder_of_other_results_is_left_untouched(extra: tuple[str, str], fragment: str,
+                                                   finished: tuple[Path, str], tmp_path: Path,
                                                    minimal_path: Path, capsys) -> None:
-    out = tmp_path / "res"
-    assert run(capsys, *run_args(minimal_path, out))[0] == EXIT_OK
+    out = copy_of(finished, tmp_path)
     before = snapshot(out)
     code, stdout, err = run(capsys, *run_args(minimal_path, out), *extra)  # a later --seed wins
     assert code == EXIT_BAD_INPUT
@@ -259,9 +266,9 @@ def test_folder_of_other_results_is_left_untouched(extra: tuple[str, str], fragm
     assert snapshot(out) == before
 
 
-def test_overwrite_replaces_other_results(tmp_path: Path, minimal_path: Path, capsys) -> None:
-    out = tmp_path / "res"
-    assert run(capsys, *run_args(minimal_path, out))[0] == EXIT_OK
+def test_overwrite_replaces_other_results(finished: tuple[Path, str], tmp_path: Path, minimal_path: Path,
+                                          capsys) -> None:
+    out = copy_of(finished, tmp_path)
     old_kpis, _ = read_tables(out)
     override = "roles.ae.headcount=2"
     code, _, _ = run(capsys, *run_args(minimal_path, out, "--set", override, "--overwrite"))

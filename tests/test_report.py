@@ -74,6 +74,22 @@ def html(ctx: dict) -> str:
     return report.render(ctx)
 
 
+@pytest.fixture
+def figures_not_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For a test about the report's words: each figure is still made, but not drawn to SVG (most of
+    a report's time). The figures are drawn for real by ``ctx`` (these folders' comparison), by the
+    dated and the by-source run reports below and by ``test_report_integration.py``."""
+    from html import escape
+
+    from sim.present import report_figures
+
+    def svg(fig, prefix: str, title: str = "") -> str:
+        assert fig.axes, "a figure with something on it"
+        return f'<svg class="figure" role="img"><title id="{prefix}-title">{escape(title)}</title></svg>'
+
+    monkeypatch.setattr(report_figures, "svg", svg)
+
+
 def _paired(folder: Path, metric: str) -> np.ndarray:
     a = pd.read_parquet(folder / "minimal" / "replications.parquet").set_index("rep")[metric]
     b = pd.read_parquet(folder / "more_ae" / "replications.parquet").set_index("rep")[metric]
@@ -225,7 +241,7 @@ def _copy(folders: Path, tmp_path: Path) -> Path:
     return target
 
 
-def test_killed_run_is_reported_with_its_missing_replications(folders: Path, tmp_path: Path,
+def test_killed_run_is_reported_with_its_missing_replications(folders: Path, tmp_path: Path, figures_not_drawn,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     cmp = _copy(folders, tmp_path)
     run = cmp / "more_ae"
@@ -242,7 +258,8 @@ def test_killed_run_is_reported_with_its_missing_replications(folders: Path, tmp
     assert "missing 6–9" in page and "Incomplete results" in page
 
 
-def test_a_folder_made_before_source_notes_is_reported_without_them(folders: Path, tmp_path: Path) -> None:
+def test_a_folder_made_before_source_notes_is_reported_without_them(folders: Path, tmp_path: Path,
+                                                                    figures_not_drawn) -> None:
     cmp = _copy(folders, tmp_path)
     for name in ("minimal", "more_ae"):
         manifest = json.loads((cmp / name / "manifest.json").read_text())
@@ -439,7 +456,7 @@ def test_a_run_folder_gives_totals_by_source_and_segment(tmp_path: Path) -> None
 # --------------------------------------------------------------------------- the commands' options
 
 
-def test_compare_no_report_and_run_report_file(folders: Path, tmp_path: Path,
+def test_compare_no_report_and_run_report_file(folders: Path, tmp_path: Path, figures_not_drawn,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     base, more = folders.parent / "minimal.yaml", folders.parent / "more_ae.yaml"
     common = ["--reps", "2", "--seed", "3", "--workers", "1", "--no-figures", "--no-progress"]

@@ -23,7 +23,7 @@ from sim.cli.common import EXIT_BAD_INPUT, EXIT_OK
 from sim.runs.store import LOCK, FolderBusyError, FolderLock
 
 MINIMAL = Path(__file__).parent / "data" / "minimal.yaml"
-REPS = 6
+REPS = 4  # chunks of one replication: the faults hit chunks 1 and 2, one is left either side
 TABLES = ("replications.parquet", "timeseries.parquet")
 
 
@@ -35,8 +35,10 @@ def cli(capsys, *args: object) -> tuple[int, str, str]:
 
 
 def run(capsys, out: Path, *extra: object) -> tuple[int, str, str]:
+    """``salesim run`` into ``out``; without figures (tests/test_cli_run.py checks those): the faults
+    are in the tables and chunks, and drawing three PNGs took most of each run's time."""
     return cli(capsys, "run", MINIMAL, "--reps", REPS, "--seed", 5, "--workers", 1, "--out", out, "--no-progress",
-               *extra)
+               "--no-figures", *extra)
 
 
 @pytest.fixture(scope="module")

@@ -80,7 +80,8 @@ def test_compositions_given_with_set_are_not_respread(capsys) -> None:
 
 def test_run_with_more_aes_says_they_are_new_hires(tmp_path: Path, capsys) -> None:
     code, out, err = cli(capsys, "run", ROOT / "scenarios" / "silo.yaml", "--set", "roles.ae.headcount=8",
-                         "--set", "horizon_months=2", "--reps", "2", "--workers", "1", "--out", tmp_path / "res")
+                         "--set", "horizon_months=1", "--reps", "1", "--workers", "1", "--no-figures",
+                         "--out", tmp_path / "res")
     assert code == EXIT_OK, err
     assert "salesim: warning: --set roles.ae.headcount=8" in err
     assert "new hires" in err
