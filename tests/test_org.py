@@ -85,6 +85,10 @@ def _mean_wait_days(scenario: sim.Scenario, seed: int, rep: int) -> float:
     return float(np.mean(start[arrived] - leads["handoff_t"][arrived]))
 
 
+# A statistical sweep (8 paired replications of the full six-month silo, ~2.3 s: the longest test of
+# this file), so in the slow tier. The default tier keeps the exact pooling edge (one POD holding
+# everyone is the silo, above) and the capacity monotonicity on small worlds (test_properties).
+@pytest.mark.slow
 def test_pooling_effect_pooled_closers_wait_no_longer_than_split_ones():
     # Only the closers differ: development reps and CSMs stay pooled (hybrid), so both orgs
     # receive the same SQLs at the same times (common random numbers), with the same hand-off.
