@@ -85,7 +85,7 @@ def test_deeper_productivity_dip_never_raises_wins_under_crn(replication):
 
 
 def test_reorg_cost_lands_in_its_month():
-    silo = small("scenarios/silo.yaml")
+    silo = small("scenarios/silo.yaml", "horizon_months=5")  # the reorg month and the next are what is read
     plain = simulate(silo, 2, 0)
     costly = with_reorg(silo, pod_reorg(silo, 3, cost_usd=25_000.0))
     log = simulate(costly, 2, 0)
@@ -284,17 +284,18 @@ def test_pod_effects_move_their_kpis_the_right_way_under_crn():
 
 def test_a_pod_lead_sells_its_share_of_the_time():
     from sim.metrics import monthly_series
-    pod = small("scenarios/pod.yaml")
-    led = small("scenarios/pod.yaml", "org.pod_effects.pod_lead={role: ae, selling_share: 0.2}")
+    one_month = "horizon_months=1"  # the starting capacity is what is read
+    pod = small("scenarios/pod.yaml", one_month)
+    led = small("scenarios/pod.yaml", one_month, "org.pod_effects.pod_lead={role: ae, selling_share: 0.2}")
     a, b = monthly_series(simulate(pod, 1, 0), pod), monthly_series(simulate(led, 1, 0), led)
     # two PODs, one lead each at 20 % of its time (the first AE seats, experienced at the start)
     assert a["capacity_fte.ae"][0] - b["capacity_fte.ae"][0] == pytest.approx(2 * 0.8 * 1.0)
 
 
 def test_a_faster_ramp_in_a_pod_gives_new_reps_capacity_sooner():
-    slow = small("scenarios/pod.yaml", "roles.ae.initial_tenure_months=[0, 0, 0, 0, 0, 0]")
-    fast = small("scenarios/pod.yaml", "roles.ae.initial_tenure_months=[0, 0, 0, 0, 0, 0]",
-                 "org.pod_effects.ramp_speed_multiplier=2")
+    new_reps = ["horizon_months=4", "roles.ae.initial_tenure_months=[0, 0, 0, 0, 0, 0]"]  # month 3 is read
+    slow = small("scenarios/pod.yaml", *new_reps)
+    fast = small("scenarios/pod.yaml", *new_reps, "org.pod_effects.ramp_speed_multiplier=2")
     from sim.metrics import monthly_series
     a, b = monthly_series(simulate(slow, 1, 0), slow), monthly_series(simulate(fast, 1, 0), fast)
     assert b["capacity_fte.ae"][3] > a["capacity_fte.ae"][3]
