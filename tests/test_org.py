@@ -30,7 +30,7 @@ def load(*overrides: str) -> sim.Scenario:
 
 def test_one_pod_holding_everyone_is_the_silo_exactly():
     silo, pod = load(), load(*ONE_POD)  # no pod_handoff: inside the POD = the silo's hand-off
-    for rep in range(3):
+    for rep in range(2):  # exact in every replication (~1,900 leads each); 3 until the default tier was trimmed
         silo_log, pod_log = simulate(silo, 11, rep), simulate(pod, 11, rep)
         assert repr(kpis(silo_log, silo)) == repr(kpis(pod_log, pod))  # NaN (no quota) compares by its repr
         assert sorted(silo_log.leads) == sorted(pod_log.leads)
