@@ -2,9 +2,14 @@
 
 ``tests/data/calibration_truth.yaml`` keeps every fitted parameter inside the family the
 calibration fits (geometric dials, a two-point speed-to-lead profile, lognormal deal sizes and
-gaps, piecewise-exponential churn, Weibull tenure, lognormal time to fill). One seed in the
-default tier, within 4 standard errors (the 95% half-width × 2.04); several seeds in the slow
-tier, counting how often the 95% intervals cover the truth.
+gaps, piecewise-exponential churn, Weibull tenure, lognormal time to fill). One seed within 4
+standard errors (the 95% half-width × 2.04); several seeds, counting how often the 95% intervals
+cover the truth.
+
+All of it is in the slow tier: the one-seed checks share an 18-month synth and calibration
+(~2.7 s, the only cost of this file), a statistical recovery check. The default tier keeps synth,
+calibrate, the fitted scenario's writer and its validation end to end on the tiny scenario
+(tests/test_calibration.py).
 """
 
 from __future__ import annotations
@@ -57,12 +62,14 @@ def recovered(tmp_path_factory: pytest.TempPathFactory) -> Calibration:
     return fit_seed(11, tmp_path_factory.mktemp("truth") / "export")
 
 
+@pytest.mark.slow  # reads the 18-month calibration of `recovered` (~2.7 s)
 @pytest.mark.parametrize("path", list(TRUTH))
 def test_recovers_the_known_scenario(recovered: Calibration, path: str) -> None:
     fitted = recovered.get(path)
     assert within_4se(fitted, TRUTH[path]), fitted.comment()
 
 
+@pytest.mark.slow  # reads the 18-month calibration of `recovered` (~2.7 s)
 def test_absent_processes_are_recovered_as_none(recovered: Calibration) -> None:
     """The known scenario has no hand-off leakage and no expansion: both fit as 0 with tight
     intervals, and the expansion size (no events) keeps the base."""
@@ -73,6 +80,7 @@ def test_absent_processes_are_recovered_as_none(recovered: Calibration) -> None:
     assert "segments.smb.expansion.mrr_fraction" in {k.path for k in recovered.kept}
 
 
+@pytest.mark.slow  # reads the 18-month calibration of `recovered` (~2.7 s)
 def test_fitted_scenario_runs(recovered: Calibration, tmp_path: Path) -> None:
     """The fitted scenario validates and keeps what the data could not support."""
     import yaml

@@ -43,7 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SILO = ROOT / "scenarios" / "silo.yaml"
 TARGET = 725_000.0  # needs 0.95 SDRs: the analytic plan (1 SDR) is borderline
 SEED = 11
-REPS = 10
+REPS = 4
+"""Replications of the end-to-end runs (10 until the default tier was trimmed): the bookkeeping is exact
+at any number; with these 4 the target is hit in 2 (hits and misses both occur)."""
 
 
 def small_org() -> dict:
@@ -208,7 +210,7 @@ def test_cli_simulate_end_to_end(capsys, tmp_path, small_path, small_plan, horiz
 
 
 def test_cli_simulate_text_report_and_resume(capsys, tmp_path, small_path):
-    argv = ["--scenario", str(small_path), "--annual-revenue", f"{TARGET:.0f}", "--simulate", "--reps", "4",
+    argv = ["--scenario", str(small_path), "--annual-revenue", f"{TARGET:.0f}", "--simulate", "--reps", "2",
             "--seed", str(SEED), "--workers", "1", "--out", str(tmp_path / "plan")]
     code, out, err = cli(capsys, *argv)
     assert code == EXIT_OK, err

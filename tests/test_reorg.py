@@ -3,6 +3,7 @@ relation under common random numbers, conservation, and bad input with file:line
 
 from __future__ import annotations
 
+import functools
 import itertools
 from pathlib import Path
 
@@ -37,9 +38,14 @@ def same_outputs(a, b, scenario_a, scenario_b) -> None:
     assert a.accounts == b.accounts and a.workforce == b.workforce
 
 
+@functools.cache
+def pod_org():
+    """The shipped POD org (loaded once: the scenario objects are immutable)."""
+    return load_scenario(REPO / "scenarios/pod.yaml", SHORT).org
+
+
 def pod_reorg(scenario, month: int, **transition) -> ReorgSpec:
-    target = load_scenario(REPO / "scenarios/pod.yaml", SHORT).org
-    return ReorgSpec(month=month, org=target, **transition)
+    return ReorgSpec(month=month, org=pod_org(), **transition)
 
 
 def with_reorg(scenario, *changes: ReorgSpec):
@@ -79,7 +85,7 @@ def test_deeper_productivity_dip_never_raises_wins_under_crn(replication):
 
 
 def test_reorg_cost_lands_in_its_month():
-    silo = small("scenarios/silo.yaml")
+    silo = small("scenarios/silo.yaml", "horizon_months=5")  # the reorg month and the next are what is read
     plain = simulate(silo, 2, 0)
     costly = with_reorg(silo, pod_reorg(silo, 3, cost_usd=25_000.0))
     log = simulate(costly, 2, 0)
@@ -117,7 +123,7 @@ def _states_and_owners(world: World):
        replication=st.integers(0, 3))
 def test_leads_and_accounts_are_conserved_through_the_change(month, pipeline, accounts, ae, replication):
     silo = small("scenarios/silo.yaml")
-    target = load_scenario(REPO / "scenarios/pod.yaml", SHORT).org
+    target = pod_org()
     east, west = ae // 2, ae - ae // 2
     pods = {"east": target.pods["east"].model_copy(update={"composition": {"mdr": 1, "sdr": 2, "ae": east, "csm": 1}}),
             "west": target.pods["west"].model_copy(update={"composition": {"mdr": 1, "sdr": 2, "ae": west, "csm": 1}})}
@@ -128,11 +134,17 @@ def test_leads_and_accounts_are_conserved_through_the_change(month, pipeline, ac
     world = World(scenario, 11, replication)
     log = _states_and_owners(world)
     # every lead created ends in exactly one record: the plain run's inbound MQLs are the same leads
-    plain = simulate(silo, 11, replication).lead_table()
     inbound = log.lead_table()["lead"] < 1_000_000_000
-    plain_inbound = plain["lead"][plain["lead"] < 1_000_000_000]
-    assert np.array_equal(np.sort(log.lead_table()["lead"][inbound]), np.sort(plain_inbound))
+    assert np.array_equal(np.sort(log.lead_table()["lead"][inbound]), plain_inbound_leads(replication))
     assert all(len(p.reps) == 0 and p.open_requisitions == 0 for p in world.pools if p.retired)
+
+
+@functools.cache
+def plain_inbound_leads(replication: int) -> np.ndarray:
+    """The sorted inbound lead ids of the silo without a reorg (seed 11), run once per replication
+    for all the examples above."""
+    plain = simulate(small("scenarios/silo.yaml"), 11, replication).lead_table()
+    return np.sort(plain["lead"][plain["lead"] < 1_000_000_000])
 
 
 # --------------------------------------------------------------------------- bad input
@@ -249,8 +261,14 @@ def test_pod_effects_at_one_give_todays_numbers_exactly():
 
 
 def total(path: str, metric: str, *extra: str, reps: int = 3) -> float:
+    return sum(k[metric] for k in kpis_of(path, extra, reps))
+
+
+@functools.cache
+def kpis_of(path: str, extra: tuple[str, ...], reps: int) -> tuple[dict, ...]:
+    """KPIs of replications 0..reps-1 (seed 9), run once for every metric read from them."""
     scenario = small(path, *extra)
-    return sum(kpis(simulate(scenario, 9, r), scenario)[metric] for r in range(reps))
+    return tuple(kpis(simulate(scenario, 9, r), scenario) for r in range(reps))
 
 
 def test_pod_effects_move_their_kpis_the_right_way_under_crn():
@@ -266,17 +284,18 @@ def test_pod_effects_move_their_kpis_the_right_way_under_crn():
 
 def test_a_pod_lead_sells_its_share_of_the_time():
     from sim.metrics import monthly_series
-    pod = small("scenarios/pod.yaml")
-    led = small("scenarios/pod.yaml", "org.pod_effects.pod_lead={role: ae, selling_share: 0.2}")
+    one_month = "horizon_months=1"  # the starting capacity is what is read
+    pod = small("scenarios/pod.yaml", one_month)
+    led = small("scenarios/pod.yaml", one_month, "org.pod_effects.pod_lead={role: ae, selling_share: 0.2}")
     a, b = monthly_series(simulate(pod, 1, 0), pod), monthly_series(simulate(led, 1, 0), led)
     # two PODs, one lead each at 20 % of its time (the first AE seats, experienced at the start)
     assert a["capacity_fte.ae"][0] - b["capacity_fte.ae"][0] == pytest.approx(2 * 0.8 * 1.0)
 
 
 def test_a_faster_ramp_in_a_pod_gives_new_reps_capacity_sooner():
-    slow = small("scenarios/pod.yaml", "roles.ae.initial_tenure_months=[0, 0, 0, 0, 0, 0]")
-    fast = small("scenarios/pod.yaml", "roles.ae.initial_tenure_months=[0, 0, 0, 0, 0, 0]",
-                 "org.pod_effects.ramp_speed_multiplier=2")
+    new_reps = ["horizon_months=4", "roles.ae.initial_tenure_months=[0, 0, 0, 0, 0, 0]"]  # month 3 is read
+    slow = small("scenarios/pod.yaml", *new_reps)
+    fast = small("scenarios/pod.yaml", *new_reps, "org.pod_effects.ramp_speed_multiplier=2")
     from sim.metrics import monthly_series
     a, b = monthly_series(simulate(slow, 1, 0), slow), monthly_series(simulate(fast, 1, 0), fast)
     assert b["capacity_fte.ae"][3] > a["capacity_fte.ae"][3]

@@ -8,6 +8,7 @@ accounting identities below include it.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from pathlib import Path
@@ -35,6 +36,12 @@ MAY_BE_NAN = {"win_rate_sql", "win_rate_opportunity", "trial_conversion_rate", "
 SURE_COUNT = 20.0
 
 
+@functools.cache
+def load_full(path: Path) -> sim.Scenario:
+    """A shipped scenario at its own horizon, loaded once for the tests that only read it."""
+    return sim.load_scenario(path)
+
+
 def test_there_are_shipped_scenarios() -> None:
     assert SCENARIOS, "no scenarios/*.yaml found"
 
@@ -54,7 +61,7 @@ def shipped(request: pytest.FixtureRequest):
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.name for p in SCENARIOS])
 def test_loads_at_full_horizon(path: Path) -> None:
-    scenario = sim.load_scenario(path)
+    scenario = load_full(path)
     assert scenario.name
     assert scenario.sources
 
@@ -147,8 +154,8 @@ def test_the_compared_orgs_start_from_the_same_running_company(name: str) -> Non
     """silo, pod and hybrid (and the hiring plans) share silo.yaml's installed base and open pipeline,
     so their comparisons stay paired; island.yaml is the young company that starts from zero."""
     root = SCENARIOS[0].parent
-    silo = sim.load_scenario(root / "silo.yaml").warm_start
-    scenario = sim.load_scenario(root / f"{name}.yaml")
+    silo = load_full(root / "silo.yaml").warm_start
+    scenario = load_full(root / f"{name}.yaml")
     assert scenario.warm_start == silo
     assert sum(c.count for c in silo.customers) > 0 and sum(p.count for p in silo.pipeline) > 0
-    assert sim.load_scenario(root / "island.yaml").warm_start.customers == []
+    assert load_full(root / "island.yaml").warm_start.customers == []

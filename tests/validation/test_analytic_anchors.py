@@ -7,6 +7,10 @@
 
 Statistical checks use one number per replication (independent observations) and a 4·SE
 tolerance; each also asserts that a plausible wrong answer would fall outside it.
+
+The M/M/c check (2 × 40 fourteen-month replications) is a statistical sweep and runs in the
+slow tier; the default tier keeps the exact timelines, the Poisson funnel and Erlang C's
+reference values.
 """
 
 from __future__ import annotations
@@ -301,6 +305,7 @@ def _within(values: np.ndarray, target: float, k: float = 4.0) -> tuple[bool, st
     return abs(mean - target) < k * se, f"mean {mean:.4f} vs {target:.4f} (SE {se:.4f})"
 
 
+@pytest.mark.slow  # a statistical sweep: 80 replications of 14 months
 def test_ae_pool_is_an_mmc_queue() -> None:
     """c = 3 AE seats, λ = 2.1 SQLs a day, exponential service of mean 1 day: ρ = 0.7.
 
