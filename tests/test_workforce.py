@@ -277,7 +277,7 @@ def everything_on(horizon_months: int = 12) -> dict[str, Any]:
         ae=role(3, max_open_opportunities=5.0, initial_tenure_months=[0.0, 6.0, 20.0], ramp=[0.3, 0.6, 1.0],
                 monthly_cost_usd=10000.0, tenure_months={"dist": "exponential", "mean": 10.0},
                 time_to_fill_days=constant(20.0),
-                manager={"span": 2, "coached_per_manager": 1.0, "time_to_fill_days": 20.0}),
+                manager={"span": 1, "coached_per_manager": 1.0, "time_to_fill_days": 20.0}),
         csm=role(1, accounts_covered=20.0, backfill=False, tenure_months={"dist": "exponential", "mean": 6.0}),
     )
     data["customers"] = {"managed_by": "csm"}
