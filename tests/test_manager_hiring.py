@@ -23,11 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scenario_builders import CALENDAR_24_7, HUGE, base_scenario, build, constant, inbound, role
 
+from sim import load_scenario
 from sim.cli import main
 from sim.cli.common import EXIT_BAD_INPUT
 from sim.eventlog import EventLog, WorkforceEvent
 from sim.metrics import monthly_series
 from sim.model.world import simulate
+from sim.scenario import ReorgSpec
 from sim.workcalendar import DAYS_PER_MONTH as D
 
 SEED = 2424
@@ -166,11 +168,12 @@ def test_a_reorg_moves_seated_managers_to_the_teams_that_need_them() -> None:
     """A silo of 6 AEs (span 2: 3 managers) becomes 2 PODs of 3 AEs at month 3: each POD needs 2
     managers; the 3 seated move, the fourth is hired (one requisition at the reorg, seated 30 days
     later). The managers at each month's end never exceed ⌈headcount ÷ span⌉ per team."""
-    from test_reorg import pod_reorg, small, with_reorg
-
-    override = "roles.ae.manager={span: 2, time_to_fill_days: 30, monthly_cost_usd: 1000}"
-    silo = small("scenarios/silo.yaml", "horizon_months=5", "roles.ae.tenure_months=null", override)
-    scenario = with_reorg(silo, pod_reorg(silo, 3))
+    repo = Path(__file__).resolve().parents[1]
+    short = ["horizon_months=5", "inbound.mqls_per_month=150", "outbound.prospects_per_rep_month=160",
+             "roles.ae.tenure_months=null", "roles.ae.manager={span: 2, time_to_fill_days: 30, monthly_cost_usd: 1000}"]
+    silo = load_scenario(repo / "scenarios/silo.yaml", short)
+    pods = load_scenario(repo / "scenarios/pod.yaml", short).org
+    scenario = silo.model_copy(update={"reorg": [ReorgSpec(month=3, org=pods)]})
     log = simulate(scenario, SEED, 0)
     series = monthly_series(log, scenario)
     ae = log.roles.index("ae")
