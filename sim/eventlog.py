@@ -107,6 +107,16 @@ class WorkforceEvent(IntEnum):
     """A rep leaves the role for the next rung of the ladder."""
     PROMOTED_IN = 5
     """The promoted rep starts in the new role (a new rep record, ramping again)."""
+    MANAGER_REQUISITION = 6
+    """A team of a role whose managers are hired (``manager.time_to_fill_days`` > 0) opens a manager
+    requisition: its headcount needs more managers than are seated or being hired (``rep`` and
+    ``seat`` are -1 for every manager event; ``monthly_cost_usd`` is one manager's cost)."""
+    MANAGER_SEATED = 7
+    """A manager starts: a manager requisition filled, or one of the team's managers at the start."""
+    MANAGER_LEFT = 8
+    """A seated manager leaves because the team's headcount fell below what its managers cover."""
+    MANAGER_REQUISITION_CLOSED = 9
+    """An open manager requisition is closed unfilled because the team's headcount fell."""
 
 
 class RepKind(IntEnum):

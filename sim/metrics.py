@@ -188,12 +188,28 @@ def mean_headcount(log: EventLog, horizon_months: int, role: int, starts: Starts
     return out
 
 
+def managers_seated(log: EventLog, scenario: Scenario, role: int,
+                    levels: dict[str, np.ndarray] | None = None) -> np.ndarray | None:
+    """Managers of a role at each month's end (month 0: the start), Σ over its teams: ⌈headcount ÷
+    ``manager.span``⌉ per team, or with ``manager.time_to_fill_days`` > 0 the managers seated (the
+    ``managers`` level). None when the role has no ``manager`` block."""
+    spec = scenario.roles[log.roles[role]].manager
+    if spec is None:
+        return None
+    levels = _level_arrays(log) if levels is None else levels
+    pools = [i for i, (pool_role, _) in enumerate(log.pools) if pool_role == role]
+    if spec.time_to_fill_days > 0.0:
+        return np.nan_to_num(levels["managers"][pools]).sum(axis=0)
+    return np.ceil(np.nan_to_num(levels["headcount"][pools]) / spec.span).sum(axis=0)
+
+
 def people_cost(log: EventLog, scenario: Scenario, role: int, starts: Starts = None) -> np.ndarray | None:
     """The cost around a role's reps, per month (index 0 unused): tools (``tools_usd_per_month`` ×
-    mean headcount), managers (Σ over the role's teams of ⌈headcount at the month's end ÷
-    ``manager.span``⌉ × ``manager.monthly_cost_usd``: the managers whose coaching capacity the
-    workforce model counts, team by team) and recruiting (``recruiting_cost_usd`` × the month's
-    hires). None when the role has none."""
+    mean headcount), managers (``manager.monthly_cost_usd`` × Σ over the role's teams of the managers
+    at the month's end — ⌈headcount ÷ ``manager.span``⌉, or the managers seated when they are hired
+    (``manager.time_to_fill_days`` > 0): the managers whose coaching capacity the workforce model
+    counts, team by team) and recruiting (``recruiting_cost_usd`` × the month's hires). None when the
+    role has none."""
     spec = scenario.roles[log.roles[role]]
     manager_cost = spec.manager.monthly_cost_usd if spec.manager is not None else 0.0
     if not (spec.tools_usd_per_month or manager_cost or spec.recruiting_cost_usd):
@@ -205,8 +221,12 @@ def people_cost(log: EventLog, scenario: Scenario, role: int, starts: Starts = N
     if manager_cost:
         assert spec.manager is not None
         pools = [i for i, (pool_role, _) in enumerate(log.pools) if pool_role == role]
-        heads = np.nan_to_num(_level_arrays(log)["headcount"][pools])
-        out[1:] += manager_cost * np.ceil(heads[:, 1:] / spec.manager.span).sum(axis=0)
+        if spec.manager.time_to_fill_days > 0.0:  # managers are hired: those seated at the month's end
+            seated = np.nan_to_num(_level_arrays(log)["managers"][pools])
+            out[1:] += manager_cost * seated[:, 1:].sum(axis=0)
+        else:
+            heads = np.nan_to_num(_level_arrays(log)["headcount"][pools])
+            out[1:] += manager_cost * np.ceil(heads[:, 1:] / spec.manager.span).sum(axis=0)
     if spec.recruiting_cost_usd:
         wf = log.workforce_table()
         hired = (wf["role"] == role) & (wf["kind"] == WorkforceEvent.HIRE)
@@ -291,6 +311,9 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
         if extra is not None:
             series[f"cost_usd.{role}"][1:] += extra[1:]
             series["cost_usd"][1:] += extra[1:]
+        managers = managers_seated(log, scenario, index)
+        if managers is not None:
+            series[f"managers.{role}"] = managers
     if len(log.teams) > 1:
         series.update(team_series(log, starts))
     series.update(breakdown_series(log, starts, scenario))
@@ -322,7 +345,7 @@ def _level_arrays(log: EventLog) -> dict[str, np.ndarray]:
     h = log.horizon_months
     names = ("headcount", "ramping", "interns", "outsourced", "fte", "fte_days", "capacity_days", "busy_days",
              "backlog", "open_requisitions", "support_meetings", "support_wait_days", "am_started", "am_unworked",
-             "expansion_pipeline", "expansion_pipeline_usd")
+             "expansion_pipeline", "expansion_pipeline_usd", "managers")
     out = {name: np.full((len(log.pools), h + 1), np.nan) for name in names}
     for month, pool, name, value in log.levels:
         out[name][pool, month] = value

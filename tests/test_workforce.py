@@ -46,6 +46,9 @@ EXACT = 1e-9  # days / FTE / USD: float noise only
 
 JOINING = (WorkforceEvent.START, WorkforceEvent.HIRE, WorkforceEvent.PROMOTED_IN)
 LEAVING = (WorkforceEvent.EXIT, WorkforceEvent.PROMOTED_OUT)
+MANAGER_EVENTS = (WorkforceEvent.MANAGER_REQUISITION, WorkforceEvent.MANAGER_SEATED, WorkforceEvent.MANAGER_LEFT,
+                  WorkforceEvent.MANAGER_REQUISITION_CLOSED)
+"""Events of hired managers (``manager.time_to_fill_days``; tests/test_manager_hiring.py): no rep."""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -142,8 +145,8 @@ def check_seats(log: EventLog, scenario: Scenario) -> None:
     new_seats = [0] * len(log.roles)
     for row in log.workforce:
         _t, k, r, _rep, seat, _cost, _team, rep_kind = row[:8]
-        if k != WorkforceEvent.REQUISITION and rep_kind != RepKind.EMPLOYEE:
-            continue  # interns and outsourced reps hold no seat of the role
+        if (k != WorkforceEvent.REQUISITION and rep_kind != RepKind.EMPLOYEE) or k in MANAGER_EVENTS:
+            continue  # interns, outsourced reps and managers hold no seat of the role
         key = (int(r), int(seat))
         if k == WorkforceEvent.START:
             assert key not in state, f"seat {key} starts twice"
@@ -195,7 +198,7 @@ def check_headcount_identity(log: EventLog, scenario: Scenario, series: dict[str
             assert t_row >= joined[rep][0]
             left.add(rep)
         else:
-            assert k == WorkforceEvent.REQUISITION and rep == -1
+            assert k in (WorkforceEvent.REQUISITION, *MANAGER_EVENTS) and rep == -1
 
     check_seats(log, scenario)
     # promotions: out of one role and into the next at the same instant, in the same team
@@ -257,7 +260,7 @@ def check_headcount_identity(log: EventLog, scenario: Scenario, series: dict[str
 
 def everything_on(horizon_months: int = 12) -> dict[str, Any]:
     """Attrition (with and without backfill), waves, targets, a recruiting cap, promotions
-    MDR → SDR → AE, interns, outsourcing, coaching, all at once."""
+    MDR → SDR → AE, interns, outsourcing, coaching with hired managers, all at once."""
     data = three_role_scenario(
         horizon_months,
         mdr=role(2, dials_per_day=300.0, initial_tenure_months=[1.0, 5.5], ramp=[0.5, 1.0], monthly_cost_usd=5000.0,
@@ -273,7 +276,8 @@ def everything_on(horizon_months: int = 12) -> dict[str, Any]:
                  time_to_fill_days=constant(15.0)),
         ae=role(3, max_open_opportunities=5.0, initial_tenure_months=[0.0, 6.0, 20.0], ramp=[0.3, 0.6, 1.0],
                 monthly_cost_usd=10000.0, tenure_months={"dist": "exponential", "mean": 10.0},
-                time_to_fill_days=constant(20.0), manager={"span": 4, "coached_per_manager": 1.0}),
+                time_to_fill_days=constant(20.0),
+                manager={"span": 1, "coached_per_manager": 1.0, "time_to_fill_days": 20.0}),
         csm=role(1, accounts_covered=20.0, backfill=False, tenure_months={"dist": "exponential", "mean": 6.0}),
     )
     data["customers"] = {"managed_by": "csm"}

@@ -9,7 +9,9 @@ event-log rows are new; the old teams stay, empty, so per-team series switch at 
   (a rep keeps its seat, hence its random draws), reps beyond the new headcount and interns or
   outsourced reps join the new team with the fewest reps; open requisitions move with their seats;
   a larger headcount opens requisitions for new seats, a smaller one closes seats by attrition
-  (the next exits are not backfilled);
+  (the next exits are not backfilled); managers that are hired (``manager.time_to_fill_days``) and
+  their open requisitions move to the new teams that need them, the rest leave or close
+  (:meth:`~sim.model.workforce.Workforce.move_managers`);
 * **leads move**: MQLs waiting and leads in a development rep's cadence go to the team that owns
   them in the new org (a lead in its cadence keeps its dials, first in line); SQLs waiting for a
   closer move to the owning team's queue, SQLs in a hand-off land where they were sent and are
@@ -193,6 +195,7 @@ class Reorganization:
                 old.retired = True
                 old.open_requisitions = 0
                 workforce._refresh(old)
+            workforce.move_managers(olds, news)  # managers hired (manager.time_to_fill_days) move with the reps
             have = len(employees) + len(requisitions)
             headcount = scenario.roles[role].headcount
             if have > headcount:

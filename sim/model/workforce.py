@@ -16,10 +16,13 @@ and a requisition opens behind them. A promotion never adds a seat, so no headco
 one. While it is open it takes ``recruiting_load_fte`` of
 one rep's time from its role's team (the team interviews), lowering everyone's productivity.
 A rep's productivity is ramp × recruiting factor; when more reps ramp than their managers can
-coach, the next ramp step comes later. With a role's ``skill``, each employee's lognormal skill
-multiplier — drawn from the stream ``workforce.skill`` keyed by (role, seat, generation), so the
-same seat's same person has the same skill in every scenario — multiplies the odds of its
-conversions or its ramp (capacity).
+coach, the next ramp step comes later. Managers appear with the headcount (⌈headcount ÷ span⌉ per
+team) or, with ``manager.time_to_fill_days``, are hired: a manager requisition opens when a team's
+headcount needs more managers than are seated or being hired, and the manager is seated that many
+days later; managers beyond the need leave at once (:meth:`Workforce.staff_managers`). With a
+role's ``skill``, each employee's lognormal skill multiplier — drawn from the stream
+``workforce.skill`` keyed by (role, seat, generation), so the same seat's same person has the same
+skill in every scenario — multiplies the odds of its conversions or its ramp (capacity).
 
 Desks (development, closing, accounts) own what a rep *does*; they are told when a rep
 joins, leaves or changes productivity through the :class:`Desk` protocol.
@@ -111,6 +114,23 @@ class Requisition:
         """When its outside hire would start (a recruiting slot is booked for it then)."""
 
 
+class ManagerRequisition:
+    """An open manager requisition of a team (``manager.time_to_fill_days`` > 0): the manager is
+    seated when it fills, unless the team's headcount fell and closed it meanwhile."""
+
+    __slots__ = ("open", "opened_t", "pool")
+
+    def __init__(self, pool: RolePool, opened_t: float) -> None:
+        self.pool = pool
+        """The team it hires for (a reorg may move it to a team of the new org)."""
+        self.opened_t = opened_t
+        self.open = True
+
+
+def _opened_at(requisition: ManagerRequisition) -> float:
+    return requisition.opened_t
+
+
 class Desk(Protocol):
     """What a role's work desk must handle when its people change."""
 
@@ -165,6 +185,15 @@ class RolePool:
         self.lead_share = 1.0
         """The seat of a POD lead (-1: none) and the share of its time spent selling."""
         """The team was dissolved by a reorg: its reps and requisitions moved (:mod:`sim.model.reorg`)."""
+        manager = spec.manager
+        self.manager_span: int = manager.span if manager is not None else 1
+        self.manager_fill_days: float = manager.time_to_fill_days if manager is not None else 0.0
+        """``manager.time_to_fill_days``, read once; 0.0: no managers are tracked (the team has
+        ⌈headcount ÷ span⌉ at every instant)."""
+        self.managers = 0
+        """Managers seated (tracked only when ``manager_fill_days`` > 0)."""
+        self.manager_openings: list[ManagerRequisition] = []
+        """The team's open manager requisitions, oldest first."""
 
     def headcount(self) -> int:
         return len(self.reps)
@@ -259,6 +288,8 @@ class Workforce:
         self.redirect: dict[tuple[int, int], RolePool] = {}
         """(pool index, seat) → where an open requisition of a dissolved team now fills."""
         self.pools_of_role: dict[str, list[RolePool]] = {}
+        self.started = False
+        """The starting reps are in place: from now on a team's headcount changes staff its managers."""
         self.waiting: dict[str, list[Requisition]] = {}
         """Open requisitions of each role a promotion leads to, oldest first (a promotion may fill them)."""
         self.ladder_from: dict[str, list[str]] = {}
@@ -283,6 +314,11 @@ class Workforce:
             tenures = pool.spec.tenures()
             for seat in pool.seats:
                 self._add_rep(pool, seat, 0, tenures[seat], WorkforceEvent.START)
+            if pool.manager_fill_days > 0.0:  # the team starts with the managers its headcount needs
+                for _ in range(self.managers_needed(pool)):
+                    pool.managers += 1
+                    self._record_manager(WorkforceEvent.MANAGER_SEATED, pool)
+        self.started = True
         for i, wave in enumerate(self.hiring.waves):
             if wave.count:
                 self.env.process(self.open_wave(i, wave.month, wave.role, wave.count, wave.team))
@@ -320,6 +356,11 @@ class Workforce:
             int(rep.kind) if rep is not None else 0, rep.price_per_sql if rep is not None else 0.0,
         ))
 
+    def _record_manager(self, kind: WorkforceEvent, pool: RolePool) -> None:
+        manager = pool.spec.manager
+        cost = manager.monthly_cost_usd if manager is not None else 0.0
+        self.log.workforce.append((self.env.now, int(kind), pool.index, -1, -1, cost, pool.team, 0, 0.0))
+
     def _add_rep(self, pool: RolePool, seat: int, generation: int, tenure0_months: float,
                  event: WorkforceEvent, kind: RepKind = RepKind.EMPLOYEE, ramp: list[float] | None = None,
                  exit_t: float | None = None, cost: float | None = None) -> Rep:
@@ -353,6 +394,8 @@ class Workforce:
             rep.conversion *= pool.win_odds
         pool.reps.append(rep)
         self._record(event, pool, rep, seat, spec.monthly_cost_usd if cost is None else cost)
+        if pool.manager_fill_days > 0.0 and self.started:
+            self.staff_managers(pool)
         assert pool.desk is not None
         pool.desk.rep_joined(rep)
         pool.fte.add(now, rep.productivity)
@@ -393,7 +436,7 @@ class Workforce:
         manager = pool.spec.manager
         if manager is None or not pool.reps:
             return False
-        managers = math.ceil(len(pool.reps) / manager.span)
+        managers = pool.managers if pool.manager_fill_days > 0.0 else math.ceil(len(pool.reps) / manager.span)
         ramping = sum(1 for r in pool.reps if r.kind != RepKind.OUTSOURCED and r.is_ramping())
         return ramping > managers * manager.coached_per_manager
 
@@ -436,6 +479,8 @@ class Workforce:
         pool.reps.remove(rep)
         pool.fte.add(now, -rep.productivity)
         self._record(kind, pool, rep, rep.seat)
+        if pool.manager_fill_days > 0.0:
+            self.staff_managers(pool)
         assert pool.desk is not None
         pool.desk.rep_leaving(rep, lose)
         self._refresh(pool)
@@ -456,6 +501,77 @@ class Workforce:
         yield self.env.timeout(max(0.0, exit_t - self.env.now))
         if rep.active and rep.exit_t == exit_t:
             self._exit(rep, self.generation_of[rep.id])
+
+    # ------------------------------------------------------------------ managers
+
+    def managers_needed(self, pool: RolePool) -> int:
+        """⌈headcount ÷ span⌉: the managers a team needs for its reps now."""
+        return (len(pool.reps) + pool.manager_span - 1) // pool.manager_span
+
+    def staff_managers(self, pool: RolePool) -> None:
+        """Bring a team's managers in line with its headcount (``manager.time_to_fill_days`` > 0):
+        seated managers plus open manager requisitions always equal ⌈headcount ÷ span⌉. Above it,
+        the newest open requisitions close first, then seated managers leave at once; below it,
+        requisitions open, each seated ``time_to_fill_days`` later."""
+        need = self.managers_needed(pool)
+        openings = pool.manager_openings
+        while openings and pool.managers + len(openings) > need:
+            openings.pop().open = False
+            self._record_manager(WorkforceEvent.MANAGER_REQUISITION_CLOSED, pool)
+        while pool.managers > need:
+            pool.managers -= 1
+            self._record_manager(WorkforceEvent.MANAGER_LEFT, pool)
+        while pool.managers + len(openings) < need:
+            requisition = ManagerRequisition(pool, self.env.now)
+            openings.append(requisition)
+            self._record_manager(WorkforceEvent.MANAGER_REQUISITION, pool)
+            self.env.process(self.fill_manager(requisition))
+
+    def fill_manager(self, requisition: ManagerRequisition) -> Generator[simpy.Event, None, None]:
+        """Seat the manager of an open requisition after the time to fill (still open at the horizon
+        if that comes first), unless it was closed meanwhile."""
+        ready = requisition.opened_t + requisition.pool.manager_fill_days
+        if ready >= self.horizon_days:
+            return
+        yield self.env.timeout(ready - self.env.now)
+        if not requisition.open:
+            return
+        requisition.open = False
+        pool = requisition.pool
+        pool.manager_openings.remove(requisition)
+        pool.managers += 1
+        self._record_manager(WorkforceEvent.MANAGER_SEATED, pool)
+
+    def move_managers(self, olds: list[RolePool], news: list[RolePool]) -> None:
+        """A reorg moved a role's reps from the teams ``olds`` to ``news``: the seated managers and
+        open manager requisitions move with them, each to the first new team (in order) that needs
+        one; managers no new team needs leave, requisitions none needs close, and a new team still
+        short opens requisitions (:meth:`staff_managers`). No event records a move."""
+        if not news or news[0].manager_fill_days <= 0.0:
+            return
+        movers = [old for old in olds for _ in range(old.managers)]
+        openings = sorted((r for old in olds for r in old.manager_openings), key=_opened_at)
+        for old in olds:
+            old.managers = 0
+            old.manager_openings = []
+        for pool in news:
+            need = self.managers_needed(pool)
+            while movers and pool.managers < need:
+                movers.pop(0)
+                pool.managers += 1
+        for pool in news:
+            need = self.managers_needed(pool)
+            while openings and pool.managers + len(pool.manager_openings) < need:
+                requisition = openings.pop(0)
+                requisition.pool = pool
+                pool.manager_openings.append(requisition)
+        for old in movers:
+            self._record_manager(WorkforceEvent.MANAGER_LEFT, old)
+        for requisition in openings:
+            requisition.open = False
+            self._record_manager(WorkforceEvent.MANAGER_REQUISITION_CLOSED, requisition.pool)
+        for pool in news:
+            self.staff_managers(pool)
 
     # ------------------------------------------------------------------ the promotion ladder
 

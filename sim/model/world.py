@@ -495,12 +495,16 @@ class World:
         levels.append((month, i, "interns", float(sum(1 for r in reps if r.kind == RepKind.INTERN))))
         levels.append((month, i, "outsourced", float(sum(1 for r in reps if r.kind == RepKind.OUTSOURCED))))
         levels.append((month, i, "open_requisitions", float(pool.open_requisitions)))
+        if pool.manager_fill_days > 0.0:  # managers are hired: the seated ones (else ⌈headcount ÷ span⌉)
+            levels.append((month, i, "managers", float(pool.managers)))
 
     def zero_levels(self, month: int, pool: RolePool) -> None:
         """The levels of a pool that did not exist yet (a team a reorg built later): all zero."""
         levels, i = self.log.levels, pool.pool_index
         for name in ("headcount", "ramping", "interns", "outsourced", "open_requisitions"):
             levels.append((month, i, name, 0.0))
+        if pool.manager_fill_days > 0.0:
+            levels.append((month, i, "managers", 0.0))
         if month == 0:
             levels.append((0, i, "fte", 0.0))
         else:

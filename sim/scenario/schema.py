@@ -243,15 +243,23 @@ class QuotaSpec(Spec):
 class ManagerSpec(Spec):
     """Coaching capacity: when more reps are ramping than the managers can coach, ramps slow. The
     default span of 8 reps per manager is Bridge Group's and TOPO's
-    (docs/background/default-figures.md#hiring-and-management)."""
+    (docs/background/default-figures.md#hiring-and-management). With ``time_to_fill_days`` managers are
+    hired: the managers actually seated coach and cost (docs/guides/workforce.md#coaching)."""
 
     span: Int = Field(8, ge=1, le=lim.MAX_SEATS_PER_ROLE, description="reps per manager (Bridge Group: ~8)")
     coached_per_manager: Float = Field(2.0, gt=0, le=lim.MAX_SEATS_PER_ROLE,
                                        description="ramping reps one manager can coach at full speed")
     ramp_slowdown: Float = Field(0.5, gt=0, le=1, description="ramp speed when coaching is overloaded (0.5: half)")
     monthly_cost_usd: Money = Field(
-        0.0, description="loaded cost of one manager a month: each team of the role has ⌈headcount ÷ span⌉ "
-                         "managers (its headcount at the month's end), in the role's cost")
+        0.0, description="loaded cost of one manager a month: each team of the role pays for the managers "
+                         "seated at the month's end (⌈headcount ÷ span⌉ with time_to_fill_days 0), in the "
+                         "role's cost")
+    time_to_fill_days: DayTime = Field(
+        0.0, description="days from a manager requisition to the manager's start. 0: a team always has "
+                         "⌈headcount ÷ span⌉ managers. Above 0: a team starts with ⌈initial headcount ÷ span⌉; "
+                         "when its headcount needs more than are seated or being hired, a requisition opens and "
+                         "the manager is seated this many days later; when headcount falls, managers beyond "
+                         "the need leave at once (ASSUMPTION). Managers' own attrition is not modelled")
 
 
 class InternSpec(Spec):

@@ -132,7 +132,8 @@ def roles(draw, capacity: str, big: float) -> dict[str, Any]:
     }
     if draw(st.booleans()):
         spec["manager"] = {"span": draw(st.integers(1, 20)), "coached_per_manager": draw(_finite(0.01, 50.0)),
-                           "ramp_slowdown": draw(_finite(0.01, 1.0))}
+                           "ramp_slowdown": draw(_finite(0.01, 1.0)),
+                           "time_to_fill_days": draw(st.one_of(st.just(0.0), _finite(0.0, lim.MAX_DAYS)))}
     if draw(st.booleans()):
         spec["skill"] = {"applies_to": draw(st.sampled_from(["conversion", "capacity"])),
                          "median": draw(_finite(1e-6, lim.MAX_SKILL_MEDIAN)),
