@@ -188,16 +188,18 @@ def mean_headcount(log: EventLog, horizon_months: int, role: int, starts: Starts
     return out
 
 
-def managers_seated(log: EventLog, scenario: Scenario, role: int,
-                    levels: dict[str, np.ndarray] | None = None) -> np.ndarray | None:
-    """Managers of a role at each month's end (month 0: the start), Σ over its teams: ⌈headcount ÷
-    ``manager.span``⌉ per team, or with ``manager.time_to_fill_days`` > 0 the managers seated (the
-    ``managers`` level). None when the role has no ``manager`` block."""
+def managers_seated(log: EventLog, scenario: Scenario, role: int, levels: dict[str, np.ndarray] | None = None,
+                    pools: list[int] | None = None) -> np.ndarray | None:
+    """Managers of a role at each month's end (month 0: the start), Σ over its teams (or over the
+    pools ``pools`` of the role): ⌈headcount ÷ ``manager.span``⌉ per team, or with
+    ``manager.time_to_fill_days`` > 0 the managers seated (the ``managers`` level). None when the
+    role has no ``manager`` block."""
     spec = scenario.roles[log.roles[role]].manager
     if spec is None:
         return None
     levels = _level_arrays(log) if levels is None else levels
-    pools = [i for i, (pool_role, _) in enumerate(log.pools) if pool_role == role]
+    if pools is None:
+        pools = [i for i, (pool_role, _) in enumerate(log.pools) if pool_role == role]
     if spec.time_to_fill_days > 0.0:
         return np.nan_to_num(levels["managers"][pools]).sum(axis=0)
     return np.ceil(np.nan_to_num(levels["headcount"][pools]) / spec.span).sum(axis=0)
@@ -219,14 +221,9 @@ def people_cost(log: EventLog, scenario: Scenario, role: int, starts: Starts = N
     if spec.tools_usd_per_month:
         out += spec.tools_usd_per_month * mean_headcount(log, h, role, starts)
     if manager_cost:
-        assert spec.manager is not None
-        pools = [i for i, (pool_role, _) in enumerate(log.pools) if pool_role == role]
-        if spec.manager.time_to_fill_days > 0.0:  # managers are hired: those seated at the month's end
-            seated = np.nan_to_num(_level_arrays(log)["managers"][pools])
-            out[1:] += manager_cost * seated[:, 1:].sum(axis=0)
-        else:
-            heads = np.nan_to_num(_level_arrays(log)["headcount"][pools])
-            out[1:] += manager_cost * np.ceil(heads[:, 1:] / spec.manager.span).sum(axis=0)
+        managers = managers_seated(log, scenario, role)
+        assert managers is not None
+        out[1:] += manager_cost * managers[1:]
     if spec.recruiting_cost_usd:
         wf = log.workforce_table()
         hired = (wf["role"] == role) & (wf["kind"] == WorkforceEvent.HIRE)
@@ -306,14 +303,18 @@ def monthly_series(log: EventLog, scenario: Scenario) -> dict[str, np.ndarray]:
             extra = variable_pay_adjustment(log, scenario, role)
             series[f"cost_usd.{role}"][1:] += extra[1:]
             series["cost_usd"][1:] += extra[1:]
+    levels = _level_arrays(log)
     for index, role in enumerate(log.roles):  # the people and tools around the reps
         extra = people_cost(log, scenario, index, starts)
         if extra is not None:
             series[f"cost_usd.{role}"][1:] += extra[1:]
             series["cost_usd"][1:] += extra[1:]
-        managers = managers_seated(log, scenario, index)
+        managers = managers_seated(log, scenario, index, levels)
         if managers is not None:
             series[f"managers.{role}"] = managers
+            if len(log.teams) > 1:  # per team, as the team series (a team a reorg rebuilt is one series)
+                for team, pools in _pools_by_team(log, index).items():
+                    series[f"managers.{role}@{team}"] = managers_seated(log, scenario, index, levels, pools)
     if len(log.teams) > 1:
         series.update(team_series(log, starts))
     series.update(breakdown_series(log, starts, scenario))
@@ -389,6 +390,15 @@ def _pool_group_series(levels: dict[str, np.ndarray], pools: list[int], suffix: 
     }
 
 
+def _pools_by_team(log: EventLog, role: int) -> dict[str, list[int]]:
+    """The pools of ``role`` by team name (a team a reorg rebuilt under its old name is one team)."""
+    by_team: dict[str, list[int]] = {}
+    for i, (role_index, team) in enumerate(log.pools):
+        if role_index == role:
+            by_team.setdefault(log.teams[team], []).append(i)
+    return by_team
+
+
 def role_series(log: EventLog, starts: Starts = None) -> dict[str, np.ndarray]:
     """Per-role series over all teams (``utilization.ae``), and per team when there are several
     (``utilization.ae@east``). Utilization is the month's integral of load over capacity."""
@@ -416,10 +426,7 @@ def role_series(log: EventLog, starts: Starts = None) -> dict[str, np.ndarray]:
         cost[0] = np.nan
         out[f"cost_usd.{role}"] = cost
         if len(log.teams) > 1:
-            by_team: dict[str, list[int]] = {}  # a team a reorg rebuilt under its old name is one series
-            for i in pools:
-                by_team.setdefault(log.teams[log.pools[i][1]], []).append(i)
-            for team, group in by_team.items():
+            for team, group in _pools_by_team(log, r).items():
                 out.update(_pool_group_series(levels, group, f"{role}@{team}", starts))
     return out
 

@@ -182,6 +182,12 @@ def test_a_reorg_moves_seated_managers_to_the_teams_that_need_them() -> None:
         WorkforceEvent.MANAGER_REQUISITION, WorkforceEvent.MANAGER_SEATED]
     assert mine[3][0] == pytest.approx(3 * D, abs=EXACT) and mine[4][0] == pytest.approx(3 * D + 30.0, abs=EXACT)
     assert series["managers.ae"].tolist() == [3, 3, 3, 3, 4, 4]
+    teams = sorted(name.split("@", 1)[1] for name in series if name.startswith("managers.ae@"))
+    assert teams == ["east", "org", "west"]
+    np.testing.assert_array_equal(sum(series[f"managers.ae@{team}"] for team in teams), series["managers.ae"])
+    # the end of month 3 is the reorg's instant, recorded before it: the silo's team still holds them
+    assert series["managers.ae@org"].tolist() == [3, 3, 3, 3, 0, 0]
+    assert series["managers.ae@east"][5] == 2 and series["managers.ae@west"][5] == 2  # 3 AEs each: 2 managers
     check_managers_within_need(log, span=2, ttf=30.0)
 
 
