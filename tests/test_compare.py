@@ -151,6 +151,13 @@ def test_by_segment_pairs_each_tier_and_its_additive_kpis_sum_to_the_blended(com
         assert rows["diff_mean"].sum() == pytest.approx(blended.loc[(metric, "more_aes"), "diff_mean"], rel=1e-9)
     same = table[table["scenario"] == "same"]
     assert (same["n_equal"] == same["n_pairs"]).all()  # a scenario against itself: every pair tied
+    # each tier's KPI goes the way of the org's: a lower CAC is better, SQLs are higher-better
+    directions = dict(zip(table["metric"], table["better"], strict=False))
+    assert directions["cac_usd"] == "lower" and directions["cac_payback_months"] == "lower"
+    assert directions["wins"] == "higher"
+    for _, row in table[(table["metric"] == "cac_usd") & (table["scenario"] == "more_aes")].iterrows():
+        better = row["n_lower"] + 0.5 * row["n_equal"]  # ties count half
+        assert row["p_better"] == pytest.approx(better / row["n_pairs"])
     from sim.present.text import segment_comparison_text
 
     text = segment_comparison_text(table)

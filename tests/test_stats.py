@@ -490,3 +490,13 @@ def test_a_share_keeps_its_interval_below_one_and_a_sound_t_interval_is_kept() -
     out = summarize(pd.DataFrame({"win_rate_sql": x, "wins": [10.0, 12.0, 11.0, 13.0]})).set_index("metric")
     assert out.loc["win_rate_sql", "ci95_low"] >= 0.6 and out.loc["win_rate_sql", "ci95_high"] <= 1.0
     assert tuple(out.loc["wins", ["mean", "ci95_low", "ci95_high"]]) == pytest.approx(mean_ci([10, 12, 11, 13]))
+
+
+@pytest.mark.parametrize(("metric", "expected"), [
+    ("cac_usd", "lower"), ("cac_usd@segment:smb", "lower"), ("speed_to_lead_hours_median@source:demo", "lower"),
+    ("wins@east", "higher"), ("exit_arr_usd@segment:enterprise", "higher"),
+    ("mqls@source:demo", None), ("leads_stale@segment:smb", None),
+])
+def test_a_groups_kpi_goes_the_way_of_its_base_kpi(metric: str, expected: str | None) -> None:
+    assert stats.better_direction(metric) == expected
+    assert stats.higher_is_better(metric) == (expected != "lower")

@@ -176,20 +176,23 @@ def higher_is_better(metric: str) -> bool:
     Returns
     -------
     bool
-        ``False`` for names in :data:`LOWER_IS_BETTER`, ``True`` otherwise.
+        ``False`` for names in :data:`LOWER_IS_BETTER`, ``True`` otherwise; a KPI of a source,
+        segment or team (``cac_usd@segment:smb``) goes the way of its base KPI.
     """
-    return metric not in LOWER_IS_BETTER
+    return metric.split("@", 1)[0] not in LOWER_IS_BETTER
 
 
 def better_direction(metric: str) -> str | None:
     """Which way ``metric`` is better: ``"higher"``, ``"lower"``, or None for a volume.
 
     None for :data:`NO_VERDICT` and the lead-state counts (``leads_<state>``), ``"lower"`` for
-    the rest of :data:`LOWER_IS_BETTER` (costs, durations), ``"higher"`` otherwise.
+    the rest of :data:`LOWER_IS_BETTER` (costs, durations), ``"higher"`` otherwise. A KPI of a
+    source, segment or team (``cac_usd@segment:smb``, ``wins@east``) goes the way of its base KPI.
     """
-    if metric in NO_VERDICT or metric.startswith("leads_"):
+    base = metric.split("@", 1)[0]
+    if base in NO_VERDICT or base.startswith("leads_"):
         return None
-    return "lower" if metric in LOWER_IS_BETTER else "higher"
+    return "lower" if base in LOWER_IS_BETTER else "higher"
 
 
 def _as_1d(values: ArrayLike, name: str = "values") -> NDArray[np.float64]:
