@@ -60,17 +60,24 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator and not math.isnan(denominator) else float("nan")
 
 
-def account_months(log: EventLog, horizon_days: float) -> float:
-    """Σ over accounts of the months (of ``DAYS_PER_MONTH`` days) each was a customer within the run.
+def account_months(log: EventLog, horizon_days: float, events: np.ndarray | None = None) -> float:
+    """Σ over accounts of the months (of ``DAYS_PER_MONTH`` days) each was a customer within the run
+    (only the account events of the mask ``events``, when given: one group's accounts).
 
     Each new or installed account counts from its start (the installed base from day 0) to the
     horizon, and each churn takes back the time from the churn to the horizon, so no account id is
     needed.
     """
-    acc = log.account_table()
+    return _account_months_of(log.account_table(), horizon_days, events)
+
+
+def _account_months_of(acc: dict[str, np.ndarray], horizon_days: float, events: np.ndarray | None) -> float:
+    """:func:`account_months` from an account table (``EventLog.account_table``)."""
     kind, t = acc["kind"], np.clip(acc["t"], 0.0, horizon_days)
     started = (kind == AccountEvent.NEW) | (kind == AccountEvent.INSTALLED)
     churned = kind == AccountEvent.CHURN
+    if events is not None:
+        started, churned = started & events, churned & events
     days = float(np.sum(horizon_days - t[started])) - float(np.sum(horizon_days - t[churned]))
     return days / DAYS_PER_MONTH
 
@@ -209,17 +216,12 @@ class GroupActivity:
         horizon_days = _horizon_days(log, scenario)
         self.lead_group = lead_group
         fresh = leads["source"] != Source.WARM_START
-        self.leads = self._count(fresh)
-        self.wins = self._count(leads["state"] == LeadState.WON)
-        kind, t = acc["kind"], np.clip(acc["t"], 0.0, horizon_days)
-        started = (kind == AccountEvent.NEW) | (kind == AccountEvent.INSTALLED)
-        churned = kind == AccountEvent.CHURN
-        days = np.zeros(groups)
-        for mask, sign in ((started, 1.0), (churned, -1.0)):
-            keep = mask & (account_group >= 0)
-            days += sign * np.bincount(account_group[keep], weights=horizon_days - t[keep], minlength=groups)
-        self.account_months = days / DAYS_PER_MONTH
-        self.churns = np.bincount(account_group[churned & (account_group >= 0)], minlength=groups).astype(float)
+        self.leads = self.count(fresh)
+        self.wins = self.count(leads["state"] == LeadState.WON)
+        self.account_months = np.array([_account_months_of(acc, horizon_days, account_group == g)
+                                         for g in range(groups)])
+        churned = (acc["kind"] == AccountEvent.CHURN) & (account_group >= 0)
+        self.churns = np.bincount(account_group[churned], minlength=groups).astype(float)
         first_role, last_role = _first_and_last_role(log)
         start = leads["handoff_t"]
         for later in (leads["opportunity_t"], leads["sql_t"]):
@@ -237,7 +239,7 @@ class GroupActivity:
         """Deal-days per (role, group) held by the role's reps: closing work."""
         self.deals_by_role = self._by_role(closer_role, None, roles)
         self.deal_days = self.deal_days_by_role.sum(axis=0)
-        self.trials = self._count(~np.isnan(leads["trial_t"]))
+        self.trials = self.count(~np.isnan(leads["trial_t"]))
 
     def _by_role(self, role_of: np.ndarray, weights: np.ndarray | None, roles: int) -> np.ndarray:
         """Σ of ``weights`` (or a count) per (role, group) over the leads of a known role and group."""
@@ -246,7 +248,8 @@ class GroupActivity:
         totals = np.bincount(flat, weights=None if weights is None else weights[keep], minlength=roles * self.groups)
         return totals.astype(float).reshape(roles, self.groups)
 
-    def _count(self, mask: np.ndarray) -> np.ndarray:
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        """How many leads of the mask ``mask`` each group has (leads of no group left out)."""
         keep = mask & (self.lead_group >= 0)
         return np.bincount(self.lead_group[keep], minlength=self.groups).astype(float)
 
@@ -289,7 +292,7 @@ class GroupActivity:
 
 
 def group_unit_economics(log: EventLog, scenario: Scenario, series: dict[str, np.ndarray],
-                         activity: GroupActivity, wins: np.ndarray, new_mrr_usd: np.ndarray,
+                         activity: GroupActivity, new_mrr_usd: np.ndarray,
                          lead_cost_usd: np.ndarray) -> list[dict[str, float]]:
     """The :data:`ECONOMICS_KPIS` of each group (segment or lead source) of a replication.
 
@@ -306,9 +309,9 @@ def group_unit_economics(log: EventLog, scenario: Scenario, series: dict[str, np
     log, scenario, series
         As for :func:`unit_economics`.
     activity : GroupActivity
-        The groups and what each role did for them.
-    wins, new_mrr_usd, lead_cost_usd : numpy.ndarray
-        Per group: deals won, their MRR, and the leads' own cost.
+        The groups, what each role did for them, and their wins, account-months and churns.
+    new_mrr_usd, lead_cost_usd : numpy.ndarray
+        Per group: the MRR of the deals won, and the leads' own cost.
 
     Returns
     -------
@@ -332,7 +335,7 @@ def group_unit_economics(log: EventLog, scenario: Scenario, series: dict[str, np
         if retention_share:
             retention += retention_share * cost * activity.role_shares(scenario, role, index, RETENTION_DESKS)
     return [_ratios(float(acquisition[g]), float(retention[g]), float(activity.account_months[g]),
-                    float(activity.churns[g]), float(wins[g]), float(new_mrr_usd[g]), econ.gross_margin)
+                    float(activity.churns[g]), float(activity.wins[g]), float(new_mrr_usd[g]), econ.gross_margin)
             for g in range(activity.groups)]
 
 

@@ -774,9 +774,8 @@ def group_kpis(log: EventLog, scenario: Scenario, by: str,
     group = b.lead_group
     state = leads["state"]
 
-    def count(mask: np.ndarray) -> np.ndarray:
-        keep = mask & (group >= 0)
-        return np.bincount(group[keep], minlength=g).astype(float)
+    activity = GroupActivity(log, scenario, group, b.account_group, g)
+    count = activity.count
 
     def total(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
         keep = mask & (group >= 0)
@@ -788,7 +787,7 @@ def group_kpis(log: EventLog, scenario: Scenario, by: str,
     inbound = leads["source"] == Source.INBOUND
     outbound = leads["source"] == Source.OUTBOUND
     fresh = leads["source"] != Source.WARM_START
-    wins, losses = count(won), count(state == LeadState.LOST_DEAL)
+    wins, losses = activity.wins, count(state == LeadState.LOST_DEAL)
     sales_wins = count(sales_won)
     converted, lapsed = count(trialled & won), count(state == LeadState.TRIAL_LAPSED)
     sqls_ended = count(~np.isnan(leads["sql_t"]) & ~trialled & (state != LeadState.OPEN))
@@ -820,14 +819,12 @@ def group_kpis(log: EventLog, scenario: Scenario, by: str,
         "opportunities": count(~np.isnan(leads["opportunity_t"])),
         "wins": wins,
         "losses": losses,
-        "trials": count(trialled),
+        "trials": activity.trials,
         "customers_end": customers,
         **{f"leads_{s.name.lower()}": count(state == s) for s in LeadState},
         "cost_usd": lead_cost,
     }
-    activity = GroupActivity(log, scenario, group, b.account_group, g)
-    economics = group_unit_economics(log, scenario, series, activity, columns["wins"], columns["new_mrr_usd"],
-                                     lead_cost)
+    economics = group_unit_economics(log, scenario, series, activity, columns["new_mrr_usd"], lead_cost)
     out: dict[str, float] = {}
     for k in range(g):
         suffix = b.suffix(k)

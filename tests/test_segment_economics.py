@@ -147,7 +147,8 @@ def test_one_group_is_the_org() -> None:
                              retention_overhead_usd_per_month=200.0)
     activity = GroupActivity(log, scenario, np.zeros(3, dtype=np.int64), np.zeros(4, dtype=np.int64), 1)
     lead_cost = 3 * COST_PER_MQL
-    (group,) = group_unit_economics(log, scenario, hand_series(), activity, np.array([2.0]), np.array([3000.0]),
+    assert activity.wins.tolist() == [2.0]
+    (group,) = group_unit_economics(log, scenario, hand_series(), activity, np.array([3000.0]),
                                     np.array([lead_cost]))
     org = unit_economics(log, scenario, hand_series(), wins=2, new_mrr_usd=3000.0, lead_cost_usd=lead_cost)
     for name in ECONOMICS_KPIS:
