@@ -436,7 +436,7 @@ class Workforce:
         manager = pool.spec.manager
         if manager is None or not pool.reps:
             return False
-        managers = pool.managers if pool.manager_fill_days > 0.0 else math.ceil(len(pool.reps) / manager.span)
+        managers = pool.managers if pool.manager_fill_days > 0.0 else self.managers_needed(pool)
         ramping = sum(1 for r in pool.reps if r.kind != RepKind.OUTSOURCED and r.is_ramping())
         return ramping > managers * manager.coached_per_manager
 
