@@ -439,12 +439,14 @@ class ResultsStore:
     def _only_a_start(self) -> bool:
         """Whether the folder (without a manifest) holds nothing but what a run killed while opening
         it leaves: the lock, an empty ``chunks/`` and half-written temporary files (``.*.tmp``)."""
+        def temporary(name: str) -> bool:  # the names ``glob(".*.tmp")`` finds when a run reopens
+            return name.startswith(".") and name.endswith(".tmp")
+
         for entry in self.folder.iterdir():
-            if entry.name == LOCK or (entry.name.startswith(".") and entry.name.endswith(".tmp")
-                                      and entry.is_file() and not entry.is_symlink()):
+            if entry.name == LOCK or (temporary(entry.name) and entry.is_file() and not entry.is_symlink()):
                 continue
             if entry == self.chunks and entry.is_dir() and not entry.is_symlink() \
-                    and all(c.name.startswith(".") and c.name.endswith(".tmp") for c in entry.iterdir()):
+                    and all(temporary(c.name) for c in entry.iterdir()):
                 continue
             return False
         return True
